@@ -1,0 +1,1 @@
+"""Mentor Nudge: config, database, Slack client, services, Block Kit and the CLI."""

@@ -1,0 +1,1 @@
+"""Block Kit builders: pure functions from data to blocks, built with slack_sdk.models."""

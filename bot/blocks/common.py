@@ -1,0 +1,73 @@
+"""Small building blocks shared by every message and view."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+# Slack's published limits, checked here so a long roster or note fails in tests, not
+# in a program director's Slack.
+SECTION_TEXT_LIMIT = 3000
+HEADER_TEXT_LIMIT = 150
+MESSAGE_BLOCK_LIMIT = 50
+VIEW_BLOCK_LIMIT = 100
+BUTTON_TEXT_LIMIT = 75
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten `text` to `limit` characters, marking the cut with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def header(text: str) -> HeaderBlock:
+    """A bold heading line."""
+    return HeaderBlock(text=PlainTextObject(text=clip(text, HEADER_TEXT_LIMIT), emoji=True))
+
+
+def section(markdown: str, **kwargs: Any) -> SectionBlock:
+    """A paragraph of mrkdwn text."""
+    return SectionBlock(text=MarkdownTextObject(text=clip(markdown, SECTION_TEXT_LIMIT)), **kwargs)
+
+
+def context(*markdown: str) -> ContextBlock:
+    """Small grey print under a message."""
+    return ContextBlock(
+        elements=[MarkdownTextObject(text=clip(m, SECTION_TEXT_LIMIT)) for m in markdown[:10]]
+    )
+
+
+def divider() -> DividerBlock:
+    """A horizontal rule."""
+    return DividerBlock()
+
+
+def to_dicts(blocks: Iterable[Block]) -> list[dict[str, Any]]:
+    """Serialise blocks for the Web API (this also runs slack_sdk's own validation)."""
+    return [block.to_dict() for block in blocks]
+
+
+def chunk_lines(lines: Sequence[str], limit: int = SECTION_TEXT_LIMIT) -> list[str]:
+    """Join lines into as few texts as fit under `limit` characters each."""
+    chunks: list[str] = []
+    current = ""
+    for line in lines:
+        line = clip(line, limit)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        chunks.append(current)
+    return chunks

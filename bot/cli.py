@@ -1,0 +1,92 @@
+"""`python -m bot …`: the run modes and the command-line tools."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from bot.config import ConfigError
+
+EXIT_CONFIG = 2
+
+Command = Callable[[argparse.Namespace], int | None]
+
+
+def _socket(_args: argparse.Namespace) -> None:
+    from bot.runtime import run_socket
+
+    run_socket()
+
+
+def _web(args: argparse.Namespace) -> None:
+    from bot.runtime import run_web
+
+    run_web(workers=args.workers, threads=args.threads)
+
+
+def _clock(_args: argparse.Namespace) -> None:
+    from bot.runtime import run_clock
+
+    run_clock()
+
+
+def _migrate(_args: argparse.Namespace) -> None:
+    from bot.runtime import run_migrate
+
+    run_migrate()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; `python -m bot --help` prints its description of each mode."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Mentor Nudge: short, well-timed Slack nudges toward good clinical mentoring.",
+        epilog="Configuration comes from environment variables or a .env file; see README.md.",
+    )
+    modes = parser.add_subparsers(title="run modes and tools", dest="mode", metavar="MODE")
+    modes.required = True
+
+    socket = modes.add_parser(
+        "socket",
+        help="Socket Mode and the scheduler in one process (simplest; no public URL needed)",
+        description="Connect to Slack over Socket Mode and run the scheduler in the same process.",
+    )
+    socket.set_defaults(run=_socket)
+
+    web = modes.add_parser(
+        "web",
+        help="HTTP endpoint: POST /slack/events for Slack, GET /healthz (gunicorn)",
+        description="Serve Slack's requests over HTTP with gunicorn, as the Procfile's web line does.",
+    )
+    web.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    web.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    web.set_defaults(run=_web)
+
+    clock = modes.add_parser(
+        "clock",
+        help="the scheduler alone, beside `web`",
+        description="Run the scheduler: plan due messages every minute and send them.",
+    )
+    clock.set_defaults(run=_clock)
+
+    migrate = modes.add_parser(
+        "migrate",
+        help="bring the database schema up to date (the Procfile's release step)",
+        description="Apply database migrations up to the newest schema.",
+    )
+    migrate.set_defaults(run=_migrate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, run the chosen mode; configuration problems exit with status 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        result = args.run(args)
+    except ConfigError as error:
+        print(f"mentor-nudge: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    return int(result or 0)

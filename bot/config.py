@@ -1,0 +1,222 @@
+"""Configuration from environment variables (and an optional `.env` file).
+
+Every value is checked once, at start-up, so a typo stops the process with one plain
+sentence naming the variable and where to find the right value — not a traceback
+twenty minutes later when the first nudge is due.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///mentor_nudge.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+# Slack user ids: U… for ordinary users, W… for Enterprise Grid org users.
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated configuration. Build it with :func:`load_settings`."""
+
+    slack_bot_token: str | None
+    slack_signing_secret: str | None
+    slack_app_token: str | None
+    database_url: str
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    port: int = 3000
+    log_level: str = "INFO"
+    admin_user_ids: tuple[str, ...] = ()
+    program_timezone: str = "UTC"
+    nudge_weekly_cap: int = 2
+
+    def require_bot_token(self) -> str:
+        """Return the bot token, or stop with a message saying where to find it."""
+        if not self.slack_bot_token:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is not set: find it under OAuth & Permissions → "
+                "Bot User OAuth Token (it starts with xoxb-)"
+            )
+        return self.slack_bot_token
+
+    def require_signing_secret(self) -> str:
+        """Return the signing secret, or stop with a message saying where to find it."""
+        if not self.slack_signing_secret:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is not set: find it under Basic Information → "
+                "App Credentials → Signing Secret"
+            )
+        return self.slack_signing_secret
+
+    def require_app_token(self) -> str:
+        """Return the app-level token Socket Mode needs, or stop with a message."""
+        if not self.slack_app_token:
+            raise ConfigError(
+                "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token — create one "
+                "under Basic Information → App-Level Tokens with the connections:write scope "
+                "(it starts with xapp-)"
+            )
+        return self.slack_app_token
+
+
+def _read_environment(environ: Mapping[str, str] | None, dotenv_path: Path | None) -> dict[str, str]:
+    """Merge `.env` (if present) under the real environment: the environment wins."""
+    values: dict[str, str] = {}
+    path = dotenv_path if dotenv_path is not None else Path.cwd() / ".env"
+    if path.is_file():
+        values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    return {k: v.strip() for k, v in values.items()}
+
+
+def normalize_database_url(raw: str) -> str:
+    """Accept the URL forms hosting platforms hand out and pick our drivers.
+
+    Heroku-style platforms give `postgres://…`, which SQLAlchemy 2 no longer accepts;
+    plain `postgresql://` would pick psycopg2, which we do not install.
+    """
+    url = raw.strip()
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _check_database_url(url: str) -> str:
+    if not url.startswith(("sqlite://", "postgresql+psycopg://")):
+        raise ConfigError(
+            f"DATABASE_URL is not a database URL we can use ({_scheme(url)}): give a "
+            "postgresql://user:password@host/dbname URL, or leave it unset for a SQLite file"
+        )
+    if url.startswith("postgresql") and not urlsplit(url).hostname and "host=" not in url:
+        raise ConfigError(
+            "DATABASE_URL names no host: the form is postgresql://user:password@host:5432/dbname"
+        )
+    return url
+
+
+def _scheme(url: str) -> str:
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    return f"scheme {scheme!r}" if scheme else "no scheme"
+
+
+def _check_token(name: str, value: str | None, prefix: str, where: str) -> str | None:
+    if not value:
+        return None
+    if not value.startswith(prefix) or any(c.isspace() for c in value):
+        raise ConfigError(f"{name} does not look like a Slack token (it should start with {prefix}): {where}")
+    return value
+
+
+def _check_signing_secret(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not re.fullmatch(r"[0-9a-fA-F]{16,}", value):
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET looks malformed (expected the hexadecimal string shown under "
+            "Basic Information → App Credentials → Signing Secret)"
+        )
+    return value
+
+
+def _check_api_url(value: str | None) -> str:
+    url = value or DEFAULT_SLACK_API_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_SLACK_API_URL} (got {url!r})"
+        )
+    return url if url.endswith("/") else url + "/"
+
+
+def _check_int(name: str, value: str | None, default: int, low: int, high: int, hint: str) -> int:
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high} ({hint}); got {value!r}")
+    return number
+
+
+def _check_log_level(value: str | None) -> str:
+    level = (value or "INFO").upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}; got {value!r}")
+    return level
+
+
+def _check_admins(value: str | None) -> tuple[str, ...]:
+    ids = tuple(part.strip() for part in (value or "").replace(";", ",").split(",") if part.strip())
+    bad = [i for i in ids if not _USER_ID.match(i)]
+    if bad:
+        raise ConfigError(
+            f"ADMIN_USER_IDS holds something that is not a Slack user id ({', '.join(bad)}): use the "
+            "member ids from each profile's ⋮ menu → Copy member ID, separated by commas"
+        )
+    return ids
+
+
+def check_timezone(name: str, value: str | None) -> str:
+    """Return `value` if it is an IANA zone name this machine knows, else stop with a message."""
+    zone = value or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{name} is not a time zone name we know ({zone!r}): use an IANA name such as "
+            "America/New_York or Europe/London"
+        ) from None
+    return zone
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path | None = None) -> Settings:
+    """Read and validate configuration; raise :class:`ConfigError` with a plain message."""
+    env = _read_environment(environ, dotenv_path)
+    return Settings(
+        slack_bot_token=_check_token(
+            "SLACK_BOT_TOKEN",
+            env.get("SLACK_BOT_TOKEN"),
+            "xoxb-",
+            "copy the Bot User OAuth Token from OAuth & Permissions",
+        ),
+        slack_signing_secret=_check_signing_secret(env.get("SLACK_SIGNING_SECRET")),
+        slack_app_token=_check_token(
+            "SLACK_APP_TOKEN",
+            env.get("SLACK_APP_TOKEN"),
+            "xapp-",
+            "copy an app-level token from Basic Information → App-Level Tokens",
+        ),
+        database_url=_check_database_url(
+            normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+        ),
+        slack_api_url=_check_api_url(env.get("SLACK_API_URL")),
+        port=_check_int("PORT", env.get("PORT"), 3000, 1, 65535, "the port the web process listens on"),
+        log_level=_check_log_level(env.get("LOG_LEVEL")),
+        admin_user_ids=_check_admins(env.get("ADMIN_USER_IDS")),
+        program_timezone=check_timezone("PROGRAM_TIMEZONE", env.get("PROGRAM_TIMEZONE")),
+        nudge_weekly_cap=_check_int(
+            "NUDGE_WEEKLY_CAP",
+            env.get("NUDGE_WEEKLY_CAP"),
+            2,
+            1,
+            7,
+            "the most nudges a mentor gets in a week",
+        ),
+    )

@@ -1,0 +1,11 @@
+"""Every kind of outbox row the sender knows how to deliver."""
+
+from __future__ import annotations
+
+from bot.outbox import DeliveryKind, message_kind
+
+
+def all_kinds() -> dict[str, DeliveryKind]:
+    """Kinds by name. A row of an unknown kind fails with a clear error, never silently."""
+    kinds = [message_kind()]
+    return {kind.name: kind for kind in kinds}

@@ -1,0 +1,175 @@
+"""The outbox: every scheduled message is a `delivery` row before anything is sent.
+
+Features put rows in with :func:`enqueue` (a unique dedupe key makes a second insert a
+no-op) and describe how to render their kind of row with a :class:`DeliveryKind`. The
+sender in `schedules/sender.py` claims due rows and posts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.models import Delivery, DeliveryStatus
+from bot.sqlutil import insert_ignoring_conflict
+
+
+@dataclass(frozen=True)
+class Message:
+    """What to post: `chat.postMessage` arguments other than the channel."""
+
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    thread_ts: str | None = None
+    # e.g. {"reply_broadcast": False}; unfurls are always off (links in nudges are ours).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for `WebClient.chat_postMessage`."""
+        kwargs: dict[str, Any] = {"text": self.text, "unfurl_links": False, "unfurl_media": False}
+        if self.blocks is not None:
+            kwargs["blocks"] = self.blocks
+        if self.thread_ts:
+            kwargs["thread_ts"] = self.thread_ts
+        kwargs.update(self.extra)
+        return kwargs
+
+
+class Cancel(Exception):
+    """Raised by a renderer when a row should not be sent after all (with the reason)."""
+
+
+@dataclass(frozen=True)
+class ErrorOutcome:
+    """What a kind decided about a Slack error on one of its rows.
+
+    `retry_at` None with `hold` False means the row failed for good.
+    """
+
+    note: str
+    retry_at: datetime | None = None
+    hold: bool = False
+
+
+Renderer = Callable[[Session, Delivery, Deps], Message]
+SentHook = Callable[[Session, Delivery, Deps], None]
+ErrorHook = Callable[[Session, Delivery, str, Deps], ErrorOutcome | None]
+
+
+@dataclass(frozen=True)
+class DeliveryKind:
+    """How one kind of outbox row is turned into a Slack message, and what follows."""
+
+    name: str
+    render: Renderer
+    on_sent: SentHook | None = None
+    # Kind-specific Slack errors (say `not_in_channel` for channel prompts); return None
+    # to fall back to the sender's general rules.
+    on_error: ErrorHook | None = None
+    # Direct messages respect the person's pause, stop and active flags at send time.
+    to_person: bool = True
+
+
+def enqueue(
+    session: Session,
+    *,
+    team_id: str,
+    kind: str,
+    recipient: str,
+    dedupe_key: str,
+    due_at: datetime,
+    payload: dict[str, Any] | None = None,
+    person_id: int | None = None,
+    expires_at: datetime | None = None,
+) -> bool:
+    """Add a row to the outbox; returns False if a row with this dedupe key exists."""
+    return insert_ignoring_conflict(
+        session,
+        Delivery,
+        {
+            "team_id": team_id,
+            "kind": kind,
+            "recipient": recipient,
+            "dedupe_key": dedupe_key,
+            "due_at": due_at,
+            "next_attempt_at": due_at,
+            "expires_at": expires_at,
+            "payload": payload or {},
+            "person_id": person_id,
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+        },
+        ["dedupe_key"],
+    )
+
+
+def cancel_open_for_person(
+    session: Session, person_id: int, reason: str, *, kinds: Iterable[str] | None = None
+) -> int:
+    """Cancel a person's rows that have not been sent (pause, stop, deactivation).
+
+    Rows mid-send are left alone: their Slack call may already have happened.
+    """
+    statement = (
+        update(Delivery)
+        .where(
+            Delivery.person_id == person_id,
+            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
+        )
+        .values(status=DeliveryStatus.CANCELLED, error=reason, lease_until=None)
+    )
+    if kinds is not None:
+        statement = statement.where(Delivery.kind.in_(list(kinds)))
+    return session.execute(statement).rowcount or 0
+
+
+def find_by_message(session: Session, channel: str, ts: str) -> Delivery | None:
+    """The outbox row that produced the Slack message at (`channel`, `ts`)."""
+    return session.scalars(select(Delivery).where(Delivery.channel == channel, Delivery.ts == ts)).first()
+
+
+# --- the plain direct-message kind -------------------------------------------------------
+
+MESSAGE_KIND = "message"
+
+
+def enqueue_message(
+    session: Session,
+    *,
+    team_id: str,
+    recipient: str,
+    dedupe_key: str,
+    due_at: datetime,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+    person_id: int | None = None,
+    expires_at: datetime | None = None,
+) -> bool:
+    """Queue a ready-made message (welcomes, notices): the text is stored with the row."""
+    return enqueue(
+        session,
+        team_id=team_id,
+        kind=MESSAGE_KIND,
+        recipient=recipient,
+        dedupe_key=dedupe_key,
+        due_at=due_at,
+        payload={"text": text, "blocks": blocks},
+        person_id=person_id,
+        expires_at=expires_at,
+    )
+
+
+def _render_stored_message(_session: Session, delivery: Delivery, _deps: Deps) -> Message:
+    payload = delivery.payload or {}
+    return Message(text=payload.get("text") or "", blocks=payload.get("blocks"))
+
+
+def message_kind() -> DeliveryKind:
+    """The kind for rows queued with :func:`enqueue_message`."""
+    return DeliveryKind(name=MESSAGE_KIND, render=_render_stored_message)

@@ -1,0 +1,94 @@
+"""Workspaces and people: finding or creating them, admin checks, time zones."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.models import Person, Workspace
+from bot.sqlutil import insert_ignoring_conflict
+
+
+def ensure_workspace(
+    session: Session,
+    team_id: str,
+    *,
+    enterprise_id: str | None = None,
+    name: str | None = None,
+    bot_user_id: str | None = None,
+) -> Workspace:
+    """Return the workspace row for `team_id`, creating it on first sight."""
+    insert_ignoring_conflict(
+        session, Workspace, {"team_id": team_id, "enterprise_id": enterprise_id}, ["team_id"]
+    )
+    workspace = session.get(Workspace, team_id, populate_existing=True)
+    assert workspace is not None  # just inserted or already there
+    if name and workspace.name != name:
+        workspace.name = name
+    if bot_user_id and workspace.bot_user_id != bot_user_id:
+        workspace.bot_user_id = bot_user_id
+    if enterprise_id and workspace.enterprise_id != enterprise_id:
+        workspace.enterprise_id = enterprise_id
+    return workspace
+
+
+def find_person(session: Session, team_id: str, user_id: str) -> Person | None:
+    """The person with this Slack id in this workspace, if we know them."""
+    return session.scalars(select(Person).where(Person.team_id == team_id, Person.user_id == user_id)).first()
+
+
+def ensure_person(
+    session: Session, team_id: str, user_id: str, *, enterprise_id: str | None = None
+) -> Person:
+    """Return the person row, creating it (and the workspace) with defaults on first sight."""
+    person = find_person(session, team_id, user_id)
+    if person is not None:
+        return person
+    ensure_workspace(session, team_id, enterprise_id=enterprise_id)
+    insert_ignoring_conflict(
+        session,
+        Person,
+        {"team_id": team_id, "user_id": user_id, "enterprise_id": enterprise_id},
+        ["team_id", "user_id"],
+    )
+    person = find_person(session, team_id, user_id)
+    assert person is not None
+    return person
+
+
+def is_admin(session: Session, settings: Settings, team_id: str, user_id: str) -> bool:
+    """Admins come from ADMIN_USER_IDS (the first ones) or were granted in the app."""
+    if user_id in settings.admin_user_ids:
+        return True
+    person = find_person(session, team_id, user_id)
+    return bool(person and person.is_admin)
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def person_timezone(person: Person, workspace: Workspace | None, settings: Settings) -> ZoneInfo:
+    """The zone a person's wall clock follows.
+
+    Their own override first, then Slack's `tz`, then the program's default zone, then
+    UTC. An unknown zone name (Slack occasionally sends legacy ones) falls through.
+    """
+    for name in (
+        person.tz_override,
+        person.tz,
+        workspace.timezone if workspace else None,
+        settings.program_timezone,
+    ):
+        zone = _zone(name)
+        if zone is not None:
+            return zone
+    return ZoneInfo("UTC")

@@ -1,0 +1,124 @@
+"""Screening free text for patient identifiers before anything is stored.
+
+Mentor Nudge asks about conversations, never about patients. Notes and reflections
+are checked here and refused — with a plain explanation of what looked wrong — when
+they seem to hold a record number, a date of birth, a phone number, an SSN, an email
+address, or a patient's name next to a date or number.
+
+The checks lean cautious: refusing a harmless note costs the writer a small edit,
+while storing a patient identifier would break the promise hospital IT approved.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+# Each pattern has a label a person will read in the refusal.
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z0-9-]{2,}")
+_SSN = re.compile(r"\b\d{3}[- ]\d{2}[- ]\d{4}\b")
+_PHONE = re.compile(
+    r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,5}\)[\s.-]?|\d{2,5}[\s.-])\d{3,4}[\s.-]\d{3,4}(?![\w-])"
+)
+_RECORD_WORDS = re.compile(
+    r"\b(?:MRN|medical record|record (?:no|number|#)|hospital (?:no|number|#)|NHS (?:no|number)|"
+    r"(?:patient|pt)\.? ?(?:id|no|number|#)|chart (?:no|number|#)|account (?:no|number|#)|acct)"
+    r"[^0-9]{0,12}\d[\d -]{3,}",
+    re.IGNORECASE,
+)
+_LONG_NUMBER = re.compile(r"(?<![\d.,])\d{7,}(?![\d.,])")
+_DOB_WORDS = re.compile(r"\b(?:DOB|D\.O\.B|date of birth|born(?: on)?|birth ?date)\b", re.IGNORECASE)
+_MONTHS = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_FULL_DATE = re.compile(
+    r"\b(?:"
+    r"(?P<y1>\d{4})[-/.]\d{1,2}[-/.]\d{1,2}"  # 1987-03-14
+    r"|\d{1,2}[-/.]\d{1,2}[-/.](?P<y2>\d{4}|\d{2})"  # 14/03/1987, 3-14-87
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}\.?,?\s+(?P<y3>\d{{4}})"  # 14 March 1987
+    rf"|{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?P<y4>\d{{4}})"  # March 14, 1987
+    r")\b",
+    re.IGNORECASE,
+)
+_ANY_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}[-/.]\d{{1,2}}(?:[-/.]\d{{2,4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS}|"
+    rf"{_MONTHS}\.?\s+\d{{1,2}})\b",
+    re.IGNORECASE,
+)
+_HONORIFIC_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Master)\.?\s+[A-Z][a-z'’-]+")
+_BED_OR_ROOM = re.compile(r"\b(?:bed|room|rm|bay)\s*#?\s*\d+", re.IGNORECASE)
+
+# How far back a full date must be before it reads as a birth date rather than a
+# recent event ("on 2026-11-03 we talked" is fine; "14/03/1987" is not).
+RECENT_YEARS = 1
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One kind of identifier spotted in a text (the text itself is not repeated)."""
+
+    kind: str
+    label: str
+
+
+def _year(match: re.Match[str]) -> int | None:
+    for group in ("y1", "y2", "y3", "y4"):
+        value = match.group(group)
+        if value:
+            year = int(value)
+            if year < 100:  # two-digit years: 87 → 1987, 24 → 2024
+                year += 1900 if year > (date.today().year % 100) else 2000
+            return year
+    return None
+
+
+def screen(text: str, *, today: date | None = None) -> list[Finding]:
+    """Identifiers found in `text`, most serious first; empty when it looks clean."""
+    today = today or date.today()
+    findings: list[Finding] = []
+
+    def add(kind: str, label: str) -> None:
+        if all(f.kind != kind for f in findings):
+            findings.append(Finding(kind, label))
+
+    if _SSN.search(text):
+        add("ssn", "a Social Security number")
+    if _RECORD_WORDS.search(text):
+        add("record_number", "a medical record or patient number")
+    if _EMAIL.search(text):
+        add("email", "an email address")
+    if _PHONE.search(text):
+        add("phone", "a phone number")
+    has_dob_word = bool(_DOB_WORDS.search(text))
+    for match in _FULL_DATE.finditer(text):
+        year = _year(match)
+        if has_dob_word or (year is not None and year < today.year - RECENT_YEARS):
+            add("date_of_birth", "a date of birth")
+            break
+    if has_dob_word and _ANY_DATE.search(text):
+        add("date_of_birth", "a date of birth")
+    if _LONG_NUMBER.search(text) and not any(f.kind in ("phone", "ssn", "record_number") for f in findings):
+        add("long_number", "a long number that could be a record number")
+    if _HONORIFIC_NAME.search(text) and (
+        _ANY_DATE.search(text) or _FULL_DATE.search(text) or _BED_OR_ROOM.search(text)
+    ):
+        add("name_with_date", "what looks like a patient's name with a date or bed number")
+    return findings
+
+
+def refusal(findings: list[Finding]) -> str:
+    """A plain explanation for the writer; never echoes the identifier back."""
+    labels = [f.label for f in findings]
+    listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return (
+        f"This wasn't saved because it looks like it contains {listed}. Mentor Nudge never stores "
+        "patient information — please describe the conversation without identifiers and try again."
+    )
+
+
+def check(text: str, *, today: date | None = None) -> str | None:
+    """None when `text` may be stored; otherwise the message to show its writer."""
+    findings = screen(text, today=today)
+    return refusal(findings) if findings else None

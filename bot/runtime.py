@@ -1,0 +1,206 @@
+"""Start-up for each run mode: read configuration, reach the database and Slack, run.
+
+Each step turns a problem the operator can fix into a `ConfigError` with one plain
+sentence; `bot.cli` prints it and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from types import FrameType
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import migrate
+from bot.app import build_deps, create_app
+from bot.config import ConfigError, Settings, load_settings
+from bot.db import is_sqlite, make_engine, make_session_factory, ping, transaction
+from bot.deps import Deps
+from bot.logging_setup import configure_logging
+from bot.people import ensure_workspace
+from bot.slack import BotIdentity, make_client, verify_token
+
+log = logging.getLogger(__name__)
+
+
+def load_runtime_settings() -> Settings:
+    """Read configuration and set up logging at the configured level."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return settings
+
+
+def open_database(settings: Settings) -> Engine:
+    """Connect, and make sure the schema is current.
+
+    A SQLite file is brought up to date automatically (one machine, one program: the
+    two-command install must just work). PostgreSQL is shared by several processes, so
+    migrating is an explicit step (`python -m bot migrate`, the Procfile's release).
+    """
+    engine = make_engine(settings.database_url)
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    try:
+        ping(engine)
+        current = migrate.current_revision(engine)
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0][:200]
+        raise ConfigError(f"cannot open the database in DATABASE_URL ({shown}): {reason}") from None
+    head = migrate.head_revision()
+    if current != head:
+        if is_sqlite(engine):
+            migrate.upgrade(engine)
+            log.info("database %s migrated from %s to %s", shown, current or "empty", head)
+        else:
+            raise ConfigError(
+                f"the database schema is at {current or 'nothing yet'} but this version needs {head}: run "
+                "`python -m bot migrate` first (the Procfile's release step does this on deploy)"
+            )
+    # Forked gunicorn workers must not share the parent's pooled connections.
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    return engine
+
+
+def connect_slack(settings: Settings, engine: Engine) -> tuple[WebClient, BotIdentity]:
+    """Check the bot token with Slack and note the workspace it belongs to."""
+    client = make_client(settings)
+    identity = verify_token(client)
+    with transaction(make_session_factory(engine)) as session:
+        workspace = ensure_workspace(
+            session,
+            identity.team_id,
+            enterprise_id=identity.enterprise_id,
+            name=identity.team_name,
+            bot_user_id=identity.bot_user_id,
+        )
+        if workspace.sending_paused_reason:
+            # A token that works again (reinstalled app, fixed variable) lifts the hold.
+            log.warning(
+                "team=%s: token works again; resuming sends (%s)",
+                workspace.team_id,
+                workspace.sending_paused_reason,
+            )
+            workspace.sending_paused_reason = None
+            workspace.sending_paused_at = None
+    log.info("connected to Slack workspace %s (%s)", identity.team_name or "?", identity.team_id)
+    return client, identity
+
+
+def prepare_deps(settings: Settings, engine: Engine) -> Deps:
+    """Deps for a process that talks to Slack."""
+    client, _identity = connect_slack(settings, engine)
+    return build_deps(settings, client=client, session_factory=make_session_factory(engine))
+
+
+def prepare_web() -> tuple[App, Engine, Settings]:
+    """Everything the HTTP process needs, checked: (Bolt app, engine, settings)."""
+    settings = load_runtime_settings()
+    settings.require_signing_secret()
+    settings.require_bot_token()
+    engine = open_database(settings)
+    deps = prepare_deps(settings, engine)
+    return create_app(settings, deps=deps), engine, settings
+
+
+def run_web(*, workers: int = 2, threads: int = 4) -> None:
+    """Serve HTTP with gunicorn (same server as the Procfile's `web` line)."""
+    from gunicorn.app.base import BaseApplication
+
+    from bot.web import wsgi_app
+
+    app, engine, settings = prepare_web()
+    application = wsgi_app(app, engine)
+    port = settings.port
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"0.0.0.0:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", None)
+
+        def load(self):  # type: ignore[no-untyped-def]
+            return application
+
+    _Server().run()
+
+
+def run_socket() -> None:
+    """Socket Mode and the scheduler in one process: the small-program default."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from schedules.clock import Clock, build_scheduler
+    from schedules.lock import clock_lock
+
+    settings = load_runtime_settings()
+    settings.require_bot_token()
+    app_token = settings.require_app_token()
+    engine = open_database(settings)
+    deps = prepare_deps(settings, engine)
+    app = create_app(settings, deps=deps)
+    with clock_lock(settings.database_url):
+        scheduler = build_scheduler(Clock(deps), background=True)
+        scheduler.start()
+        handler = SocketModeHandler(app, app_token, logger=logging.getLogger("slack_bolt.socket_mode"))
+        _stop_on_sigterm()
+        log.info("Socket Mode: connecting; the scheduler is running. Ctrl-C stops both.")
+        try:
+            handler.start()
+        except KeyboardInterrupt:
+            log.info("stopping")
+        finally:
+            scheduler.shutdown(wait=True)
+            handler.close()
+
+
+def run_clock() -> None:
+    """The scheduler alone, for deployments with a separate `web` process."""
+    from schedules.clock import Clock, build_scheduler
+    from schedules.lock import clock_lock
+
+    settings = load_runtime_settings()
+    settings.require_bot_token()
+    engine = open_database(settings)
+    deps = prepare_deps(settings, engine)
+    with clock_lock(settings.database_url):
+        scheduler = build_scheduler(Clock(deps), background=False)
+        _stop_on_sigterm()
+        log.info("clock: running (every minute; housekeeping daily at 03:15 UTC). Ctrl-C stops it.")
+        try:
+            scheduler.start()
+        except KeyboardInterrupt:
+            log.info("clock: stopping")
+
+
+def run_migrate() -> str | None:
+    """Upgrade the database to the newest schema; returns the revision now in place."""
+    settings = load_runtime_settings()
+    engine = make_engine(settings.database_url)
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    try:
+        before = migrate.current_revision(engine)
+        migrate.upgrade(engine)
+        after = migrate.current_revision(engine)
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0][:200]
+        raise ConfigError(f"cannot migrate the database in DATABASE_URL ({shown}): {reason}") from None
+    if before == after:
+        log.info("database %s is already at the newest schema (%s)", shown, after)
+    else:
+        log.info("database %s migrated from %s to %s", shown, before or "empty", after)
+    return after
+
+
+def _stop_on_sigterm() -> None:
+    # Platforms stop processes with SIGTERM; turn it into the same clean stop as Ctrl-C
+    # so the scheduler finishes the row it is sending instead of dying mid-call.
+    def _handler(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _handler)

@@ -1,0 +1,98 @@
+"""The one place a Slack Web API client is built.
+
+slack_sdk already knows how to retry connection errors, honour 429 Retry-After and
+back off on 500/503; we configure those handlers rather than writing our own loops.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+
+from bot.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+# Slack answers within a second or two; ten seconds means something is wrong.
+REQUEST_TIMEOUT_SECONDS = 10
+
+# Errors that mean our token is no good for this workspace any more.
+AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
+
+
+def make_client(
+    settings: Settings,
+    *,
+    token: str | None = None,
+    retries: int = 2,
+    backoff_factor: float = 0.5,
+) -> WebClient:
+    """Build the WebClient every part of the app uses.
+
+    `backoff_factor` exists so tests can retry in milliseconds rather than seconds.
+    """
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_factor)
+    return WebClient(
+        token=token or settings.require_bot_token(),
+        base_url=settings.slack_api_url,
+        timeout=REQUEST_TIMEOUT_SECONDS,
+        logger=logging.getLogger("slack_sdk.web"),
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=retries, interval_calculator=backoff),
+            RateLimitErrorRetryHandler(max_retry_count=retries),
+            ServerErrorRetryHandler(max_retry_count=retries, interval_calculator=backoff),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class BotIdentity:
+    """What `auth.test` says about our token."""
+
+    team_id: str
+    team_name: str | None
+    bot_user_id: str | None
+    enterprise_id: str | None
+
+
+def verify_token(client: WebClient) -> BotIdentity:
+    """Ask Slack who our token belongs to; a refused token becomes a plain ConfigError."""
+    try:
+        response = client.auth_test()
+    except SlackApiError as error:
+        code = slack_error_code(error)
+        if code in AUTH_ERRORS:
+            raise ConfigError(
+                f"SLACK_BOT_TOKEN was refused by Slack ({code}): copy the Bot User OAuth Token again "
+                "from OAuth & Permissions, and reinstall the app if it was removed"
+            ) from None
+        raise ConfigError(f"Slack did not accept our first call (auth.test: {code})") from None
+    except OSError as error:
+        raise ConfigError(
+            f"Cannot reach Slack at {client.base_url} ({error.__class__.__name__}): check the network "
+            "or proxy, and SLACK_API_URL if you set it"
+        ) from None
+    return BotIdentity(
+        team_id=response["team_id"],
+        team_name=response.get("team"),
+        bot_user_id=response.get("user_id"),
+        enterprise_id=response.get("enterprise_id") or None,
+    )
+
+
+def slack_error_code(error: SlackApiError) -> str:
+    """The short error string Slack put in the response (`not_in_channel`, …)."""
+    response = error.response
+    try:
+        return str(response.get("error") or f"http_{response.status_code}")
+    except AttributeError:
+        return "unknown_error"

@@ -1,0 +1,68 @@
+"""The HTTP entry point: `POST /slack/events` for Slack, `GET /healthz` for load balancers.
+
+Gunicorn builds it with `bot.web:create_wsgi_app()` (see the Procfile); tests call
+`wsgi_app()` with their own app and database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import Engine
+
+from bot.config import ConfigError
+from bot.db import ping
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def wsgi_app(app: App, engine: Engine) -> WsgiApp:
+    """Route Slack requests to Bolt and answer health checks from the database."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            return _health(engine, start_response)
+        return slack(environ, start_response)
+
+    return application
+
+
+def _health(engine: Engine, start_response: StartResponse) -> Iterable[bytes]:
+    try:
+        ping(engine)
+    except Exception as error:  # any failure to reach the database makes us unhealthy
+        log.error("health check: database unreachable (%s)", error.__class__.__name__)
+        body, status = {"ok": False, "database": "unreachable"}, "503 Service Unavailable"
+    else:
+        body, status = {"ok": True, "database": "ok"}, "200 OK"
+    payload = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def create_wsgi_app() -> WsgiApp:
+    """Gunicorn's app factory: read configuration, build everything, serve.
+
+    A configuration problem prints one line and exits with status 2, as the CLI does.
+    """
+    from bot.runtime import prepare_web  # keeps the import light for tests of wsgi_app
+
+    try:
+        app, engine, _settings = prepare_web()
+    except ConfigError as error:
+        print(f"mentor-nudge: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return wsgi_app(app, engine)

@@ -1,0 +1,21 @@
+"""Thin Bolt listeners. Each module has `register(app, deps, router)`."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.deps import Deps
+from handlers import commands, help_command
+from handlers.router import CommandRouter
+
+# Order matters only for help: subcommands are listed in the order modules add them.
+MODULES = (help_command,)
+
+
+def register_all(app: App, deps: Deps) -> CommandRouter:
+    """Attach every listener to `app`; returns the `/mentor` router (tests inspect it)."""
+    router = CommandRouter()
+    for module in MODULES:
+        module.register(app, deps, router)
+    commands.register(app, deps, router)
+    return router

@@ -1,0 +1,132 @@
+"""The `/mentor` slash command: parse, check, hand to the subcommand's handler."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from sqlalchemy.exc import OperationalError
+
+from bot.blocks.help import help_blocks, help_text
+from bot.db import transaction
+from bot.deps import Deps
+from bot.people import is_admin
+from bot.textparse import split_words
+from handlers.router import CommandCall, CommandRouter
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/mentor"
+
+
+def register(app: App, deps: Deps, router: CommandRouter) -> None:
+    """Attach the `/mentor` listener, routing to the subcommands in `router`."""
+
+    @app.command(COMMAND)
+    def mentor_command(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, logger: logging.Logger
+    ) -> None:
+        dispatch(deps, router, command, ack=ack, respond=respond, client=client)
+
+
+def dispatch(
+    deps: Deps,
+    router: CommandRouter,
+    command: dict[str, Any],
+    *,
+    ack: Ack,
+    respond: Respond,
+    client: WebClient,
+) -> CommandCall | None:
+    """Run one `/mentor` request and make sure the person always hears back."""
+    started = time.monotonic()
+    words = split_words(command.get("text") or "")
+    name = words[0].lower() if words else "help"
+    team_id = command.get("team_id", "")
+    user_id = command.get("user_id", "")
+    try:
+        with transaction(deps.session_factory) as session:
+            admin = is_admin(session, deps.settings, team_id, user_id)
+    except OperationalError:
+        log.exception("team=%s user=%s /mentor %s: database unavailable", team_id, user_id, name)
+        ack(text=DATABASE_DOWN, response_type="ephemeral")
+        return None
+
+    sub = router.find(name)
+    if sub is None:
+        suggestions = router.suggest(name)
+        maybe = (
+            f" — did you mean {' or '.join(f'`/mentor {s}`' for s in suggestions)}?" if suggestions else "."
+        )
+        lead = f"Unknown command `{name}`{maybe}"
+        entries = router.help_entries(include_admin=admin)
+        ack(
+            text=f"{lead} {help_text(entries)}",
+            blocks=help_blocks(entries, lead=lead),
+            response_type="ephemeral",
+        )
+        log.info("team=%s user=%s /mentor %s: unknown subcommand", team_id, user_id, name)
+        return None
+    if sub.admin_only and not admin:
+        ack(
+            text=f"`/mentor {sub.name}` is for program admins. "
+            "Ask your program director if you need this done.",
+            response_type="ephemeral",
+        )
+        log.info("team=%s user=%s /mentor %s: refused, not an admin", team_id, user_id, name)
+        return None
+
+    call = CommandCall(
+        deps=deps,
+        team_id=team_id,
+        enterprise_id=command.get("enterprise_id") or None,
+        user_id=user_id,
+        channel_id=command.get("channel_id"),
+        name=sub.name,
+        args=words[1:],
+        rest=(command.get("text") or "").strip()[len(words[0]) :].strip() if words else "",
+        trigger_id=command.get("trigger_id"),
+        client=client,
+        is_admin=admin,
+        logger=log,
+        _ack=ack,
+        _respond=respond,
+    )
+    outcome = "ok"
+    try:
+        sub.handler(call)
+    except OperationalError:
+        outcome = "database unavailable"
+        log.exception("team=%s user=%s /mentor %s: database unavailable", team_id, user_id, name)
+        call.reply(DATABASE_DOWN)
+    except Exception:
+        reference = uuid.uuid4().hex[:8]
+        outcome = f"error ref={reference}"
+        log.exception("team=%s user=%s /mentor %s: failed (ref %s)", team_id, user_id, name, reference)
+        call.reply(
+            f"Something went wrong on our side and nothing was changed. Please try again; if it keeps "
+            f"happening, tell your admin (reference `{reference}`)."
+        )
+    finally:
+        if not call.acked:
+            # A handler that forgot to answer still must not leave Slack's spinner running.
+            call.ack()
+    log.info(
+        "team=%s user=%s /mentor %s: %s (%d ms)",
+        team_id,
+        user_id,
+        sub.name,
+        outcome,
+        (time.monotonic() - started) * 1000,
+    )
+    return call
+
+
+DATABASE_DOWN = (
+    "Mentor Nudge cannot reach its database right now, so nothing was changed. "
+    "Please try again in a minute; if it persists, your IT team can check the app's `/healthz`."
+)

@@ -1,0 +1,75 @@
+"""The clock: every minute, plan what is due and send it; once a day, housekeeping."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from bot.delivery_kinds import all_kinds
+from bot.deps import Deps
+from schedules.sender import Sender
+
+log = logging.getLogger(__name__)
+
+# A step returns counts for the log line ({"sent": 3}) or None when it had nothing to say.
+Step = Callable[[], dict[str, Any] | None]
+
+
+class Clock:
+    """The work the scheduler runs. Kept apart from APScheduler so tests call it directly."""
+
+    def __init__(self, deps: Deps, *, sender: Sender | None = None) -> None:
+        self.deps = deps
+        self.sender = sender or Sender(deps, all_kinds())
+        # Planners first, so what they make due is sent in the same tick.
+        self.tick_steps: list[tuple[str, Step]] = [
+            ("send", self._send),
+        ]
+        self.daily_steps: list[tuple[str, Step]] = []
+
+    def _send(self) -> dict[str, Any]:
+        report = self.sender.run_once()
+        return {k: v for k, v in vars(report).items() if v and k != "errors"}
+
+    def tick(self) -> dict[str, dict[str, Any] | None]:
+        """Run every per-minute step; one failing step does not stop the others."""
+        return self._run("tick", self.tick_steps)
+
+    def housekeeping(self) -> dict[str, dict[str, Any] | None]:
+        """Run the once-a-day steps (time zone refresh, retention)."""
+        return self._run("housekeeping", self.daily_steps)
+
+    def _run(self, job: str, steps: list[tuple[str, Step]]) -> dict[str, dict[str, Any] | None]:
+        started = time.monotonic()
+        results: dict[str, dict[str, Any] | None] = {}
+        for name, step in steps:
+            try:
+                results[name] = step()
+            except Exception:
+                log.exception("%s: step %r failed; the other steps still ran", job, name)
+                results[name] = {"failed": True}
+        said = {name: counts for name, counts in results.items() if counts}
+        level = logging.INFO if said else logging.DEBUG
+        log.log(level, "%s: %s (%d ms)", job, said or "nothing due", (time.monotonic() - started) * 1000)
+        return results
+
+
+def build_scheduler(clock: Clock, *, background: bool) -> BaseScheduler:
+    """An APScheduler that runs `clock.tick` every minute and housekeeping daily at 03:15 UTC."""
+    scheduler_class = BackgroundScheduler if background else BlockingScheduler
+    scheduler = scheduler_class(
+        timezone=UTC,
+        # A tick that overruns is not run twice at once, and missed ticks collapse into one:
+        # the planners catch up from the database, not from the number of ticks.
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+    )
+    scheduler.add_job(clock.tick, "interval", minutes=1, id="tick", next_run_time=datetime.now(UTC))
+    scheduler.add_job(clock.housekeeping, "cron", hour=3, minute=15, id="housekeeping")
+    return scheduler

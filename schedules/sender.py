@@ -1,0 +1,419 @@
+"""The outbox sender: claim due rows, post them to Slack, record what happened.
+
+Exactly-once, as far as Slack lets us:
+
+* A row moves pending → claimed (in one transaction, `FOR UPDATE SKIP LOCKED` on
+  PostgreSQL so several clocks never claim the same row) → sending (committed *before*
+  the Slack call) → sent with its channel and ts.
+* A sender that dies holding `claimed` rows never called Slack for them; when the lease
+  runs out they go back to pending and are sent later.
+* A sender that dies with a row in `sending` may or may not have reached Slack. We
+  choose at-most-once for that window: the row is marked failed ("interrupted") and
+  not resent, because a doubled DM teaches busy clinicians to mute the app, while one
+  missed nudge is replaced by the next one. It is visible in reports, never silent.
+* No database transaction is open while we wait for Slack, so a slow Slack never holds
+  SQLite's write lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.error import URLError
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.db import is_sqlite, transaction
+from bot.deps import Deps
+from bot.models import Delivery, DeliveryStatus, Person, Workspace
+from bot.outbox import Cancel, DeliveryKind, ErrorOutcome, Message, cancel_open_for_person
+
+log = logging.getLogger(__name__)
+
+# Long enough for one Slack call with slack_sdk's own retries (Retry-After sleeps
+# included); a sender that holds a row longer than this is presumed dead.
+LEASE = timedelta(minutes=5)
+BATCH_SIZE = 50
+# Transient failures (5xx, network, rate limits) are retried this many times in all.
+MAX_ATTEMPTS = 6
+INTERRUPTED = "interrupted while sending; not resent so the recipient never gets it twice"
+
+# The person is gone or cannot receive DMs: stop scheduling them.
+PERSON_GONE_ERRORS = frozenset({"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot"})
+# Our token no longer works for this workspace: stop sending there, keep the rows.
+AUTH_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "team_access_not_granted"}
+)
+
+
+@dataclass
+class SendReport:
+    """What one pass of the sender did, for the tick's log line and for tests."""
+
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    expired: int = 0
+    recovered: int = 0
+    interrupted: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def default_worker_id() -> str:
+    """host:pid:random — unique per sender, readable in the database when debugging."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Sender:
+    """Delivers due outbox rows. One instance per clock process."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        kinds: dict[str, DeliveryKind],
+        *,
+        worker_id: str | None = None,
+        batch_size: int = BATCH_SIZE,
+        lease: timedelta = LEASE,
+    ) -> None:
+        self.deps = deps
+        self.kinds = kinds
+        self.worker_id = worker_id or default_worker_id()
+        self.batch_size = batch_size
+        self.lease = lease
+        engine = deps.session_factory.kw["bind"]
+        self._skip_locked = not is_sqlite(engine)
+
+    # --- one pass ---------------------------------------------------------------------
+
+    def run_once(self) -> SendReport:
+        """Recover stale rows, then claim and send what is due now."""
+        report = SendReport()
+        self.recover(report)
+        ids = self.claim()
+        report.claimed = len(ids)
+        # Teams to leave alone for the rest of this pass (rate-limited, or token broken).
+        held_teams: dict[str, datetime | None] = {}
+        for delivery_id in ids:
+            self.send_one(delivery_id, report, held_teams)
+        return report
+
+    def recover(self, report: SendReport) -> None:
+        """Expire stale rows and take back leases of senders that died."""
+        now = self.deps.now()
+        with transaction(self.deps.session_factory) as session:
+            report.expired += (
+                session.execute(
+                    update(Delivery)
+                    .where(
+                        Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
+                        Delivery.expires_at <= now,
+                    )
+                    .values(
+                        status=DeliveryStatus.EXPIRED,
+                        error="expired before it could be sent",
+                        lease_until=None,
+                    )
+                ).rowcount
+                or 0
+            )
+            report.recovered += (
+                session.execute(
+                    update(Delivery)
+                    .where(Delivery.status == DeliveryStatus.CLAIMED, Delivery.lease_until < now)
+                    .values(status=DeliveryStatus.PENDING, claimed_by=None, lease_until=None)
+                ).rowcount
+                or 0
+            )
+            interrupted = (
+                session.execute(
+                    update(Delivery)
+                    .where(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
+                    .values(status=DeliveryStatus.FAILED, error=INTERRUPTED, lease_until=None)
+                ).rowcount
+                or 0
+            )
+        if interrupted:
+            log.warning("sender: %d message(s) were interrupted mid-send and marked failed", interrupted)
+        report.interrupted += interrupted
+
+    def claim(self) -> list[int]:
+        """Take ownership of up to `batch_size` due rows; returns their ids."""
+        now = self.deps.now()
+        with transaction(self.deps.session_factory) as session:
+            paused = select(Workspace.team_id).where(Workspace.sending_paused_reason.is_not(None))
+            query = (
+                select(Delivery.id)
+                .where(
+                    Delivery.status == DeliveryStatus.PENDING,
+                    Delivery.next_attempt_at <= now,
+                    Delivery.team_id.not_in(paused),
+                )
+                .order_by(Delivery.next_attempt_at, Delivery.id)
+                .limit(self.batch_size)
+            )
+            if self._skip_locked:
+                query = query.with_for_update(skip_locked=True, of=Delivery)
+            ids = list(session.scalars(query))
+            if ids:
+                session.execute(
+                    update(Delivery)
+                    .where(Delivery.id.in_(ids))
+                    .values(
+                        status=DeliveryStatus.CLAIMED, claimed_by=self.worker_id, lease_until=now + self.lease
+                    )
+                )
+        return ids
+
+    # --- one row ----------------------------------------------------------------------
+
+    def send_one(self, delivery_id: int, report: SendReport, held_teams: dict[str, datetime | None]) -> None:
+        """Render, mark sending, post, record. Never raises: one bad row stops nothing."""
+        try:
+            prepared = self._prepare(delivery_id, report, held_teams)
+        except Exception:
+            log.exception("sender: could not prepare delivery %s", delivery_id)
+            self._finish(delivery_id, DeliveryStatus.FAILED, "internal error while preparing the message")
+            report.failed += 1
+            return
+        if prepared is None:
+            return
+        team_id, recipient, kind, message = prepared
+        try:
+            response = self.deps.client.chat_postMessage(channel=recipient, **message.as_kwargs())
+        except SlackApiError as error:
+            self._record_slack_error(delivery_id, team_id, kind, error, report, held_teams)
+            return
+        except (URLError, OSError) as error:  # connection refused, reset, timeout
+            self._retry_later(delivery_id, f"network error: {error.__class__.__name__}", None, report)
+            return
+        except Exception:
+            # Not a Slack answer at all; the call may have gone out, so do not resend.
+            log.exception("sender: unexpected error posting delivery %s", delivery_id)
+            self._finish(delivery_id, DeliveryStatus.FAILED, "unexpected error while posting")
+            report.failed += 1
+            return
+        self._record_sent(delivery_id, kind, response.get("channel"), response.get("ts"), report)
+
+    def _prepare(
+        self, delivery_id: int, report: SendReport, held_teams: dict[str, datetime | None]
+    ) -> tuple[str, str, DeliveryKind, Message] | None:
+        now = self.deps.now()
+        with transaction(self.deps.session_factory) as session:
+            row = session.get(Delivery, delivery_id, populate_existing=True)
+            if row is None or row.status != DeliveryStatus.CLAIMED or row.claimed_by != self.worker_id:
+                return None  # our lease ran out and someone else has it; theirs now
+            if row.team_id in held_teams:
+                retry_at = held_teams[row.team_id] or now
+                row.status, row.claimed_by, row.lease_until = DeliveryStatus.PENDING, None, None
+                row.next_attempt_at = max(row.next_attempt_at, retry_at)
+                return None
+            if row.expires_at is not None and row.expires_at <= now:
+                row.status, row.error, row.lease_until = (
+                    DeliveryStatus.EXPIRED,
+                    "expired before it could be sent",
+                    None,
+                )
+                report.expired += 1
+                return None
+            kind = self.kinds.get(row.kind)
+            if kind is None:
+                row.status, row.error = DeliveryStatus.FAILED, f"no sender knows the kind {row.kind!r}"
+                log.error("sender: delivery %s has unknown kind %r", row.id, row.kind)
+                report.failed += 1
+                return None
+            try:
+                if kind.to_person and row.person_id is not None:
+                    _check_person_reachable(session.get(Person, row.person_id), now)
+                message = kind.render(session, row, self.deps)
+            except Cancel as reason:
+                row.status, row.error, row.lease_until = DeliveryStatus.CANCELLED, str(reason), None
+                report.cancelled += 1
+                return None
+            row.status = DeliveryStatus.SENDING
+            row.attempts += 1
+            row.lease_until = now + self.lease
+            return row.team_id, row.recipient, kind, message
+
+    def _record_sent(
+        self, delivery_id: int, kind: DeliveryKind, channel: str | None, ts: str | None, report: SendReport
+    ) -> None:
+        try:
+            with transaction(self.deps.session_factory) as session:
+                row = session.get(Delivery, delivery_id, populate_existing=True)
+                assert row is not None
+                row.status, row.channel, row.ts = DeliveryStatus.SENT, channel, ts
+                row.sent_at, row.error, row.lease_until = self.deps.now(), None, None
+                if kind.on_sent is not None:
+                    kind.on_sent(session, row, self.deps)
+        except Exception:
+            # Slack has the message; we could not write that down. The row stays in
+            # `sending` and is later marked interrupted — never resent.
+            log.exception("sender: delivery %s was posted but could not be recorded", delivery_id)
+            report.errors.append(f"{delivery_id}: posted, not recorded")
+            return
+        report.sent += 1
+
+    def _record_slack_error(
+        self,
+        delivery_id: int,
+        team_id: str,
+        kind: DeliveryKind,
+        error: SlackApiError,
+        report: SendReport,
+        held_teams: dict[str, datetime | None],
+    ) -> None:
+        status_code = getattr(error.response, "status_code", 200)
+        code = str(error.response.get("error") or f"http_{status_code}")
+        now = self.deps.now()
+        if status_code == 429 or code == "ratelimited":
+            retry_at = now + timedelta(seconds=_retry_after_seconds(error))
+            held_teams[team_id] = retry_at
+            self._retry_later(delivery_id, "rate limited by Slack", retry_at, report)
+            return
+        if status_code >= 500 or code in (
+            "internal_error",
+            "fatal_error",
+            "service_unavailable",
+            "request_timeout",
+        ):
+            self._retry_later(delivery_id, f"Slack server error ({code})", None, report)
+            return
+        with transaction(self.deps.session_factory) as session:
+            row = session.get(Delivery, delivery_id, populate_existing=True)
+            assert row is not None
+            outcome = kind.on_error(session, row, code, self.deps) if kind.on_error else None
+            if outcome is not None:
+                _apply_outcome(row, outcome)
+                if outcome.hold or outcome.retry_at is not None:
+                    report.retried += 1
+                else:
+                    report.failed += 1
+                log.warning(
+                    "team=%s delivery=%s kind=%s: %s (%s)", team_id, delivery_id, row.kind, code, outcome.note
+                )
+                return
+            if code in AUTH_ERRORS:
+                _pause_workspace(session, team_id, code, now)
+                held_teams[team_id] = None
+                row.status, row.claimed_by, row.lease_until = DeliveryStatus.PENDING, None, None
+                row.attempts = max(0, row.attempts - 1)
+                row.error = f"held: Slack refused our token ({code})"
+                report.retried += 1
+                return
+            if code in PERSON_GONE_ERRORS and kind.to_person and row.person_id is not None:
+                person = session.get(Person, row.person_id)
+                row.status, row.error, row.lease_until = DeliveryStatus.FAILED, code, None
+                if person is not None:
+                    _mark_person_inactive(session, person, code)
+                report.failed += 1
+                log.warning(
+                    "team=%s user=%s: Slack says %s; stopped scheduling them", team_id, row.recipient, code
+                )
+                return
+            row.status, row.error, row.lease_until = DeliveryStatus.FAILED, code, None
+            report.failed += 1
+            log.error(
+                "team=%s delivery=%s kind=%s: Slack refused the message (%s)",
+                team_id,
+                delivery_id,
+                row.kind,
+                code,
+            )
+
+    def _retry_later(self, delivery_id: int, why: str, retry_at: datetime | None, report: SendReport) -> None:
+        now = self.deps.now()
+        with transaction(self.deps.session_factory) as session:
+            row = session.get(Delivery, delivery_id, populate_existing=True)
+            assert row is not None
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status, row.error, row.lease_until = (
+                    DeliveryStatus.FAILED,
+                    f"gave up after {row.attempts} tries: {why}",
+                    None,
+                )
+                report.failed += 1
+                log.error("team=%s delivery=%s: %s; gave up", row.team_id, delivery_id, why)
+                return
+            # 1, 2, 4, 8… minutes: Slack outages are usually short, and a nudge's day is long.
+            backoff = timedelta(minutes=2 ** max(0, row.attempts - 1))
+            row.status, row.claimed_by, row.lease_until = DeliveryStatus.PENDING, None, None
+            row.next_attempt_at = retry_at or now + backoff
+            row.error = why
+            report.retried += 1
+            log.warning(
+                "team=%s delivery=%s: %s; will retry at %s",
+                row.team_id,
+                delivery_id,
+                why,
+                row.next_attempt_at,
+            )
+
+    def _finish(self, delivery_id: int, status: str, error: str) -> None:
+        with transaction(self.deps.session_factory) as session:
+            row = session.get(Delivery, delivery_id, populate_existing=True)
+            if row is not None:
+                row.status, row.error, row.lease_until = status, error, None
+
+
+def _check_person_reachable(person: Person | None, now: datetime) -> None:
+    if person is None:
+        return
+    if person.opted_out_at is not None:
+        raise Cancel("the person opted out of all messages")
+    if not person.is_active:
+        raise Cancel(f"the person's Slack account is inactive ({person.inactive_reason or 'unknown'})")
+    if person.paused_until is not None and person.paused_until > now:
+        raise Cancel("the person has paused messages")
+
+
+def _apply_outcome(row: Delivery, outcome: ErrorOutcome) -> None:
+    row.error, row.claimed_by, row.lease_until = outcome.note, None, None
+    if outcome.hold:
+        # Held rows wait (pending, far future) until the feature re-arms them.
+        row.status = DeliveryStatus.PENDING
+        row.next_attempt_at = outcome.retry_at or row.next_attempt_at.replace(year=9999)
+    elif outcome.retry_at is not None:
+        row.status, row.next_attempt_at = DeliveryStatus.PENDING, outcome.retry_at
+    else:
+        row.status = DeliveryStatus.FAILED
+
+
+def _pause_workspace(session: Session, team_id: str, code: str, now: datetime) -> None:
+    workspace = session.get(Workspace, team_id)
+    if workspace is not None and workspace.sending_paused_reason is None:
+        workspace.sending_paused_reason = f"Slack refused our token ({code})"
+        workspace.sending_paused_at = now
+    log.critical(
+        "team=%s: Slack refused our bot token (%s). Nothing will be sent to this workspace until the app "
+        "is reinstalled or SLACK_BOT_TOKEN is fixed, then restarted.",
+        team_id,
+        code,
+    )
+
+
+def _mark_person_inactive(session: Session, person: Person, code: str) -> None:
+    person.is_active = False
+    person.inactive_reason = code
+    person.next_nudge_at = None
+    cancel_open_for_person(session, person.id, f"not sent: the Slack account is {code}")
+
+
+def _retry_after_seconds(error: SlackApiError) -> int:
+    headers = getattr(error.response, "headers", {}) or {}
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return max(1, int(raw))
+            except (TypeError, ValueError):
+                break
+    return 30

@@ -1,0 +1,119 @@
+"""Configuration: defaults, validation, and one plain message per problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_DATABASE_URL, ConfigError, load_settings, normalize_database_url
+
+NO_DOTENV = Path("/nonexistent/.env")
+GOOD = {
+    "SLACK_BOT_TOKEN": "xoxb-123-456-abc",
+    "SLACK_SIGNING_SECRET": "0123456789abcdef0123456789abcdef",
+}
+
+
+def load(**env: str):
+    return load_settings(env, dotenv_path=NO_DOTENV)
+
+
+def test_defaults():
+    settings = load(**GOOD)
+
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.port == 3000
+    assert settings.log_level == "INFO"
+    assert settings.admin_user_ids == ()
+    assert settings.program_timezone == "UTC"
+    assert settings.nudge_weekly_cap == 2
+
+
+def test_missing_tokens_are_allowed_until_a_mode_needs_them():
+    settings = load()
+
+    with pytest.raises(ConfigError, match=r"^SLACK_BOT_TOKEN is not set: find it under OAuth & Permissions"):
+        settings.require_bot_token()
+    with pytest.raises(
+        ConfigError, match=r"^SLACK_SIGNING_SECRET is not set: .*Basic Information → App Credentials"
+    ):
+        settings.require_signing_secret()
+    with pytest.raises(ConfigError, match=r"^SLACK_APP_TOKEN is not set: .*connections:write"):
+        settings.require_app_token()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN does not look like a Slack token"),
+        ({"SLACK_BOT_TOKEN": "xoxb-has space"}, "SLACK_BOT_TOKEN does not look like a Slack token"),
+        ({"SLACK_APP_TOKEN": "xoxb-123"}, "SLACK_APP_TOKEN does not look like a Slack token"),
+        ({"SLACK_SIGNING_SECRET": "not hex!"}, "SLACK_SIGNING_SECRET looks malformed"),
+        (
+            {"DATABASE_URL": "mysql://u@h/db"},
+            "DATABASE_URL is not a database URL we can use (scheme 'mysql')",
+        ),
+        ({"DATABASE_URL": "localhost/db"}, "DATABASE_URL is not a database URL we can use (no scheme)"),
+        ({"DATABASE_URL": "postgres:///db"}, "DATABASE_URL names no host"),
+        ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL must be an http(s) URL"),
+        ({"PORT": "eighty"}, "PORT must be a whole number from 1 to 65535"),
+        ({"PORT": "70000"}, "PORT must be a whole number from 1 to 65535"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR"),
+        (
+            {"ADMIN_USER_IDS": "U0ADMIN01, @dr.adams"},
+            "ADMIN_USER_IDS holds something that is not a Slack user id (@dr.adams)",
+        ),
+        ({"PROGRAM_TIMEZONE": "Mars/Olympus"}, "PROGRAM_TIMEZONE is not a time zone name we know"),
+        ({"NUDGE_WEEKLY_CAP": "0"}, "NUDGE_WEEKLY_CAP must be a whole number from 1 to 7"),
+    ],
+)
+def test_malformed_values_name_the_variable(env, message):
+    with pytest.raises(ConfigError) as caught:
+        load(**{**GOOD, **env})
+
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@db.example:5432/mn", "postgresql+psycopg://u:p@db.example:5432/mn"),
+        ("postgresql://u@db/mn", "postgresql+psycopg://u@db/mn"),
+        ("postgresql+psycopg://u@db/mn", "postgresql+psycopg://u@db/mn"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_urls_from_hosting_platforms_are_accepted(given, expected):
+    assert normalize_database_url(given) == expected
+    assert load(DATABASE_URL=given).database_url == expected
+
+
+def test_values_are_parsed():
+    settings = load(
+        **GOOD,
+        PORT="8080",
+        LOG_LEVEL="debug",
+        ADMIN_USER_IDS="U0ADMIN01,W0GRIDADM; U0ADMIN02",
+        SLACK_API_URL="http://127.0.0.1:9999/api",
+        PROGRAM_TIMEZONE="Australia/Sydney",
+    )
+
+    assert settings.port == 8080
+    assert settings.log_level == "DEBUG"
+    assert settings.admin_user_ids == ("U0ADMIN01", "W0GRIDADM", "U0ADMIN02")
+    assert settings.slack_api_url == "http://127.0.0.1:9999/api/"
+    assert settings.program_timezone == "Australia/Sydney"
+
+
+def test_dotenv_file_is_read_and_the_environment_wins(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("SLACK_BOT_TOKEN=xoxb-from-file\nPORT=4000\n# a comment\nLOG_LEVEL=WARNING\n")
+
+    settings = load_settings({"PORT": "5000"}, dotenv_path=dotenv)
+
+    assert settings.slack_bot_token == "xoxb-from-file"
+    assert settings.port == 5000
+    assert settings.log_level == "WARNING"

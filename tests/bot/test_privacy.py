@@ -1,0 +1,87 @@
+"""Free-text screening: identifiers are refused, ordinary mentoring talk passes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.privacy import check, refusal, screen
+
+TODAY = date(2026, 11, 24)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Debriefed about the patient, MRN 00482913", "record_number"),
+        ("medical record number: 4471-2209", "record_number"),
+        ("NHS number 943 476 5919 came up", "record_number"),
+        ("pt ID#: 99812", "record_number"),
+        ("her DOB is 3/14/1987", "date_of_birth"),
+        ("born on 14 March 1987", "date_of_birth"),
+        ("talked through the case from 1987-03-14", "date_of_birth"),
+        ("date of birth 02.11.64", "date_of_birth"),
+        ("called the family on (617) 555-0199", "phone"),
+        ("ring +44 20 7946 0958 for the ward", "phone"),
+        ("pager 617.555.0199", "phone"),
+        ("SSN 123-45-6789 was on the form", "ssn"),
+        ("emailed jane.doe@gmail.com about it", "email"),
+        ("the number 123456789 was on the wristband", "long_number"),
+        ("Mrs Patel in bed 12 was the near miss", "name_with_date"),
+        ("Mr. Okoro, seen 3/11, had the reaction", "name_with_date"),
+    ],
+)
+def test_identifiers_are_found(text, kind):
+    assert kind in [f.kind for f in screen(text, today=TODAY)]
+    assert check(text, today=TODAY) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We had a good 15 minute chat about how her week is going.",
+        "Asked what I could do better as a mentor; she said more time on rounds.",
+        "Talked openly about a medication error I made in 2009 and what I changed.",
+        "Let him lead the family meeting today; I only stepped in once.",
+        "On 2026-11-03 we did the Ask-Tell-Ask debrief after the near miss.",
+        "Met on 11/20 for coffee, 20 mins, discussed night shifts.",
+        "Dr. Chen and I ran the debrief together with the whole team of 12.",
+        "Mr Singh (our consultant surgeon) joined the teaching session.",
+        "Scored 4 of 5 on the Zwisch scale, moving to passive help.",
+        "Version 2.0 of the handover list is much better.",
+        "",
+    ],
+)
+def test_ordinary_mentoring_talk_passes(text):
+    assert screen(text, today=TODAY) == [], screen(text, today=TODAY)
+
+
+def test_refusal_explains_without_repeating_the_identifier():
+    findings = screen("DOB 3/14/1987, MRN 00482913, call 617-555-0199", today=TODAY)
+    message = refusal(findings)
+
+    assert "00482913" not in message and "1987" not in message and "555" not in message
+    assert "a medical record or patient number" in message
+    assert "a date of birth" in message
+    assert " and " in message
+    assert message.startswith("This wasn't saved because it looks like it contains")
+
+
+@given(st.integers(100, 899), st.integers(10, 99), st.integers(1000, 9999), st.text(max_size=40))
+def test_any_ssn_shaped_number_is_refused(area, group, serial, surrounding):
+    text = f"{surrounding} {area}-{group}-{serial} {surrounding}"
+    assert check(text, today=TODAY) is not None
+
+
+@given(st.emails())
+def test_any_email_is_refused(email):
+    assert "email" in [f.kind for f in screen(f"wrote to {email} today", today=TODAY)]
+
+
+@given(st.dates(min_value=date(1920, 1, 1), max_value=date(2024, 12, 31)))
+def test_old_full_dates_read_as_birth_dates(day):
+    for text in (day.isoformat(), day.strftime("%d/%m/%Y"), day.strftime("%B %d, %Y")):
+        assert check(f"seen {text}", today=TODAY) is not None, text

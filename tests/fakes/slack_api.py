@@ -1,0 +1,705 @@
+"""A fake Slack Web API: a real HTTP server on 127.0.0.1 that answers like Slack.
+
+The app reaches it through `SLACK_API_URL`, exactly as it would reach slack.com, so the
+real slack_sdk client, its retry handlers and our error handling are all exercised.
+
+It records every call (method, arguments, decoded blocks), keeps just enough state to
+answer consistently (users, channels, messages, views, files), enforces Block Kit
+limits and required arguments, and can be told to misbehave: answer `ok: false`, 429
+with Retry-After, 5xx, slowly, or drop the connection.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.block_limits import message_errors, view_errors
+
+BOT_TOKEN = "xoxb-1111-2222-fakebottoken"
+APP_TOKEN = "xapp-1-A111-3333-fakeapptoken"
+TEAM_ID = "T0TEST001"
+TEAM_NAME = "Riverside Teaching Hospital"
+BOT_USER_ID = "U0BOT0001"
+
+# Required arguments per method, from Slack's published Web API spec (token aside).
+# tests/test_fake_slack.py checks this table against ../shared/slack-api-specs when present.
+REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
+    "auth.test": (),
+    "users.info": ("user",),
+    "users.lookupByEmail": ("email",),
+    "users.list": (),
+    "conversations.open": (),
+    "conversations.info": ("channel",),
+    "conversations.members": ("channel",),
+    "chat.postMessage": ("channel",),
+    "chat.update": ("channel", "ts"),
+    "chat.postEphemeral": ("channel", "user"),
+    "chat.delete": ("channel", "ts"),
+    "chat.getPermalink": ("channel", "message_ts"),
+    "views.open": ("trigger_id", "view"),
+    "views.publish": ("user_id", "view"),
+    "views.update": (),
+    "views.push": ("trigger_id", "view"),
+    "files.info": ("file",),
+    "apps.connections.open": (),
+}
+APP_TOKEN_METHODS = {"apps.connections.open"}
+
+
+@dataclass
+class Call:
+    """One request the fake received."""
+
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    at: float
+
+    @property
+    def blocks(self) -> list[dict[str, Any]] | None:
+        """Decoded `blocks` argument, if any."""
+        return self.args.get("blocks")
+
+    @property
+    def view(self) -> dict[str, Any] | None:
+        """Decoded `view` argument, if any."""
+        return self.args.get("view")
+
+    def text_of_blocks(self) -> str:
+        """All text inside the call's blocks (or view blocks), joined: handy for assertions."""
+        blocks = self.blocks if self.blocks is not None else (self.view or {}).get("blocks") or []
+        return "\n".join(_texts(blocks))
+
+
+def _texts(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["text"]] if isinstance(node.get("text"), str) else []
+        for key, value in node.items():
+            if key != "text" or not isinstance(value, str):
+                found.extend(_texts(value))
+        return found
+    if isinstance(node, list):
+        return [t for item in node for t in _texts(item)]
+    return []
+
+
+@dataclass
+class Fault:
+    """A scripted misbehaviour for the next `times` calls of a method."""
+
+    kind: str  # "error" | "status" | "ratelimit" | "delay" | "drop"
+    times: int
+    error: str = ""
+    status: int = 200
+    retry_after: int = 1
+    seconds: float = 0.0
+
+
+@dataclass
+class FakeUser:
+    """A workspace member as `users.info` describes them."""
+
+    id: str
+    name: str
+    real_name: str
+    tz: str | None = "America/New_York"
+    email: str | None = None
+    deleted: bool = False
+    is_bot: bool = False
+    team_id: str = TEAM_ID
+
+    def as_slack(self) -> dict[str, Any]:
+        user: dict[str, Any] = {
+            "id": self.id,
+            "team_id": self.team_id,
+            "name": self.name,
+            "real_name": self.real_name,
+            "deleted": self.deleted,
+            "is_bot": self.is_bot,
+            "profile": {"real_name": self.real_name, "display_name": self.name, "email": self.email},
+        }
+        if self.tz is not None:
+            user.update({"tz": self.tz, "tz_label": self.tz, "tz_offset": 0})
+        return user
+
+
+@dataclass
+class FakeChannel:
+    """A channel and whether our bot is in it."""
+
+    id: str
+    name: str
+    is_member: bool = True
+    is_archived: bool = False
+    is_private: bool = False
+    members: list[str] = field(default_factory=list)
+
+
+class FakeSlack:
+    """The fake Web API server. Use as a context manager or call `start()`/`stop()`."""
+
+    def __init__(self, *, bot_token: str = BOT_TOKEN, app_token: str = APP_TOKEN) -> None:
+        self.bot_token = bot_token
+        self.app_token = app_token
+        self.revoked = False
+        self.calls: list[Call] = []
+        self.users: dict[str, FakeUser] = {}
+        self.channels: dict[str, FakeChannel] = {}
+        self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.views: dict[str, dict[str, Any]] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.expired_triggers: set[str] = set()
+        self.socket_url: str | None = None
+        self._faults: dict[str, list[Fault]] = defaultdict(list)
+        self._lock = threading.RLock()
+        self._ts = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "auth.test": self._auth_test,
+            "users.info": self._users_info,
+            "users.lookupByEmail": self._users_lookup_by_email,
+            "users.list": self._users_list,
+            "conversations.open": self._conversations_open,
+            "conversations.info": self._conversations_info,
+            "conversations.members": self._conversations_members,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.delete": self._chat_delete,
+            "chat.getPermalink": self._chat_get_permalink,
+            "views.open": self._views_open,
+            "views.push": self._views_open,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "files.info": self._files_info,
+            "apps.connections.open": self._apps_connections_open,
+        }
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        """Listen on a free port on 127.0.0.1."""
+        handler = _make_handler(self)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-slack", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Shut the server down."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base(self) -> str:
+        """http://127.0.0.1:PORT (no trailing slash)."""
+        assert self._server is not None, "start() the fake first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        """What to put in SLACK_API_URL."""
+        return self.base + "/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        """A response_url the fake will accept and record (as method `response_url`)."""
+        return f"{self.base}/response/{name}"
+
+    # --- set-up helpers -------------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str | None = None,
+        *,
+        tz: str | None = "America/New_York",
+        email: str | None = None,
+        real_name: str | None = None,
+        deleted: bool = False,
+        is_bot: bool = False,
+    ) -> FakeUser:
+        """Put a member in the workspace."""
+        name = name or user_id.lower()
+        user = FakeUser(user_id, name, real_name or name.title(), tz, email, deleted, is_bot)
+        with self._lock:
+            self.users[user_id] = user
+        return user
+
+    def add_channel(self, channel_id: str, name: str, **flags: Any) -> FakeChannel:
+        """Create a channel; flags: is_member, is_archived, is_private, members."""
+        channel = FakeChannel(channel_id, name, **flags)
+        with self._lock:
+            self.channels[channel_id] = channel
+        return channel
+
+    def add_file(self, file_id: str, name: str, content: bytes) -> dict[str, Any]:
+        """Store an uploaded file; returns the file object a view submission carries."""
+        with self._lock:
+            self.files[file_id] = (name, content)
+        return {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": "text/csv",
+            "filetype": "csv",
+            "size": len(content),
+            "url_private": f"{self.base}/files/{file_id}",
+            "url_private_download": f"{self.base}/files/{file_id}/download",
+        }
+
+    # --- scripted faults ------------------------------------------------------------
+
+    def fail(self, method: str, error: str, *, times: int = 1) -> None:
+        """Answer the next `times` calls with `{"ok": false, "error": error}`."""
+        self._add_fault(method, Fault("error", times, error=error))
+
+    def http_error(self, method: str, status: int = 500, *, times: int = 1) -> None:
+        """Answer the next calls with an HTTP error status (5xx)."""
+        self._add_fault(method, Fault("status", times, status=status))
+
+    def rate_limit(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
+        """Answer the next calls with 429 and a Retry-After header."""
+        self._add_fault(method, Fault("ratelimit", times, retry_after=retry_after))
+
+    def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Answer the next calls only after `seconds`."""
+        self._add_fault(method, Fault("delay", times, seconds=seconds))
+
+    def drop(self, method: str, *, times: int = 1) -> None:
+        """Close the connection without answering (a network failure)."""
+        self._add_fault(method, Fault("drop", times))
+
+    def revoke_token(self) -> None:
+        """From now on every bot-token call answers `token_revoked`."""
+        self.revoked = True
+
+    def _add_fault(self, method: str, fault: Fault) -> None:
+        with self._lock:
+            self._faults[method].append(fault)
+
+    def _next_fault(self, method: str) -> Fault | None:
+        with self._lock:
+            queue = self._faults.get(method)
+            if not queue:
+                return None
+            fault = queue[0]
+            fault.times -= 1
+            if fault.times <= 0:
+                queue.pop(0)
+            return fault
+
+    # --- reading the record ---------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        """Every recorded call of `method`, oldest first."""
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def last(self, method: str) -> Call:
+        """The most recent call of `method` (fails the test if there was none)."""
+        calls = self.calls_to(method)
+        assert calls, f"no call to {method}; calls were: {[c.method for c in self.calls]}"
+        return calls[-1]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait until `method` has been called `count` times; return those calls."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            calls = self.calls_to(method)
+            if len(calls) >= count:
+                return calls
+            time.sleep(0.01)
+        raise AssertionError(f"expected {count} call(s) to {method}, saw {len(self.calls_to(method))}")
+
+    def reset_calls(self) -> None:
+        """Forget recorded calls (state such as users and messages is kept)."""
+        with self._lock:
+            self.calls.clear()
+
+    def dms_to(self, user_id: str) -> list[Call]:
+        """chat.postMessage calls addressed to a user (a direct message)."""
+        return [c for c in self.calls_to("chat.postMessage") if c.args.get("channel") == user_id]
+
+    # --- request handling -----------------------------------------------------------
+
+    def handle(self, method: str, args: dict[str, Any], token: str | None) -> tuple[int, dict[str, str], Any]:
+        """Produce (status, headers, body) for one API call; records it first."""
+        args = {k: _decode_json_arg(k, v) for k, v in args.items()}
+        with self._lock:
+            self.calls.append(Call(method, args, token, time.time()))
+        fault = self._next_fault(method)
+        if fault is not None:
+            if fault.kind == "delay":
+                time.sleep(fault.seconds)
+            elif fault.kind == "error":
+                return 200, {}, {"ok": False, "error": fault.error}
+            elif fault.kind == "status":
+                return fault.status, {}, {"ok": False, "error": "internal_error"}
+            elif fault.kind == "ratelimit":
+                return 429, {"Retry-After": str(fault.retry_after)}, {"ok": False, "error": "ratelimited"}
+            elif fault.kind == "drop":
+                return -1, {}, None
+        implementation = self._methods.get(method)
+        if implementation is None:
+            return 200, {}, {"ok": False, "error": "unknown_method"}
+        auth_error = self._check_token(method, token)
+        if auth_error:
+            return 200, {}, {"ok": False, "error": auth_error}
+        missing = [name for name in REQUIRED_ARGS.get(method, ()) if args.get(name) in (None, "")]
+        if missing:
+            return (
+                200,
+                {},
+                {
+                    "ok": False,
+                    "error": "invalid_arguments",
+                    "response_metadata": {
+                        "messages": [f"[ERROR] missing required field: {name}" for name in missing]
+                    },
+                },
+            )
+        with self._lock:
+            return 200, {}, implementation(args)
+
+    def _check_token(self, method: str, token: str | None) -> str | None:
+        if not token:
+            return "not_authed"
+        expected = self.app_token if method in APP_TOKEN_METHODS else self.bot_token
+        if token != expected:
+            return "invalid_auth"
+        if self.revoked and method not in APP_TOKEN_METHODS:
+            return "token_revoked"
+        return None
+
+    def handle_response_url(self, name: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """Record a POST to a response_url and check its blocks."""
+        with self._lock:
+            self.calls.append(Call("response_url", {**body, "_name": name}, None, time.time()))
+        errors = message_errors(body.get("text"), body.get("blocks"))
+        if errors:
+            return 400, {"ok": False, "error": "invalid_blocks", "errors": errors}
+        return 200, {"ok": True}
+
+    def download(self, file_id: str, token: str | None) -> tuple[int, bytes]:
+        """Serve a stored file to a caller holding the bot token."""
+        if token != self.bot_token:
+            return 403, b"forbidden"
+        with self._lock:
+            stored = self.files.get(file_id)
+            self.calls.append(Call("files.download", {"file": file_id}, token, time.time()))
+        if stored is None:
+            return 404, b"not found"
+        return 200, stored[1]
+
+    # --- method implementations (called with the lock held) -------------------------
+
+    def _auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://riverside.slack.com/",
+            "team": TEAM_NAME,
+            "user": "mentor_nudge",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": "B0BOT0001",
+            "is_enterprise_install": False,
+        }
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(args["user"])
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user.as_slack()}
+
+    def _users_lookup_by_email(self, args: dict[str, Any]) -> dict[str, Any]:
+        email = str(args["email"]).strip().lower()
+        for user in self.users.values():
+            if user.email and user.email.lower() == email and not user.deleted:
+                return {"ok": True, "user": user.as_slack()}
+        return {"ok": False, "error": "users_not_found"}
+
+    def _users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        # Cursor pagination the way Slack does it: an opaque cursor, "" on the last page.
+        limit = int(args.get("limit") or 200)
+        start = int(args.get("cursor") or 0)
+        users = list(self.users.values())
+        page = users[start : start + limit]
+        cursor = str(start + limit) if start + limit < len(users) else ""
+        return {
+            "ok": True,
+            "members": [u.as_slack() for u in page],
+            "response_metadata": {"next_cursor": cursor},
+        }
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users") or "").split(",")
+        if not users or users[0] not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": "D" + users[0][1:]}}
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(args["channel"])
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {
+            "ok": True,
+            "channel": {
+                "id": channel.id,
+                "name": channel.name,
+                "is_member": channel.is_member,
+                "is_archived": channel.is_archived,
+                "is_private": channel.is_private,
+            },
+        }
+
+    def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(args["channel"])
+        if channel is None or (channel.is_private and not channel.is_member):
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "members": list(channel.members), "response_metadata": {"next_cursor": ""}}
+
+    def _resolve_channel(self, target: str) -> tuple[str | None, str | None]:
+        """(channel id to post in, error) for a chat.* `channel` argument."""
+        if target.startswith(("U", "W")):
+            user = self.users.get(target)
+            if user is None:
+                return None, "channel_not_found"
+            if user.deleted:
+                return None, "user_disabled"
+            return "D" + target[1:], None
+        if target.startswith("D"):
+            return target, None
+        channel = self.channels.get(target)
+        if channel is None or (channel.is_private and not channel.is_member):
+            return None, "channel_not_found"
+        if channel.is_archived:
+            return None, "is_archived"
+        if not channel.is_member:
+            return None, "not_in_channel"
+        return target, None
+
+    def _check_message(self, args: dict[str, Any]) -> dict[str, Any] | None:
+        if not args.get("text") and not args.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        errors = message_errors(args.get("text"), args.get("blocks"))
+        if errors:
+            return {"ok": False, "error": "invalid_blocks", "response_metadata": {"messages": errors}}
+        return None
+
+    def _chat_post_message(self, args: dict[str, Any]) -> dict[str, Any]:
+        problem = self._check_message(args)
+        if problem:
+            return problem
+        channel, error = self._resolve_channel(str(args["channel"]))
+        if error:
+            return {"ok": False, "error": error}
+        assert channel is not None
+        thread_ts = args.get("thread_ts")
+        if thread_ts and not any(m["ts"] == thread_ts for m in self.messages[channel]):
+            return {"ok": False, "error": "thread_not_found"}
+        ts = f"{1_760_000_000 + next(self._ts)}.000100"
+        message = {
+            "ts": ts,
+            "text": args.get("text"),
+            "blocks": args.get("blocks"),
+            "thread_ts": thread_ts,
+            "user": BOT_USER_ID,
+            "metadata": args.get("metadata"),
+        }
+        self.messages[channel].append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        problem = self._check_message(args)
+        if problem:
+            return problem
+        for message in self.messages.get(args["channel"], []):
+            if message["ts"] == args["ts"]:
+                message.update({"text": args.get("text"), "blocks": args.get("blocks")})
+                return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": args.get("text")}
+        return {"ok": False, "error": "message_not_found"}
+
+    def _chat_post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        problem = self._check_message(args)
+        if problem:
+            return problem
+        if args["user"] not in self.users:
+            return {"ok": False, "error": "user_not_in_channel"}
+        _channel, error = self._resolve_channel(str(args["channel"]))
+        if error:
+            return {"ok": False, "error": error}
+        return {"ok": True, "message_ts": f"{1_760_000_000 + next(self._ts)}.000200"}
+
+    def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        messages = self.messages.get(args["channel"], [])
+        for i, message in enumerate(messages):
+            if message["ts"] == args["ts"]:
+                del messages[i]
+                return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
+        return {"ok": False, "error": "message_not_found"}
+
+    def _chat_get_permalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        ts = str(args["message_ts"]).replace(".", "")
+        return {
+            "ok": True,
+            "channel": args["channel"],
+            "permalink": f"https://riverside.slack.com/archives/{args['channel']}/p{ts}",
+        }
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if args["trigger_id"] in self.expired_triggers:
+            return {"ok": False, "error": "expired_trigger_id"}
+        errors = view_errors(args["view"])
+        if errors:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": errors}}
+        view_id = f"V{next(self._ids):08d}"
+        view = {**args["view"], "id": view_id, "hash": f"h{view_id}"}
+        self.views[view_id] = view
+        return {"ok": True, "view": view}
+
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view_id = args.get("view_id")
+        if not view_id and args.get("external_id"):
+            view_id = next(
+                (v["id"] for v in self.views.values() if v.get("external_id") == args["external_id"]), None
+            )
+        if not view_id or view_id not in self.views:
+            return {"ok": False, "error": "not_found"}
+        errors = view_errors(args.get("view"))
+        if errors:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": errors}}
+        view = {**args["view"], "id": view_id, "hash": f"h{view_id}-{next(self._ids)}"}
+        self.views[view_id] = view
+        return {"ok": True, "view": view}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        errors = view_errors(args["view"])
+        if errors:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": errors}}
+        if args["user_id"] not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        view = {**args["view"], "id": f"V{next(self._ids):08d}"}
+        self.home_views[args["user_id"]] = view
+        return {"ok": True, "view": view}
+
+    def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        stored = self.files.get(args["file"])
+        if stored is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {
+            "ok": True,
+            "file": {
+                "id": args["file"],
+                "name": stored[0],
+                "size": len(stored[1]),
+                "url_private_download": f"{self.base}/files/{args['file']}/download",
+            },
+        }
+
+    def _apps_connections_open(self, _args: dict[str, Any]) -> dict[str, Any]:
+        if self.socket_url is None:
+            return {"ok": False, "error": "internal_error"}
+        return {"ok": True, "url": self.socket_url}
+
+
+def _decode_json_arg(name: str, value: Any) -> Any:
+    # slack_sdk sends blocks/view/metadata as JSON strings in form posts.
+    if name in ("blocks", "view", "attachments", "metadata") and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _bearer(header: str | None) -> str | None:
+    if header and header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return None
+
+
+def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+            pass
+
+        def _body(self) -> bytes:
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+
+        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+            if status == -1:
+                self.close_connection = True
+                self.connection.close()
+                return
+            raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(raw)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def _api(self, method: str, args: dict[str, Any]) -> None:
+            token = _bearer(self.headers.get("Authorization")) or args.pop("token", None)
+            args.pop("token", None)
+            status, headers, body = fake.handle(method, args, token)
+            self._send(status, body, headers)
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            if parts.path.startswith("/api/"):
+                args = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+                self._api(parts.path[len("/api/") :], args)
+            elif parts.path.startswith("/files/"):
+                file_id = parts.path.split("/")[2]
+                status, content = fake.download(file_id, _bearer(self.headers.get("Authorization")))
+                self._send(status, content)
+            else:
+                self._send(404, {"ok": False, "error": "not_found"})
+
+        def do_POST(self) -> None:
+            parts = urlsplit(self.path)
+            raw = self._body()
+            content_type = self.headers.get("Content-Type") or ""
+            if "json" in content_type:
+                args = json.loads(raw or b"{}")
+            else:
+                args = {k: v[-1] for k, v in parse_qs(raw.decode()).items()}
+            args.update({k: v[-1] for k, v in parse_qs(parts.query).items()})
+            if parts.path.startswith("/api/"):
+                self._api(parts.path[len("/api/") :], args)
+            elif parts.path.startswith("/response/"):
+                status, body = fake.handle_response_url(parts.path.split("/")[2], args)
+                self._send(status, body)
+            else:
+                self._send(404, {"ok": False, "error": "not_found"})
+
+    return Handler

@@ -1,0 +1,50 @@
+"""`/mentor`, `/mentor help` and unknown subcommands, end to end through signed requests."""
+
+from __future__ import annotations
+
+from tests.conftest import ADMIN, MENTEE
+
+
+def test_bare_command_answers_with_help_visible_only_to_the_asker(slack):
+    reply = slack.command("", user_id=MENTEE)
+
+    assert reply.status == 200
+    body = reply.json()
+    assert body["response_type"] == "ephemeral"
+    text = str(body["blocks"])
+    assert "/mentor help" in text
+
+
+def test_help_lists_every_subcommand_with_one_line_each(slack, app):
+    reply = slack.command("help", user_id=ADMIN)
+
+    body = reply.json()
+    lines = [
+        line for b in body["blocks"] if b["type"] == "section" for line in b["text"]["text"].splitlines()
+    ]
+    commands = [line for line in lines if line.startswith("`/mentor")]
+    assert commands, lines
+    assert all(" — " in line for line in commands)
+
+
+def test_unknown_subcommand_suggests_the_closest_one_and_shows_help(slack):
+    reply = slack.command("hepl", user_id=MENTEE)
+
+    body = reply.json()
+    assert body["response_type"] == "ephemeral"
+    assert "Unknown command `hepl` — did you mean `/mentor help`?" in body["text"]
+    assert any("/mentor help" in str(b) for b in body["blocks"][1:])
+
+
+def test_unknown_subcommand_without_a_close_match_still_gets_help(slack):
+    body = slack.command("zzzzzz", user_id=MENTEE).json()
+
+    assert body["text"].startswith("Unknown command `zzzzzz`.")
+    assert len(body["blocks"]) >= 2
+
+
+def test_help_makes_no_web_api_calls(slack, fake_slack):
+    fake_slack.reset_calls()
+    slack.command("help", user_id=MENTEE)
+
+    assert [c.method for c in fake_slack.calls if c.method != "auth.test"] == []
