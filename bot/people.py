@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.directory import Profile, apply_profile
 from bot.models import Person, Workspace
 from bot.sqlutil import insert_ignoring_conflict
 
@@ -92,3 +94,19 @@ def person_timezone(person: Person, workspace: Workspace | None, settings: Setti
         if zone is not None:
             return zone
     return ZoneInfo("UTC")
+
+
+def zone_for(session: Session, settings: Settings, person: Person) -> ZoneInfo:
+    """`person_timezone` with the person's workspace looked up for you."""
+    return person_timezone(person, session.get(Workspace, person.team_id), settings)
+
+
+def remember_profile(session: Session, team_id: str, profile: Profile, now: datetime) -> Person:
+    """Find or create the person and copy Slack's profile onto them (name, zone, email).
+
+    Fetch the profile first (`bot.directory.fetch_profile`), outside any transaction:
+    a Slack call should never hold the database.
+    """
+    person = ensure_person(session, team_id, profile.user_id)
+    apply_profile(person, profile, now)
+    return person

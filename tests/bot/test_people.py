@@ -1,0 +1,72 @@
+"""People on first sight, admins, and whose clock a person follows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.db import transaction
+from bot.directory import fetch_profile
+from bot.models import Person
+from bot.people import ensure_person, is_admin, person_timezone, remember_profile
+from tests.conftest import ADMIN, MENTOR, settings_for
+from tests.fakes.slack_api import TEAM_ID
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def test_ensure_person_twice_gives_the_same_row(session_factory):
+    with transaction(session_factory) as session:
+        first = ensure_person(session, TEAM_ID, MENTOR)
+        second = ensure_person(session, TEAM_ID, MENTOR)
+        assert first.id == second.id
+
+
+def test_remember_profile_copies_name_zone_and_email(deps, fake_slack):
+    fake_slack.add_user("U0SYD0001", "dr.nguyen", tz="Australia/Sydney", email="Nguyen@Riverside.example")
+    profile = fetch_profile(deps.client, "U0SYD0001")
+
+    with transaction(deps.session_factory) as session:
+        person = remember_profile(session, TEAM_ID, profile, NOW)
+
+    assert (person.display_name, person.tz, person.email) == (
+        "dr.nguyen",
+        "Australia/Sydney",
+        "nguyen@riverside.example",
+    )
+    assert person.tz_refreshed_at == NOW
+
+
+def test_unknown_users_have_no_profile(deps):
+    assert fetch_profile(deps.client, "U0NOBODY1") is None
+
+
+def test_deactivated_accounts_become_inactive(deps, fake_slack):
+    fake_slack.add_user("U0GONE001", "former.fellow", deleted=True)
+
+    with transaction(deps.session_factory) as session:
+        person = remember_profile(session, TEAM_ID, fetch_profile(deps.client, "U0GONE001"), NOW)
+
+    assert person.is_active is False
+    assert person.next_nudge_at is None
+
+
+def test_admins_from_configuration_and_from_the_database(deps, fake_slack):
+    with transaction(deps.session_factory) as session:
+        assert is_admin(session, deps.settings, TEAM_ID, ADMIN)
+        assert not is_admin(session, deps.settings, TEAM_ID, MENTOR)
+        ensure_person(session, TEAM_ID, MENTOR).is_admin = True
+    with transaction(deps.session_factory) as session:
+        assert is_admin(session, deps.settings, TEAM_ID, MENTOR)
+
+
+def test_time_zone_falls_back_from_override_to_slack_to_program_to_utc(fake_slack):
+    program = settings_for(fake_slack, "sqlite://", PROGRAM_TIMEZONE="Europe/Dublin")
+    utc_only = settings_for(fake_slack, "sqlite://")
+
+    assert (
+        str(person_timezone(Person(tz_override="Asia/Kolkata", tz="Europe/London"), None, program))
+        == "Asia/Kolkata"
+    )
+    assert str(person_timezone(Person(tz="America/St_Johns"), None, program)) == "America/St_Johns"
+    assert str(person_timezone(Person(tz=None), None, program)) == "Europe/Dublin"
+    assert str(person_timezone(Person(tz="Not/AZone"), None, utc_only)) == "UTC"
