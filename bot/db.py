@@ -47,11 +47,9 @@ def _begin_immediate(conn: Any) -> None:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the settings each backend needs."""
     if is_sqlite(url):
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            **kwargs,
-        )
+        connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        connect_args.update(kwargs.pop("connect_args", {}))
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _tune_sqlite)
         # Let SQLAlchemy, not the driver, emit BEGIN (see _begin_immediate).
         event.listen(engine, "connect", lambda conn, _rec: setattr(conn, "isolation_level", None))
