@@ -48,6 +48,9 @@ _ANY_DATE = re.compile(
     re.IGNORECASE,
 )
 _HONORIFIC_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Master)\.?\s+[A-Z][a-z'’-]+")
+# Slack mentions and links (<@U123>, <#C123|ward>, <https://…|text>) hold ids, not
+# identifiers; they are removed before screening so a long user id is not a "number".
+_SLACK_MARKUP = re.compile(r"<[@#!][^>]*>|<https?://[^>]*>")
 _BED_OR_ROOM = re.compile(r"\b(?:bed|room|rm|bay)\s*#?\s*\d+", re.IGNORECASE)
 
 # How far back a full date must be before it reads as a birth date rather than a
@@ -77,6 +80,7 @@ def _year(match: re.Match[str]) -> int | None:
 def screen(text: str, *, today: date | None = None) -> list[Finding]:
     """Identifiers found in `text`, most serious first; empty when it looks clean."""
     today = today or date.today()
+    text = _SLACK_MARKUP.sub(" ", text)
     findings: list[Finding] = []
 
     def add(kind: str, label: str) -> None:
@@ -108,17 +112,20 @@ def screen(text: str, *, today: date | None = None) -> list[Finding]:
     return findings
 
 
-def refusal(findings: list[Finding]) -> str:
-    """A plain explanation for the writer; never echoes the identifier back."""
+def refusal(findings: list[Finding], *, ask: str = "describe the conversation") -> str:
+    """A plain explanation for the writer; never echoes the identifier back.
+
+    `ask` completes "please … without identifiers" for the kind of text (a note, a nudge).
+    """
     labels = [f.label for f in findings]
     listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
     return (
         f"This wasn't saved because it looks like it contains {listed}. Mentor Nudge never stores "
-        "patient information — please describe the conversation without identifiers and try again."
+        f"patient information — please {ask} without identifiers and try again."
     )
 
 
-def check(text: str, *, today: date | None = None) -> str | None:
+def check(text: str, *, today: date | None = None, ask: str = "describe the conversation") -> str | None:
     """None when `text` may be stored; otherwise the message to show its writer."""
     findings = screen(text, today=today)
-    return refusal(findings) if findings else None
+    return refusal(findings, ask=ask) if findings else None

@@ -22,6 +22,7 @@ from bot.app import build_deps, create_app
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import is_sqlite, make_engine, make_session_factory, ping, transaction
 from bot.deps import Deps
+from bot.library import LibraryError, builtin_nudges
 from bot.logging_setup import configure_logging
 from bot.people import ensure_workspace
 from bot.slack import BotIdentity, make_client, verify_token
@@ -30,9 +31,17 @@ log = logging.getLogger(__name__)
 
 
 def load_runtime_settings() -> Settings:
-    """Read configuration and set up logging at the configured level."""
+    """Read configuration, set up logging, and check the content files load.
+
+    A broken edit to the nudge library stops start-up with one line naming the entry,
+    instead of failing at the first clock tick.
+    """
     settings = load_settings()
     configure_logging(settings.log_level)
+    try:
+        builtin_nudges()
+    except LibraryError as error:
+        raise ConfigError(f"the nudge library (bot/content/nudges.yaml) is malformed: {error}") from None
     return settings
 
 

@@ -52,6 +52,7 @@ def test_identifiers_are_found(text, kind):
         "Mr Singh (our consultant surgeon) joined the teaching session.",
         "Scored 4 of 5 on the Zwisch scale, moving to passive help.",
         "Version 2.0 of the handover list is much better.",
+        "Talked with <@W0123456789|dr.long> and <#C0123456789|ward-4> about feedback.",
         "",
     ],
 )
@@ -85,3 +86,8 @@ def test_any_email_is_refused(email):
 def test_old_full_dates_read_as_birth_dates(day):
     for text in (day.isoformat(), day.strftime("%d/%m/%Y"), day.strftime("%B %d, %Y")):
         assert check(f"seen {text}", today=TODAY) is not None, text
+
+
+def test_the_request_can_fit_the_kind_of_text():
+    message = check("call 617-555-0199", today=TODAY, ask="write the nudge")
+    assert message.endswith("please write the nudge without identifiers and try again.")
