@@ -301,7 +301,7 @@ def _custom_row(session: Session, team_id: str, key: str) -> CustomNudge | None:
 def _unknown_key(session: Session, team_id: str, key: str) -> ChangeRefused:
     known = [n.key for n in builtin_nudges() if not n.retired]
     known += session.scalars(select(CustomNudge.key).where(CustomNudge.team_id == team_id))
-    close = difflib.get_close_matches(key, known, n=2, cutoff=0.6)
+    close = difflib.get_close_matches(key, known, n=2, cutoff=0.8)
     hint = (
         f" Did you mean {' or '.join(f'`{k}`' for k in close)}?"
         if close

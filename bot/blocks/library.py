@@ -92,15 +92,15 @@ def _entry_line(entry: LibraryEntry, *, preview: int | None = None, show_practic
 
 
 def _counts(shelf: PracticeShelf) -> str:
-    builtin = f"{shelf.builtin_on} built-in"
+    builtin = f"{shelf.builtin_on + shelf.builtin_off} built-in"
     if shelf.builtin_off:
-        builtin += f" (+{shelf.builtin_off} off)"
+        builtin += f" ({shelf.builtin_off} switched off)"
     own = len(shelf.custom)
     if not own:
         return builtin
-    mine = f"{shelf.custom_on} of your own"
+    mine = f"{own} of your own"
     if own - shelf.custom_on:
-        mine += f" (+{own - shelf.custom_on} off)"
+        mine += f" ({own - shelf.custom_on} switched off)"
     return f"{builtin} · {mine}"
 
 
@@ -208,7 +208,7 @@ def toggle_message(toggle: Toggle, *, undo: bool = True) -> tuple[str, list[dict
     else:
         text = (
             f"Switched `{key}` off for your program. Mentors won't get it until you switch it back "
-            f"on; answers already given keep their place in the history."
+            "on; past answers to it stay in the history."
         )
     blocks: list[Block] = [section(f"{text}\n>{escape(toggle.nudge.text)}")]
     if toggle.changed and undo:
