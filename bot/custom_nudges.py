@@ -14,11 +14,10 @@ from __future__ import annotations
 import difflib
 import re
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot import privacy
@@ -367,7 +366,7 @@ def set_nudge_enabled(
         return Toggle(nudge, enabled, changed=False)
     if enabled:
         session.execute(
-            DisabledNudge.__table__.delete().where(DisabledNudge.team_id == team_id, DisabledNudge.key == key)
+            delete(DisabledNudge).where(DisabledNudge.team_id == team_id, DisabledNudge.key == key)
         )
     else:
         _refuse_if_last(session, team_id, nudge)
@@ -427,8 +426,3 @@ def resolve_practice(word: str) -> str | None:
     """A practice key from what an admin typed (`care`, `No-Ego`, `own errors`…), or None."""
     wanted = re.sub(r"[\s-]+", "_", word.strip().lower())
     return wanted if wanted in PRACTICES else None
-
-
-def custom_keys(entries: Sequence[LibraryEntry]) -> list[str]:
-    """The keys of the program's own nudges among `entries`."""
-    return [e.nudge.key for e in entries if e.nudge.custom]

@@ -134,8 +134,8 @@ def nudges_command(call: CommandCall) -> None:
             call.reply(error)
     elif word in ON_WORDS + OFF_WORDS:
         _toggle(call, word in ON_WORDS)
-    elif resolve_practice(word) and (len(args) == 1 or (len(args) == 2 and args[1].isdigit())):
-        _show_practice(call, resolve_practice(word) or "", args[1] if len(args) == 2 else "1")
+    elif (practice := resolve_practice(word)) and (len(args) == 1 or (len(args) == 2 and args[1].isdigit())):
+        _show_practice(call, practice, args[1] if len(args) == 2 else "1")
     else:
         call.reply(f"I don't know `{' '.join(args)}` here. {usage_text()}")
 
