@@ -10,7 +10,7 @@ from bot.models.core import (
     Person,
     Workspace,
 )
-from bot.models.library import CustomNudge
+from bot.models.library import CustomNudge, DisabledNudge
 
 __all__ = [
     "CADENCES",
@@ -19,6 +19,7 @@ __all__ = [
     "CustomNudge",
     "Delivery",
     "DeliveryStatus",
+    "DisabledNudge",
     "Pair",
     "Person",
     "UtcDateTime",

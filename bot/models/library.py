@@ -1,4 +1,4 @@
-"""Program-specific nudges admins add beside the built-in library."""
+"""Program-specific nudges admins add, and built-in ones a program has switched off."""
 
 from __future__ import annotations
 
@@ -30,3 +30,20 @@ class CustomNudge(Base):
     created_by: Mapped[str] = mapped_column(SlackId)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DisabledNudge(Base):
+    """A built-in nudge one program has switched off for its own mentors.
+
+    The built-in library is shared by every workspace, so "off" is recorded per team.
+    Switching it back on deletes the row; the audit log keeps the story.
+    """
+
+    __tablename__ = "disabled_nudge"
+
+    team_id: Mapped[str] = mapped_column(
+        SlackId, ForeignKey("workspace.team_id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    disabled_by: Mapped[str] = mapped_column(SlackId)
+    disabled_at: Mapped[datetime] = mapped_column(default=utcnow)
