@@ -121,7 +121,7 @@ class PracticeShelf:
 
 
 def _refusal(text: str) -> str | None:
-    return privacy.check(text) if text else None
+    return privacy.check(text, ask="write the nudge") if text else None
 
 
 def _check_followup(question: str, choices: tuple[str, ...]) -> dict[str, str]:

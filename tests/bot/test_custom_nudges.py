@@ -159,9 +159,9 @@ def test_patient_identifiers_are_refused_with_the_privacy_explanation(session_fa
     message = refused.value.errors[field]
     assert "never stores patient information" in message
     assert message in {
-        check(draft.clean_text()),
-        check(draft.clean_question()),
-        check("\n".join(draft.clean_choices())),
+        check(draft.clean_text(), ask="write the nudge"),
+        check(draft.clean_question(), ask="write the nudge"),
+        check("\n".join(draft.clean_choices()), ask="write the nudge"),
     }
 
 
