@@ -190,7 +190,7 @@ def zone_select(s: PersonalSettings) -> StaticSelectElement:
     return StaticSelectElement(action_id=TIMEZONE, option_groups=groups, initial_option=initial)
 
 
-def settings_modal(s: PersonalSettings, *, private_metadata: str = "") -> dict[str, Any]:
+def settings_modal(s: PersonalSettings) -> dict[str, Any]:
     """The `/mentor settings` modal, filled in with the person's current settings."""
     paused_as = s.pause_reason if s.is_paused and s.pause_reason in PAUSE_CHOICES else NOT_PAUSED
     blocks: list[Block] = [
@@ -199,6 +199,13 @@ def settings_modal(s: PersonalSettings, *, private_metadata: str = "") -> dict[s
             f"({s.zone}, where it's {s.local_now:%H:%M} now)."
         )
     ]
+    if s.is_stopped:
+        blocks.append(
+            context(
+                "You've stopped all messages from Mentor Nudge. Saving here doesn't change that; "
+                "`/mentor start` turns them back on."
+            )
+        )
     if s.shows_nudges:
         blocks += _nudge_inputs(s)
     blocks += [
@@ -262,7 +269,6 @@ def settings_modal(s: PersonalSettings, *, private_metadata: str = "") -> dict[s
         submit="Save",
         close="Cancel",
         blocks=blocks,
-        private_metadata=private_metadata or None,
     )
     return view.to_dict()
 

@@ -173,6 +173,11 @@ def test_the_modal_is_valid_and_reads_back_as_the_current_settings(s):
     assert form.pause_last_day == s.pause_last_day
 
 
+def test_a_stopped_person_is_told_saving_does_not_restart_messages():
+    assert "`/mentor start`" in str(settings_modal(personal(opted_out_at=NOW))["blocks"][:2])
+    assert "`/mentor start`" not in str(settings_modal(personal())["blocks"])
+
+
 def test_the_zone_menu_starts_with_follow_slack_and_selects_the_current_choice():
     view = settings_modal(
         personal(tz_override="Australia/Sydney", zone="Australia/Sydney", zone_source="override")
