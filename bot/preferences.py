@@ -36,9 +36,6 @@ PAUSE_REASONS = {"nights": "on nights", "leave": "on leave", "break": "taking a 
 NOT_PAUSED = "none"
 AUTO_ZONE = "auto"
 
-# Where a person's zone came from, in the order `bot.people.person_timezone` tries them.
-ZONE_SOURCES = ("override", "slack", "workspace", "program", "fallback")
-
 # Form fields (the settings modal uses these as block ids, so errors land beside them).
 NUDGE_DAYS = "nudge_days"
 NUDGE_TIME = "nudge_time"
@@ -72,7 +69,11 @@ class FormErrors(ValueError):
 
 @dataclass(frozen=True)
 class ZoneChoice:
-    """The zone a person's clock follows and where it came from."""
+    """The zone a person's clock follows and where it came from.
+
+    `source` is "override", "slack", "workspace", "program" or "fallback" (UTC), in
+    the order `bot.people.person_timezone` tries them.
+    """
 
     name: str
     source: str
