@@ -110,11 +110,19 @@ def enqueue(
 
 
 def cancel_open_for_person(
-    session: Session, person_id: int, reason: str, *, kinds: Iterable[str] | None = None
+    session: Session,
+    person_id: int,
+    reason: str,
+    *,
+    kinds: Iterable[str] | None = None,
+    due_before: datetime | None = None,
 ) -> int:
     """Cancel a person's rows that have not been sent (pause, stop, deactivation).
 
     Rows mid-send are left alone: their Slack call may already have happened.
+    `due_before` limits it to rows due before that instant (a pause's end): a nudge
+    planned for after the pause is still wanted, and cancelling it would also burn its
+    dedupe key, so the planner could not plan that slot again.
     """
     statement = (
         update(Delivery)
@@ -126,6 +134,8 @@ def cancel_open_for_person(
     )
     if kinds is not None:
         statement = statement.where(Delivery.kind.in_(list(kinds)))
+    if due_before is not None:
+        statement = statement.where(Delivery.next_attempt_at < due_before)
     return session.execute(statement).rowcount or 0
 
 

@@ -14,6 +14,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.delivery_kinds import all_kinds
 from bot.deps import Deps
+from schedules.profile_refresh import refresh_stale_profiles
 from schedules.sender import Sender
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,9 @@ class Clock:
         self.tick_steps: list[tuple[str, Step]] = [
             ("send", self._send),
         ]
-        self.daily_steps: list[tuple[str, Step]] = []
+        self.daily_steps: list[tuple[str, Step]] = [
+            ("profile_refresh", lambda: refresh_stale_profiles(deps).counts()),
+        ]
 
     def _send(self) -> dict[str, Any]:
         report = self.sender.run_once()

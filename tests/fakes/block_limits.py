@@ -105,6 +105,20 @@ class _Checker:
         for i, option in enumerate(options):
             self.option(option, f"{path}/{i}")
 
+    def option_groups(self, groups: Any, path: str) -> None:
+        # Up to 100 groups, each with a plain_text label (75) and up to 100 options.
+        if not isinstance(groups, list) or not groups:
+            self.fail(path, "must have at least one option group")
+            return
+        if len(groups) > 100:
+            self.fail(path, "must have no more than 100 items")
+        for i, group in enumerate(groups):
+            if not isinstance(group, dict):
+                self.fail(f"{path}/{i}", "must be an option group object")
+                continue
+            self.text(group.get("label"), f"{path}/{i}/label", limit=75, plain_only=True)
+            self.options(group.get("options"), f"{path}/{i}/options", limit=100)
+
     def element(self, element: Any, path: str, allowed: set[str]) -> None:
         if not isinstance(element, dict):
             self.fail(path, "must be an element object")
@@ -125,6 +139,8 @@ class _Checker:
         elif kind in ("static_select", "multi_static_select"):
             if element.get("option_groups") is None:
                 self.options(element.get("options"), path + "/options", limit=100)
+            else:
+                self.option_groups(element["option_groups"], path + "/option_groups")
         elif kind == "overflow":
             self.options(element.get("options"), path + "/options", limit=5)
         elif kind in ("checkboxes", "radio_buttons"):

@@ -107,6 +107,34 @@ def test_messages_breaking_block_kit_limits_are_refused(client, blocks, fragment
     assert error.value.response["error"] == "invalid_blocks"
 
 
+def test_option_groups_are_checked_like_slack_does():
+    def select_with(groups):
+        return {
+            "type": "modal",
+            "title": {"type": "plain_text", "text": "t"},
+            "submit": {"type": "plain_text", "text": "Save"},
+            "blocks": [
+                {
+                    "type": "input",
+                    "label": {"type": "plain_text", "text": "l"},
+                    "element": {"type": "static_select", "action_id": "s", "option_groups": groups},
+                }
+            ],
+        }
+
+    def option(i):
+        return {"text": {"type": "plain_text", "text": f"o{i}"}, "value": str(i)}
+
+    fine = [{"label": {"type": "plain_text", "text": "g"}, "options": [option(i) for i in range(100)]}]
+    crowded = [{"label": {"type": "plain_text", "text": "g"}, "options": [option(i) for i in range(101)]}]
+    long_label = [{"label": {"type": "plain_text", "text": "g" * 76}, "options": [option(1)]}]
+
+    assert view_errors(select_with(fine)) == []
+    assert any("no more than 100" in e for e in view_errors(select_with(crowded)))
+    assert any("less than 76" in e for e in view_errors(select_with(long_label)))
+    assert any("no more than 100" in e for e in view_errors(select_with(fine * 101)))
+
+
 def test_modal_limits(client):
     view = {
         "type": "modal",

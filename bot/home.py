@@ -1,0 +1,99 @@
+"""Building and publishing a person's App Home tab from a list of feature sections.
+
+A section is a function `(HomeContext) -> blocks`. Features add theirs to `SECTIONS`
+(one line each); the Home shows them in that order. A section that raises is logged
+and replaced by a one-line note, so one feature's bug never blanks the whole tab.
+
+Publish after anything that changes what Home shows (`publish_home`); Slack keeps the
+last published view, so a person opening the tab sees it without waiting for us.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
+from sqlalchemy.orm import Session
+
+from bot.blocks.home import home_view, settings_section, unavailable_section
+from bot.config import Settings
+from bot.db import transaction
+from bot.deps import Deps
+from bot.models import Person
+from bot.people import ensure_person
+from bot.preferences import PersonalSettings, snapshot
+from bot.slack import slack_error_code
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HomeContext:
+    """What a section may read: an open session, the person, their settings, and now."""
+
+    session: Session
+    settings: Settings
+    person: Person
+    personal: PersonalSettings
+    now: datetime
+
+
+HomeSection = Callable[[HomeContext], Sequence[Block]]
+
+
+def _settings(context: HomeContext) -> Sequence[Block]:
+    return settings_section(context.personal)
+
+
+# (title, builder) in display order. Other features append theirs here.
+SECTIONS: list[tuple[str, HomeSection]] = [
+    ("Your settings", _settings),
+]
+
+
+def build_home(
+    session: Session,
+    settings: Settings,
+    team_id: str,
+    user_id: str,
+    now: datetime,
+    *,
+    sections: Sequence[tuple[str, HomeSection]] | None = None,
+) -> dict[str, Any]:
+    """The Home view for one person (created on first sight)."""
+    person = ensure_person(session, team_id, user_id)
+    context = HomeContext(session, settings, person, snapshot(session, settings, person, now), now)
+    built: list[Sequence[Block]] = []
+    for title, section in SECTIONS if sections is None else sections:
+        try:
+            # A savepoint, so a section's failed query cannot spoil the others' session.
+            with session.begin_nested():
+                built.append(list(section(context)))
+        except Exception:
+            log.exception("team=%s user=%s: Home section %r failed", team_id, user_id, title)
+            built.append(unavailable_section(title))
+    return home_view(built)
+
+
+def publish_home(deps: Deps, team_id: str, user_id: str) -> bool:
+    """Build and publish the person's Home; False (logged) if Slack refused it.
+
+    Call it after any change Home shows. The view is built in a transaction that is
+    closed before Slack is called.
+    """
+    with transaction(deps.session_factory) as session:
+        view = build_home(session, deps.settings, team_id, user_id, deps.now())
+    try:
+        deps.client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as error:
+        log.warning("team=%s user=%s: could not publish Home (%s)", team_id, user_id, slack_error_code(error))
+        return False
+    except OSError as error:
+        log.warning("team=%s user=%s: could not reach Slack to publish Home (%s)", team_id, user_id, error)
+        return False
+    return True

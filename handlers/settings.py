@@ -1,0 +1,259 @@
+"""Personal settings: `/mentor settings | timezone | pause | resume | stop | start`, the
+settings modal, and the Resume / Undo buttons in their replies and on the Home tab.
+
+Every reply is ephemeral. First sight of a person (or a stale profile) reads their
+Slack profile before answering, after acknowledging, so the time zone in the reply is
+theirs; known people get their answer in the acknowledgement itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import preferences
+from bot.blocks.settings import (
+    RESUME_ACTION,
+    SETTINGS_CALLBACK,
+    START_ACTION,
+    current_zone_reply,
+    parse_settings_state,
+    pause_reply,
+    resume_reply,
+    saved_modal,
+    settings_modal,
+    start_reply,
+    stop_reply,
+    timezone_reply,
+)
+from bot.db import transaction
+from bot.deps import Deps
+from bot.home import publish_home
+from bot.profiles import needs_profile, person_with_profile
+from bot.slack import slack_error_code
+from handlers.router import CommandCall, CommandRouter
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, deps: Deps, router: CommandRouter) -> None:
+    """Add the settings subcommands and listen for the modal and the buttons."""
+    router.add(
+        "settings",
+        open_settings_command,
+        summary="choose when nudges come and the hours the app may message you",
+    )
+    router.add(
+        "timezone",
+        timezone_command,
+        usage="timezone [Europe/London | auto]",
+        summary="see or change your time zone (`auto` follows your Slack profile)",
+        aliases=("tz",),
+    )
+    router.add(
+        "pause",
+        pause_command,
+        usage="pause 2w | pause until 2027-01-10",
+        summary="no messages for a while (days, weeks, or until a date)",
+    )
+    router.add("resume", resume_command, summary="end a pause now")
+    router.add("stop", stop_command, summary="stop all messages from Mentor Nudge (one click to undo)")
+    router.add("start", start_command, summary="turn messages back on after `stop`")
+
+    @app.view(SETTINGS_CALLBACK)
+    def submit_settings(ack: Ack, body: dict[str, Any]) -> None:
+        handle_settings_submission(deps, ack, body)
+
+    @app.action(RESUME_ACTION)
+    def resume_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        team_id, user_id = _team_and_user(body)
+        with transaction(deps.session_factory) as session:
+            outcome = preferences.resume(session, deps.settings, team_id, user_id, now=deps.now())
+        if _from_message(body):
+            text, blocks = resume_reply(outcome)
+            respond(text=text, blocks=blocks, replace_original=True, response_type="ephemeral")
+        publish_home(deps, team_id, user_id)
+
+    @app.action(START_ACTION)
+    def start_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        team_id, user_id = _team_and_user(body)
+        with transaction(deps.session_factory) as session:
+            outcome = preferences.start(session, deps.settings, team_id, user_id, now=deps.now())
+        if _from_message(body):
+            text, blocks = start_reply(outcome)
+            respond(text=text, blocks=blocks, replace_original=True, response_type="ephemeral")
+        publish_home(deps, team_id, user_id)
+
+
+# --- slash subcommands ------------------------------------------------------------------
+
+
+def open_settings_command(call: CommandCall) -> None:
+    """`/mentor settings`: open the modal at once (the trigger lasts 3 s), then answer."""
+    if call.args:
+        call.reply("`/mentor settings` takes nothing after it: it opens a window with all your settings.")
+        return
+    error = open_settings_modal(call.deps, call.client, call.trigger_id, call.team_id, call.user_id)
+    if error:
+        call.reply(
+            f"I couldn't open your settings (Slack said `{error}`). Please try `/mentor settings` again; "
+            "the window has to open within a few seconds of the command."
+        )
+        return
+    call.ack()
+    # First sight: now that Slack has its answer, learn their zone for next time.
+    person_with_profile(call.deps, call.team_id, call.user_id, enterprise_id=call.enterprise_id)
+
+
+def open_settings_modal(
+    deps: Deps, client: WebClient, trigger_id: str | None, team_id: str, user_id: str
+) -> str | None:
+    """Open the settings modal; returns Slack's error code, or None when it opened.
+
+    Reads only the database (no profile fetch) so the trigger id is still fresh.
+    """
+    if not trigger_id:
+        return "no_trigger_id"
+    with transaction(deps.session_factory) as session:
+        personal = preferences.load(session, deps.settings, team_id, user_id, deps.now())
+    try:
+        client.views_open(trigger_id=trigger_id, view=settings_modal(personal))
+    except SlackApiError as error:
+        code = slack_error_code(error)
+        log.warning("team=%s user=%s: settings modal did not open (%s)", team_id, user_id, code)
+        return code
+    return None
+
+
+def timezone_command(call: CommandCall) -> None:
+    """`/mentor timezone`, `/mentor timezone Europe/London`, `/mentor timezone auto`."""
+    _know_caller(call)
+    now = call.deps.now()
+    if not call.rest:
+        with transaction(call.deps.session_factory) as session:
+            personal = preferences.load(session, call.deps.settings, call.team_id, call.user_id, now)
+        call.reply(*current_zone_reply(personal))
+        return
+    try:
+        with transaction(call.deps.session_factory) as session:
+            outcome = preferences.set_timezone(
+                session, call.deps.settings, call.team_id, call.user_id, call.rest, now=now
+            )
+    except preferences.PreferenceError as error:
+        call.reply(error.message)
+        return
+    call.reply(*timezone_reply(outcome))
+    publish_home(call.deps, call.team_id, call.user_id)
+
+
+def pause_command(call: CommandCall) -> None:
+    """`/mentor pause 2w`, `/mentor pause until 2027-01-10`, …"""
+    _know_caller(call)
+    try:
+        with transaction(call.deps.session_factory) as session:
+            outcome = preferences.pause_for_text(
+                session, call.deps.settings, call.team_id, call.user_id, call.rest, now=call.deps.now()
+            )
+    except preferences.PreferenceError as error:
+        call.reply(error.message)
+        return
+    call.reply(*pause_reply(outcome))
+    publish_home(call.deps, call.team_id, call.user_id)
+
+
+def resume_command(call: CommandCall) -> None:
+    """`/mentor resume`: end a pause now."""
+    if call.args:
+        call.reply("`/mentor resume` takes nothing after it: it ends your pause straight away.")
+        return
+    _know_caller(call)
+    with transaction(call.deps.session_factory) as session:
+        outcome = preferences.resume(
+            session, call.deps.settings, call.team_id, call.user_id, now=call.deps.now()
+        )
+    call.reply(*resume_reply(outcome))
+    if outcome.was_paused or outcome.was_stopped:
+        publish_home(call.deps, call.team_id, call.user_id)
+
+
+def stop_command(call: CommandCall) -> None:
+    """`/mentor stop`: opt out of every message, with an Undo button in the reply."""
+    if call.args:
+        call.reply(
+            "`/mentor stop` takes nothing after it: it stops every message from Mentor Nudge. "
+            "For a break, try `/mentor pause 2w`."
+        )
+        return
+    with transaction(call.deps.session_factory) as session:
+        outcome = preferences.stop(
+            session, call.deps.settings, call.team_id, call.user_id, now=call.deps.now()
+        )
+    call.reply(*stop_reply(outcome))
+    if not outcome.already_stopped:
+        publish_home(call.deps, call.team_id, call.user_id)
+
+
+def start_command(call: CommandCall) -> None:
+    """`/mentor start`: undo a stop."""
+    if call.args:
+        call.reply("`/mentor start` takes nothing after it: it turns messages back on after `/mentor stop`.")
+        return
+    _know_caller(call)
+    with transaction(call.deps.session_factory) as session:
+        outcome = preferences.start(
+            session, call.deps.settings, call.team_id, call.user_id, now=call.deps.now()
+        )
+    call.reply(*start_reply(outcome))
+    if outcome.was_stopped:
+        publish_home(call.deps, call.team_id, call.user_id)
+
+
+def _know_caller(call: CommandCall) -> None:
+    # Replies speak of local days and times, so on first sight (or a stale profile) we
+    # read the person's Slack zone first — after acknowledging, as Slack requires.
+    if needs_profile(call.deps, call.team_id, call.user_id):
+        call.ack()
+        person_with_profile(call.deps, call.team_id, call.user_id, enterprise_id=call.enterprise_id)
+
+
+# --- the modal --------------------------------------------------------------------------
+
+
+def handle_settings_submission(deps: Deps, ack: Ack, body: dict[str, Any]) -> None:
+    """Validate and save the settings modal.
+
+    Errors go back beside their fields (`response_action: errors`) and nothing is
+    saved. On success the modal turns into a summary of what was saved
+    (`response_action: update`) — a view submission has no response_url, and this shows
+    the confirmation exactly where the person is looking, with no extra message — and
+    the Home tab is re-published.
+    """
+    team_id, user_id = _team_and_user(body)
+    values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+    form = parse_settings_state(values)
+    try:
+        with transaction(deps.session_factory) as session:
+            saved = preferences.save_settings(session, deps.settings, team_id, user_id, form, now=deps.now())
+    except preferences.FormErrors as problems:
+        ack(response_action="errors", errors=problems.errors)
+        log.info("team=%s user=%s: settings form refused (%s)", team_id, user_id, ", ".join(problems.errors))
+        return
+    ack(response_action="update", view=saved_modal(saved))
+    publish_home(deps, team_id, user_id)
+
+
+def _team_and_user(body: dict[str, Any]) -> tuple[str, str]:
+    user = body.get("user") or {}
+    team_id = (body.get("team") or {}).get("id") or user.get("team_id") or ""
+    return team_id, user.get("id") or ""
+
+
+def _from_message(body: dict[str, Any]) -> bool:
+    # Buttons in a reply (ephemeral message) answer by replacing it; Home buttons re-publish.
+    return (body.get("container") or {}).get("type") != "view" and bool(body.get("response_url"))
