@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from bot.config import Settings
 from bot.directory import Profile, apply_profile
 from bot.models import Person, Workspace
 from bot.sqlutil import insert_ignoring_conflict
+from bot.zones import is_valid_zone
 
 
 def ensure_workspace(
@@ -69,31 +71,43 @@ def is_admin(session: Session, settings: Settings, team_id: str, user_id: str) -
     return bool(person and person.is_admin)
 
 
-def _zone(name: str | None) -> ZoneInfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+@dataclass(frozen=True)
+class ZoneChoice:
+    """The zone a person's clock follows and where it came from.
+
+    `source` is "override", "slack", "workspace", "program" or "fallback" (UTC).
+    """
+
+    name: str
+    source: str
+
+
+def zone_chain(
+    override: str | None, slack_tz: str | None, workspace: Workspace | None, settings: Settings
+) -> ZoneChoice:
+    """The first usable zone of: the person's own override, Slack's `tz`, the workspace's
+    default, the program's default, then UTC. An unknown name (Slack occasionally sends
+    legacy ones) falls through to the next step."""
+    for source, name in (
+        ("override", override),
+        ("slack", slack_tz),
+        ("workspace", workspace.timezone if workspace else None),
+        ("program", settings.program_timezone),
+    ):
+        if is_valid_zone(name):
+            assert name is not None
+            return ZoneChoice(name, source)
+    return ZoneChoice("UTC", "fallback")
+
+
+def zone_choice(person: Person, workspace: Workspace | None, settings: Settings) -> ZoneChoice:
+    """Which zone a person follows, and why."""
+    return zone_chain(person.tz_override, person.tz, workspace, settings)
 
 
 def person_timezone(person: Person, workspace: Workspace | None, settings: Settings) -> ZoneInfo:
-    """The zone a person's wall clock follows.
-
-    Their own override first, then Slack's `tz`, then the program's default zone, then
-    UTC. An unknown zone name (Slack occasionally sends legacy ones) falls through.
-    """
-    for name in (
-        person.tz_override,
-        person.tz,
-        workspace.timezone if workspace else None,
-        settings.program_timezone,
-    ):
-        zone = _zone(name)
-        if zone is not None:
-            return zone
-    return ZoneInfo("UTC")
+    """The zone a person's wall clock follows (see :func:`zone_chain`)."""
+    return ZoneInfo(zone_choice(person, workspace, settings).name)
 
 
 def zone_for(session: Session, settings: Settings, person: Person) -> ZoneInfo:

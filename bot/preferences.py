@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.durations import MAX_PAUSE_DAYS, DurationError, check_last_day, describe_day, parse_pause
 from bot.models import CADENCES, Pair, Person, Workspace
 from bot.outbox import cancel_open_for_person
-from bot.people import ensure_person
+from bot.people import ensure_person, zone_chain, zone_choice
 from bot.timing import MINUTES_PER_DAY, SATURDAY, local_datetime, mark_for_replanning
 from bot.zones import UnknownZone, is_valid_zone, resolve_zone
 
@@ -65,37 +65,6 @@ class FormErrors(ValueError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__(errors)
         self.errors = errors
-
-
-@dataclass(frozen=True)
-class ZoneChoice:
-    """The zone a person's clock follows and where it came from.
-
-    `source` is "override", "slack", "workspace", "program" or "fallback" (UTC), in
-    the order `bot.people.person_timezone` tries them.
-    """
-
-    name: str
-    source: str
-
-
-def zone_choice(person: Person, workspace: Workspace | None, settings: Settings) -> ZoneChoice:
-    """Like `bot.people.person_timezone`, but also saying which step of the chain won."""
-    return _zone_chain(person.tz_override, person.tz, workspace, settings)
-
-
-def _zone_chain(
-    override: str | None, slack_tz: str | None, workspace: Workspace | None, settings: Settings
-) -> ZoneChoice:
-    for source, name in (
-        ("override", override),
-        ("slack", slack_tz),
-        ("workspace", workspace.timezone if workspace else None),
-        ("program", settings.program_timezone),
-    ):
-        if name and is_valid_zone(name):
-            return ZoneChoice(name, source)
-    return ZoneChoice("UTC", "fallback")
 
 
 @dataclass(frozen=True)
@@ -565,7 +534,7 @@ def save_settings(
     before = snapshot(session, settings, person, now)
     override = form.timezone if form.timezone != AUTO_ZONE and is_valid_zone(form.timezone) else None
     # Dates in the form are on the calendar of the zone the form chose.
-    new_zone = ZoneInfo(_zone_chain(override, person.tz, session.get(Workspace, team_id), settings).name)
+    new_zone = ZoneInfo(zone_chain(override, person.tz, session.get(Workspace, team_id), settings).name)
     today = now.astimezone(new_zone).date()
     errors = validate_form(form, today, shows_nudges=before.shows_nudges)
     if errors:

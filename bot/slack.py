@@ -7,6 +7,7 @@ back off on 500/503; we configure those handlers rather than writing our own loo
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
@@ -17,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.jitter import Jitter
 
 from bot.config import ConfigError, Settings
 
@@ -25,8 +27,20 @@ log = logging.getLogger(__name__)
 # Slack answers within a second or two; ten seconds means something is wrong.
 REQUEST_TIMEOUT_SECONDS = 10
 
-# Errors that mean our token is no good for this workspace any more.
-AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
+# Errors that mean our token is no good for this workspace any more. (From auth.test,
+# `account_inactive` also means that; from chat.postMessage to a person it means the
+# person's account is gone, so the sender treats it separately.)
+TOKEN_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "team_access_not_granted"}
+)
+
+
+class _ProportionalJitter(Jitter):
+    """Up to 50 % extra on each wait. slack_sdk's default adds up to a whole second,
+    which would make a test's millisecond backoff take seconds."""
+
+    def recalculate(self, duration: float) -> float:
+        return duration * (1 + random.random() / 2)
 
 
 def make_client(
@@ -40,7 +54,7 @@ def make_client(
 
     `backoff_factor` exists so tests can retry in milliseconds rather than seconds.
     """
-    backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_factor)
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_factor, jitter=_ProportionalJitter())
     return WebClient(
         token=token or settings.require_bot_token(),
         base_url=settings.slack_api_url,
@@ -70,7 +84,7 @@ def verify_token(client: WebClient) -> BotIdentity:
         response = client.auth_test()
     except SlackApiError as error:
         code = slack_error_code(error)
-        if code in AUTH_ERRORS:
+        if code in TOKEN_ERRORS or code == "account_inactive":
             raise ConfigError(
                 f"SLACK_BOT_TOKEN was refused by Slack ({code}): copy the Bot User OAuth Token again "
                 "from OAuth & Permissions, and reinstall the app if it was removed"

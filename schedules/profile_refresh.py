@@ -29,7 +29,7 @@ from bot.deps import Deps
 from bot.directory import Profile, fetch_profile
 from bot.models import Pair, Person, Workspace
 from bot.profiles import apply_fresh_profile
-from bot.slack import AUTH_ERRORS, slack_error_code
+from bot.slack import TOKEN_ERRORS, slack_error_code
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def _fetch(deps: Deps, user_id: str, report: RefreshReport) -> _Fetched:
         code = slack_error_code(error)
         if code == "ratelimited" or getattr(error.response, "status_code", 200) == 429:
             raise _StopRun("Slack rate limit") from None
-        if code in AUTH_ERRORS:
+        if code in TOKEN_ERRORS:
             raise _StopRun(f"Slack refused our token ({code})") from None
         log.warning("profile refresh: user=%s: %s", user_id, code)
     except OSError as error:

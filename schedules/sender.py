@@ -33,6 +33,7 @@ from bot.db import is_sqlite, transaction
 from bot.deps import Deps
 from bot.models import Delivery, DeliveryStatus, Person, Workspace
 from bot.outbox import Cancel, DeliveryKind, ErrorOutcome, Message, cancel_open_for_person
+from bot.slack import TOKEN_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,6 @@ INTERRUPTED = "interrupted while sending; not resent so the recipient never gets
 
 # The person is gone or cannot receive DMs: stop scheduling them.
 PERSON_GONE_ERRORS = frozenset({"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot"})
-# Our token no longer works for this workspace: stop sending there, keep the rows.
-AUTH_ERRORS = frozenset(
-    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "team_access_not_granted"}
-)
 
 
 @dataclass
@@ -301,7 +298,7 @@ class Sender:
                     "team=%s delivery=%s kind=%s: %s (%s)", team_id, delivery_id, row.kind, code, outcome.note
                 )
                 return
-            if code in AUTH_ERRORS:
+            if code in TOKEN_ERRORS:  # our token no longer works here: stop, keep the rows
                 _pause_workspace(session, team_id, code, now)
                 held_teams[team_id] = None
                 row.status, row.claimed_by, row.lease_until = DeliveryStatus.PENDING, None, None

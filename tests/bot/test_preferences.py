@@ -13,7 +13,7 @@ from bot import preferences
 from bot.db import transaction
 from bot.models import Delivery, DeliveryStatus, Pair, Person, Workspace
 from bot.outbox import enqueue_message
-from bot.people import ensure_person, person_timezone
+from bot.people import ensure_person, person_timezone, zone_choice
 from bot.preferences import FormErrors, PreferenceError, SettingsForm, validate_form
 from tests.conftest import MENTEE, MENTOR, settings_for
 from tests.fakes.slack_api import TEAM_ID
@@ -84,7 +84,7 @@ def test_zone_choice_follows_the_same_chain_as_person_timezone(
     person = Person(tz_override=override, tz=slack_tz, team_id=TEAM_ID)
     workspace = Workspace(team_id=TEAM_ID, timezone=workspace_tz)
 
-    choice = preferences.zone_choice(person, workspace, settings)
+    choice = zone_choice(person, workspace, settings)
 
     assert (choice.name, choice.source) == (expected, source)
     assert str(person_timezone(person, workspace, settings)) == choice.name
