@@ -11,6 +11,7 @@ from bot.models.core import (
     Workspace,
 )
 from bot.models.library import CustomNudge
+from bot.models.reflections import PromptStatus, Reflection, ReflectionChannel, ReflectionPrompt
 
 __all__ = [
     "CADENCES",
@@ -21,6 +22,10 @@ __all__ = [
     "DeliveryStatus",
     "Pair",
     "Person",
+    "PromptStatus",
+    "Reflection",
+    "ReflectionChannel",
+    "ReflectionPrompt",
     "UtcDateTime",
     "Workspace",
     "utcnow",
