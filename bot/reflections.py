@@ -267,12 +267,11 @@ def configure_channel(
     ensure_workspace(session, team_id)
     channel = find_channel(session, team_id, channel_id)
     created = channel is None
-    if channel is None:
-        channel = ReflectionChannel(team_id=team_id, channel_id=channel_id, themes=[], rotation_anchor=0)
-        session.add(channel)
-        session.flush()
-    taken = _months_with_prompts(session, channel)
+    taken = _months_with_prompts(session, channel) if channel is not None else frozenset()
     next_at = first_occurrence_from(choices.day_rule, choices.minute_of_day, zone, now, taken=taken)
+    if channel is None:
+        channel = ReflectionChannel(team_id=team_id, channel_id=channel_id, themes=[])
+        session.add(channel)
     if created or list(choices.themes) != list(channel.themes):
         channel.rotation_anchor = month_index(*local_month(next_at, zone))
     channel.day_rule = choices.day_rule.encode()

@@ -68,7 +68,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         ack()
         retry_from_button(deps, body, respond)
 
-    @app.event("message")
+    # Bolt runs only the first listener that matches, so this one matches nothing but
+    # thread replies in channels, leaving DMs and top-level messages to other features.
+    @app.event("message", matchers=[is_channel_thread_message])
     def channel_message(event: dict[str, Any], body: dict[str, Any]) -> None:
         record_thread_message(deps, body.get("team_id") or "", event)
 
@@ -369,6 +371,14 @@ def submit_share(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any
 
 
 # --- thread replies (optional: channels:history + message.channels) --------------------
+
+
+def is_channel_thread_message(event: dict[str, Any]) -> bool:
+    """True for a message event about a reply in a channel thread (new, edited or deleted)."""
+    if event.get("channel_type") not in ("channel", "group"):
+        return False
+    message = event.get("message") or event.get("previous_message") or event
+    return bool(message.get("thread_ts")) and message.get("thread_ts") != message.get("ts")
 
 
 def record_thread_message(deps: Deps, team_id: str, event: dict[str, Any]) -> None:
