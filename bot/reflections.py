@@ -448,10 +448,14 @@ def plan_prompt(session: Session, channel: ReflectionChannel, when: datetime, no
         revived = session.execute(
             update(Delivery)
             .where(Delivery.dedupe_key == dedupe_key, Delivery.status == DeliveryStatus.CANCELLED)
-            .values(status=DeliveryStatus.PENDING, next_attempt_at=when, error=None, claimed_by=None)
+            .values(
+                status=DeliveryStatus.PENDING, due_at=when, next_attempt_at=when, error=None, claimed_by=None
+            )
         ).rowcount
         if revived:
-            prompt.status = PromptStatus.SCHEDULED
+            # The new settings may have a new day and a new rotation.
+            prompt.status, prompt.planned_at = PromptStatus.SCHEDULED, when
+            prompt.theme, prompt.question_key = theme, question.key
             return "revived"
     return "exists"
 

@@ -228,14 +228,16 @@ def test_turning_off_cancels_the_unsent_prompt_and_turning_on_in_the_same_month_
 
     fake_slack.channels["C0WARD001"].is_member = True
     clock.advance(days=2)
-    configure(clock_deps, "C0WARD001", rule="day-20", minute=600)
+    configure(clock_deps, "C0WARD001", rule="day-20", minute=600, themes=("listen", "care"))
     clock.set(datetime(2027, 1, 20, 10, 0, tzinfo=UTC))
     Clock(clock_deps).tick()
     Clock(clock_deps).tick()
 
     [prompt] = prompts(clock_deps)
-    assert (prompt.month, prompt.status) == ("2027-01", PromptStatus.POSTED)
+    assert (prompt.month, prompt.status, prompt.theme) == ("2027-01", PromptStatus.POSTED, "listen")
+    assert prompt.posted_at == datetime(2027, 1, 20, 10, 0, tzinfo=UTC)
     assert len(fake_slack.messages["C0WARD001"]) == 1
+    assert "Time to listen" in str(fake_slack.messages["C0WARD001"][0]["blocks"])
 
 
 def test_a_prompt_whose_channel_was_turned_off_after_planning_is_not_sent(clock_deps, fake_slack, clock):
