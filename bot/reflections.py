@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -77,8 +77,6 @@ REMINDER_KIND = "reflection_reminder"
 FIXABLE_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
 # A missed-month notice is no use weeks later.
 NOTICE_LIFETIME = timedelta(days=7)
-# Reflections longer than this do not fit one Slack section with our heading.
-MAX_REFLECTION_CHARS = blocks.MAX_REFLECTION_CHARS
 
 
 # --- keys ---------------------------------------------------------------------------------
@@ -120,8 +118,6 @@ def zone_named(name: str) -> ZoneInfo | None:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError):
         pass
-    from zoneinfo import available_timezones
-
     lowered = name.strip().lower()
     match = next((z for z in available_timezones() if z.lower() == lowered), None)
     return ZoneInfo(match) if match else None

@@ -68,9 +68,12 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         ack()
         retry_from_button(deps, body, respond)
 
-    # Bolt runs only the first listener that matches, so this one matches nothing but
-    # thread replies in channels, leaving DMs and top-level messages to other features.
-    @app.event("message", matchers=[is_channel_thread_message])
+    # Bolt runs only the first listener that matches, so this one takes channel messages
+    # only (message.channels / message.groups, which only this feature subscribes to) and
+    # leaves DMs to other features. It must take *every* channel message, not just thread
+    # replies: an event no listener matches is answered 404, and Slack retries those and
+    # turns the subscription off when most deliveries fail.
+    @app.event("message", matchers=[is_channel_message])
     def channel_message(event: dict[str, Any], body: dict[str, Any]) -> None:
         record_thread_message(deps, body.get("team_id") or "", event)
 
@@ -196,7 +199,8 @@ def retry_from_command(call: CommandCall, channel_id: str) -> None:
         result = reflections.rearm(
             session, team_id=call.team_id, actor=call.user_id, now=call.deps.now(), channel_id=channel_id
         )
-        call.reply(_retry_text(result, channel_id))
+        text = _retry_text(result, channel_id)
+    call.reply(text)
 
 
 def _retry_text(result: reflections.Rearmed, channel_id: str) -> str:
@@ -373,12 +377,9 @@ def submit_share(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any
 # --- thread replies (optional: channels:history + message.channels) --------------------
 
 
-def is_channel_thread_message(event: dict[str, Any]) -> bool:
-    """True for a message event about a reply in a channel thread (new, edited or deleted)."""
-    if event.get("channel_type") not in ("channel", "group"):
-        return False
-    message = event.get("message") or event.get("previous_message") or event
-    return bool(message.get("thread_ts")) and message.get("thread_ts") != message.get("ts")
+def is_channel_message(event: dict[str, Any]) -> bool:
+    """True for message events from public or private channels (not DMs)."""
+    return event.get("channel_type") in ("channel", "group")
 
 
 def record_thread_message(deps: Deps, team_id: str, event: dict[str, Any]) -> None:

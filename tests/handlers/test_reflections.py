@@ -545,11 +545,16 @@ def test_a_reply_typed_into_the_thread_is_recorded_once(slack, fake_slack, deps,
 def test_bot_posts_top_level_messages_and_other_threads_are_ignored(slack, fake_slack, deps, clock):
     prompt, _message = post_prompt(deps, fake_slack, clock)
 
-    slack.event(reply_event(prompt, "from a bot", bot_id="B0OTHER01"))
-    slack.event({**reply_event(prompt, "top level"), "thread_ts": None})
-    slack.event({**reply_event(prompt, "another thread"), "thread_ts": "1750000000.000100"})
+    replies = [
+        slack.event(reply_event(prompt, "from a bot", bot_id="B0OTHER01")),
+        slack.event({**reply_event(prompt, "top level"), "thread_ts": None}),
+        slack.event({**reply_event(prompt, "another thread"), "thread_ts": "1750000000.000100"}),
+        slack.event({**reply_event(prompt, "joined"), "subtype": "channel_join"}),
+    ]
 
     assert reflection_rows(deps) == []
+    # Answered 200 all the same: Slack retries, then disables, events that get errors.
+    assert [r.status for r in replies] == [200, 200, 200, 200]
 
 
 def test_edited_and_deleted_thread_replies_follow_the_writer(slack, fake_slack, deps, clock):
