@@ -69,7 +69,7 @@ def main() -> None:
     backend = engine.dialect.name
     idle_ms = statistics.median(idle)
     print(
-        f"| reflection planner, idle tick, {args.channels} channels, {backend} | {idle_ms:.1f} ms (median of 50) |"
+        f"| reflection planner, idle tick, {args.channels} channels, {backend} | {idle_ms:.1f} ms (median) |"
     )
     print(
         f"| reflection planner, {args.channels} prompts due at once, {backend} | {burst:.0f} ms ({counts}) |"
