@@ -88,14 +88,13 @@ def reflections_command(call: CommandCall) -> None:
         show_overview(call)
         return
     verb = args[0].lower()
-    if verb in ("off", "stop", "retry"):
-        channel_id = _one_channel(call, args[1:], verb)
-        if channel_id is None:
-            return
-        (stop if verb in ("off", "stop") else retry_from_command)(call, channel_id)
-        return
-    channel_id = _one_channel(call, args, None)
-    if channel_id is not None:
+    if verb in ("off", "stop"):
+        if (channel_id := _one_channel(call, args[1:], "off")) is not None:
+            stop(call, channel_id)
+    elif verb == "retry":
+        if (channel_id := _one_channel(call, args[1:], "retry")) is not None:
+            retry_from_command(call, channel_id)
+    elif (channel_id := _one_channel(call, args[1:] if verb == "on" else args, None)) is not None:
         open_setup(call, channel_id)
 
 

@@ -238,6 +238,14 @@ def test_off_stops_prompts_and_keeps_history(slack, fake_slack, deps, clock):
     assert "off since 4 Jan 2027 (past reflections are kept)" in listing
 
 
+def test_on_is_accepted_before_the_channel(slack, fake_slack):
+    fake_slack.add_channel(WARD, "ward-4-mentors")
+
+    slack.command(f"reflections on {WARD_MENTION}", user_id=ADMIN)
+
+    assert fake_slack.last("views.open").view["private_metadata"] == WARD
+
+
 def test_reflections_is_for_admins_only(slack, fake_slack, deps):
     body = slack.command(f"reflections {WARD_MENTION}", user_id=MENTOR).json()
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.app import build_deps
 from bot.db import transaction
+from bot.delivery_kinds import all_kinds
 from bot.models import DeliveryStatus, Pair, PromptStatus, ReflectionChannel
 from bot.people import ensure_person
 from bot.reflection_rules import DayRule
@@ -50,10 +51,7 @@ def clock_deps(settings, session_factory, clock):
 
 def two_clocks(deps):
     """Two clock processes sharing one database (as on PostgreSQL with two `clock`s)."""
-    return [
-        Clock(deps, sender=Sender(deps, Clock(deps).sender.kinds, worker_id=name))
-        for name in ("clock-a", "clock-b")
-    ]
+    return [Clock(deps, sender=Sender(deps, all_kinds(), worker_id=name)) for name in ("clock-a", "clock-b")]
 
 
 # --- a year in three time zones -------------------------------------------------------------
