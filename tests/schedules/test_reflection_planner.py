@@ -2,7 +2,7 @@
 
 The clock is a MovableClock jumped from one due instant to the next (prompt, summary,
 month end, retries), with two independent clocks ticking at every instant, so a year of
-prompts in six channels runs in a couple of seconds.
+prompts in five channels runs in a few seconds.
 """
 
 from __future__ import annotations
@@ -64,7 +64,6 @@ YEAR_CHANNELS = {
     "C0LON3101": (LONDON, "day-31", 10 * 60),
     "C0LONSUN1": (LONDON, "last-sun", 60 + 30),  # 28 Mar gap, 31 Oct fold
     "C0SYDSUN1": (SYDNEY, "first-sun", 2 * 60 + 30),  # 4 Apr fold, 3 Oct gap
-    "C0SYDMON1": (SYDNEY, "first-mon", 9 * 60),
 }
 # Where the wall-clock time does not exist, the prompt is posted an hour later.
 GAP_DAYS = {
