@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bot.outbox import DeliveryKind, message_kind
+from bot.reflections import reflection_kinds
 
 
 def all_kinds() -> dict[str, DeliveryKind]:
     """Kinds by name. A row of an unknown kind fails with a clear error, never silently."""
-    kinds = [message_kind()]
+    kinds = [message_kind(), *reflection_kinds()]
     return {kind.name: kind for kind in kinds}

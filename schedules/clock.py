@@ -15,6 +15,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from bot.delivery_kinds import all_kinds
 from bot.deps import Deps
 from schedules.profile_refresh import refresh_stale_profiles
+from schedules.reflection_planner import ReflectionPlanner
 from schedules.sender import Sender
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class Clock:
         self.sender = sender or Sender(deps, all_kinds())
         # Planners first, so what they make due is sent in the same tick.
         self.tick_steps: list[tuple[str, Step]] = [
+            ("reflections", ReflectionPlanner(deps).run_once),
             ("send", self._send),
         ]
         self.daily_steps: list[tuple[str, Step]] = [

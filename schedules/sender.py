@@ -22,7 +22,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError
@@ -44,6 +44,9 @@ BATCH_SIZE = 50
 # Transient failures (5xx, network, rate limits) are retried this many times in all.
 MAX_ATTEMPTS = 6
 INTERRUPTED = "interrupted while sending; not resent so the recipient never gets it twice"
+# Where a row held by its kind waits until the feature re-arms it. A fixed instant, not
+# `next_attempt_at.replace(year=9999)`, which fails for a row due on 29 February.
+HELD_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
 
 # The person is gone or cannot receive DMs: stop scheduling them.
 PERSON_GONE_ERRORS = frozenset({"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot"})
@@ -377,7 +380,7 @@ def _apply_outcome(row: Delivery, outcome: ErrorOutcome) -> None:
     if outcome.hold:
         # Held rows wait (pending, far future) until the feature re-arms them.
         row.status = DeliveryStatus.PENDING
-        row.next_attempt_at = outcome.retry_at or row.next_attempt_at.replace(year=9999)
+        row.next_attempt_at = outcome.retry_at or HELD_UNTIL
     elif outcome.retry_at is not None:
         row.status, row.next_attempt_at = DeliveryStatus.PENDING, outcome.retry_at
     else:

@@ -11,6 +11,7 @@ from bot.models.core import (
     Workspace,
 )
 from bot.models.library import CustomNudge, DisabledNudge
+from bot.models.reflections import PromptStatus, Reflection, ReflectionChannel, ReflectionPrompt
 
 __all__ = [
     "CADENCES",
@@ -22,6 +23,10 @@ __all__ = [
     "DisabledNudge",
     "Pair",
     "Person",
+    "PromptStatus",
+    "Reflection",
+    "ReflectionChannel",
+    "ReflectionPrompt",
     "UtcDateTime",
     "Workspace",
     "utcnow",

@@ -12,7 +12,7 @@ from bot.app import build_deps
 from bot.db import transaction
 from bot.delivery_kinds import all_kinds
 from bot.models import Delivery, DeliveryStatus, Person, Workspace
-from bot.outbox import enqueue_message
+from bot.outbox import DeliveryKind, ErrorOutcome, Message, enqueue, enqueue_message
 from bot.people import ensure_person
 from bot.slack import make_client
 from schedules.sender import INTERRUPTED, MAX_ATTEMPTS, Sender, SendReport
@@ -285,3 +285,33 @@ def test_a_sender_whose_lease_was_taken_over_does_not_send(sender_deps, fake_sla
     slow.send_one(delivery_id, report=SendReport(), held_teams={})
 
     assert len(fake_slack.dms_to(MENTEE)) == 1
+
+
+def test_a_row_held_by_its_kind_on_29_february_waits_instead_of_crashing(sender_deps, fake_slack, clock):
+    # A hold with no retry time parks the row in the far future; 29 February has no
+    # counterpart in year 9999, so that must not be built by replacing the year.
+    held = DeliveryKind(
+        name="held_test",
+        render=lambda _s, _d, _deps: Message(text="hello"),
+        on_error=lambda _s, _d, _code, _deps: ErrorOutcome("waiting for an admin", hold=True),
+        to_person=False,
+    )
+    fake_slack.add_channel("C0CLOSED1", "closed", is_member=False)
+    clock.set(clock.now.replace(year=2028, month=2, day=29))
+    with transaction(sender_deps.session_factory) as session:
+        ensure_person(session, TEAM_ID, MENTEE)  # creates the workspace
+        enqueue(
+            session,
+            team_id=TEAM_ID,
+            kind="held_test",
+            recipient="C0CLOSED1",
+            dedupe_key="k1",
+            due_at=clock.now,
+        )
+
+    report = Sender(sender_deps, {**all_kinds(), "held_test": held}, worker_id="w1").run_once()
+
+    assert report.retried == 1
+    waiting = row(sender_deps)
+    assert waiting.status == DeliveryStatus.PENDING
+    assert waiting.next_attempt_at.year == 9999

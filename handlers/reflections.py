@@ -1,0 +1,436 @@
+"""Monthly channel reflections: `/mentor reflections`, the set-up modal, sharing, retries.
+
+Anonymity, and how it is kept: an anonymous reflection is posted by the app as "A
+colleague shared:" (no user mention, no message metadata, no `username` override) and
+stored with no user id and only its local day. Nothing else is written when it is shared:
+no person row is touched, no audit row or outbox row is created (a failure DM goes out
+directly, not through the outbox), and the request log leaves the user out of the Share
+button's and modal's lines (their ids start with "anon:", see `bot.app`). Row order only
+repeats what the thread already shows to everyone in the channel.
+
+Thread replies typed straight into a prompt's thread are recorded when the workspace
+grants `channels:history` and subscribes to `message.channels`; without them no such
+events arrive and the listener below never runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import privacy, reflections
+from bot.blocks import reflections as blocks
+from bot.db import transaction
+from bot.deps import Deps
+from bot.outbox import enqueue_message
+from bot.people import ensure_person, is_admin
+from bot.reflection_rules import DayRule, local_month
+from bot.slack import slack_error_code
+from bot.textparse import parse_channel, parse_user
+from handlers.router import CommandCall, CommandRouter
+
+log = logging.getLogger(__name__)
+
+# Answers to conversations.info that mean "we cannot check", not "something is wrong".
+UNCHECKABLE = frozenset({"missing_scope", "not_allowed_token_type", "ratelimited"})
+
+
+def register(app: App, deps: Deps, router: CommandRouter) -> None:
+    """Add `/mentor reflections` and the buttons, modals and events it needs."""
+
+    router.add(
+        "reflections",
+        reflections_command,
+        summary="monthly reflection prompts in a channel: list, set up or change, stop, retry",
+        usage="reflections [#channel | off #channel | retry #channel]",
+        audience="admins",
+    )
+
+    @app.view(blocks.SETUP_CALLBACK)
+    def setup_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submit_setup(deps, ack, body, view)
+
+    @app.action(blocks.SHARE_ACTION)
+    def share_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        open_share_modal(deps, body, client)
+
+    @app.view(blocks.SHARE_CALLBACK)
+    def share_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        submit_share(deps, ack, body, view, client)
+
+    @app.action(blocks.RETRY_ACTION)
+    def retry_clicked(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        retry_from_button(deps, body, respond)
+
+    # Bolt runs only the first listener that matches, so this one takes channel messages
+    # only (message.channels / message.groups, which only this feature subscribes to) and
+    # leaves DMs to other features. It must take *every* channel message, not just thread
+    # replies: an event no listener matches is answered 404, and Slack retries those and
+    # turns the subscription off when most deliveries fail.
+    @app.event("message", matchers=[is_channel_message])
+    def channel_message(event: dict[str, Any], body: dict[str, Any]) -> None:
+        record_thread_message(deps, body.get("team_id") or "", event)
+
+
+# --- `/mentor reflections …` --------------------------------------------------------------
+
+
+def reflections_command(call: CommandCall) -> None:
+    """List, set up, stop or retry, depending on the words after `reflections`."""
+    args = call.args
+    if not args or args[0].lower() == "list":
+        show_overview(call)
+        return
+    verb = args[0].lower()
+    if verb in ("off", "stop"):
+        if (channel_id := _one_channel(call, args[1:], "off")) is not None:
+            stop(call, channel_id)
+    elif verb == "retry":
+        if (channel_id := _one_channel(call, args[1:], "retry")) is not None:
+            retry_from_command(call, channel_id)
+    elif (channel_id := _one_channel(call, args[1:] if verb == "on" else args, None)) is not None:
+        open_setup(call, channel_id)
+
+
+def _one_channel(call: CommandCall, words: list[str], verb: str | None) -> str | None:
+    """The single channel named in `words`, or None after telling the admin what went wrong."""
+    example = f"`/mentor reflections {verb + ' ' if verb else ''}#channel`"
+    if not words:
+        call.reply(f"Which channel? Type {example} — start typing `#` and pick the channel from the list.")
+        return None
+    if len(words) > 1:
+        call.reply(f"One channel at a time, please: {example}.")
+        return None
+    channel_id = parse_channel(words[0])
+    if channel_id is not None:
+        return channel_id
+    if parse_user(words[0]) is not None:
+        call.reply(f"That's a person, not a channel. Type {example} — start typing `#` and pick the channel.")
+    elif words[0].startswith("#"):
+        call.reply(
+            f"I couldn't find the channel `{words[0]}`. Start typing `#` and pick it from the list Slack "
+            f"offers (so Slack links it), e.g. {example}."
+        )
+    else:
+        call.reply(
+            f"I didn't understand `{words[0]}`. Try {example}, or `/mentor reflections` to list channels. "
+            f"{blocks.USAGE}"
+        )
+    return None
+
+
+def show_overview(call: CommandCall) -> None:
+    """Every channel with prompts, and its next prompt in the channel's own time zone."""
+    with transaction(call.deps.session_factory) as session:
+        text, overview = blocks.overview_blocks(reflections.overview(session, call.team_id))
+    call.reply(text, overview)
+
+
+def open_setup(call: CommandCall, channel_id: str) -> None:
+    """Open the set-up modal (before acking: the trigger id is short-lived), then check access."""
+    deps = call.deps
+    with transaction(deps.session_factory) as session:
+        choices = reflections.settings_for_modal(session, deps.settings, call.team_id, channel_id)
+        existing = reflections.find_channel(session, call.team_id, channel_id)
+        is_new = existing is None or not existing.enabled
+    try:
+        call.client.views_open(
+            trigger_id=call.trigger_id, view=blocks.setup_modal(channel_id, choices, is_new=is_new)
+        )
+    except SlackApiError as error:
+        log.warning(
+            "team=%s /mentor reflections: views.open failed (%s)", call.team_id, slack_error_code(error)
+        )
+        call.reply("Slack didn't let me open the set-up form in time. Please run the command again.")
+        return
+    call.ack()
+    warning = channel_access_problem(call.client, channel_id)
+    if warning is not None:
+        call.reply(f"Heads-up before the first prompt: {warning}")
+
+
+def channel_access_problem(client: WebClient, channel_id: str) -> str | None:
+    """What stops the app posting in a channel right now, in words, or None."""
+    try:
+        channel = client.conversations_info(channel=channel_id)["channel"]
+    except SlackApiError as error:
+        code = slack_error_code(error)
+        if code in UNCHECKABLE:
+            return None
+        return blocks.problem_text(code, channel_id)
+    except OSError:
+        return None
+    if channel.get("is_archived"):
+        return blocks.problem_text("is_archived", channel_id)
+    if not channel.get("is_member"):
+        return blocks.problem_text("not_in_channel", channel_id)
+    return None
+
+
+def stop(call: CommandCall, channel_id: str) -> None:
+    """`/mentor reflections off #channel`."""
+    with transaction(call.deps.session_factory) as session:
+        channel = reflections.turn_off(
+            session,
+            team_id=call.team_id,
+            channel_id=channel_id,
+            admin_user_id=call.user_id,
+            now=call.deps.now(),
+        )
+    if channel is None:
+        call.reply(f"Reflection prompts aren't on in <#{channel_id}>, so there was nothing to stop.")
+        return
+    call.reply(
+        f"Stopped reflection prompts in <#{channel_id}>. Past prompts and reflections are kept. "
+        f"To start again, type `/mentor reflections` followed by <#{channel_id}>."
+    )
+
+
+def retry_from_command(call: CommandCall, channel_id: str) -> None:
+    """`/mentor reflections retry #channel`."""
+    with transaction(call.deps.session_factory) as session:
+        result = reflections.rearm(
+            session, team_id=call.team_id, actor=call.user_id, now=call.deps.now(), channel_id=channel_id
+        )
+        text = _retry_text(result, channel_id)
+    call.reply(text)
+
+
+def _retry_text(result: reflections.Rearmed, channel_id: str) -> str:
+    if result.channel is None:
+        return blocks.retry_reply("not_set_up", channel_id, None)
+    prompt = result.prompt
+    month = blocks.month_name(prompt.month) if prompt else None
+    if result.rearmed:
+        return blocks.retry_reply("rearmed", channel_id, month)
+    return blocks.retry_reply("nothing", channel_id, month, prompt.status if prompt else None)
+
+
+def retry_from_button(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
+    """The "I've fixed it — try again" button in the admin's DM."""
+    team_id, user_id = _team(body), body["user"]["id"]
+    try:
+        prompt_id = int(body["actions"][0]["value"])
+    except (KeyError, ValueError):
+        return
+    with transaction(deps.session_factory) as session:
+        if not is_admin(session, deps.settings, team_id, user_id):
+            text = "Only program admins can retry a reflection prompt."
+        else:
+            result = reflections.rearm(
+                session, team_id=team_id, actor=user_id, now=deps.now(), prompt_id=prompt_id
+            )
+            text = _retry_text(result, result.prompt.channel_id if result.prompt else "")
+    respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def submit_setup(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Save the set-up modal; errors go back to the field they are about."""
+    team_id, user_id = _team(body), body["user"]["id"]
+    channel_id = view.get("private_metadata") or ""
+    choices, errors = reflections.settings_from_view((view.get("state") or {}).get("values") or {})
+    if choices is None:
+        ack(response_action="errors", errors=errors)
+        return
+    with transaction(deps.session_factory) as session:
+        if not is_admin(session, deps.settings, team_id, user_id):
+            ack(response_action="errors", errors={blocks.DAY_BLOCK: "Only program admins can change this."})
+            return
+        existing = reflections.find_channel(session, team_id, channel_id)
+        is_new = existing is None or not existing.enabled
+        channel = reflections.configure_channel(
+            session,
+            team_id=team_id,
+            channel_id=channel_id,
+            admin_user_id=user_id,
+            choices=choices,
+            now=deps.now(),
+        )
+        zone = reflections.channel_zone(channel)
+        assert channel.next_prompt_at is not None
+        theme, _question = reflections.theme_for(channel, *local_month(channel.next_prompt_at, zone))
+        done = blocks.setup_done_view(
+            channel_id=channel_id,
+            is_new=is_new,
+            next_local=channel.next_prompt_at.astimezone(zone),
+            theme=theme,
+            rule=DayRule.decode(channel.day_rule),
+            minute=channel.minute_of_day,
+            zone=zone.key,
+        )
+    ack(response_action="update", view=done)
+    log.info("team=%s reflections %s in %s", team_id, "turned on" if is_new else "changed", channel_id)
+
+
+# --- sharing ------------------------------------------------------------------------------
+
+
+def _team(body: dict[str, Any]) -> str:
+    return (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+
+
+def open_share_modal(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
+    """The Share button: the share modal, or a note that sharing has closed."""
+    try:
+        prompt_id = int(body["actions"][0]["value"])
+    except (KeyError, ValueError):
+        return
+    with transaction(deps.session_factory) as session:
+        target = reflections.share_target(session, _team(body), prompt_id, deps.now())
+    if target is None or target.closed_reason:
+        view = blocks.closed_modal(target.closed_reason if target else "missing")
+    else:
+        view = blocks.share_modal(
+            prompt_id=target.prompt_id,
+            theme=target.theme,
+            question=target.question,
+            month=target.month,
+            allow_anonymous=target.allow_anonymous,
+        )
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+    except SlackApiError as error:
+        log.warning("reflections: could not open the share modal (%s)", slack_error_code(error))
+
+
+def submit_share(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    """Screen the reflection, then post it in the prompt's thread and record it."""
+    text, practices, anonymous = reflections.share_from_view((view.get("state") or {}).get("values") or {})
+    if not text:
+        ack(response_action="errors", errors={blocks.TEXT_BLOCK: "Write a sentence or two first."})
+        return
+    if len(text) > blocks.MAX_REFLECTION_CHARS:
+        ack(
+            response_action="errors",
+            errors={blocks.TEXT_BLOCK: f"Please keep it under {blocks.MAX_REFLECTION_CHARS} characters."},
+        )
+        return
+    refusal = privacy.check(text)
+    if refusal is not None:
+        ack(response_action="errors", errors={blocks.TEXT_BLOCK: refusal})
+        return
+    team_id = _team(body)
+    with transaction(deps.session_factory) as session:
+        target = reflections.share_target(
+            session, team_id, int(view.get("private_metadata") or 0), deps.now()
+        )
+    if target is None or target.closed_reason:
+        ack(response_action="update", view=blocks.closed_modal(target.closed_reason if target else "missing"))
+        return
+    if anonymous and not target.allow_anonymous:
+        ack(
+            response_action="errors",
+            errors={
+                blocks.ANONYMOUS_BLOCK: "Anonymous sharing was just turned off in this channel. "
+                "Untick this to share with your name, or cancel."
+            },
+        )
+        return
+    ack()
+    user_id = body["user"]["id"]
+    author = None if anonymous else user_id
+    post_text, post_blocks = blocks.shared_post(text, author)
+    try:
+        client.chat_postMessage(
+            channel=target.channel_id,
+            thread_ts=target.thread_ts,
+            text=post_text,
+            blocks=post_blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+    except SlackApiError as error:
+        code = slack_error_code(error)
+        log.warning("reflections: a reflection could not be posted in %s (%s)", target.channel_id, code)
+        # Straight to Slack, not through the outbox: an outbox row would sit in the
+        # database beside an anonymous share with this person's id on it.
+        reason = blocks.SHARE_FAILURES.get(code, f"Slack said `{code}`")
+        try:
+            client.chat_postMessage(
+                channel=user_id, text=blocks.share_failed_text(target.channel_id, reason, text)
+            )
+        except SlackApiError:
+            log.warning("reflections: could not tell the writer either")
+        return
+    with transaction(deps.session_factory) as session:
+        reflections.record_reflection(
+            session,
+            team_id=team_id,
+            prompt_id=target.prompt_id,
+            text=text,
+            practices=practices,
+            user_id=author,
+            now=deps.now(),
+        )
+    log.info(
+        "reflections: a %s reflection was shared in %s", "named" if author else "anonymous", target.channel_id
+    )
+
+
+# --- thread replies (optional: channels:history + message.channels) --------------------
+
+
+def is_channel_message(event: dict[str, Any]) -> bool:
+    """True for message events from public or private channels (not DMs)."""
+    return event.get("channel_type") in ("channel", "group")
+
+
+def record_thread_message(deps: Deps, team_id: str, event: dict[str, Any]) -> None:
+    """Record, update or forget a person's reply in a prompt's thread; ignore everything else."""
+    subtype = event.get("subtype")
+    channel_id = event.get("channel") or ""
+    if subtype == "message_deleted":
+        previous = event.get("previous_message") or {}
+        if previous.get("thread_ts") and event.get("deleted_ts"):
+            with transaction(deps.session_factory) as session:
+                reflections.forget_thread_reply(
+                    session,
+                    team_id=team_id,
+                    channel_id=channel_id,
+                    thread_ts=previous["thread_ts"],
+                    ts=event["deleted_ts"],
+                )
+        return
+    if subtype == "message_changed":
+        message = event.get("message") or {}
+    elif subtype in (None, "thread_broadcast"):
+        message = event
+    else:
+        return
+    thread_ts, ts, user_id = message.get("thread_ts"), message.get("ts"), message.get("user")
+    # Only people's replies inside a thread: our own posts (bot_id) are recorded already.
+    if message.get("bot_id") or not user_id or not thread_ts or not ts or thread_ts == ts:
+        return
+    text = (message.get("text") or "").strip()
+    if not text:
+        return
+    with transaction(deps.session_factory) as session:
+        outcome = reflections.record_thread_reply(
+            session,
+            team_id=team_id,
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+            ts=ts,
+            user_id=user_id,
+            text=text,
+            now=deps.now(),
+        )
+        if outcome == "refused":
+            person = ensure_person(session, team_id, user_id)
+            enqueue_message(
+                session,
+                team_id=team_id,
+                recipient=user_id,
+                dedupe_key=f"reflection-refused:{team_id}:{channel_id}:{ts}",
+                due_at=deps.now(),
+                text=blocks.thread_reply_refused_text(channel_id, privacy.check(text) or ""),
+                person_id=person.id,
+            )
+    if outcome != "ignored":
+        log.info("reflections: thread reply in %s %s", channel_id, outcome)
