@@ -11,6 +11,7 @@ from bot.models.core import (
     Workspace,
 )
 from bot.models.library import CustomNudge
+from bot.models.roster import RosterImport
 
 __all__ = [
     "CADENCES",
@@ -21,6 +22,7 @@ __all__ = [
     "DeliveryStatus",
     "Pair",
     "Person",
+    "RosterImport",
     "UtcDateTime",
     "Workspace",
     "utcnow",
