@@ -23,6 +23,7 @@ import codecs
 import csv
 import io
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -38,6 +39,7 @@ from bot.config import Settings
 from bot.db import SessionFactory, transaction
 from bot.directory import Profile, all_profiles, apply_profile, fetch_profile, lookup_email
 from bot.models import Pair, Person, RosterImport
+from bot.people import ensure_workspace
 from bot.roster import (
     CHUNK,
     Refusal,
@@ -783,8 +785,8 @@ def apply_plan(
 # --- keeping the plan between the dry run and the confirm -----------------------------
 
 
-def save_plan(session: Session, *, team_id: str, plan: ImportPlan, actor: str, now: datetime) -> int:
-    """Store a checked plan; returns the id the confirm step refers to.
+def save_plan(session: Session, *, team_id: str, plan: ImportPlan, actor: str, now: datetime) -> str:
+    """Store a checked plan; returns the random key the confirm step refers to.
 
     Unapplied plans older than PLAN_TTL are deleted on the way: they hold staff emails
     and will never be applied.
@@ -796,12 +798,18 @@ def save_plan(session: Session, *, team_id: str, plan: ImportPlan, actor: str, n
             RosterImport.created_at < now - PLAN_TTL,
         )
     )
+    ensure_workspace(session, team_id)
     row = RosterImport(
-        team_id=team_id, created_by=actor, source=plan.source[:255], plan=plan.to_json(), created_at=now
+        key=uuid.uuid4().hex,
+        team_id=team_id,
+        created_by=actor,
+        source=plan.source[:255],
+        plan=plan.to_json(),
+        created_at=now,
     )
     session.add(row)
     session.flush()
-    return row.id
+    return row.key
 
 
 def apply_saved_plan(
@@ -809,14 +817,14 @@ def apply_saved_plan(
     settings: Settings,
     *,
     team_id: str,
-    import_id: int,
+    import_key: str,
     actor: str,
     now: datetime,
 ) -> tuple[ImportPlan, ImportResult]:
     """Apply a stored plan once; a second confirm (double click, retry) is refused."""
     row = session.scalars(
         select(RosterImport)
-        .where(RosterImport.id == import_id, RosterImport.team_id == team_id)
+        .where(RosterImport.key == import_key, RosterImport.team_id == team_id)
         .with_for_update()
     ).first()
     if row is None or (row.applied_at is None and row.created_at < now - PLAN_TTL):

@@ -449,8 +449,8 @@ def check_import(deps: Deps, body: dict[str, Any], ack: Ack, client: WebClient) 
             now=deps.now(),
         )
         with transaction(deps.session_factory) as session:
-            import_id = save_plan(session, team_id=team_id, plan=plan, actor=user_id, now=deps.now())
-        result = dry_run_view(plan, import_id)
+            import_key = save_plan(session, team_id=team_id, plan=plan, actor=user_id, now=deps.now())
+        result = dry_run_view(plan, import_key)
         log.info(
             "team=%s user=%s roster import checked: %d to add, %d to end, %d errors (import %s)",
             team_id,
@@ -458,7 +458,7 @@ def check_import(deps: Deps, body: dict[str, Any], ack: Ack, client: WebClient) 
             len(plan.add),
             len(plan.end),
             len(plan.errors),
-            import_id,
+            import_key,
         )
     except (RosterFileError, FileProblem) as problem:
         result = import_modal(notice=str(problem))
@@ -480,7 +480,7 @@ def apply_import(deps: Deps, body: dict[str, Any], ack: Ack, client: WebClient) 
         ack(response_action="update", view=notice_view(NOT_ADMIN))
         return
     try:
-        import_id = int(json.loads(view.get("private_metadata") or "{}")["import_id"])
+        import_key = str(json.loads(view.get("private_metadata") or "{}")["import"])
     except (ValueError, KeyError, TypeError):
         ack(
             response_action="update",
@@ -491,14 +491,14 @@ def apply_import(deps: Deps, body: dict[str, Any], ack: Ack, client: WebClient) 
     try:
         with transaction(deps.session_factory) as session:
             _plan, result = apply_saved_plan(
-                session, deps.settings, team_id=team_id, import_id=import_id, actor=user_id, now=deps.now()
+                session, deps.settings, team_id=team_id, import_key=import_key, actor=user_id, now=deps.now()
             )
         final = applied_view(result)
         log.info(
             "team=%s user=%s roster import %s applied: %d added, %d ended, %d welcomed",
             team_id,
             user_id,
-            import_id,
+            import_key,
             result.added,
             result.ended,
             result.welcomed,

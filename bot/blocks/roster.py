@@ -407,7 +407,7 @@ def _listing(title: str, lines: list[str], total: int) -> list[Block]:
     return [section(chunk) for chunk in chunk_lines([title, *lines, *([more] if more else [])])]
 
 
-def dry_run_view(plan: ImportPlan, import_id: int) -> dict[str, Any]:
+def dry_run_view(plan: ImportPlan, import_key: str) -> dict[str, Any]:
     """The dry-run report, with "Apply changes" when there is anything to apply."""
     source = escape(plan.source)
     blocks: list[Block] = [
@@ -464,7 +464,7 @@ def dry_run_view(plan: ImportPlan, import_id: int) -> dict[str, Any]:
         )
     if notes:
         blocks += [context(*chunk_lines(notes, 2000)[:10])]
-    metadata = json.dumps({"import_id": import_id})
+    metadata = json.dumps({"import": import_key})
     if plan.change_count == 0:
         return _modal(blocks, close="Done")
     return _modal(

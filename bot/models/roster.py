@@ -25,6 +25,9 @@ class RosterImport(Base):
     __tablename__ = "roster_import"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What the confirm step names (in the modal's private_metadata): random, so an old
+    # modal can never apply a newer check, even where SQLite reuses a deleted row's id.
+    key: Mapped[str] = mapped_column(String(32), unique=True)
     team_id: Mapped[str] = mapped_column(
         SlackId, ForeignKey("workspace.team_id", ondelete="CASCADE"), index=True
     )

@@ -22,6 +22,7 @@ def upgrade() -> None:
     op.create_table(
         "roster_import",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=32), nullable=False),
         sa.Column("team_id", sa.String(length=32), nullable=False),
         sa.Column("created_by", sa.String(length=32), nullable=False),
         sa.Column("source", sa.String(length=255), nullable=False),
@@ -36,6 +37,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_roster_import")),
+        sa.UniqueConstraint("key", name=op.f("uq_roster_import_key")),
     )
     with op.batch_alter_table("roster_import", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_roster_import_team_id"), ["team_id"], unique=False)
