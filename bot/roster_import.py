@@ -514,6 +514,8 @@ class ImportPlan:
     notes: list[str] = field(default_factory=list)
     # Profiles fresh from Slack, by user id, copied onto person rows when applied.
     profiles: dict[str, Profile] = field(default_factory=dict)
+    # Active pairs the file does not mention (ended only with end_missing).
+    not_in_file: int = 0
     # People in new pairs who will not hear from the app for now, and why.
     quiet: dict[str, str] = field(default_factory=dict)
     header: list[str] | None = None
@@ -609,6 +611,7 @@ def plan_import(
             )
         else:
             plan.present.append(planned)
+    plan.not_in_file = sum(1 for key in current if key not in in_file)
     if end_missing:
         for key, pair in current.items():
             if key in in_file:

@@ -129,14 +129,14 @@ def welcome_message(
     cohort: str | None,
 ) -> tuple[str, list[dict[str, Any]]]:
     """The one welcome DM for someone joining the program: (notification text, blocks)."""
-    where = f" in _{escape(cohort)}_" if cohort else ""
     roles = []
     if mentees:
         roles.append(f"a mentor to {mentions(mentees)}")
     if mentors:
         roles.append(f"a mentee of {mentions(mentors)}")
+    where = f" (_{escape(cohort)}_)" if cohort else ""
     intro = (
-        f"Welcome to Mentor Nudge :wave: You've been added{where} as {' and as '.join(roles)}.\n"
+        f"Welcome to Mentor Nudge :wave: You're now {' and '.join(roles)}{where}.\n"
         "Mentor Nudge helps keep a few good mentoring habits going when the wards get busy: making time "
         "to listen, being open about mistakes, letting learners take the lead."
     )
@@ -152,9 +152,9 @@ def welcome_message(
     if mentors:
         blocks.append(
             section(
-                f"*As a mentee*, you'll get a one-tap question {MENTEE_PULSE_FREQUENCY} about how your "
-                "mentoring feels. Answers are only ever shown combined with other people's, never with your "
-                "name, and never to your mentor on their own."
+                f"*As a mentee*, {MENTEE_PULSE_FREQUENCY} you'll get a one-tap question on how your "
+                "mentoring is going. Answers are only ever shown combined with other people's, never with "
+                "your name, and never to your mentor on their own."
             )
         )
     blocks.append(
@@ -165,7 +165,7 @@ def welcome_message(
             "• `/mentor stop` — no more messages (you can turn them back on any time)"
         )
     )
-    blocks.append(context("Only you can see your answers to these messages unless a message says otherwise."))
+    blocks.append(context("You're getting this because your program director added you to Mentor Nudge."))
     partner = mentees or mentors
     text = f"Welcome to Mentor Nudge — you've been paired with {mentions(partner)}. Here's what to expect."
     return text, to_dicts(blocks)
@@ -395,6 +395,11 @@ def _summary_lines(plan: ImportPlan) -> list[str]:
         lines.append(f"• {count(len(plan.cohort_changes), 'cohort name', bold=True)} to update")
     if plan.end_missing:
         lines.append(f"• {count(len(plan.end), 'pair', bold=True)} to end (not in this file)")
+    elif plan.not_in_file:
+        lines.append(
+            f"• {count(plan.not_in_file, 'pair', bold=True)} in the roster but not in this file, left as "
+            "they are (tick “End pairs that aren't in this file” to end them)"
+        )
     if plan.errors:
         lines.append(f"• {count(len(plan.errors), 'line', bold=True)} with errors, skipped")
     if plan.duplicates:

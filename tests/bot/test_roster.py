@@ -130,7 +130,7 @@ def test_the_welcome_describes_the_mentors_own_schedule_and_how_to_change_or_sto
     assert "outside 08:00–18:00 your time, or at weekends" in body
     for command in ("/mentor settings", "/mentor pause 2w", "/mentor stop"):
         assert command in body
-    assert f"a mentor to <@{CHLOE}>" in body and "_IM 2027_" in body
+    assert f"You're now a mentor to <@{CHLOE}> (_IM 2027_)." in body
     assert "As a mentee" not in body
     assert text["text"].startswith("Welcome to Mentor Nudge")
 
@@ -152,8 +152,8 @@ def test_mentees_hear_about_the_pulse_and_that_answers_are_only_shown_in_aggrega
     pair(deps, people, ANA, CHLOE)
 
     body = str(welcomes(deps)[CHLOE].payload["blocks"])
-    assert f"a mentee of <@{ANA}>" in body
-    assert "one-tap question about once a month" in body
+    assert f"You're now a mentee of <@{ANA}>." in body
+    assert "about once a month you'll get a one-tap question" in body
     assert "never with your name" in body
     assert "As a mentor" not in body
 

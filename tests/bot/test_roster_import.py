@@ -404,6 +404,16 @@ def test_applying_creates_people_pairs_welcomes_and_one_audit_row(deps, corpus_p
     assert audit.detail["added"] == 3 and len(audit.detail["added_pair_ids"]) == 3
 
 
+def test_someone_who_joins_as_mentor_and_mentee_at_once_gets_one_welcome_covering_both(deps, corpus_people):
+    apply(deps, check(deps, f"{e('ana.ruiz')},{e('ben.okoro')}\n{e('ben.okoro')},{e('dev.patel')}\n"))
+
+    with transaction(deps.session_factory) as session:
+        welcome = session.scalars(select(Delivery).where(Delivery.recipient == BEN)).one()
+    text = str(welcome.payload["blocks"])
+    assert f"You're now a mentor to <@{DEV}> and a mentee of <@{ANA}>." in text
+    assert "*As a mentor*" in text and "*As a mentee*" in text
+
+
 def test_reimporting_the_same_file_changes_nothing(deps, corpus_people):
     apply(deps, check(deps, corpus("medhub_export.csv")))
     before = snapshot(deps.session_factory)
@@ -438,7 +448,7 @@ def test_pairs_missing_from_the_file_end_only_when_asked(deps, corpus_people):
     ending = check(deps, update, end_missing=True)
     result = apply(deps, ending)
 
-    assert kept.end == [] and kept.change_count == 0
+    assert kept.end == [] and kept.change_count == 0 and kept.not_in_file == 1
     assert [(x.mentor, x.mentee) for x in ending.end] == [(BEN, ELI)]
     assert result.ended == 1
     assert active_pairs(deps.session_factory) == {(ANA, DEV, None)}
