@@ -73,6 +73,10 @@ COHORT_WORDS = ("cohort", "program", "group", "class", "track", "rotation")
 # Header words that mark the column holding the address rather than a name.
 ADDRESS_WORDS = frozenset({"email", "mail", "slack", "id", "uid", "address"})
 
+# A spreadsheet runs a cell starting with one of these as a formula; exports prefix it
+# with an apostrophe (as spreadsheets themselves do) and imports take the apostrophe off.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
 _EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 
 
@@ -155,6 +159,16 @@ def decode_roster(data: bytes) -> str:
             "CSV UTF-8, then upload that."
         )
     return text
+
+
+def guard_csv_cell(value: str) -> str:
+    """A cell value a spreadsheet will show as text, never run as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def unguard_csv_cell(value: str) -> str:
+    """Undo :func:`guard_csv_cell`, so exported files import unchanged."""
+    return value[1:] if value.startswith("'") and value[1:2] in FORMULA_STARTS else value
 
 
 def normalize_address(cell: str) -> tuple[str | None, str | None]:
@@ -327,7 +341,7 @@ def _read_row(
         # Without a header, cells past the third are an unquoted comma in the cohort
         # ("Surgery, PGY-1"), not columns we were told about.
         cohort_text = ", ".join(c.strip() for c in record[2:] if c.strip())
-    cohort = clean_cohort(cohort_text)
+    cohort = clean_cohort(unguard_csv_cell(cohort_text.strip()))
     issue = cohort_issue(cohort)
     if issue:
         problems.append(f"the cohort {issue}")
@@ -494,6 +508,9 @@ class PlannedEnd:
     mentee: str
     cohort: str | None
     started: str
+    # Email (or Slack id when we have none), for reports outside Slack.
+    mentor_label: str = ""
+    mentee_label: str = ""
 
 
 @dataclass
@@ -602,7 +619,7 @@ def plan_import(
 
     current = _active_pairs(session, team_id)
     for key, planned in in_file.items():
-        existing = current.get(key)
+        existing = current[key][0] if key in current else None
         if existing is None:
             plan.add.append(planned)
         elif planned.cohort and planned.cohort != existing.cohort:
@@ -613,25 +630,34 @@ def plan_import(
             plan.present.append(planned)
     plan.not_in_file = sum(1 for key in current if key not in in_file)
     if end_missing:
-        for key, pair in current.items():
+        for key, (pair, mentor_label, mentee_label) in current.items():
             if key in in_file:
                 continue
-            ending = PlannedEnd(pair.id, key[0], key[1], pair.cohort, pair.started_at.date().isoformat())
+            ending = PlannedEnd(
+                pair.id,
+                key[0],
+                key[1],
+                pair.cohort,
+                pair.started_at.date().isoformat(),
+                mentor_label,
+                mentee_label,
+            )
             (plan.kept if key[0] in protected or key[1] in protected else plan.end).append(ending)
     plan.quiet = _quiet_people(session, team_id, {u for p in plan.add for u in (p.mentor, p.mentee)}, now)
     return plan
 
 
-def _active_pairs(session: Session, team_id: str) -> dict[tuple[str, str], Pair]:
+def _active_pairs(session: Session, team_id: str) -> dict[tuple[str, str], tuple[Pair, str, str]]:
+    """Active pairs by (mentor id, mentee id), with an email-or-id label for each side."""
     mentor, mentee = aliased(Person), aliased(Person)
     rows = session.execute(
-        select(Pair, mentor.user_id, mentee.user_id)
+        select(Pair, mentor.user_id, mentee.user_id, mentor.email, mentee.email)
         .join(mentor, Pair.mentor_id == mentor.id)
         .join(mentee, Pair.mentee_id == mentee.id)
         .where(Pair.team_id == team_id, Pair.ended_at.is_(None))
         .order_by(Pair.id)
     ).all()
-    return {(m, e): pair for pair, m, e in rows}
+    return {(m, e): (pair, m_email or m, e_email or e) for pair, m, e, m_email, e_email in rows}
 
 
 def _quiet_people(session: Session, team_id: str, user_ids: set[str], now: datetime) -> dict[str, str]:
@@ -720,7 +746,7 @@ def apply_plan(
     for user_id, profile in plan.profiles.items():
         if user_id in people:
             apply_profile(people[user_id], profile, now)
-    current = _active_pairs(session, team_id)
+    current = set(_active_pairs(session, team_id))
     added_ids: list[Pair] = []
     joined: dict[int, Person] = {}
     for planned in plan.add:
@@ -739,7 +765,7 @@ def apply_plan(
             actor=actor,
             now=now,
         )
-        current[key] = pair
+        current.add(key)
         added_ids.append(pair)
         joined.setdefault(mentor.id, mentor)
         joined.setdefault(mentee.id, mentee)
