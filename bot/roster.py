@@ -22,9 +22,9 @@ from bot import privacy
 from bot.blocks.roster import welcome_message
 from bot.config import Settings
 from bot.directory import Profile
-from bot.models import AuditLog, Pair, Person
+from bot.models import AuditLog, Pair, Person, Workspace
 from bot.outbox import enqueue_message
-from bot.people import ensure_workspace, find_person, remember_profile, zone_for
+from bot.people import ensure_workspace, find_person, person_timezone, remember_profile
 from bot.sqlutil import insert_ignoring_conflict
 from bot.timing import is_paused, mark_for_replanning, next_contact_time
 
@@ -375,34 +375,40 @@ def welcome_newcomers(
         return []
     mentees_of, mentors_of, cohorts = _active_relations(session, list(newcomers))
     welcomed = []
-    for person in newcomers.values():
-        mentees, mentors = mentees_of.get(person.id, []), mentors_of.get(person.id, [])
-        if not mentees and not mentors:
-            continue
-        zone = zone_for(session, settings, person)
-        try:
-            due = next_contact_time(person, zone, now)
-        except ValueError:  # a contact window with no slot in the horizon: do not lose the welcome
-            due = now
-        text, blocks = welcome_message(
-            person,
-            zone=str(zone),
-            mentees=mentees,
-            mentors=mentors,
-            cohort=cohorts.get(person.id),
-        )
-        if enqueue_message(
-            session,
-            team_id=person.team_id,
-            recipient=person.user_id,
-            dedupe_key=welcome_key(person.team_id, person.user_id),
-            due_at=due,
-            text=text,
-            blocks=blocks,
-            person_id=person.id,
-        ):
-            person.welcomed_at = now
-            welcomed.append(person)
+    # Held here: the session's identity map is weak, and zone_for() would reload it per person.
+    workspaces: dict[str, Workspace | None] = {}
+    # Each insert would otherwise flush the previous person's welcomed_at first.
+    with session.no_autoflush:
+        for person in newcomers.values():
+            mentees, mentors = mentees_of.get(person.id, []), mentors_of.get(person.id, [])
+            if not mentees and not mentors:
+                continue
+            if person.team_id not in workspaces:
+                workspaces[person.team_id] = session.get(Workspace, person.team_id)
+            zone = person_timezone(person, workspaces[person.team_id], settings)
+            try:
+                due = next_contact_time(person, zone, now)
+            except ValueError:  # a contact window with no slot in the horizon: do not lose the welcome
+                due = now
+            text, blocks = welcome_message(
+                person,
+                zone=str(zone),
+                mentees=mentees,
+                mentors=mentors,
+                cohort=cohorts.get(person.id),
+            )
+            if enqueue_message(
+                session,
+                team_id=person.team_id,
+                recipient=person.user_id,
+                dedupe_key=welcome_key(person.team_id, person.user_id),
+                due_at=due,
+                text=text,
+                blocks=blocks,
+                person_id=person.id,
+            ):
+                person.welcomed_at = now
+                welcomed.append(person)
     return welcomed
 
 

@@ -72,8 +72,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     router.add(
         "pairs",
         show_pairs,
-        usage="pairs [page | @person]",
-        summary="your mentoring pairs (admins: the whole program)",
+        summary="your mentoring pairs (admins: the whole program; add a page number or @person)",
     )
     router.add("admins", show_admins, summary="who the program admins are")
     router.add(
