@@ -447,11 +447,16 @@ def resolve_addresses(
     if len(unknown) > lookup_limit:
         by_email: dict[str, Profile] = {}
         by_id: dict[str, Profile] = {}
+        looking_for = set(unknown)
         for profile in all_profiles(client):
+            # Keep only the members we are looking for: memory stays flat however big the workspace.
             resolution.swept_members += 1
-            by_id[profile.user_id] = profile
+            if profile.user_id in looking_for:
+                by_id[profile.user_id] = profile
             # An active account wins over a deactivated one that once had the email.
-            if profile.email and (profile.email not in by_email or by_email[profile.email].deleted):
+            if profile.email in looking_for and (
+                profile.email not in by_email or by_email[profile.email].deleted
+            ):
                 by_email[profile.email] = profile
         resolution.swept = True
         found = {a: (by_email if "@" in a else by_id).get(a) for a in unknown}
