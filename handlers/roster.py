@@ -398,6 +398,18 @@ def _trouble(what: str) -> str:
     )
 
 
+def _complete_file(client: WebClient, file: dict[str, Any]) -> dict[str, Any]:
+    """The file object with its download link (Slack normally sends it whole; ask if not)."""
+    if file.get("url_private_download") or file.get("url_private") or not file.get("id"):
+        return file
+    try:
+        return {**file, **client.files_info(file=file["id"])["file"]}
+    except SlackApiError as error:
+        raise FileProblem(
+            f"Slack couldn't find that file any more ({slack_error_code(error)}). Please upload it again."
+        ) from None
+
+
 NOT_ADMIN = "Only program admins can import a roster. Ask your program director if the roster needs changing."
 
 
@@ -429,9 +441,10 @@ def check_import(deps: Deps, body: dict[str, Any], ack: Ack, client: WebClient) 
     view_id = view.get("id") or ""
     try:
         if files:
-            source = str(files[0].get("name") or "the uploaded file")
+            file = _complete_file(client, files[0])
+            source = str(file.get("name") or "the uploaded file")
             data: bytes | str = download_shared_file(
-                files[0],
+                file,
                 token=deps.client.token or "",
                 api_url=deps.settings.slack_api_url,
                 max_bytes=MAX_FILE_BYTES,

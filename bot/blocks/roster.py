@@ -335,7 +335,7 @@ def import_modal(*, notice: str | None = None) -> dict[str, Any]:
         InputBlock(
             block_id=FILE_BLOCK,
             label=_plain("Roster file (CSV)"),
-            element=FileInputElement(action_id=FILE_BLOCK, filetypes=["csv", "txt"], max_files=1),
+            element=FileInputElement(action_id=FILE_BLOCK, filetypes=["csv", "tsv", "txt"], max_files=1),
             optional=True,
         )
     )
@@ -377,9 +377,9 @@ def notice_view(text: str) -> dict[str, Any]:
     return _modal([section(text)])
 
 
-def checking_view(rows: int | None) -> dict[str, Any]:
+def checking_view(rows: int | None = None) -> dict[str, Any]:
     """Shown while the file is downloaded and people are looked up in Slack."""
-    what = count(rows, "row") if rows else "your roster"
+    what = count(rows, "line") if rows else "your roster"
     return notice_view(
         f":hourglass_flowing_sand: Checking {what}… A large file can take a minute while I look people up "
         "in Slack. Nothing is changed until you confirm."

@@ -421,7 +421,7 @@ def test_pasted_rows_are_checked_like_a_file(slack, fake_slack, deps):
         pasted=f"ana.ruiz@{DOMAIN}; chloe.martin@{DOMAIN}; IM\nben.okoro@{DOMAIN}; eli.cohen@{DOMAIN}",
     ).json()
 
-    assert "Checking 2 rows" in view_text(ack["view"])
+    assert "Checking 2 lines" in view_text(ack["view"])
     assert "• *2* pairs to add" in view_text(fake_slack.views[view_id])
     submit_import_confirm(slack, fake_slack, view_id)
     assert active_pairs(deps.session_factory) == {(ANA, CHLOE, "IM"), (BEN, ELI, None)}
@@ -516,6 +516,24 @@ def test_the_token_never_follows_a_link_away_from_slack(slack, fake_slack, deps)
 
     assert "didn't give me a download link" in view_text(fake_slack.views[view_id])
     assert fake_slack.calls_to("files.download") == []
+
+
+def test_a_file_object_without_a_link_is_completed_with_files_info(slack, fake_slack, deps):
+    view_id = open_import(slack, fake_slack)
+    fake_slack.add_file("F0ROSTER1", "roster.csv", corpus("medhub_export.csv"))
+
+    submit_import(slack, fake_slack, view_id, file={"id": "F0ROSTER1", "name": "roster.csv"})
+
+    assert fake_slack.last("files.info").args["file"] == "F0ROSTER1"
+    assert "• *2* pairs to add" in view_text(fake_slack.views[view_id])
+
+
+def test_a_file_slack_no_longer_has_is_explained(slack, fake_slack):
+    view_id = open_import(slack, fake_slack)
+
+    submit_import(slack, fake_slack, view_id, file={"id": "F0DELETED", "name": "roster.csv"})
+
+    assert "Slack couldn't find that file any more (file_not_found)" in view_text(fake_slack.views[view_id])
 
 
 def test_a_file_that_vanished_is_explained(slack, fake_slack):
