@@ -330,12 +330,13 @@ def _read_row(
     mentor, mentor_problem = normalize_address(_cell(record, mentor_col))
     mentee, mentee_problem = normalize_address(_cell(record, mentee_col))
     problems = []
-    if mentor is None:
-        problems.append(mentor_problem or "the mentor column is empty")
-    if mentee is None:
-        problems.append(mentee_problem or "the mentee column is empty")
-    if len(record) < 2 and not problems:
-        problems.append("expected a mentor and a mentee separated by a comma or semicolon")
+    if len([cell for cell in record if cell.strip()]) < 2:
+        problems.append("only one value on this line; expected a mentor email, then a mentee email")
+    else:
+        if mentor is None:
+            problems.append(mentor_problem or "the mentor column is empty")
+        if mentee is None:
+            problems.append(mentee_problem or "the mentee column is empty")
     cohort_text = _cell(record, cohort_col)
     if positional and len(record) > 3:
         # Without a header, cells past the third are an unquoted comma in the cohort

@@ -76,6 +76,25 @@ def snapshot(session_factory: SessionFactory) -> dict[str, Any]:
     return {**counts, "pairs": [tuple(p) for p in pairs], "admins": sorted(admins)}
 
 
+def _texts(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found: list[str] = []
+        for key, value in node.items():
+            if key == "text" and isinstance(value, str):
+                found.append(value)
+            else:
+                found.extend(_texts(value))
+        return found
+    if isinstance(node, list):
+        return [text for item in node for text in _texts(item)]
+    return []
+
+
+def blocks_text(node: Any) -> str:
+    """Every `text` string inside some blocks (or a view), one per line, for assertions."""
+    return "\n".join(_texts(node))
+
+
 def audit_actions(session_factory: SessionFactory) -> list[tuple[str, str, str | None]]:
     """(actor, action, target) of every audit row, oldest first."""
     with transaction(session_factory) as session:

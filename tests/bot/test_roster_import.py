@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.db import transaction
-from bot.models import AuditLog, Delivery, Person, RosterImport
+from bot.db import make_engine, make_session_factory, transaction
+from bot.models import AuditLog, Base, Delivery, Person, RosterImport
 from bot.people import ensure_person
 from bot.roster import Refusal, start_pair
 from bot.roster_import import (
@@ -24,6 +24,7 @@ from bot.roster_import import (
     resolve_addresses,
     save_plan,
 )
+from bot.slack import make_client
 from tests.bot.roster_fixtures import (
     ANA,
     BEN,
@@ -42,7 +43,7 @@ from tests.bot.roster_fixtures import (
     program_csv,
     snapshot,
 )
-from tests.conftest import ADMIN, MENTEE
+from tests.conftest import ADMIN, MENTEE, settings_for
 from tests.fakes.slack_api import TEAM_ID
 
 NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
@@ -159,6 +160,15 @@ def test_bad_lines_are_reported_with_line_numbers_and_the_rest_still_read():
         "line 10: the cohort looks like it contains a medical record or patient number",
     ]
     assert [r[0] for r in rows] == [2, 4, 5, 8, 9, 11]
+
+
+def test_a_line_with_one_value_says_what_is_missing():
+    parsed = read_roster(f"{e('a')},{e('b')}\n{e('c')}\n  ,{e('d')}\n")
+
+    assert [str(x) for x in parsed.errors] == [
+        "line 2: only one value on this line; expected a mentor email, then a mentee email",
+        "line 3: only one value on this line; expected a mentor email, then a mentee email",
+    ]
 
 
 def test_duplicate_lines_are_reported_and_read_once():
@@ -307,12 +317,19 @@ def test_people_we_already_know_cost_no_slack_calls(deps, fake_slack):
     assert fake_slack.calls == []
 
 
-def test_a_rate_limited_sweep_waits_and_carries_on(deps, fake_slack):
+def test_a_rate_limited_sweep_waits_and_carries_on(fake_slack, tmp_path):
+    # About Slack, not the database: one SQLite run is enough.
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    Base.metadata.create_all(engine)
+    settings = settings_for(fake_slack, str(engine.url))
     add_program(fake_slack, mentors=30, mentees=0)
     fake_slack.rate_limit("users.list", retry_after=0, times=3)  # more than the normal client's two retries
 
     found = resolve_addresses(
-        deps.client, deps.session_factory, TEAM_ID, [e(f"mentor{i}") for i in range(30)]
+        make_client(settings, backoff_factor=0.01),
+        make_session_factory(engine),
+        TEAM_ID,
+        [e(f"mentor{i}") for i in range(30)],
     )
 
     assert len(found.members) == 30

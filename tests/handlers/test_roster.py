@@ -22,12 +22,13 @@ from tests.bot.roster_fixtures import (
     add_corpus_people,
     add_program,
     audit_actions,
+    blocks_text,
     corpus,
     program_csv,
     snapshot,
 )
 from tests.conftest import ADMIN, MENTEE, MENTOR
-from tests.fakes.slack_api import BOT_TOKEN, TEAM_ID, _texts
+from tests.fakes.slack_api import BOT_TOKEN, TEAM_ID
 
 
 @pytest.fixture(autouse=True)
@@ -50,11 +51,6 @@ def answer(reply, fake_slack) -> str:
     assert calls, "the command neither answered in its ack nor through the response_url"
     assert calls[-1].args.get("response_type") == "ephemeral"
     return calls[-1].args["text"]
-
-
-def blocks_text(blocks) -> str:
-    """Every text in some blocks, one per line."""
-    return "\n".join(_texts(blocks))
 
 
 def run(slack, fake_slack, text, user_id=ADMIN) -> str:
