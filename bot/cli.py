@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot.config import ConfigError
+from bot.roster_cli import add_roster_commands
 
 EXIT_CONFIG = 2
 
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Apply database migrations up to the newest schema.",
     )
     migrate.set_defaults(run=_migrate)
+    add_roster_commands(modes)
     return parser
 
 

@@ -12,6 +12,7 @@ from bot.models.core import (
 )
 from bot.models.library import CustomNudge, DisabledNudge
 from bot.models.reflections import PromptStatus, Reflection, ReflectionChannel, ReflectionPrompt
+from bot.models.roster import RosterImport
 
 __all__ = [
     "CADENCES",
@@ -27,6 +28,7 @@ __all__ = [
     "Reflection",
     "ReflectionChannel",
     "ReflectionPrompt",
+    "RosterImport",
     "UtcDateTime",
     "Workspace",
     "utcnow",

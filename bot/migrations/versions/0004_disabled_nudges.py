@@ -4,7 +4,7 @@ The built-in library is shared by every workspace, so switching one of its nudge
 is recorded per team, in a table of its own (custom nudges carry their own `enabled`).
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-24
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import bot.models.base
 
 revision: str = "0004"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

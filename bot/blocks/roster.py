@@ -1,0 +1,515 @@
+"""Block Kit for the roster: pair lists, admin list, the welcome DM, and the import modal.
+
+Pure functions of their inputs. Long lists are paged or cut to a sample with a count,
+so no message passes 50 blocks, no modal 100, and no section 3,000 characters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+)
+from slack_sdk.models.blocks.block_elements import FileInputElement
+from slack_sdk.models.views import View
+
+from bot.blocks.common import chunk_lines, clip, context, header, section, to_dicts
+from bot.models import Person
+from bot.timing import format_minute
+
+if TYPE_CHECKING:  # only for annotations: bot.roster imports this module
+    from bot.roster import AdminEntry, PairLine, PairOutcome, PersonPairs, ProgramPage
+    from bot.roster_import import ImportPlan, ImportResult
+
+IMPORT_CALLBACK = "roster_import"
+CONFIRM_CALLBACK = "roster_import_confirm"
+PAGE_PREVIOUS_ACTION = "roster_pairs_previous"
+PAGE_NEXT_ACTION = "roster_pairs_next"
+FILE_BLOCK, PASTE_BLOCK, OPTIONS_BLOCK = "file", "paste", "options"
+END_MISSING = "end_missing"
+PASTE_MAX_LENGTH = 3000
+
+# How many items of each kind a dry-run report lists before saying "and N more".
+SAMPLE_PAIRS = 10
+SAMPLE_ENDS = 20
+SAMPLE_ERRORS = 20
+# A single error line is cut here so twenty of them stay readable.
+ERROR_LINE_LIMIT = 240
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+CADENCE_WORDS = {"weekly": "every week", "biweekly": "every other week", "monthly": "once a month"}
+# What the mentee pulse planner promises; keep in step with it.
+MENTEE_PULSE_FREQUENCY = "about once a month"
+IRREGULAR_PLURALS = {"person": "people"}
+
+
+# --- small helpers ----------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """Escape the three characters mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def day_text(moment: datetime | date) -> str:
+    """3 Sep 2026 (portable: no platform-specific strftime flags)."""
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def mentions(user_ids: Sequence[str], *, limit: int = 3) -> str:
+    """ "<@A>", "<@A> and <@B>", "<@A>, <@B>, <@C> and 4 others"."""
+    shown = [f"<@{u}>" for u in user_ids[:limit]]
+    rest = len(user_ids) - len(shown)
+    if rest > 0:
+        shown.append(f"{rest} other{'s' if rest != 1 else ''}")
+    if len(shown) <= 1:
+        return "".join(shown)
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def count(n: int, noun: str, *, bold: bool = False) -> str:
+    """ "1 pair", "3 pairs", "2 people"; bold puts the number in *asterisks*."""
+    word = noun if n == 1 else IRREGULAR_PLURALS.get(noun, noun + "s")
+    number = f"*{n:,}*" if bold else f"{n:,}"
+    return f"{number} {word}"
+
+
+def _plain(text: str) -> PlainTextObject:
+    return PlainTextObject(text=text, emoji=True)
+
+
+def _more(shown: int, total: int) -> str | None:
+    return f"…and {total - shown:,} more." if total > shown else None
+
+
+# --- the welcome DM ----------------------------------------------------------------------
+
+
+def describe_days(nudge_days: str) -> str:
+    """ "1" → "Tuesday"; "0,3" → "Monday and Thursday" (Monday is 0)."""
+    numbers = sorted({int(d) for d in nudge_days.split(",") if d.strip().isdigit() and 0 <= int(d) <= 6})
+    names = [WEEKDAYS[d] for d in numbers] or [WEEKDAYS[1]]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def describe_nudge_schedule(person: Person, zone: str) -> str:
+    """When a mentor's nudges come, in words: "every week on Tuesday at 09:30 (Europe/London time)"."""
+    days = describe_days(person.nudge_days or "1")
+    at = format_minute(person.nudge_minute if person.nudge_minute is not None else 9 * 60 + 30)
+    cadence = person.cadence or "weekly"
+    when = f"on a {days}" if cadence == "monthly" and "," not in person.nudge_days else f"on {days}"
+    return f"{CADENCE_WORDS.get(cadence, 'every week')} {when} at {at} ({zone} time)"
+
+
+def describe_quiet_hours(person: Person) -> str:
+    """ "outside 08:00–18:00 your time, or at weekends"."""
+    start = format_minute(person.contact_start if person.contact_start is not None else 8 * 60)
+    end = format_minute(person.contact_end if person.contact_end is not None else 18 * 60)
+    weekends = ", or at weekends" if person.quiet_weekends is not False else ""
+    return f"outside {start}–{end} your time{weekends}"
+
+
+def welcome_message(
+    person: Person,
+    *,
+    zone: str,
+    mentees: Sequence[str],
+    mentors: Sequence[str],
+    cohort: str | None,
+) -> tuple[str, list[dict[str, Any]]]:
+    """The one welcome DM for someone joining the program: (notification text, blocks)."""
+    roles = []
+    if mentees:
+        roles.append(f"a mentor to {mentions(mentees)}")
+    if mentors:
+        roles.append(f"a mentee of {mentions(mentors)}")
+    where = f" (_{escape(cohort)}_)" if cohort else ""
+    intro = (
+        f"Welcome to Mentor Nudge :wave: You're now {' and '.join(roles)}{where}.\n"
+        "Mentor Nudge helps keep a few good mentoring habits going when the wards get busy: making time "
+        "to listen, being open about mistakes, letting learners take the lead."
+    )
+    blocks: list[Block] = [section(intro)]
+    if mentees:
+        blocks.append(
+            section(
+                f"*As a mentor*, you'll get one short message {describe_nudge_schedule(person, zone)}, "
+                "each suggesting one small thing to try with your mentee — like asking how their week is "
+                "really going. It reads in seconds, and one tap tells us how it went."
+            )
+        )
+    if mentors:
+        blocks.append(
+            section(
+                f"*As a mentee*, {MENTEE_PULSE_FREQUENCY} you'll get a one-tap question on how your "
+                "mentoring is going. Answers are only ever shown combined with other people's, never with "
+                "your name, and never to your mentor on their own."
+            )
+        )
+    blocks.append(
+        section(
+            f"Nothing arrives {describe_quiet_hours(person)}. It's your call:\n"
+            "• `/mentor settings` — choose the day, time and how often\n"
+            "• `/mentor pause 2w` — a break for nights, leave or exams\n"
+            "• `/mentor stop` — no more messages (you can turn them back on any time)"
+        )
+    )
+    blocks.append(context("You're getting this because your program director added you to Mentor Nudge."))
+    partner = mentees or mentors
+    text = f"Welcome to Mentor Nudge — you've been paired with {mentions(partner)}. Here's what to expect."
+    return text, to_dicts(blocks)
+
+
+# --- command replies ----------------------------------------------------------------------
+
+
+def pair_reply(outcome: PairOutcome) -> str:
+    """What `/mentor pair` says back."""
+    mentor, mentee = f"<@{outcome.mentor}>", f"<@{outcome.mentee}>"
+    cohort = f" in _{escape(outcome.cohort)}_" if outcome.cohort else ""
+    if outcome.status == "exists":
+        since = f" since {day_text(outcome.since)}" if outcome.since else ""
+        return f"{mentor} is already mentoring {mentee}{cohort}{since}, so nothing was changed."
+    if outcome.status == "cohort_changed":
+        was = f"_{escape(outcome.previous_cohort)}_" if outcome.previous_cohort else "no cohort"
+        now = f"_{escape(outcome.cohort or '')}_"
+        return f"{mentor} was already mentoring {mentee}; I changed their cohort from {was} to {now}."
+    lines = [f":white_check_mark: {mentor} is now mentoring {mentee}{cohort}."]
+    if outcome.welcomed:
+        lines.append(
+            f"{mentions(list(outcome.welcomed))} will get a short welcome message during their working hours."
+        )
+    for user_id, reason in outcome.quiet:
+        lines.append(f"Note: <@{user_id}> {reason}, so they won't hear from the app for now.")
+    lines.append(f"To undo: `/mentor unpair` {mentor} {mentee}")
+    return "\n".join(lines)
+
+
+def admins_message(entries: Sequence[AdminEntry]) -> tuple[str, list[dict[str, Any]]]:
+    """The `/mentor admins` list."""
+    if not entries:
+        text = (
+            "This program has no admins yet. Whoever runs Mentor Nudge can name the first ones in "
+            "`ADMIN_USER_IDS`."
+        )
+        return text, to_dicts([section(text)])
+    lines = [
+        f"• <@{e.user_id}>" + (" _(from the app's configuration)_" if e.from_config else "") for e in entries
+    ]
+    blocks: list[Block] = [section(chunk) for chunk in chunk_lines(["*Program admins*", *lines])][:45]
+    blocks.append(context("Admins manage the roster. Add one with `/mentor admin add @someone`."))
+    text = f"Program admins: {mentions([e.user_id for e in entries], limit=10)}"
+    return text, to_dicts(blocks)
+
+
+def _pair_line(line: PairLine, *, show: str = "both") -> str:
+    if show == "mentee":
+        who = f"<@{line.mentee}>"
+    elif show == "mentor":
+        who = f"<@{line.mentor}>"
+    else:
+        who = f"<@{line.mentor}> → <@{line.mentee}>"
+    parts = [f"• {who}"]
+    if line.cohort:
+        parts.append(f"_{escape(line.cohort)}_")
+    parts.append(f"since {day_text(line.started_at)}")
+    text = " · ".join(parts)
+    flags = []
+    if line.mentor_flag and show != "mentee":
+        flags.append(f"<@{line.mentor}> {line.mentor_flag}")
+    if line.mentee_flag and show != "mentor":
+        flags.append(f"<@{line.mentee}> {line.mentee_flag}")
+    if flags:
+        text += " · :warning: " + "; ".join(flags)
+    return text
+
+
+def program_pairs_message(page: ProgramPage) -> tuple[str, list[dict[str, Any]]]:
+    """One page of the whole roster, for admins, with Previous/Next buttons."""
+    if page.total == 0:
+        text = (
+            "There are no mentoring pairs yet. Add one with `/mentor pair @mentor @mentee`, or load a whole "
+            "roster with `/mentor import`."
+        )
+        return text, to_dicts([section(text)])
+    summary = (
+        f"{count(page.total, 'active pair')} · {count(page.mentors, 'mentor')} · "
+        f"{count(page.mentees, 'mentee')} · page {page.page} of {page.pages}"
+    )
+    blocks: list[Block] = [header("Mentoring pairs"), context(summary + " · mentor → mentee")]
+    blocks += [section(chunk) for chunk in chunk_lines([_pair_line(line) for line in page.lines])]
+    if page.flagged_people:
+        blocks.append(
+            context(
+                f":warning: {count(page.flagged_people, 'person')} in the program won't hear from the app "
+                "for now (messages turned off, paused, or inactive in Slack)."
+            )
+        )
+    buttons = []
+    if page.page > 1:
+        buttons.append(
+            ButtonElement(text="Previous", action_id=PAGE_PREVIOUS_ACTION, value=str(page.page - 1))
+        )
+    if page.page < page.pages:
+        buttons.append(ButtonElement(text="Next", action_id=PAGE_NEXT_ACTION, value=str(page.page + 1)))
+    if buttons:
+        blocks.append(ActionsBlock(block_id="pairs_pages", elements=buttons))
+    return f"Mentoring pairs: {summary}", to_dicts(blocks)
+
+
+def person_pairs_message(pairs: PersonPairs, *, viewer: str) -> tuple[str, list[dict[str, Any]]]:
+    """Someone's own pairs (or, for an admin, one person's pairs)."""
+    own = pairs.user_id == viewer
+    if pairs.empty:
+        text = (
+            "You're not in a mentoring pair yet. When your program director pairs you, you'll get a short "
+            "welcome message."
+            if own
+            else f"<@{pairs.user_id}> isn't in any active mentoring pair."
+        )
+        return text, to_dicts([section(text)])
+    blocks: list[Block] = []
+    limit = 40  # lines per list; nobody mentors forty people, but a message must stay in bounds
+    for title, lines, show in (
+        ("You mentor" if own else f"<@{pairs.user_id}> mentors", pairs.as_mentor, "mentee"),
+        ("Your mentors" if own else f"<@{pairs.user_id}>'s mentors", pairs.as_mentee, "mentor"),
+    ):
+        if not lines:
+            continue
+        shown = [_pair_line(line, show=show) for line in lines[:limit]]
+        more = _more(len(shown), len(lines))
+        blocks += [section(chunk) for chunk in chunk_lines([f"*{title}*", *shown, *([more] if more else [])])]
+    blocks.append(context("Something wrong here? Your program director can fix it."))
+    count = len(pairs.as_mentor) + len(pairs.as_mentee)
+    subject = "You are" if own else f"<@{pairs.user_id}> is"
+    return f"{subject} in {count} mentoring pair{'s' if count != 1 else ''}.", to_dicts(blocks)
+
+
+# --- the import modal ----------------------------------------------------------------------
+
+FORMAT_HELP = (
+    "Upload a CSV with one mentoring pair per line: *mentor email*, *mentee email*, and optionally a "
+    "*cohort* or program name. Slack member IDs work instead of emails; a header row, commas or "
+    "semicolons are all fine.\nYou'll see exactly what would change before anything is saved."
+)
+
+
+def _modal(
+    blocks: Sequence[Block],
+    *,
+    callback_id: str | None = None,
+    submit: str | None = None,
+    close: str = "Close",
+    private_metadata: str | None = None,
+) -> dict[str, Any]:
+    view = View(
+        type="modal",
+        callback_id=callback_id,
+        title=_plain("Import roster"),
+        submit=_plain(submit) if submit else None,
+        close=_plain(close),
+        blocks=list(blocks),
+        private_metadata=private_metadata,
+    )
+    return view.to_dict()
+
+
+def import_modal(*, notice: str | None = None) -> dict[str, Any]:
+    """The `/mentor import` form: a CSV file, or pasted rows, and the "end missing" option."""
+    blocks: list[Block] = []
+    if notice:
+        blocks.append(section(f":warning: {notice}"))
+    blocks.append(section(FORMAT_HELP))
+    blocks.append(
+        InputBlock(
+            block_id=FILE_BLOCK,
+            label=_plain("Roster file (CSV)"),
+            element=FileInputElement(action_id=FILE_BLOCK, filetypes=["csv", "tsv", "txt"], max_files=1),
+            optional=True,
+        )
+    )
+    blocks.append(
+        InputBlock(
+            block_id=PASTE_BLOCK,
+            label=_plain("…or paste a few rows"),
+            element=PlainTextInputElement(
+                action_id=PASTE_BLOCK,
+                multiline=True,
+                max_length=PASTE_MAX_LENGTH,
+                placeholder=_plain("ana.ruiz@hospital.org, sam.lee@hospital.org, IM 2027"),
+            ),
+            optional=True,
+        )
+    )
+    blocks.append(
+        InputBlock(
+            block_id=OPTIONS_BLOCK,
+            label=_plain("Options"),
+            element=CheckboxesElement(
+                action_id=OPTIONS_BLOCK,
+                options=[
+                    Option(
+                        value=END_MISSING,
+                        label="End pairs that aren't in this file",
+                        description="Only when the file lists the whole program. History is kept.",
+                    )
+                ],
+            ),
+            optional=True,
+        )
+    )
+    return _modal(blocks, callback_id=IMPORT_CALLBACK, submit="Check", close="Cancel")
+
+
+def notice_view(text: str) -> dict[str, Any]:
+    """A modal with one message and a Close button (progress and final states)."""
+    return _modal([section(text)])
+
+
+def checking_view(rows: int | None = None) -> dict[str, Any]:
+    """Shown while the file is downloaded and people are looked up in Slack."""
+    what = count(rows, "line") if rows else "your roster"
+    return notice_view(
+        f":hourglass_flowing_sand: Checking {what}… A large file can take a minute while I look people up "
+        "in Slack. Nothing is changed until you confirm."
+    )
+
+
+def _summary_lines(plan: ImportPlan) -> list[str]:
+    lines = [
+        f"• {count(len(plan.add), 'pair', bold=True)} to add",
+        f"• *{len(plan.present):,}* already in the roster",
+    ]
+    if plan.cohort_changes:
+        lines.append(f"• {count(len(plan.cohort_changes), 'cohort name', bold=True)} to update")
+    if plan.end_missing:
+        lines.append(f"• {count(len(plan.end), 'pair', bold=True)} to end (not in this file)")
+    elif plan.not_in_file:
+        lines.append(
+            f"• {count(plan.not_in_file, 'pair', bold=True)} in the roster but not in this file, left as "
+            "they are (tick “End pairs that aren't in this file” to end them)"
+        )
+    if plan.errors:
+        lines.append(f"• {count(len(plan.errors), 'line', bold=True)} with errors, skipped")
+    if plan.duplicates:
+        lines.append(f"• {count(len(plan.duplicates), 'duplicate line', bold=True)}, each pair imported once")
+    return lines
+
+
+def _listing(title: str, lines: list[str], total: int) -> list[Block]:
+    more = _more(len(lines), total)
+    return [section(chunk) for chunk in chunk_lines([title, *lines, *([more] if more else [])])]
+
+
+def dry_run_view(plan: ImportPlan, import_key: str) -> dict[str, Any]:
+    """The dry-run report, with "Apply changes" when there is anything to apply."""
+    source = escape(plan.source)
+    blocks: list[Block] = [
+        section(
+            f"*Nothing has been changed yet.* Here is what importing *{source}* "
+            f"({count(plan.data_rows, 'row')}) would do:\n" + "\n".join(_summary_lines(plan))
+        )
+    ]
+    if plan.change_count == 0:
+        blocks.append(section(":white_check_mark: Nothing to change: the roster already matches this file."))
+    if plan.add:
+        lines = [
+            f"• <@{p.mentor}> → <@{p.mentee}>" + (f" · _{escape(p.cohort)}_" if p.cohort else "")
+            for p in plan.add[:SAMPLE_PAIRS]
+        ]
+        blocks += _listing("*To add* (mentor → mentee)", lines, len(plan.add))
+    if plan.cohort_changes:
+        lines = [
+            f"• line {c.line}: <@{c.mentor}> → <@{c.mentee}>: "
+            f"_{escape(c.old or 'no cohort')}_ → _{escape(c.new)}_"
+            for c in plan.cohort_changes[:SAMPLE_PAIRS]
+        ]
+        blocks += _listing("*Cohort names to update*", lines, len(plan.cohort_changes))
+    if plan.end:
+        lines = [
+            f"• <@{e.mentor}> → <@{e.mentee}>" + (f" · _{escape(e.cohort)}_" if e.cohort else "")
+            for e in plan.end[:SAMPLE_ENDS]
+        ]
+        blocks += _listing("*To end* (in the roster, not in this file)", lines, len(plan.end))
+    if plan.kept:
+        blocks.append(
+            section(
+                f"*Kept:* {count(len(plan.kept), 'pair')} not in the file will stay, "
+                "because a line with an error names one of the two people. Fix those lines and check again "
+                "if they should end."
+            )
+        )
+    if plan.errors:
+        lines = [escape(clip(str(e), ERROR_LINE_LIMIT)) for e in plan.errors[:SAMPLE_ERRORS]]
+        title = f"*Lines that can't be imported* ({len(plan.errors):,})"
+        blocks += _listing(title, lines, len(plan.errors))
+        blocks.append(
+            context(
+                "The other lines can be applied now. Fix these in the file and import it again — lines "
+                "already imported are left as they are."
+            )
+        )
+    notes = [escape(clip(str(d), ERROR_LINE_LIMIT)) for d in plan.duplicates[:5]]
+    notes += [escape(n) for n in plan.notes]
+    if plan.quiet:
+        notes.append(
+            f"{count(len(plan.quiet), 'person')} in new pairs won't hear from "
+            "the app for now (messages turned off, paused, or inactive)."
+        )
+    if notes:
+        blocks += [context(*chunk_lines(notes, 2000)[:10])]
+    metadata = json.dumps({"import": import_key})
+    if plan.change_count == 0:
+        return _modal(blocks, close="Done")
+    return _modal(
+        blocks[:99],
+        callback_id=CONFIRM_CALLBACK,
+        submit="Apply changes",
+        close="Cancel",
+        private_metadata=metadata,
+    )
+
+
+def applying_view(plan_changes: int | None = None) -> dict[str, Any]:
+    """Shown while the confirmed import is written."""
+    what = count(plan_changes, "change") if plan_changes else "the changes"
+    return notice_view(f":hourglass_flowing_sand: Applying {what}…")
+
+
+def result_lines(result: ImportResult) -> list[str]:
+    """What an applied import did, one fact per line (modal and CLI share these)."""
+    lines = [f"{count(result.added, 'pair')} added"]
+    if result.cohort_changed:
+        lines.append(f"{count(result.cohort_changed, 'cohort name')} updated")
+    if result.ended:
+        lines.append(f"{count(result.ended, 'pair')} ended (their history is kept)")
+    lines.append(f"{result.already_present:,} already in the roster")
+    if result.errors:
+        lines.append(f"{count(result.errors, 'line')} with errors skipped")
+    if result.skipped:
+        lines.append(f"{count(result.skipped, 'planned change')} had already been made by someone else")
+    if result.welcomed:
+        lines.append(
+            f"{count(result.welcomed, 'welcome message')} queued; each arrives during the person's "
+            "working hours"
+        )
+    return lines
+
+
+def applied_view(result: ImportResult) -> dict[str, Any]:
+    """The final state of the modal."""
+    text = ":white_check_mark: *The roster is updated.*\n" + "\n".join(
+        f"• {line}" for line in result_lines(result)
+    )
+    return _modal([section(text), context("`/mentor pairs` shows the whole roster.")], close="Done")

@@ -1,0 +1,585 @@
+"""The roster commands and the import modal, end to end through signed requests and the fake Slack."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import transaction
+from bot.models import AuditLog, Delivery, Person, RosterImport
+from bot.people import ensure_person
+from bot.roster import start_pair
+from tests.bot.roster_fixtures import (
+    ANA,
+    BEN,
+    CHLOE,
+    DEV,
+    DOMAIN,
+    ELI,
+    GONE,
+    HELPBOT,
+    active_pairs,
+    add_corpus_people,
+    add_program,
+    audit_actions,
+    blocks_text,
+    corpus,
+    program_csv,
+    snapshot,
+)
+from tests.conftest import ADMIN, MENTEE, MENTOR
+from tests.fakes.slack_api import BOT_TOKEN, TEAM_ID
+
+
+@pytest.fixture(autouse=True)
+def corpus_people(fake_slack):
+    add_corpus_people(fake_slack)
+
+
+def at(user_id: str, name: str = "someone") -> str:
+    """A mention as Slack escapes it in command text."""
+    return f"<@{user_id}|{name}>"
+
+
+def answer(reply, fake_slack) -> str:
+    """What the person saw: the ack's text, or the last message sent to the response_url."""
+    body = reply.json() if reply.body else {}
+    if body.get("text"):
+        assert body["response_type"] == "ephemeral"
+        return body["text"]
+    calls = fake_slack.calls_to("response_url")
+    assert calls, "the command neither answered in its ack nor through the response_url"
+    assert calls[-1].args.get("response_type") == "ephemeral"
+    return calls[-1].args["text"]
+
+
+def run(slack, fake_slack, text, user_id=ADMIN) -> str:
+    fake_slack.reset_calls()
+    return answer(slack.command(text, user_id=user_id), fake_slack)
+
+
+# --- /mentor pair -------------------------------------------------------------------------------
+
+
+def test_an_admin_pairs_two_people_by_mention(slack, fake_slack, deps):
+    said = run(slack, fake_slack, f"pair {at(ANA, 'ana.ruiz')} {at(CHLOE, 'chloe')} IM  2027")
+
+    assert said.startswith(f":white_check_mark: <@{ANA}> is now mentoring <@{CHLOE}> in _IM 2027_.")
+    assert "welcome message" in said and f"`/mentor unpair` <@{ANA}> <@{CHLOE}>" in said
+    assert active_pairs(deps.session_factory) == {(ANA, CHLOE, "IM 2027")}
+    assert audit_actions(deps.session_factory) == [(ADMIN, "pair.start", f"{ANA}>{CHLOE}")]
+    assert [c.args["user"] for c in fake_slack.calls_to("users.info")] == [ANA, CHLOE]
+    with transaction(deps.session_factory) as session:
+        keys = set(session.scalars(select(Delivery.dedupe_key)))
+        ana = session.scalars(select(Person).where(Person.user_id == ANA)).one()
+    assert keys == {f"welcome:{TEAM_ID}:{ANA}", f"welcome:{TEAM_ID}:{CHLOE}"}
+    assert ana.next_nudge_at is not None
+
+
+def test_pairing_again_says_so_and_changes_nothing(slack, fake_slack, deps):
+    run(slack, fake_slack, f"pair {at(ANA)} {at(CHLOE)}")
+    before = snapshot(deps.session_factory)
+
+    said = run(slack, fake_slack, f"pair {at(ANA)} {at(CHLOE)}")
+
+    assert "is already mentoring" in said and "nothing was changed" in said
+    assert snapshot(deps.session_factory) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "user_id", "expected"),
+    [
+        (f"pair {at(ANA)} {at(CHLOE)}", MENTOR, "`/mentor pair` is for program admins"),
+        ("pair", ADMIN, "Pairing needs two people, the mentor first"),
+        (f"pair {at(ANA)}", ADMIN, "Pairing needs two people"),
+        (f"pair {at(ANA)} sam", ADMIN, "I couldn't find “sam” in this workspace"),
+        (f"pair {at(ANA)} @sam.lee", ADMIN, "I couldn't find “@sam.lee” in this workspace"),
+        (f"pair {at(ANA)} <#C0GENERAL|general>", ADMIN, "I couldn't find “&lt;#C0GENERAL|general&gt;”"),
+        (f"pair {at(ANA)} <@U0ANA0001", ADMIN, "I couldn't find"),
+        (f"pair {at(ANA)} {at(ANA)}", ADMIN, "A person can't mentor themselves"),
+        (
+            f"pair {at(ANA)} {at('U0NOBODY1')}",
+            ADMIN,
+            "I can't find a Slack member `U0NOBODY1` in this workspace",
+        ),
+        (f"pair {at(ANA)} {at(GONE)}", ADMIN, "Slack account is deactivated"),
+        (f"pair {at(HELPBOT)} {at(CHLOE)}", ADMIN, "is a bot. Only people can be mentors"),
+        (f"pair {at(ANA)} {at(CHLOE)} MRN 12345678", ADMIN, "looks like it contains a medical record"),
+        (f"pair {at(ANA)} {at(CHLOE)} {'x' * 130}", ADMIN, "the most is 120"),
+    ],
+)
+def test_bad_pair_requests_get_a_specific_answer_and_change_nothing(
+    slack, fake_slack, deps, text, user_id, expected
+):
+    before = snapshot(deps.session_factory)
+
+    said = run(slack, fake_slack, text, user_id=user_id)
+
+    assert expected in said
+    assert snapshot(deps.session_factory) == before
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_a_slack_outage_during_the_lookup_is_explained_and_changes_nothing(slack, fake_slack, deps):
+    before = snapshot(deps.session_factory)
+    fake_slack.reset_calls()
+    fake_slack.fail("users.info", "fatal_error")
+
+    said = answer(slack.command(f"pair {at(ANA)} {at(CHLOE)}"), fake_slack)
+
+    assert f"Slack didn't answer when I looked up <@{ANA}> (fatal_error)" in said
+    assert snapshot(deps.session_factory) == before
+
+
+# --- /mentor unpair ----------------------------------------------------------------------------
+
+
+def test_unpairing_ends_the_pair_and_is_audited(slack, fake_slack, deps):
+    run(slack, fake_slack, f"pair {at(ANA)} {at(CHLOE)}")
+
+    said = run(slack, fake_slack, f"unpair {at(ANA)} {at(CHLOE)}")
+
+    assert said.startswith(f"Done: <@{ANA}> no longer mentors <@{CHLOE}>. The pair's history is kept.")
+    assert active_pairs(deps.session_factory) == set()
+    assert [a[1] for a in audit_actions(deps.session_factory)] == ["pair.start", "pair.end"]
+    assert snapshot(deps.session_factory)["pair"] == 1  # ended, not deleted
+
+
+@pytest.mark.parametrize(
+    ("text", "user_id", "expected"),
+    [
+        (f"unpair {at(ANA)} {at(CHLOE)}", MENTEE, "`/mentor unpair` is for program admins"),
+        ("unpair", ADMIN, "Ending a pair needs both people"),
+        (f"unpair {at(ANA)} chloe", ADMIN, "I couldn't find “chloe”"),
+        (f"unpair {at(CHLOE)} {at(ANA)}", ADMIN, "paired the other way round"),
+        (f"unpair {at(ANA)} {at(DEV)}", ADMIN, f"<@{ANA}> isn't currently mentoring <@{DEV}>"),
+        (f"unpair {at(ANA)} {at(ANA)}", ADMIN, "can't be their own mentor"),
+    ],
+)
+def test_bad_unpair_requests_change_nothing(slack, fake_slack, deps, text, user_id, expected):
+    run(slack, fake_slack, f"pair {at(ANA)} {at(CHLOE)}")
+    before = snapshot(deps.session_factory)
+
+    said = run(slack, fake_slack, text, user_id=user_id)
+
+    assert expected in said
+    assert snapshot(deps.session_factory) == before
+
+
+# --- /mentor pairs ------------------------------------------------------------------------------
+
+
+def _many_pairs(deps, count, *, opted_out=()):
+    with transaction(deps.session_factory) as session:
+        mentor = ensure_person(session, TEAM_ID, BEN)
+        for i in range(count):
+            mentee = ensure_person(session, TEAM_ID, f"U9M{i:06d}")
+            mentee.display_name = f"resident{i:03d}"
+            if mentee.user_id in opted_out:
+                mentee.opted_out_at = mentee.created_at
+            start_pair(
+                session,
+                team_id=TEAM_ID,
+                mentor=mentor,
+                mentee=mentee,
+                cohort="IM",
+                actor=ADMIN,
+                now=mentee.created_at,
+            )
+
+
+def test_admins_page_through_the_whole_program(slack, fake_slack, deps):
+    _many_pairs(deps, 30, opted_out={"U9M000002"})
+
+    reply = slack.command("pairs", user_id=ADMIN).json()
+    text = str(reply["blocks"])
+    assert "30 active pairs · 1 mentor · 30 mentees · page 1 of 2" in text
+    assert "<@U9M000002> has turned messages off" in text
+    buttons = next(b for b in reply["blocks"] if b["type"] == "actions")["elements"]
+    assert [(b["text"]["text"], b["value"]) for b in buttons] == [("Next", "2")]
+
+    fake_slack.reset_calls()
+    slack.click("roster_pairs_next", user_id=ADMIN, value="2")
+    page_two = fake_slack.last("response_url").args
+    assert page_two["replace_original"] is True
+    assert "page 2 of 2" in str(page_two["blocks"]) and "<@U9M000029>" in str(page_two["blocks"])
+    assert [
+        e["text"]["text"] for b in page_two["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ] == ["Previous"]
+
+    assert "page 2 of 2" in str(slack.command("pairs 2", user_id=ADMIN).json()["blocks"])
+
+
+def test_a_page_past_the_end_gets_a_hint(slack, fake_slack, deps):
+    _many_pairs(deps, 3)
+
+    assert "There is only 1 page of pairs; try `/mentor pairs 1`." in run(slack, fake_slack, "pairs 4")
+
+
+def test_an_old_page_button_after_pairs_ended_shows_the_last_page(slack, fake_slack, deps):
+    _many_pairs(deps, 3)
+    fake_slack.reset_calls()
+
+    slack.click("roster_pairs_next", user_id=ADMIN, value="2")
+
+    assert "page 1 of 1" in str(fake_slack.last("response_url").args["blocks"])
+
+
+def test_non_admins_cannot_page_through_the_program(slack, fake_slack, deps):
+    _many_pairs(deps, 30)
+    fake_slack.reset_calls()
+
+    slack.click("roster_pairs_next", user_id=MENTEE, value="2")
+
+    answer_ = fake_slack.last("response_url").args
+    assert "Only program admins" in answer_["text"] and answer_["replace_original"] is False
+
+
+def test_mentors_and_mentees_see_their_own_pairs(slack, fake_slack, deps):
+    run(slack, fake_slack, f"pair {at(ANA)} {at(CHLOE)} IM")
+    run(slack, fake_slack, f"pair {at(BEN)} {at(CHLOE)}")
+
+    mentor_view = slack.command("pairs", user_id=ANA).json()
+    mentee_view = slack.command("pairs", user_id=CHLOE).json()
+
+    assert mentor_view["text"] == "You are in 1 mentoring pair."
+    assert f"*You mentor*\n• <@{CHLOE}> · _IM_" in blocks_text(mentor_view["blocks"])
+    assert mentee_view["text"] == "You are in 2 mentoring pairs."
+    assert f"<@{ANA}>" in str(mentee_view["blocks"]) and f"<@{BEN}>" in str(mentee_view["blocks"])
+    assert "*Your mentors*" in str(mentee_view["blocks"])
+
+
+@pytest.mark.parametrize(
+    ("text", "user_id", "expected"),
+    [
+        ("pairs", DEV, "You're not in a mentoring pair yet"),
+        (f"pairs {at(ANA)}", DEV, "You can see your own pairs; program admins can see everyone's."),
+        ("pairs everything", ADMIN, "I didn't understand “everything”"),
+        (f"pairs {at(ELI)}", ADMIN, f"<@{ELI}> isn't in any active mentoring pair."),
+    ],
+)
+def test_pairs_answers_for_every_case(slack, fake_slack, text, user_id, expected):
+    assert expected in run(slack, fake_slack, text, user_id=user_id)
+
+
+def test_admins_can_look_up_one_persons_pairs(slack, fake_slack):
+    run(slack, fake_slack, f"pair {at(ANA)} {at(CHLOE)}")
+
+    said = slack.command(f"pairs {at(ANA)}", user_id=ADMIN).json()
+
+    assert f"<@{ANA}> mentors" in str(said["blocks"]) and f"<@{CHLOE}>" in str(said["blocks"])
+
+
+# --- admins --------------------------------------------------------------------------------------
+
+
+def test_admins_add_list_and_remove_admins(slack, fake_slack, deps):
+    said = run(slack, fake_slack, f"admin add {at(ANA)}")
+    assert said.startswith(f"<@{ANA}> is now a program admin")
+
+    # Ana can now do admin things herself.
+    assert "is now mentoring" in run(slack, fake_slack, f"pair {at(BEN)} {at(CHLOE)}", user_id=ANA)
+
+    listing = slack.command("admins", user_id=MENTEE).json()
+    assert f"<@{ADMIN}> _(from the app's configuration)_" in str(listing["blocks"])
+    assert f"• <@{ANA}>" in str(listing["blocks"])
+
+    assert run(slack, fake_slack, f"admin remove {at(ANA)}") == f"<@{ANA}> is no longer a program admin."
+    assert "is for program admins" in run(slack, fake_slack, f"pair {at(BEN)} {at(DEV)}", user_id=ANA)
+    assert audit_actions(deps.session_factory) == [
+        (ADMIN, "admin.add", ANA),
+        (ANA, "pair.start", f"{BEN}>{CHLOE}"),
+        (ADMIN, "admin.remove", ANA),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "user_id", "expected"),
+    [
+        (f"admin add {at(ANA)}", MENTOR, "`/mentor admin` is for program admins"),
+        ("admin", ADMIN, "Use `/mentor admin add @person` or `/mentor admin remove @person`"),
+        ("admin promote", ADMIN, "Use `/mentor admin add @person`"),
+        ("admin add", ADMIN, "Who should I add?"),
+        ("admin add ana", ADMIN, "I couldn't find “ana”"),
+        (f"admin add {at(HELPBOT)}", ADMIN, "is a bot"),
+        (f"admin add {at(GONE)}", ADMIN, "deactivated"),
+        (f"admin add {at('U0NOBODY1')}", ADMIN, "can't find a Slack member `U0NOBODY1`"),
+        (f"admin add {at(ADMIN)}", ADMIN, "is already a program admin"),
+        (f"admin remove {at(ADMIN)}", ADMIN, "through the app's configuration (`ADMIN_USER_IDS`)"),
+        (f"admin remove {at(MENTOR)}", ADMIN, "isn't a program admin"),
+    ],
+)
+def test_bad_admin_requests_change_nothing(slack, fake_slack, deps, text, user_id, expected):
+    before = snapshot(deps.session_factory)
+
+    said = run(slack, fake_slack, text, user_id=user_id)
+
+    assert expected in said
+    assert snapshot(deps.session_factory) == before
+
+
+# --- /mentor import ---------------------------------------------------------------------------
+
+
+def open_import(slack, fake_slack, user_id=ADMIN) -> str:
+    fake_slack.reset_calls()
+    reply = slack.command("import", user_id=user_id)
+    assert reply.status == 200 and not reply.body
+    fake_slack.last("views.open")  # fails the test if no modal was opened
+    return list(fake_slack.views)[-1]
+
+
+def submit_import(slack, fake_slack, view_id, *, file=None, pasted=None, end_missing=False, user_id=ADMIN):
+    values = {
+        "file": {"file": {"type": "file_input", "files": [file] if file else []}},
+        "paste": {"paste": {"type": "plain_text_input", "value": pasted}},
+        "options": {
+            "options": {
+                "type": "checkboxes",
+                "selected_options": [{"value": "end_missing"}] if end_missing else [],
+            }
+        },
+    }
+    return slack.submit(fake_slack.views[view_id], values, user_id=user_id)
+
+
+def view_text(view) -> str:
+    return blocks_text(view.get("blocks") or [])
+
+
+def test_import_opens_a_modal_with_a_file_input_and_a_paste_box(slack, fake_slack):
+    view_id = open_import(slack, fake_slack)
+
+    view = fake_slack.views[view_id]
+    elements = {b["block_id"]: b["element"]["type"] for b in view["blocks"] if b["type"] == "input"}
+    assert elements == {"file": "file_input", "paste": "plain_text_input", "options": "checkboxes"}
+    assert view["callback_id"] == "roster_import"
+
+
+def test_only_admins_can_open_the_import(slack, fake_slack):
+    assert "is for program admins" in run(slack, fake_slack, "import", user_id=MENTOR)
+    assert fake_slack.calls_to("views.open") == []
+
+
+def test_a_file_is_checked_then_applied_with_one_click(slack, fake_slack, deps):
+    view_id = open_import(slack, fake_slack)
+    file = fake_slack.add_file("F0ROSTER1", "roster.csv", corpus("problems.csv"))
+
+    ack = submit_import(slack, fake_slack, view_id, file=file).json()
+
+    assert ack["response_action"] == "update" and "Checking your roster" in view_text(ack["view"])
+    download = fake_slack.last("files.download")
+    assert (download.args["file"], download.token) == ("F0ROSTER1", BOT_TOKEN)
+    report = fake_slack.views[view_id]
+    text = view_text(report)
+    assert report["callback_id"] == "roster_import_confirm" and report["submit"]["text"] == "Apply changes"
+    assert "*Nothing has been changed yet.*" in text and "*roster.csv* (10 rows)" in text
+    assert "• *1* pair to add" in text and "*9* lines with errors, skipped" in text
+    assert f"line 2: no Slack user with email nobody@{DOMAIN}" in text
+    assert "line 5: U0HELPBOT is a bot, not a person" in text
+    assert active_pairs(deps.session_factory) == set()
+
+    applied = submit_import_confirm(slack, fake_slack, view_id)
+
+    assert applied["response_action"] == "update" and "Applying" in view_text(applied["view"])
+    done = view_text(fake_slack.views[view_id])
+    assert (
+        "The roster is updated" in done and "1 pair added" in done and "9 lines with errors skipped" in done
+    )
+    assert active_pairs(deps.session_factory) == {(BEN, "U0FATIMA1", "IM")}
+    assert [a[1] for a in audit_actions(deps.session_factory)] == ["import.apply"]
+
+
+def submit_import_confirm(slack, fake_slack, view_id, user_id=ADMIN):
+    return slack.submit(fake_slack.views[view_id], {}, user_id=user_id).json()
+
+
+def test_a_second_click_on_apply_changes_nothing(slack, fake_slack, deps):
+    view_id = open_import(slack, fake_slack)
+    submit_import(slack, fake_slack, view_id, pasted=f"ana.ruiz@{DOMAIN}, chloe.martin@{DOMAIN}")
+    report = dict(fake_slack.views[view_id])
+    slack.submit(report, {}, user_id=ADMIN)
+    before = snapshot(deps.session_factory)
+
+    slack.submit(report, {}, user_id=ADMIN)  # the same dry run, submitted again
+
+    assert "already applied by <@U0ADMIN01>" in view_text(fake_slack.views[view_id])
+    assert snapshot(deps.session_factory) == before
+
+
+def test_pasted_rows_are_checked_like_a_file(slack, fake_slack, deps):
+    view_id = open_import(slack, fake_slack)
+
+    ack = submit_import(
+        slack,
+        fake_slack,
+        view_id,
+        pasted=f"ana.ruiz@{DOMAIN}; chloe.martin@{DOMAIN}; IM\nben.okoro@{DOMAIN}; eli.cohen@{DOMAIN}",
+    ).json()
+
+    assert "Checking 2 lines" in view_text(ack["view"])
+    assert "• *2* pairs to add" in view_text(fake_slack.views[view_id])
+    submit_import_confirm(slack, fake_slack, view_id)
+    assert active_pairs(deps.session_factory) == {(ANA, CHLOE, "IM"), (BEN, ELI, None)}
+
+
+def test_reimporting_the_same_file_shows_nothing_to_change_and_no_apply_button(slack, fake_slack, deps):
+    file = fake_slack.add_file("F0ROSTER1", "medhub.csv", corpus("medhub_export.csv"))
+    view_id = open_import(slack, fake_slack)
+    submit_import(slack, fake_slack, view_id, file=file)
+    submit_import_confirm(slack, fake_slack, view_id)
+    before = snapshot(deps.session_factory)
+
+    view_id = open_import(slack, fake_slack)
+    submit_import(slack, fake_slack, view_id, file=file, end_missing=True)
+
+    report = fake_slack.views[view_id]
+    assert "Nothing to change: the roster already matches this file." in view_text(report)
+    assert "• *2* already in the roster" in view_text(report) and "• *0* pairs to end" in view_text(report)
+    assert report.get("submit") is None
+    after = snapshot(deps.session_factory)
+    assert after["roster_import"] == before["roster_import"] + 1
+    assert {k: v for k, v in after.items() if k != "roster_import"} == {
+        k: v for k, v in before.items() if k != "roster_import"
+    }
+
+
+def test_ending_pairs_missing_from_the_file_is_opt_in_and_listed(slack, fake_slack, deps):
+    run(slack, fake_slack, f"pair {at(ANA)} {at(DEV)}")
+    run(slack, fake_slack, f"pair {at(BEN)} {at(ELI)}")
+    view_id = open_import(slack, fake_slack)
+
+    submit_import(
+        slack, fake_slack, view_id, pasted=f"ana.ruiz@{DOMAIN},dev.patel@{DOMAIN}", end_missing=True
+    )
+
+    text = view_text(fake_slack.views[view_id])
+    assert "• *1* pair to end (not in this file)" in text
+    assert f"*To end* (in the roster, not in this file)\n• <@{BEN}> → <@{ELI}>" in text
+    submit_import_confirm(slack, fake_slack, view_id)
+    assert active_pairs(deps.session_factory) == {(ANA, DEV, None)}
+
+
+@pytest.mark.parametrize(
+    ("file", "pasted", "block", "message"),
+    [
+        (None, None, "file", "Choose a CSV file, or paste some rows below."),
+        (True, "a@x.org,b@x.org", "paste", "Use either a file or pasted rows, not both"),
+        (None, "   \n  ", "file", "Choose a CSV file"),
+    ],
+)
+def test_a_form_with_nothing_or_too_much_is_sent_back_with_the_reason(
+    slack, fake_slack, deps, file, pasted, block, message
+):
+    view_id = open_import(slack, fake_slack)
+    upload = fake_slack.add_file("F0ROSTER1", "roster.csv", b"a@x.org,b@x.org\n") if file else None
+    before = snapshot(deps.session_factory)
+
+    ack = submit_import(slack, fake_slack, view_id, file=upload, pasted=pasted).json()
+
+    assert ack["response_action"] == "errors" and list(ack["errors"]) == [block]
+    assert message in ack["errors"][block]
+    assert snapshot(deps.session_factory) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "notice"),
+    [
+        (b"\x00\x01\x02binary", "doesn't look like a CSV"),
+        (b"<!DOCTYPE html><html><body>Sign in to Slack</body></html>", "missing the `files:read` permission"),
+        (b"Mentor,Mentee\n\n", "couldn't find any rows"),
+    ],
+)
+def test_unusable_files_bring_the_form_back_with_what_to_do(slack, fake_slack, deps, content, notice):
+    view_id = open_import(slack, fake_slack)
+    file = fake_slack.add_file("F0ROSTER1", "roster.csv", content)
+    before = snapshot(deps.session_factory)
+
+    submit_import(slack, fake_slack, view_id, file=file)
+
+    form = fake_slack.views[view_id]
+    assert form["callback_id"] == "roster_import"
+    assert notice in view_text(form)
+    assert snapshot(deps.session_factory) == before
+
+
+def test_the_token_never_follows_a_link_away_from_slack(slack, fake_slack, deps):
+    view_id = open_import(slack, fake_slack)
+    file = {**fake_slack.add_file("F0ROSTER1", "roster.csv", b"a@x.org,b@x.org\n")}
+    file["url_private_download"] = "https://files.example.net/F0ROSTER1/download"
+
+    submit_import(slack, fake_slack, view_id, file=file)
+
+    assert "didn't give me a download link" in view_text(fake_slack.views[view_id])
+    assert fake_slack.calls_to("files.download") == []
+
+
+def test_a_file_object_without_a_link_is_completed_with_files_info(slack, fake_slack, deps):
+    view_id = open_import(slack, fake_slack)
+    fake_slack.add_file("F0ROSTER1", "roster.csv", corpus("medhub_export.csv"))
+
+    submit_import(slack, fake_slack, view_id, file={"id": "F0ROSTER1", "name": "roster.csv"})
+
+    assert fake_slack.last("files.info").args["file"] == "F0ROSTER1"
+    assert "• *2* pairs to add" in view_text(fake_slack.views[view_id])
+
+
+def test_a_file_slack_no_longer_has_is_explained(slack, fake_slack):
+    view_id = open_import(slack, fake_slack)
+
+    submit_import(slack, fake_slack, view_id, file={"id": "F0DELETED", "name": "roster.csv"})
+
+    assert "Slack couldn't find that file any more (file_not_found)" in view_text(fake_slack.views[view_id])
+
+
+def test_a_file_that_vanished_is_explained(slack, fake_slack):
+    view_id = open_import(slack, fake_slack)
+    file = fake_slack.add_file("F0ROSTER1", "roster.csv", b"a@x.org,b@x.org\n")
+    del fake_slack.files["F0ROSTER1"]
+
+    submit_import(slack, fake_slack, view_id, file=file)
+
+    assert "Slack couldn't hand over that file (HTTP 404)" in view_text(fake_slack.views[view_id])
+
+
+def test_someone_who_lost_admin_rights_cannot_apply(slack, fake_slack, deps):
+    run(slack, fake_slack, f"admin add {at(ANA)}")
+    view_id = open_import(slack, fake_slack, user_id=ANA)
+    submit_import(slack, fake_slack, view_id, pasted=f"ben.okoro@{DOMAIN},dev.patel@{DOMAIN}", user_id=ANA)
+    run(slack, fake_slack, f"admin remove {at(ANA)}")
+    before = snapshot(deps.session_factory)
+
+    ack = submit_import_confirm(slack, fake_slack, view_id, user_id=ANA)
+
+    assert "Only program admins can import a roster" in view_text(ack["view"])
+    assert snapshot(deps.session_factory) == before
+
+
+def test_a_long_error_list_is_summarised_within_slacks_limits(slack, fake_slack, deps):
+    view_id = open_import(slack, fake_slack)
+    rows = "\n".join(f"ana.ruiz@{DOMAIN},ghost{i}@{DOMAIN}" for i in range(300))
+    file = fake_slack.add_file("F0ROSTER1", "big.csv", rows.encode())
+
+    submit_import(slack, fake_slack, view_id, file=file)
+
+    text = view_text(fake_slack.views[view_id])  # the fake refuses views that break Block Kit limits
+    assert "*Lines that can't be imported* (300)" in text
+    assert f"line 20: no Slack user with email ghost19@{DOMAIN}" in text
+    assert "ghost20@" not in text and "…and 280 more." in text
+
+
+def test_a_five_hundred_pair_roster_loads_from_the_modal_in_one_step(slack, fake_slack, deps):
+    add_program(fake_slack, mentors=250, mentees=500)
+    view_id = open_import(slack, fake_slack)
+    file = fake_slack.add_file("F0ROSTER1", "residency-2027.csv", program_csv(500, mentors=250).encode())
+
+    submit_import(slack, fake_slack, view_id, file=file)
+    report = view_text(fake_slack.views[view_id])
+    submit_import_confirm(slack, fake_slack, view_id)
+
+    assert "• *500* pairs to add" in report and "…and 490 more." in report
+    assert "500 pairs added" in view_text(fake_slack.views[view_id])
+    assert len(active_pairs(deps.session_factory)) == 500
+    with transaction(deps.session_factory) as session:
+        assert session.scalars(select(RosterImport.applied_by)).all() == [ADMIN]
+        assert session.scalars(select(AuditLog.action)).all() == ["import.apply"]
