@@ -49,8 +49,6 @@ ERROR_LINE_LIMIT = 240
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 CADENCE_WORDS = {"weekly": "every week", "biweekly": "every other week", "monthly": "once a month"}
-# What the mentee pulse planner promises; keep in step with it.
-MENTEE_PULSE_FREQUENCY = "about once a month"
 IRREGULAR_PLURALS = {"person": "people"}
 
 
@@ -152,9 +150,9 @@ def welcome_message(
     if mentors:
         blocks.append(
             section(
-                f"*As a mentee*, {MENTEE_PULSE_FREQUENCY} you'll get a one-tap question on how your "
-                "mentoring is going. Answers are only ever shown combined with other people's, never with "
-                "your name, and never to your mentor on their own."
+                "*As a mentee*, you won't hear much from us: the reminders go to your mentor. If your "
+                "program runs monthly reflections in a channel, you're welcome to share there — anonymously "
+                "too, where the channel allows it."
             )
         )
     blocks.append(

@@ -148,13 +148,13 @@ def test_the_welcome_follows_a_mentors_chosen_days_and_cadence(deps, people):
     assert "outside 07:00–20:00 your time." in body
 
 
-def test_mentees_hear_about_the_pulse_and_that_answers_are_only_shown_in_aggregate(deps, people):
+def test_mentees_hear_the_reminders_go_to_their_mentor(deps, people):
     pair(deps, people, ANA, CHLOE)
 
     body = str(welcomes(deps)[CHLOE].payload["blocks"])
     assert f"You're now a mentee of <@{ANA}>." in body
-    assert "about once a month you'll get a one-tap question" in body
-    assert "never with your name" in body
+    assert "the reminders go to your mentor" in body
+    assert "anonymously too, where the channel allows it" in body
     assert "As a mentor" not in body
 
 
