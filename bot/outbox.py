@@ -49,7 +49,10 @@ class Cancel(Exception):
 class ErrorOutcome:
     """What a kind decided about a Slack error on one of its rows.
 
-    `retry_at` None with `hold` False means the row failed for good.
+    `hold`: the row waits for a fix someone must make (invite the app…) — until
+    `retry_at` if given, else until the feature re-arms it. A held try does not count
+    toward the sender's attempts for transient errors. `retry_at` alone: retry then.
+    Neither: the row failed for good.
     """
 
     note: str

@@ -895,9 +895,6 @@ def _prompt_error(session: Session, delivery: Delivery, code: str, deps: Deps) -
     now = deps.now()
     prompt.status = PromptStatus.WAITING
     prompt.problem = code
-    # A held try is not one of the sender's transient-failure attempts: without this, a
-    # month of hourly retries would leave no room for one later 5xx to be retried.
-    delivery.attempts = max(0, delivery.attempts - 1)
     label = month_label(*parse_month_key(prompt.month))
     text, notice_blocks = blocks.problem_notice(code, channel.channel_id, label, prompt.id)
     _tell_admin(

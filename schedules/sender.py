@@ -378,8 +378,10 @@ def _check_person_reachable(person: Person | None, now: datetime) -> None:
 def _apply_outcome(row: Delivery, outcome: ErrorOutcome) -> None:
     row.error, row.claimed_by, row.lease_until = outcome.note, None, None
     if outcome.hold:
-        # Held rows wait (pending, far future) until the feature re-arms them.
+        # Held rows wait (pending, far future) until the feature re-arms them. Waiting for
+        # a person to fix something is not a transient failure: it uses up no attempts.
         row.status = DeliveryStatus.PENDING
+        row.attempts = max(0, row.attempts - 1)
         row.next_attempt_at = outcome.retry_at or HELD_UNTIL
     elif outcome.retry_at is not None:
         row.status, row.next_attempt_at = DeliveryStatus.PENDING, outcome.retry_at

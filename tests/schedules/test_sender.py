@@ -315,3 +315,27 @@ def test_a_row_held_by_its_kind_on_29_february_waits_instead_of_crashing(sender_
     waiting = row(sender_deps)
     assert waiting.status == DeliveryStatus.PENDING
     assert waiting.next_attempt_at.year == 9999
+
+
+def test_a_held_row_uses_up_no_attempts_and_waits_for_its_feature(sender_deps, fake_slack, clock):
+    from bot.outbox import DeliveryKind, ErrorOutcome, Message
+    from schedules.sender import HELD_UNTIL
+
+    def hold_on_not_in_channel(_session, _row, code, _deps):
+        return ErrorOutcome(note="waiting for an invite", hold=True) if code == "not_in_channel" else None
+
+    kinds = {
+        **all_kinds(),
+        "message": DeliveryKind(
+            name="message", render=lambda *_: Message(text="hello"), on_error=hold_on_not_in_channel
+        ),
+    }
+    queue(sender_deps)
+    for _ in range(MAX_ATTEMPTS + 1):
+        fake_slack.fail("chat.postMessage", "not_in_channel")
+        Sender(sender_deps, kinds, worker_id="w").run_once()
+        held = row(sender_deps)
+        assert (held.status, held.attempts, held.next_attempt_at) == (DeliveryStatus.PENDING, 0, HELD_UNTIL)
+        # The feature re-arms it (say the admin pressed "try again").
+        with transaction(sender_deps.session_factory) as session:
+            session.get(Delivery, held.id).next_attempt_at = clock.now
