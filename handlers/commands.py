@@ -74,7 +74,7 @@ def dispatch(
     if sub.admin_only and not admin:
         ack(
             text=f"`/mentor {sub.name}` is for program admins. "
-            "Ask your program director if you need this done.",
+            "Ask one of them if you need this done — `/mentor admins` lists who they are.",
             response_type="ephemeral",
         )
         log.info("team=%s user=%s /mentor %s: refused, not an admin", team_id, user_id, name)
