@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from bot.nudges import nudge_kinds
 from bot.outbox import DeliveryKind, message_kind
 
 
 def all_kinds() -> dict[str, DeliveryKind]:
     """Kinds by name. A row of an unknown kind fails with a clear error, never silently."""
-    kinds = [message_kind()]
+    kinds = [message_kind(), *nudge_kinds()]
     return {kind.name: kind for kind in kinds}

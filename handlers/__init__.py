@@ -5,11 +5,11 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from handlers import commands, help_command
+from handlers import commands, help_command, nudges
 from handlers.router import CommandRouter
 
 # Order matters only for help: subcommands are listed in the order modules add them.
-MODULES = (help_command,)
+MODULES = (help_command, nudges)
 
 
 def register_all(app: App, deps: Deps) -> CommandRouter:

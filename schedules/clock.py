@@ -14,6 +14,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.delivery_kinds import all_kinds
 from bot.deps import Deps
+from schedules.nudge_step import adopt_unscheduled, plan_due
 from schedules.sender import Sender
 
 log = logging.getLogger(__name__)
@@ -30,9 +31,15 @@ class Clock:
         self.sender = sender or Sender(deps, all_kinds())
         # Planners first, so what they make due is sent in the same tick.
         self.tick_steps: list[tuple[str, Step]] = [
+            ("nudges", self._plan_nudges),
             ("send", self._send),
         ]
-        self.daily_steps: list[tuple[str, Step]] = []
+        self.daily_steps: list[tuple[str, Step]] = [
+            ("nudge_adopt", lambda: {"adopted": adopt_unscheduled(deps.session_factory, deps.now())}),
+        ]
+
+    def _plan_nudges(self) -> dict[str, Any]:
+        return plan_due(self.deps.session_factory, self.deps.settings, self.deps.now()).counts()
 
     def _send(self) -> dict[str, Any]:
         report = self.sender.run_once()

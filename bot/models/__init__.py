@@ -11,6 +11,7 @@ from bot.models.core import (
     Workspace,
 )
 from bot.models.library import CustomNudge
+from bot.models.nudges import NudgeAnswer, NudgeAnswerKind, NudgeOrigin, NudgeSend
 
 __all__ = [
     "CADENCES",
@@ -19,6 +20,10 @@ __all__ = [
     "CustomNudge",
     "Delivery",
     "DeliveryStatus",
+    "NudgeAnswer",
+    "NudgeAnswerKind",
+    "NudgeOrigin",
+    "NudgeSend",
     "Pair",
     "Person",
     "UtcDateTime",

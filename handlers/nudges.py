@@ -1,0 +1,235 @@
+"""Nudge DMs: the answer buttons, the note modal, the back-off check-in, `/mentor nudge`
+and `/mentor history`.
+
+Every click is acknowledged first; the answer is then recorded (one transaction in
+`bot.nudges`) and the message is updated in place with `chat.update`. Only the mentor a
+nudge was sent to can answer it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.nudges import (
+    ANSWER_BY_ACTION,
+    CHANGE,
+    FOLLOWUP_PREFIX,
+    NOTE,
+    NOTE_BLOCK,
+    NOTE_INPUT,
+    NOTE_VIEW,
+    PACE_FEWER,
+    PACE_KEEP,
+    PACE_PAUSE,
+    NudgeCard,
+    history_blocks,
+    history_text,
+    note_modal,
+    nudge_blocks,
+    pace_answer_blocks,
+)
+from bot.db import transaction
+from bot.deps import Deps
+from bot.nudges import (
+    NoteRefused,
+    NotYourNudge,
+    NudgeNotFound,
+    answer_followup,
+    answer_nudge,
+    choose_pace,
+    current_note,
+    recent_history,
+    save_note,
+)
+from handlers.router import CommandCall, CommandRouter
+from schedules.nudge_step import request_nudge
+
+log = logging.getLogger(__name__)
+
+NOT_YOURS = "This nudge was sent to someone else, so your click wasn't recorded."
+NOT_FOUND = (
+    "I can't find that nudge any more, so nothing was recorded. Newer nudges will work as usual; "
+    "`/mentor history` shows your recent ones."
+)
+PACE_CHOICES = {PACE_FEWER: "fewer", PACE_PAUSE: "pause", PACE_KEEP: "keep"}
+
+
+def _team_and_user(body: dict[str, Any]) -> tuple[str, str]:
+    user = body.get("user") or {}
+    team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
+    return team, user.get("id", "")
+
+
+def _number(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
+
+
+def register(app: App, deps: Deps, router: CommandRouter) -> None:
+    """Attach the nudge buttons, the note modal and the two mentor subcommands."""
+
+    def update_message(client: WebClient, card: NudgeCard) -> None:
+        if not card.channel or not card.ts:
+            return
+        try:
+            client.chat_update(channel=card.channel, ts=card.ts, text=card.text, blocks=nudge_blocks(card))
+        except SlackApiError as error:
+            # The answer is saved; only the message could not be refreshed.
+            log.warning("nudge %s: chat.update failed (%s)", card.send_id, error.response.get("error"))
+
+    def record(
+        body: dict[str, Any], respond: Respond, client: WebClient, work: Callable[..., NudgeCard], *args: Any
+    ) -> None:
+        team_id, user_id = _team_and_user(body)
+        try:
+            with transaction(deps.session_factory) as session:
+                card = work(session, deps.settings, team_id, user_id, *args, deps.now())
+        except NotYourNudge:
+            respond(text=NOT_YOURS, response_type="ephemeral", replace_original=False)
+            return
+        except NudgeNotFound:
+            respond(text=NOT_FOUND, response_type="ephemeral", replace_original=False)
+            return
+        log.info("team=%s user=%s nudge %s: %s recorded", team_id, user_id, card.send_id, work.__name__)
+        update_message(client, card)
+
+    def on_answer(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        send_id = _number(action.get("value"))
+        if send_id is None:
+            respond(text=NOT_FOUND, response_type="ephemeral", replace_original=False)
+            return
+        record(body, respond, client, answer_nudge, send_id, ANSWER_BY_ACTION[action["action_id"]])
+
+    for action_id in ANSWER_BY_ACTION:
+        app.action(action_id)(on_answer)
+
+    @app.action(CHANGE)
+    def on_change(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        answer, _, send = str((action.get("selected_option") or {}).get("value") or "").partition(":")
+        send_id = _number(send)
+        if send_id is None or answer not in ANSWER_BY_ACTION.values():
+            respond(text=NOT_FOUND, response_type="ephemeral", replace_original=False)
+            return
+        record(body, respond, client, answer_nudge, send_id, answer)
+
+    @app.action(re.compile(rf"^{FOLLOWUP_PREFIX}\d+$"))
+    def on_followup(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        send, _, choice = str(action.get("value") or "").partition(":")
+        send_id, index = _number(send), _number(choice)
+        if send_id is None or index is None:
+            respond(text=NOT_FOUND, response_type="ephemeral", replace_original=False)
+            return
+        record(body, respond, client, answer_followup, send_id, index)
+
+    @app.action(NOTE)
+    def on_note(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        team_id, user_id = _team_and_user(body)
+        send_id = _number(action.get("value"))
+        try:
+            if send_id is None:
+                raise NudgeNotFound(action.get("value"))
+            with transaction(deps.session_factory) as session:
+                text, note = current_note(session, deps.settings, team_id, user_id, send_id)
+        except NotYourNudge:
+            respond(text=NOT_YOURS, response_type="ephemeral", replace_original=False)
+            return
+        except NudgeNotFound:
+            respond(text=NOT_FOUND, response_type="ephemeral", replace_original=False)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=note_modal(send_id, text, note))
+
+    @app.view(NOTE_VIEW)
+    def on_note_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        team_id, user_id = _team_and_user(body)
+        send_id = _number(view.get("private_metadata"))
+        text = (((view.get("state") or {}).get("values") or {}).get(NOTE_BLOCK) or {}).get(NOTE_INPUT) or {}
+        try:
+            if send_id is None:
+                raise NudgeNotFound(view.get("private_metadata"))
+            with transaction(deps.session_factory) as session:
+                card = save_note(
+                    session, deps.settings, team_id, user_id, send_id, text.get("value") or "", deps.now()
+                )
+        except NoteRefused as refusal:
+            # Nothing stored; the modal stays open with the reason under the field.
+            ack(response_action="errors", errors={NOTE_BLOCK: str(refusal)})
+            return
+        except (NotYourNudge, NudgeNotFound):
+            ack(response_action="errors", errors={NOTE_BLOCK: NOT_FOUND})
+            return
+        ack()
+        log.info("team=%s user=%s nudge %s: note saved", team_id, user_id, send_id)
+        update_message(client, card)
+
+    def on_pace(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        team_id, user_id = _team_and_user(body)
+        delivery_id = _number(action.get("value"))
+        try:
+            if delivery_id is None:
+                raise NudgeNotFound(action.get("value"))
+            with transaction(deps.session_factory) as session:
+                chosen = choose_pace(
+                    session,
+                    deps.settings,
+                    team_id,
+                    user_id,
+                    delivery_id,
+                    PACE_CHOICES[action["action_id"]],
+                    deps.now(),
+                )
+        except NotYourNudge:
+            respond(text=NOT_YOURS, response_type="ephemeral", replace_original=False)
+            return
+        except NudgeNotFound:
+            respond(text=NOT_FOUND, response_type="ephemeral", replace_original=False)
+            return
+        log.info("team=%s user=%s nudge pace: %s", team_id, user_id, chosen.choice)
+        if chosen.channel and chosen.ts:
+            try:
+                client.chat_update(
+                    channel=chosen.channel,
+                    ts=chosen.ts,
+                    text=chosen.message,
+                    blocks=pace_answer_blocks(chosen.message),
+                )
+            except SlackApiError as error:
+                log.warning("nudge pace: chat.update failed (%s)", error.response.get("error"))
+
+    for action_id in PACE_CHOICES:
+        app.action(action_id)(on_pace)
+
+    def ask_for_nudge(call: CommandCall) -> None:
+        with transaction(deps.session_factory) as session:
+            outcome = request_nudge(session, deps.settings, call.team_id, call.user_id, deps.now())
+        call.reply(outcome.message)
+
+    def show_history(call: CommandCall) -> None:
+        with transaction(deps.session_factory) as session:
+            lines = recent_history(session, deps.settings, call.team_id, call.user_id)
+        call.reply(history_text(lines), history_blocks(lines))
+
+    router.add(
+        "nudge", ask_for_nudge, summary="send me a nudge now (it arrives within a minute)", audience="mentors"
+    )
+    router.add("history", show_history, summary="my last 10 nudges and what I answered", audience="mentors")
