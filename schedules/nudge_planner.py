@@ -23,6 +23,9 @@ The rules, in one place:
   `nudge:{team}:{user}:{period}#{index}` makes a re-plan a no-op, and the planner also
   skips slot #n when the period already holds more than n scheduled items — so moving
   Tuesday to Thursday mid-week, or switching cadence, never gives a second nudge.
+* **Spacing.** After a cadence change (the mentor's, or a back-off step) a slot on the
+  same weekday as the previous slot item must be more than half the new period later
+  (:data:`MIN_GAP`), so "every other week" never starts one week after the last one.
 * **Pause, stop, inactive.** Slots inside a pause are skipped (not postponed); opted
   out or inactive mentors, and mentors without an active mentee, get no slot at all
   (`next_nudge_at` None).
@@ -59,8 +62,10 @@ NO_REPEAT = timedelta(weeks=8)
 CATCH_UP_LIMIT = timedelta(weeks=8)
 # How far ahead to look for the next slot (a monthly slot is at most ~5 weeks away).
 SEARCH_DAYS = 75
-# Back-off levels and the history item that marks one (not a nudge, but it used a slot).
+# The history item that marks a back-off message (not a nudge, but it used a slot).
 BACKOFF = "backoff"
+# Least time between two slots on the same weekday, by cadence (see "Spacing").
+MIN_GAP = {"weekly": timedelta(0), "biweekly": timedelta(days=8), "monthly": timedelta(days=15)}
 
 # How many slots a practice rests after its last appearance, by what happened to it:
 # skipped or ignored practices come back sooner, one just done rests longest. With six
@@ -331,6 +336,11 @@ def _why_empty(state: MentorState, rhythm: Rhythm, history: Sequence[PastNudge],
     ]
     if len(same_period) > slot.index:
         return "period used"
+    same_weekday = [
+        h for h in in_slots if h.planned_for.astimezone(zone).weekday() == slot.local_day.weekday()
+    ]
+    if same_weekday and slot.at - same_weekday[-1].planned_for < MIN_GAP.get(rhythm.cadence, timedelta(0)):
+        return "too soon"
     week = slot.local_day.isocalendar()[:2]
     this_week = [
         h

@@ -358,3 +358,93 @@ def test_mentor_history_stays_within_block_limits_with_many_long_nudges(
     assert str(reply.json()["blocks"]).count("✅ Done") == 10
     # The fake Slack checks what goes through its API; a reply in the ack is checked here.
     assert message_errors(reply.json()["text"], reply.json()["blocks"]) == []
+
+
+# --- the back-off check-in --------------------------------------------------------------
+
+
+def ignore_three_nudges(deps, clock, fake_slack):
+    """Four Tuesdays of ticks with no answers: three nudges, then the check-in."""
+    runner = Clock(deps)
+    for week in range(4):
+        clock.set(SLOT + timedelta(weeks=week))
+        runner.tick()
+    check_in = fake_slack.dms_to(MENTOR)[-1]
+    assert "every other Tuesday" in check_in.text_of_blocks()
+    channel = "D" + MENTOR[1:]
+    return check_in, channel, fake_slack.messages[channel][-1]
+
+
+@pytest.mark.parametrize(
+    ("action_id", "level", "says"),
+    [
+        ("nudge_pace_fewer", 1, "nudges will come every other Tuesday"),
+        ("nudge_pace_keep", 0, "Back to every Tuesday"),
+    ],
+)
+def test_the_check_in_buttons_set_the_pace_and_update_the_message(
+    deps, clock, fake_slack, slack, session_factory, mentor_id, action_id, level, says
+):
+    check_in, channel, message = ignore_three_nudges(deps, clock, fake_slack)
+    labels = [e["text"]["text"] for e in check_in.blocks[1]["elements"]]
+    assert labels == ["Fewer nudges", "Pause for a month", "Keep as is"]
+
+    slack.click(
+        action_id,
+        user_id=MENTOR,
+        value=button(check_in.blocks, action_id)["value"],
+        message=message,
+        channel_id=channel,
+    )
+
+    mentor = person(session_factory, mentor_id)
+    assert (mentor.backoff_level, mentor.unanswered_streak) == (level, 0)
+    update = fake_slack.last("chat.update")
+    assert update.args["ts"] == message["ts"] and says in update.text_of_blocks()
+    assert "actions" not in str(update.blocks)  # the choice is made; the buttons are gone
+    # Next Tuesday: weekly again after "Keep as is"; nothing after "Fewer nudges" (every
+    # other week, counted from the check-in).
+    clock.set(SLOT + timedelta(weeks=4))
+    Clock(deps).tick()
+    assert len(fake_slack.dms_to(MENTOR)) == (5 if level == 0 else 4)
+
+
+def test_pause_for_a_month_from_the_check_in(deps, clock, fake_slack, slack, session_factory, mentor_id):
+    check_in, channel, message = ignore_three_nudges(deps, clock, fake_slack)
+
+    slack.click(
+        "nudge_pace_pause",
+        user_id=MENTOR,
+        value=button(check_in.blocks, "nudge_pace_pause")["value"],
+        message=message,
+        channel_id=channel,
+    )
+
+    mentor = person(session_factory, mentor_id)
+    assert mentor.paused_until == clock.now + timedelta(days=28)
+    assert "Paused until Tuesday 19 January" in fake_slack.last("chat.update").text_of_blocks()
+    runner = Clock(deps)
+    for week in range(4, 10):
+        clock.set(SLOT + timedelta(weeks=week))
+        runner.tick()
+    sent = [s.planned_for for s in sends(session_factory)]
+    # Nothing until the pause ends (Tuesday 19 January), then every other week.
+    assert sent[3:] == [SLOT + timedelta(weeks=8)]
+    clock.set(SLOT + timedelta(weeks=10))
+    runner.tick()
+    assert [s.planned_for for s in sends(session_factory)][4:] == [SLOT + timedelta(weeks=10)]
+
+
+def test_someone_else_cannot_answer_the_check_in(deps, clock, fake_slack, slack, session_factory, mentor_id):
+    check_in, channel, message = ignore_three_nudges(deps, clock, fake_slack)
+
+    slack.click(
+        "nudge_pace_keep",
+        user_id=MENTEE,
+        value=button(check_in.blocks, "nudge_pace_keep")["value"],
+        message=message,
+        channel_id=channel,
+    )
+
+    assert person(session_factory, mentor_id).backoff_level == 1
+    assert "sent to someone else" in fake_slack.last("response_url").args["text"]

@@ -506,3 +506,15 @@ def test_plan_state_is_not_mutated():
     assert (person.next_nudge_at, person.unanswered_streak, person.backoff_level) == before
     assert mentor_state.history == history
     assert replace(mentor_state) == mentor_state
+
+
+def test_every_other_week_starts_two_weeks_after_the_last_slot_not_one():
+    check_in = PastNudge(BACKOFF, datetime(2026, 12, 22, 9, 30, tzinfo=UTC))
+    person = mentor(
+        cadence="weekly", backoff_level=1, next_nudge_at=datetime(2026, 12, 29, 9, 30, tzinfo=UTC)
+    )
+
+    plan = plan_mentor(state(person, history=[check_in]), datetime(2026, 12, 29, 9, 30, tzinfo=UTC))
+
+    assert plan.decisions == () and [why for _s, why in plan.skipped] == ["too soon"]
+    assert plan.next_nudge_at == datetime(2027, 1, 12, 9, 30, tzinfo=UTC)
