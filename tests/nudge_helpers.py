@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.db import SessionFactory, transaction
+from bot.deps import Deps
 from bot.library import Nudge, builtin_nudges
-from bot.models import Delivery, NudgeAnswer, NudgeSend, Pair, Person
+from bot.models import Delivery, DeliveryStatus, NudgeAnswer, NudgeSend, Pair, Person
+from bot.nudges import answer_nudge
 from bot.people import ensure_person
 from bot.timing import mark_for_replanning
+from schedules.clock import Clock
+from tests.fakes.clock import MovableClock
 from tests.fakes.slack_api import TEAM_ID
 
 
@@ -90,3 +94,58 @@ def replan(session_factory: SessionFactory, person_id: int, now: datetime) -> No
         found = session.get(Person, person_id)
         assert found is not None
         mark_for_replanning(found, now)
+
+
+def answer_everything(deps: Deps) -> None:
+    """Every mentor taps Done on whatever reached them (keeps back-off out of the way)."""
+    with deps.session_factory() as session:
+        open_ids = session.execute(
+            select(NudgeSend.id, Person.user_id)
+            .join(Person, Person.id == NudgeSend.person_id)
+            .where(NudgeSend.sent_at.is_not(None))
+        ).all()
+    with deps.session_factory() as session:
+        done = set(session.scalars(select(NudgeAnswer.nudge_send_id)))
+    for send_id, user_id in open_ids:
+        if send_id not in done:
+            with transaction(deps.session_factory) as session:
+                answer_nudge(session, deps.settings, TEAM_ID, user_id, send_id, "done", deps.now())
+
+
+def drive(
+    deps: Deps,
+    clock: MovableClock,
+    until: datetime,
+    *,
+    sample: timedelta = timedelta(hours=5, minutes=17),
+    answer: bool = True,
+    repeat_every: int = 7,
+) -> int:
+    """Run the clock as production would, cheaply: a tick at every instant something is
+    due (a mentor's next slot, a delivery's next attempt) plus ticks at sampled moments
+    in between, some of them twice. Returns the number of ticks."""
+    runner = Clock(deps)
+    next_sample = clock.now
+    ticks = 0
+    while True:
+        with deps.session_factory() as session:
+            due = session.scalar(
+                select(func.min(Person.next_nudge_at)).where(Person.next_nudge_at > clock.now)
+            )
+            retry = session.scalar(
+                select(func.min(Delivery.next_attempt_at)).where(
+                    Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at > clock.now
+                )
+            )
+        while next_sample <= clock.now:
+            next_sample += sample
+        moment = min(t for t in (due, retry, next_sample) if t is not None)
+        if moment > until:
+            return ticks
+        clock.set(moment)
+        runner.tick()
+        ticks += 1
+        if ticks % repeat_every == 0:
+            runner.tick()  # a second tick at the same instant changes nothing
+        if answer:
+            answer_everything(deps)

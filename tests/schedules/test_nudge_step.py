@@ -11,16 +11,23 @@ from sqlalchemy import event, func, select
 
 from bot.app import build_deps
 from bot.db import transaction
-from bot.models import Delivery, DeliveryStatus, NudgeAnswer, NudgeSend, Pair, Person
-from bot.nudges import answer_nudge
+from bot.models import DeliveryStatus, Pair, Person
 from bot.slack import make_client
 from bot.timing import in_contact_window
 from schedules.clock import Clock
 from schedules.nudge_planner import EPOCH_MONDAY
 from schedules.nudge_step import plan_due
 from tests.fakes.clock import MovableClock
-from tests.fakes.slack_api import TEAM_ID
-from tests.nudge_helpers import deliveries, make_mentor, person, replan, sends, update_person
+from tests.nudge_helpers import (
+    answer_everything,
+    deliveries,
+    drive,
+    make_mentor,
+    person,
+    replan,
+    sends,
+    update_person,
+)
 
 
 @pytest.fixture
@@ -32,53 +39,6 @@ def clock():
 def deps(settings, session_factory, clock):
     client = make_client(settings, retries=0)
     return build_deps(settings, client=client, session_factory=session_factory, clock=clock)
-
-
-def answer_everything(deps) -> None:
-    """Every mentor taps Done on whatever reached them (keeps back-off out of the way)."""
-    with deps.session_factory() as session:
-        open_ids = session.execute(
-            select(NudgeSend.id, Person.user_id)
-            .join(Person, Person.id == NudgeSend.person_id)
-            .where(NudgeSend.sent_at.is_not(None))
-        ).all()
-    with deps.session_factory() as session:
-        done = set(session.scalars(select(NudgeAnswer.nudge_send_id)))
-    for send_id, user_id in open_ids:
-        if send_id not in done:
-            with transaction(deps.session_factory) as session:
-                answer_nudge(session, deps.settings, TEAM_ID, user_id, send_id, "done", deps.now())
-
-
-def drive(deps, clock, until, *, sample=timedelta(hours=5, minutes=17), answer=True, repeat_every=7) -> int:
-    """Run the clock as production would, cheaply: a tick at every instant something is
-    due (a mentor's next slot, a delivery's next attempt) plus ticks at sampled moments
-    in between, some of them twice. Returns the number of ticks."""
-    runner = Clock(deps)
-    next_sample = clock.now
-    ticks = 0
-    while True:
-        with deps.session_factory() as session:
-            due = session.scalar(
-                select(func.min(Person.next_nudge_at)).where(Person.next_nudge_at > clock.now)
-            )
-            retry = session.scalar(
-                select(func.min(Delivery.next_attempt_at)).where(
-                    Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at > clock.now
-                )
-            )
-        while next_sample <= clock.now:
-            next_sample += sample
-        moment = min(t for t in (due, retry, next_sample) if t is not None)
-        if moment > until:
-            return ticks
-        clock.set(moment)
-        runner.tick()
-        ticks += 1
-        if ticks % repeat_every == 0:
-            runner.tick()  # a second tick at the same instant changes nothing
-        if answer:
-            answer_everything(deps)
 
 
 # --- a month and more of ticks across the DST changes -------------------------------------
