@@ -16,7 +16,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.blocks.nudges import HistoryLine, NudgeCard, backoff_blocks, backoff_text, nudge_blocks
+from bot.blocks.nudges import (
+    HistoryLine,
+    NudgeCard,
+    backoff_blocks,
+    backoff_text,
+    long_day,
+    nudge_blocks,
+    short_day,
+)
 from bot.config import Settings
 from bot.deps import Deps
 from bot.library import PRACTICES, Nudge, find_nudge
@@ -376,7 +384,7 @@ def choose_pace(
         person.pause_reason = PAUSE_REASON
         cancel_open_for_person(session, person.id, "paused from the nudge check-in", kinds=[NUDGE_KIND])
         zone = zone_for(session, settings, person)
-        until = person.paused_until.astimezone(zone).strftime("%A %-d %B")
+        until = long_day(person.paused_until.astimezone(zone))
         message = f"Paused until {until}. Nudges pick up again after that — nothing to do on your side."
     elif choice == "keep":
         person.backoff_level = 0
@@ -422,7 +430,7 @@ def recent_history(
         assert send.sent_at is not None
         lines.append(
             HistoryLine(
-                when=send.sent_at.astimezone(zone).strftime("%a %-d %b"),
+                when=short_day(send.sent_at.astimezone(zone)),
                 practice_title=practice.title if practice else send.practice,
                 text=nudge.render(mentees.get(send.mentee_id) if send.mentee_id else None),
                 answer=answer.answer if answer else None,

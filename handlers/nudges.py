@@ -154,7 +154,16 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         except NudgeNotFound:
             respond(text=NOT_FOUND, response_type="ephemeral", replace_original=False)
             return
-        client.views_open(trigger_id=body["trigger_id"], view=note_modal(send_id, text, note))
+        try:
+            client.views_open(trigger_id=body["trigger_id"], view=note_modal(send_id, text, note))
+        except SlackApiError as error:
+            # Usually an expired trigger (Slack allows three seconds): let them try again.
+            log.warning("nudge %s: views.open failed (%s)", send_id, error.response.get("error"))
+            respond(
+                text="The note box couldn't open just now. Please click *Add a note* again.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
 
     @app.view(NOTE_VIEW)
     def on_note_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.blocks.nudges import describe_pace
+from bot.blocks.nudges import describe_pace, long_day
 from bot.config import Settings
 from bot.db import SessionFactory, is_sqlite, transaction
 from bot.library import PRACTICES, Nudge, active_nudges
@@ -46,6 +46,7 @@ from bot.people import find_person, person_timezone
 from bot.timing import end_of_contact_day, is_paused
 from schedules.nudge_planner import (
     BACKOFF,
+    CATCH_UP_LIMIT,
     NO_REPEAT,
     Mentee,
     MentorPlan,
@@ -114,6 +115,17 @@ def _plan_batch(session: Session, settings: Settings, now: datetime, report: Pla
         return 0
     states = load_states(session, settings, persons, now)
     for person in persons:
+        if person.next_nudge_at is not None and person.next_nudge_at < now - CATCH_UP_LIMIT:
+            # Slots older than the catch-up window get no row at all: say so, once per mentor.
+            log.warning(
+                "team=%s user=%s: nudge slots between %s and %s were missed while the clock was down; "
+                "only the last %d days get (expired) rows",
+                person.team_id,
+                person.user_id,
+                person.next_nudge_at.isoformat(timespec="minutes"),
+                (now - CATCH_UP_LIMIT).isoformat(timespec="minutes"),
+                CATCH_UP_LIMIT.days,
+            )
         plan = plan_mentor(states[person.id], now)
         apply_plan(session, person, plan, report)
     return len(persons)
@@ -326,7 +338,7 @@ def request_nudge(
         )
     if is_paused(person, now):
         assert person.paused_until is not None
-        until = person.paused_until.astimezone(state.zone).strftime("%A %-d %B")
+        until = long_day(person.paused_until.astimezone(state.zone))
         return RequestOutcome(
             False,
             f"Your nudges are paused until {until}. Resume them first (see `/mentor help`), then ask again.",

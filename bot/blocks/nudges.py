@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -41,6 +42,16 @@ ANSWER_LABELS = {"done": "Done", "remind": "Remind me tomorrow", "skip": "Skip t
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HISTORY_TEXT_CHARS = 220
+
+
+def long_day(local: datetime) -> str:
+    """A local datetime as "Tuesday 19 January" (portable: no platform-only strftime codes)."""
+    return f"{local:%A} {local.day} {local:%B}"
+
+
+def short_day(local: datetime) -> str:
+    """A local datetime as "Tue 1 Dec"."""
+    return f"{local:%a} {local.day} {local:%b}"
 
 
 def describe_pace(days: Sequence[int], cadence: str) -> str:

@@ -448,3 +448,40 @@ def test_someone_else_cannot_answer_the_check_in(deps, clock, fake_slack, slack,
 
     assert person(session_factory, mentor_id).backoff_level == 1
     assert "sent to someone else" in fake_slack.last("response_url").args["text"]
+
+
+def test_a_note_can_be_added_to_an_answered_nudge_and_keeps_the_answer(
+    deps, clock, fake_slack, slack, session_factory, mentor_id
+):
+    call, channel, message = deliver_first_nudge(deps, clock, fake_slack)
+    slack.click(
+        SKIP, user_id=MENTOR, value=button(call.blocks, SKIP)["value"], message=message, channel_id=channel
+    )
+    answered = fake_slack.last("chat.update").blocks
+    slack.click(
+        NOTE, user_id=MENTOR, value=button(answered, NOTE)["value"], message=message, channel_id=channel
+    )
+
+    slack.submit(
+        fake_slack.last("views.open").view,
+        {"note": {"note": {"type": "plain_text_input", "value": "Ward was on fire today; next week."}}},
+        user_id=MENTOR,
+    )
+
+    [answer] = answers(session_factory)
+    assert (answer.answer, answer.note) == ("skip", "Ward was on fire today; next week.")
+    shown = fake_slack.last("chat.update").text_of_blocks()
+    assert "Skipped — no problem" in shown and "Your note is saved" in shown
+
+
+def test_an_expired_trigger_tells_the_mentor_to_click_again(
+    deps, clock, fake_slack, slack, session_factory, mentor_id
+):
+    call, channel, message = deliver_first_nudge(deps, clock, fake_slack)
+    fake_slack.fail("views.open", "expired_trigger_id")
+
+    slack.click(
+        NOTE, user_id=MENTOR, value=button(call.blocks, NOTE)["value"], message=message, channel_id=channel
+    )
+
+    assert "click *Add a note* again" in fake_slack.last("response_url").args["text"]

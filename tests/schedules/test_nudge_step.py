@@ -3,6 +3,7 @@ late starts, settings changes, and a tick's cost following what is due."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -283,3 +284,16 @@ def test_a_tick_reads_only_the_due_mentors_whatever_the_roster_size(deps, clock,
             select(func.count()).where(Person.next_nudge_at == clock.now + timedelta(days=3))
         )
     assert waiting == 65
+
+
+def test_an_outage_longer_than_the_catch_up_window_is_logged(
+    deps, clock, fake_slack, session_factory, caplog
+):
+    make_mentor(session_factory, "U0MENTOR1", now=clock.now)
+    clock.advance(weeks=12)
+
+    with caplog.at_level(logging.WARNING, logger="schedules.nudge_step"):
+        result = Clock(deps).tick()
+
+    assert result["nudges"]["missed"] == 8  # one row per Tuesday of the last eight weeks
+    assert any("were missed while the clock was down" in r.getMessage() for r in caplog.records)
