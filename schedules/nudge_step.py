@@ -114,6 +114,16 @@ def _plan_batch(session: Session, settings: Settings, now: datetime, report: Pla
     if not persons:
         return 0
     states = load_states(session, settings, persons, now)
+    # Nothing below reads back what it wrote, so the ORM's writes (log rows, new slots)
+    # are flushed together at commit instead of once per outbox insert.
+    with session.no_autoflush:
+        _plan_persons(session, persons, states, now, report)
+    return len(persons)
+
+
+def _plan_persons(
+    session: Session, persons: list[Person], states: dict[int, MentorState], now: datetime, report: PlanReport
+) -> None:
     for person in persons:
         if person.next_nudge_at is not None and person.next_nudge_at < now - CATCH_UP_LIMIT:
             # Slots older than the catch-up window get no row at all: say so, once per mentor.
@@ -128,7 +138,6 @@ def _plan_batch(session: Session, settings: Settings, now: datetime, report: Pla
             )
         plan = plan_mentor(states[person.id], now)
         apply_plan(session, person, plan, report)
-    return len(persons)
 
 
 # --- loading state -----------------------------------------------------------------------
