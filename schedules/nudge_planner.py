@@ -260,7 +260,7 @@ class MentorPlan:
     next_nudge_at: datetime | None
     unanswered_streak: int
     backoff_level: int
-    # (slot, why) for slots left empty: "paused", "cap", "period used", "no nudge".
+    # (slot, why) for slots left empty: "paused", "period used", "too soon", "cap", "no nudge".
     skipped: tuple[tuple[Slot, str], ...] = field(default_factory=tuple)
 
 
