@@ -71,11 +71,35 @@ def _number(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() else None
 
 
+def _tell(respond: Respond, text: str) -> None:
+    respond(text=text, response_type="ephemeral", replace_original=False)
+
+
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
     """Attach the nudge buttons, the note modal and the two mentor subcommands."""
 
-    def update_message(client: WebClient, card: NudgeCard) -> None:
-        if not card.channel or not card.ts:
+    def for_clicker(
+        body: dict[str, Any], respond: Respond, work: Callable[..., Any], target: int | None, *args: Any
+    ) -> Any:
+        """Run one service call for whoever clicked, in one transaction. Returns None (after
+        telling them why) when the button is not theirs or points at nothing."""
+        team_id, user_id = _team_and_user(body)
+        try:
+            if target is None:
+                raise NudgeNotFound(target)
+            with transaction(deps.session_factory) as session:
+                result = work(session, deps.settings, team_id, user_id, target, *args)
+        except NotYourNudge:
+            _tell(respond, NOT_YOURS)
+            return None
+        except NudgeNotFound:
+            _tell(respond, NOT_FOUND)
+            return None
+        log.info("team=%s user=%s nudge %s: %s", team_id, user_id, target, work.__name__)
+        return result
+
+    def update_message(client: WebClient, card: NudgeCard | None) -> None:
+        if card is None or not card.channel or not card.ts:
             return
         try:
             client.chat_update(channel=card.channel, ts=card.ts, text=card.text, blocks=nudge_blocks(card))
@@ -83,31 +107,13 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             # The answer is saved; only the message could not be refreshed.
             log.warning("nudge %s: chat.update failed (%s)", card.send_id, error.response.get("error"))
 
-    def record(
-        body: dict[str, Any], respond: Respond, client: WebClient, work: Callable[..., NudgeCard], *args: Any
-    ) -> None:
-        team_id, user_id = _team_and_user(body)
-        try:
-            with transaction(deps.session_factory) as session:
-                card = work(session, deps.settings, team_id, user_id, *args, deps.now())
-        except NotYourNudge:
-            respond(text=NOT_YOURS, response_type="ephemeral", replace_original=False)
-            return
-        except NudgeNotFound:
-            respond(text=NOT_FOUND, response_type="ephemeral", replace_original=False)
-            return
-        log.info("team=%s user=%s nudge %s: %s recorded", team_id, user_id, card.send_id, work.__name__)
-        update_message(client, card)
-
     def on_answer(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        send_id = _number(action.get("value"))
-        if send_id is None:
-            respond(text=NOT_FOUND, response_type="ephemeral", replace_original=False)
-            return
-        record(body, respond, client, answer_nudge, send_id, ANSWER_BY_ACTION[action["action_id"]])
+        answer = ANSWER_BY_ACTION[action["action_id"]]
+        card = for_clicker(body, respond, answer_nudge, _number(action.get("value")), answer, deps.now())
+        update_message(client, card)
 
     for action_id in ANSWER_BY_ACTION:
         app.action(action_id)(on_answer)
@@ -118,11 +124,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     ) -> None:
         ack()
         answer, _, send = str((action.get("selected_option") or {}).get("value") or "").partition(":")
-        send_id = _number(send)
-        if send_id is None or answer not in ANSWER_BY_ACTION.values():
-            respond(text=NOT_FOUND, response_type="ephemeral", replace_original=False)
-            return
-        record(body, respond, client, answer_nudge, send_id, answer)
+        send_id = _number(send) if answer in ANSWER_BY_ACTION.values() else None
+        update_message(client, for_clicker(body, respond, answer_nudge, send_id, answer, deps.now()))
 
     @app.action(re.compile(rf"^{FOLLOWUP_PREFIX}\d+$"))
     def on_followup(
@@ -130,40 +133,26 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     ) -> None:
         ack()
         send, _, choice = str(action.get("value") or "").partition(":")
-        send_id, index = _number(send), _number(choice)
-        if send_id is None or index is None:
-            respond(text=NOT_FOUND, response_type="ephemeral", replace_original=False)
-            return
-        record(body, respond, client, answer_followup, send_id, index)
+        index = _number(choice)
+        send_id = _number(send) if index is not None else None
+        update_message(client, for_clicker(body, respond, answer_followup, send_id, index, deps.now()))
 
     @app.action(NOTE)
     def on_note(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        team_id, user_id = _team_and_user(body)
         send_id = _number(action.get("value"))
-        try:
-            if send_id is None:
-                raise NudgeNotFound(action.get("value"))
-            with transaction(deps.session_factory) as session:
-                text, note = current_note(session, deps.settings, team_id, user_id, send_id)
-        except NotYourNudge:
-            respond(text=NOT_YOURS, response_type="ephemeral", replace_original=False)
+        found = for_clicker(body, respond, current_note, send_id)
+        if found is None:
             return
-        except NudgeNotFound:
-            respond(text=NOT_FOUND, response_type="ephemeral", replace_original=False)
-            return
+        text, note = found
         try:
             client.views_open(trigger_id=body["trigger_id"], view=note_modal(send_id, text, note))
         except SlackApiError as error:
             # Usually an expired trigger (Slack allows three seconds): let them try again.
             log.warning("nudge %s: views.open failed (%s)", send_id, error.response.get("error"))
-            respond(
-                text="The note box couldn't open just now. Please click *Add a note* again.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            _tell(respond, "The note box couldn't open just now. Please click *Add a note* again.")
 
     @app.view(NOTE_VIEW)
     def on_note_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -192,38 +181,19 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
         ack()
-        team_id, user_id = _team_and_user(body)
-        delivery_id = _number(action.get("value"))
+        choice = PACE_CHOICES[action["action_id"]]
+        chosen = for_clicker(body, respond, choose_pace, _number(action.get("value")), choice, deps.now())
+        if chosen is None or not chosen.channel or not chosen.ts:
+            return
         try:
-            if delivery_id is None:
-                raise NudgeNotFound(action.get("value"))
-            with transaction(deps.session_factory) as session:
-                chosen = choose_pace(
-                    session,
-                    deps.settings,
-                    team_id,
-                    user_id,
-                    delivery_id,
-                    PACE_CHOICES[action["action_id"]],
-                    deps.now(),
-                )
-        except NotYourNudge:
-            respond(text=NOT_YOURS, response_type="ephemeral", replace_original=False)
-            return
-        except NudgeNotFound:
-            respond(text=NOT_FOUND, response_type="ephemeral", replace_original=False)
-            return
-        log.info("team=%s user=%s nudge pace: %s", team_id, user_id, chosen.choice)
-        if chosen.channel and chosen.ts:
-            try:
-                client.chat_update(
-                    channel=chosen.channel,
-                    ts=chosen.ts,
-                    text=chosen.message,
-                    blocks=pace_answer_blocks(chosen.message),
-                )
-            except SlackApiError as error:
-                log.warning("nudge pace: chat.update failed (%s)", error.response.get("error"))
+            client.chat_update(
+                channel=chosen.channel,
+                ts=chosen.ts,
+                text=chosen.message,
+                blocks=pace_answer_blocks(chosen.message),
+            )
+        except SlackApiError as error:
+            log.warning("nudge pace: chat.update failed (%s)", error.response.get("error"))
 
     for action_id in PACE_CHOICES:
         app.action(action_id)(on_pace)
