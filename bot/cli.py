@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 
 from bot.config import ConfigError
 from bot.roster_cli import add_roster_commands
@@ -36,6 +37,19 @@ def _migrate(_args: argparse.Namespace) -> None:
     from bot.runtime import run_migrate
 
     run_migrate()
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from schedules.nudge_preview import run_preview
+
+    return run_preview(args)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2026-12-01") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +92,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     migrate.set_defaults(run=_migrate)
     add_roster_commands(modes)
+
+    preview = modes.add_parser(
+        "preview",
+        help="print the nudge schedule for the next days, without Slack",
+        description="Print the nudges the clock would send (date, local time, mentor, practice, nudge), "
+        "using the same planner, without Slack and without changing the database. Reads the program's "
+        "database, or a roster CSV (mentor,mentee[,tz,weekday,time,cadence]) to check the rhythm "
+        "before launch.",
+    )
+    preview.add_argument("--days", type=int, default=30, help="how many days to show (default 30)")
+    preview.add_argument("--roster", metavar="FILE.csv", help="preview this roster instead of the database")
+    preview.add_argument(
+        "--start", type=_iso_date, metavar="DATE", help="first day, YYYY-MM-DD (default: now)"
+    )
+    preview.set_defaults(run=_preview)
     return parser
 
 

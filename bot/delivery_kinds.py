@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from bot.nudges import nudge_kinds
 from bot.outbox import DeliveryKind, message_kind
 from bot.reflections import reflection_kinds
 
 
 def all_kinds() -> dict[str, DeliveryKind]:
     """Kinds by name. A row of an unknown kind fails with a clear error, never silently."""
-    kinds = [message_kind(), *reflection_kinds()]
+    kinds = [message_kind(), *nudge_kinds(), *reflection_kinds()]
     return {kind.name: kind for kind in kinds}

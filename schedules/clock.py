@@ -14,6 +14,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.delivery_kinds import all_kinds
 from bot.deps import Deps
+from schedules.nudge_step import adopt_unscheduled, plan_due
 from schedules.profile_refresh import refresh_stale_profiles
 from schedules.reflection_planner import ReflectionPlanner
 from schedules.sender import Sender
@@ -32,12 +33,17 @@ class Clock:
         self.sender = sender or Sender(deps, all_kinds())
         # Planners first, so what they make due is sent in the same tick.
         self.tick_steps: list[tuple[str, Step]] = [
+            ("nudges", self._plan_nudges),
             ("reflections", ReflectionPlanner(deps).run_once),
             ("send", self._send),
         ]
         self.daily_steps: list[tuple[str, Step]] = [
             ("profile_refresh", lambda: refresh_stale_profiles(deps).counts()),
+            ("nudge_adopt", lambda: {"adopted": adopt_unscheduled(deps.session_factory, deps.now())}),
         ]
+
+    def _plan_nudges(self) -> dict[str, Any]:
+        return plan_due(self.deps.session_factory, self.deps.settings, self.deps.now()).counts()
 
     def _send(self) -> dict[str, Any]:
         report = self.sender.run_once()

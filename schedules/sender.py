@@ -253,7 +253,7 @@ class Sender:
                 row.status, row.channel, row.ts = DeliveryStatus.SENT, channel, ts
                 row.sent_at, row.error, row.lease_until = self.deps.now(), None, None
                 if kind.on_sent is not None:
-                    kind.on_sent(session, row, self.deps)
+                    self._run_on_sent(session, row, kind)
         except Exception:
             # Slack has the message; we could not write that down. The row stays in
             # `sending` and is later marked interrupted — never resent.
@@ -261,6 +261,16 @@ class Sender:
             report.errors.append(f"{delivery_id}: posted, not recorded")
             return
         report.sent += 1
+
+    def _run_on_sent(self, session: Session, row: Delivery, kind: DeliveryKind) -> None:
+        # In a savepoint: a bug in a feature's bookkeeping must not undo the record that
+        # the message was delivered (the row would later read "interrupted", failed).
+        assert kind.on_sent is not None
+        try:
+            with session.begin_nested():
+                kind.on_sent(session, row, self.deps)
+        except Exception:
+            log.exception("sender: delivery %s was sent, but its %s on_sent hook failed", row.id, kind.name)
 
     def _record_slack_error(
         self,

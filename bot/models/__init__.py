@@ -13,6 +13,7 @@ from bot.models.core import (
 from bot.models.library import CustomNudge, DisabledNudge
 from bot.models.reflections import PromptStatus, Reflection, ReflectionChannel, ReflectionPrompt
 from bot.models.roster import RosterImport
+from bot.models.nudges import NudgeAnswer, NudgeAnswerKind, NudgeOrigin, NudgeSend
 
 __all__ = [
     "CADENCES",
@@ -22,6 +23,10 @@ __all__ = [
     "Delivery",
     "DeliveryStatus",
     "DisabledNudge",
+    "NudgeAnswer",
+    "NudgeAnswerKind",
+    "NudgeOrigin",
+    "NudgeSend",
     "Pair",
     "Person",
     "PromptStatus",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from bot.app import build_deps
 from bot.db import transaction
 from bot.delivery_kinds import all_kinds
 from bot.models import Delivery, DeliveryStatus, Person, Workspace
-from bot.outbox import DeliveryKind, ErrorOutcome, Message, enqueue, enqueue_message
+from bot.outbox import DeliveryKind, ErrorOutcome, Message, enqueue, enqueue_message, message_kind
 from bot.people import ensure_person
 from bot.slack import make_client
 from schedules.sender import INTERRUPTED, MAX_ATTEMPTS, Sender, SendReport
@@ -339,3 +340,22 @@ def test_a_held_row_uses_up_no_attempts_and_waits_for_its_feature(sender_deps, f
         # The feature re-arms it (say the admin pressed "try again").
         with transaction(sender_deps.session_factory) as session:
             session.get(Delivery, held.id).next_attempt_at = clock.now
+
+
+def test_a_failing_on_sent_hook_does_not_turn_a_delivered_message_into_a_failure(
+    sender_deps, fake_slack, clock
+):
+    def broken_bookkeeping(_session, _delivery, _deps):
+        raise RuntimeError("a bug in a feature's on_sent hook")
+
+    kinds = {**all_kinds(), "message": replace(message_kind(), on_sent=broken_bookkeeping)}
+    queue(sender_deps)
+
+    report = Sender(sender_deps, kinds, worker_id="w1").run_once()
+    clock.advance(minutes=6)
+    later = make_sender(sender_deps).run_once()
+
+    assert report.sent == 1 and later.interrupted == 0
+    sent = row(sender_deps)
+    assert sent.status == DeliveryStatus.SENT and sent.ts is not None
+    assert len(fake_slack.dms_to(MENTEE)) == 1

@@ -1,0 +1,214 @@
+"""Nudge DMs: the answer buttons, the note modal, the back-off check-in, `/mentor nudge`
+and `/mentor history`.
+
+Every click is acknowledged first; the answer is then recorded (one transaction in
+`bot.nudges`) and the message is updated in place with `chat.update`. Only the mentor a
+nudge was sent to can answer it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.nudges import (
+    ANSWER_BY_ACTION,
+    CHANGE,
+    FOLLOWUP_PREFIX,
+    NOTE,
+    NOTE_BLOCK,
+    NOTE_INPUT,
+    NOTE_VIEW,
+    PACE_FEWER,
+    PACE_KEEP,
+    PACE_PAUSE,
+    NudgeCard,
+    history_blocks,
+    history_text,
+    note_modal,
+    nudge_blocks,
+    pace_answer_blocks,
+)
+from bot.db import transaction
+from bot.deps import Deps
+from bot.nudges import (
+    NoteRefused,
+    NotYourNudge,
+    NudgeNotFound,
+    answer_followup,
+    answer_nudge,
+    choose_pace,
+    current_note,
+    recent_history,
+    save_note,
+)
+from handlers.router import CommandCall, CommandRouter
+from schedules.nudge_step import request_nudge
+
+log = logging.getLogger(__name__)
+
+NOT_YOURS = "This nudge was sent to someone else, so your click wasn't recorded."
+NOT_FOUND = (
+    "I can't find that nudge any more, so nothing was recorded. Newer nudges will work as usual; "
+    "`/mentor history` shows your recent ones."
+)
+PACE_CHOICES = {PACE_FEWER: "fewer", PACE_PAUSE: "pause", PACE_KEEP: "keep"}
+
+
+def _team_and_user(body: dict[str, Any]) -> tuple[str, str]:
+    user = body.get("user") or {}
+    team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
+    return team, user.get("id", "")
+
+
+def _number(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
+
+
+def _tell(respond: Respond, text: str) -> None:
+    respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def register(app: App, deps: Deps, router: CommandRouter) -> None:
+    """Attach the nudge buttons, the note modal and the two mentor subcommands."""
+
+    def for_clicker(
+        body: dict[str, Any], respond: Respond, work: Callable[..., Any], target: int | None, *args: Any
+    ) -> Any:
+        """Run one service call for whoever clicked, in one transaction. Returns None (after
+        telling them why) when the button is not theirs or points at nothing."""
+        team_id, user_id = _team_and_user(body)
+        try:
+            if target is None:
+                raise NudgeNotFound(target)
+            with transaction(deps.session_factory) as session:
+                result = work(session, deps.settings, team_id, user_id, target, *args)
+        except NotYourNudge:
+            _tell(respond, NOT_YOURS)
+            return None
+        except NudgeNotFound:
+            _tell(respond, NOT_FOUND)
+            return None
+        log.info("team=%s user=%s nudge %s: %s", team_id, user_id, target, work.__name__)
+        return result
+
+    def update_message(client: WebClient, card: NudgeCard | None) -> None:
+        if card is None or not card.channel or not card.ts:
+            return
+        try:
+            client.chat_update(channel=card.channel, ts=card.ts, text=card.text, blocks=nudge_blocks(card))
+        except SlackApiError as error:
+            # The answer is saved; only the message could not be refreshed.
+            log.warning("nudge %s: chat.update failed (%s)", card.send_id, error.response.get("error"))
+
+    def on_answer(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        answer = ANSWER_BY_ACTION[action["action_id"]]
+        card = for_clicker(body, respond, answer_nudge, _number(action.get("value")), answer, deps.now())
+        update_message(client, card)
+
+    for action_id in ANSWER_BY_ACTION:
+        app.action(action_id)(on_answer)
+
+    @app.action(CHANGE)
+    def on_change(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        answer, _, send = str((action.get("selected_option") or {}).get("value") or "").partition(":")
+        send_id = _number(send) if answer in ANSWER_BY_ACTION.values() else None
+        update_message(client, for_clicker(body, respond, answer_nudge, send_id, answer, deps.now()))
+
+    @app.action(re.compile(rf"^{FOLLOWUP_PREFIX}\d+$"))
+    def on_followup(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        send, _, choice = str(action.get("value") or "").partition(":")
+        index = _number(choice)
+        send_id = _number(send) if index is not None else None
+        update_message(client, for_clicker(body, respond, answer_followup, send_id, index, deps.now()))
+
+    @app.action(NOTE)
+    def on_note(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        send_id = _number(action.get("value"))
+        found = for_clicker(body, respond, current_note, send_id)
+        if found is None:
+            return
+        text, note = found
+        try:
+            client.views_open(trigger_id=body["trigger_id"], view=note_modal(send_id, text, note))
+        except SlackApiError as error:
+            # Usually an expired trigger (Slack allows three seconds): let them try again.
+            log.warning("nudge %s: views.open failed (%s)", send_id, error.response.get("error"))
+            _tell(respond, "The note box couldn't open just now. Please click *Add a note* again.")
+
+    @app.view(NOTE_VIEW)
+    def on_note_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        team_id, user_id = _team_and_user(body)
+        send_id = _number(view.get("private_metadata"))
+        text = (((view.get("state") or {}).get("values") or {}).get(NOTE_BLOCK) or {}).get(NOTE_INPUT) or {}
+        try:
+            if send_id is None:
+                raise NudgeNotFound(view.get("private_metadata"))
+            with transaction(deps.session_factory) as session:
+                card = save_note(
+                    session, deps.settings, team_id, user_id, send_id, text.get("value") or "", deps.now()
+                )
+        except NoteRefused as refusal:
+            # Nothing stored; the modal stays open with the reason under the field.
+            ack(response_action="errors", errors={NOTE_BLOCK: str(refusal)})
+            return
+        except (NotYourNudge, NudgeNotFound):
+            ack(response_action="errors", errors={NOTE_BLOCK: NOT_FOUND})
+            return
+        ack()
+        log.info("team=%s user=%s nudge %s: note saved", team_id, user_id, send_id)
+        update_message(client, card)
+
+    def on_pace(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        choice = PACE_CHOICES[action["action_id"]]
+        chosen = for_clicker(body, respond, choose_pace, _number(action.get("value")), choice, deps.now())
+        if chosen is None or not chosen.channel or not chosen.ts:
+            return
+        try:
+            client.chat_update(
+                channel=chosen.channel,
+                ts=chosen.ts,
+                text=chosen.message,
+                blocks=pace_answer_blocks(chosen.message),
+            )
+        except SlackApiError as error:
+            log.warning("nudge pace: chat.update failed (%s)", error.response.get("error"))
+
+    for action_id in PACE_CHOICES:
+        app.action(action_id)(on_pace)
+
+    def ask_for_nudge(call: CommandCall) -> None:
+        with transaction(deps.session_factory) as session:
+            outcome = request_nudge(session, deps.settings, call.team_id, call.user_id, deps.now())
+        call.reply(outcome.message)
+
+    def show_history(call: CommandCall) -> None:
+        with transaction(deps.session_factory) as session:
+            lines = recent_history(session, deps.settings, call.team_id, call.user_id)
+        call.reply(history_text(lines), history_blocks(lines))
+
+    router.add(
+        "nudge", ask_for_nudge, summary="send me a nudge now (it arrives within a minute)", audience="mentors"
+    )
+    router.add("history", show_history, summary="my last 10 nudges and what I answered", audience="mentors")

@@ -1,0 +1,455 @@
+"""The nudge planner: a pure function of a mentor's state and `now`.
+
+Given one mentor (their settings, time zone, active mentees, recent nudges and answers)
+and the current instant, :func:`plan_mentor` says which slots are due, what goes in
+each (a nudge, or the one gentle back-off message), and when the mentor's next slot
+is. It reads no database and calls no Slack: the tick step (`schedules.nudge_step`)
+loads the state and writes the decisions, and the preview (`python -m bot preview`)
+runs the very same code over a throwaway database.
+
+The rules, in one place:
+
+* **Slots.** A mentor picks weekdays (`nudge_days`, Monday=0), a local time
+  (`nudge_minute`) and a cadence. *weekly*: every chosen weekday; *biweekly*: the
+  chosen weekdays of every other week (weeks counted from Monday 2024-01-01);
+  *monthly*: the first occurrence of each chosen weekday in the month. Times are local
+  wall-clock times in the mentor's zone (`bot.timing.local_datetime`, so DST is
+  right: a time in the spring-forward gap moves forward, a repeated hour happens once).
+* **Quiet hours.** A chosen time before the contact window opens moves to the opening
+  time that day; a time at or after it closes, or a quiet weekend day, has no slot —
+  there is no later allowed time that day, and a nudge a day late is the wrong nudge.
+* **Period key.** Each slot has a period (ISO week, two-week block or month) and an
+  index (which of the chosen weekdays). The outbox dedupe key
+  `nudge:{team}:{user}:{period}#{index}` makes a re-plan a no-op, and the planner also
+  skips slot #n when the period already holds more than n scheduled items — so moving
+  Tuesday to Thursday mid-week, or switching cadence, never gives a second nudge.
+* **Spacing.** After a cadence change (the mentor's, or a back-off step) a slot on the
+  same weekday as the previous slot item must be more than half the new period later
+  (:data:`MIN_GAP`), so "every other week" never starts one week after the last one.
+* **Pause, stop, inactive.** Slots inside a pause are skipped (not postponed); opted
+  out or inactive mentors, and mentors without an active mentee, get no slot at all
+  (`next_nudge_at` None).
+* **Weekly cap.** At most `weekly_cap` scheduled nudges in a mentor's local ISO week.
+* **Catch-up.** Slots missed while the clock was down (up to :data:`CATCH_UP_LIMIT`)
+  still get rows; those whose contact day is over are created already past their
+  expiry so the sender marks them `expired` — visible, never silently dropped, and
+  never a pile of stale DMs.
+* **Back-off.** When a scheduled nudge is planned, the previous scheduled one counts as
+  ignored if it reached Slack and has no answer, note or follow-up by then. After
+  :data:`BACKOFF_AFTER` in a row the mentor's pace slows one step (weekly → every two
+  weeks → monthly → half the weekdays) and that slot carries one gentle message
+  instead of a fourth nudge. Any answer resets the count (`bot.nudges`).
+* **Choosing.** See :func:`choose_nudge` and :func:`choose_mentee`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.library import PRACTICE_KEYS, Nudge
+from bot.models import NudgeAnswerKind, NudgeOrigin, Person
+from bot.timing import end_of_contact_day, in_contact_window, is_contact_day, is_paused, local_datetime
+
+# Weeks are counted from this Monday for the biweekly cadence ("every other week").
+EPOCH_MONDAY = date(2024, 1, 1)
+BACKOFF_AFTER = 3
+NO_REPEAT = timedelta(weeks=8)
+# How far back a late start looks for missed slots (they become visible `expired` rows).
+CATCH_UP_LIMIT = timedelta(weeks=8)
+# How far ahead to look for the next slot (a monthly slot is at most ~5 weeks away).
+SEARCH_DAYS = 75
+# The history item that marks a back-off message (not a nudge, but it used a slot).
+BACKOFF = "backoff"
+# Least time between two slots on the same weekday, by cadence (see "Spacing").
+MIN_GAP = {"weekly": timedelta(0), "biweekly": timedelta(days=8), "monthly": timedelta(days=15)}
+
+# How many slots a practice rests after its last appearance, by what happened to it:
+# skipped or ignored practices come back sooner, one just done rests longest. With six
+# practices, all done, the order is a plain round robin.
+REST_SLOTS = {"skip": 2, "ignored": 3, "neutral": 5, "remind": 5, "done": 7}
+
+
+@dataclass(frozen=True)
+class Rhythm:
+    """When a mentor's slots fall: weekdays (Monday=0) and a cadence."""
+
+    days: tuple[int, ...]
+    cadence: str
+
+
+def parse_days(text: str | None) -> tuple[int, ...]:
+    """ "0,3" → (0, 3); anything that is not a weekday number is ignored."""
+    days = {int(part) for part in (text or "").replace(" ", "").split(",") if part.isdigit()}
+    return tuple(sorted(d for d in days if 0 <= d <= 6))
+
+
+_SLOWER = {"weekly": "biweekly", "biweekly": "monthly"}
+
+
+def slowed(rhythm: Rhythm, level: int) -> Rhythm:
+    """The rhythm after `level` back-off steps: each step halves the frequency."""
+    for _ in range(max(0, level)):
+        if rhythm.cadence in _SLOWER:
+            rhythm = Rhythm(rhythm.days, _SLOWER[rhythm.cadence])
+        elif len(rhythm.days) > 1:
+            rhythm = Rhythm(rhythm.days[::2], rhythm.cadence)
+        else:
+            break
+    return rhythm
+
+
+def slowest_level(rhythm: Rhythm) -> int:
+    """The highest back-off level that still changes something (monthly, one weekday)."""
+    level = 0
+    while slowed(rhythm, level + 1) != slowed(rhythm, level):
+        level += 1
+    return level
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One moment a mentor's rhythm calls for a nudge."""
+
+    at: datetime  # aware UTC
+    local_day: date
+    period: str
+    index: int
+
+    def dedupe_key(self, team_id: str, user_id: str) -> str:
+        """The outbox key: one row per mentor, period and chosen weekday."""
+        return f"nudge:{team_id}:{user_id}:{self.period}#{self.index}"
+
+
+def _week_index(day: date) -> int:
+    return (day - EPOCH_MONDAY).days // 7
+
+
+def period_of(day: date, cadence: str) -> str:
+    """The period a local day belongs to: ISO week, two-week block, or month."""
+    if cadence == "monthly":
+        return f"{day.year}-{day.month:02d}"
+    if cadence == "biweekly":
+        block_start = EPOCH_MONDAY + timedelta(weeks=_week_index(day) // 2 * 2)
+        return f"{block_start.isoformat()}+2w"
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _on_cadence(day: date, cadence: str) -> bool:
+    if cadence == "monthly":
+        return day.day <= 7
+    if cadence == "biweekly":
+        return _week_index(day) % 2 == 0
+    return True
+
+
+def slot_on(person: Person, zone: ZoneInfo, rhythm: Rhythm, day: date) -> Slot | None:
+    """The slot on local `day`, or None when the rhythm or quiet hours leave it empty."""
+    if day.weekday() not in rhythm.days or not _on_cadence(day, rhythm.cadence):
+        return None
+    if not is_contact_day(person, day):
+        return None
+    minute = max(person.nudge_minute, person.contact_start)
+    if minute >= person.contact_end:
+        return None
+    at = local_datetime(day, minute, zone)
+    # A time pushed forward by a spring-forward gap may land past the window's end.
+    if not in_contact_window(person, at, zone):
+        return None
+    return Slot(at, day, period_of(day, rhythm.cadence), rhythm.days.index(day.weekday()))
+
+
+def slots_between(
+    person: Person, zone: ZoneInfo, rhythm: Rhythm, start: datetime, end: datetime
+) -> list[Slot]:
+    """Every slot with `start <= at <= end`, oldest first."""
+    day, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    found = []
+    while day <= last:
+        slot = slot_on(person, zone, rhythm, day)
+        if slot is not None and start <= slot.at <= end:
+            found.append(slot)
+        day += timedelta(days=1)
+    return found
+
+
+def next_slot(
+    person: Person, zone: ZoneInfo, rhythm: Rhythm, after: datetime, *, not_before: datetime | None = None
+) -> Slot | None:
+    """The first slot later than `after` (and not before `not_before`, e.g. a pause's end)."""
+    floor = max(after, not_before) if not_before else after
+    day = floor.astimezone(zone).date()
+    for _ in range(SEARCH_DAYS):
+        slot = slot_on(person, zone, rhythm, day)
+        if slot is not None and slot.at > after and (not_before is None or slot.at >= not_before):
+            return slot
+        day += timedelta(days=1)
+    return None
+
+
+# --- state in, decisions out -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PastNudge:
+    """Something already planned in a mentor's slots or sent on request, oldest first.
+
+    `live` means it reached Slack or still may (not expired, cancelled or failed);
+    `engaged` means the mentor answered it, added a note or answered its follow-up.
+    Back-off messages appear with `origin` BACKOFF and no key.
+    """
+
+    origin: str
+    planned_for: datetime
+    key: str | None = None
+    practice: str | None = None
+    mentee_id: int | None = None
+    live: bool = True
+    sent: bool = False
+    answer: str | None = None
+    engaged: bool = False
+
+
+@dataclass(frozen=True)
+class Mentee:
+    """An active mentee a nudge may name."""
+
+    person_id: int
+    user_id: str
+
+
+@dataclass(frozen=True)
+class MentorState:
+    """Everything the planner knows about one mentor. `person` is only read."""
+
+    person: Person
+    zone: ZoneInfo
+    mentees: tuple[Mentee, ...]
+    history: tuple[PastNudge, ...]
+    library: tuple[Nudge, ...]
+    weekly_cap: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One slot filled: a nudge (key, practice, mentee) or the back-off message."""
+
+    slot: Slot
+    action: str  # "nudge" or BACKOFF
+    expires_at: datetime
+    # False for a missed slot whose day is already over: its row is created only so the
+    # sender marks it expired.
+    live: bool = True
+    nudge_key: str | None = None
+    practice: str | None = None
+    mentee_id: int | None = None
+    # For the back-off message: the pace before and after.
+    old_rhythm: Rhythm | None = None
+    new_rhythm: Rhythm | None = None
+
+
+@dataclass(frozen=True)
+class MentorPlan:
+    """What to write for one mentor: new rows, and the mentor's new planning state."""
+
+    decisions: tuple[Decision, ...]
+    next_nudge_at: datetime | None
+    unanswered_streak: int
+    backoff_level: int
+    # (slot, why) for slots left empty: "paused", "period used", "too soon", "cap", "no nudge".
+    skipped: tuple[tuple[Slot, str], ...] = field(default_factory=tuple)
+
+
+def is_schedulable(state: MentorState) -> bool:
+    """Only active, opted-in mentors with an active mentee and a weekday get slots."""
+    person = state.person
+    return (
+        bool(person.is_active)
+        and person.opted_out_at is None
+        and bool(state.mentees)
+        and bool(parse_days(person.nudge_days))
+    )
+
+
+def plan_mentor(state: MentorState, now: datetime) -> MentorPlan:
+    """Decide what is due for one mentor at `now`, and when to look at them next.
+
+    Slots from the mentor's `next_nudge_at` (bounded by :data:`CATCH_UP_LIMIT`) up to
+    `now` are considered; see the module docstring for the rules.
+    """
+    person = state.person
+    level, streak = person.backoff_level or 0, person.unanswered_streak or 0
+    if not is_schedulable(state):
+        return MentorPlan((), None, streak, level)
+    base = Rhythm(parse_days(person.nudge_days), person.cadence)
+    level = min(level, slowest_level(base))
+    history = list(state.history)
+    decisions: list[Decision] = []
+    skipped: list[tuple[Slot, str]] = []
+    start = max(person.next_nudge_at or now, now - CATCH_UP_LIMIT)
+    rhythm = slowed(base, level)
+    for slot in slots_between(person, state.zone, rhythm, start, now):
+        reason = _why_empty(state, rhythm, history, slot)
+        if reason:
+            skipped.append((slot, reason))
+            continue
+        expires_at = end_of_contact_day(person, state.zone, slot.at)
+        live = expires_at > now
+        if live:
+            streak += _ignored_before(history)
+            if streak >= BACKOFF_AFTER:
+                streak = 0
+                if level < slowest_level(base):
+                    old, level = rhythm, level + 1
+                    rhythm = slowed(base, level)
+                    decisions.append(Decision(slot, BACKOFF, expires_at, old_rhythm=old, new_rhythm=rhythm))
+                    history.append(PastNudge(BACKOFF, slot.at))
+                    continue
+        nudge = choose_nudge(state.library, history, person.user_id, slot.at)
+        if nudge is None:
+            skipped.append((slot, "no nudge"))
+            continue
+        mentee_id = choose_mentee(nudge, state.mentees, history)
+        decisions.append(Decision(slot, "nudge", expires_at, live, nudge.key, nudge.practice, mentee_id))
+        history.append(
+            PastNudge(NudgeOrigin.SCHEDULED, slot.at, nudge.key, nudge.practice, mentee_id, live=live)
+        )
+    upcoming = next_slot(person, state.zone, rhythm, now, not_before=_pause_end(person, now))
+    return MentorPlan(tuple(decisions), upcoming.at if upcoming else None, streak, level, tuple(skipped))
+
+
+def _pause_end(person: Person, now: datetime) -> datetime | None:
+    return person.paused_until if is_paused(person, now) else None
+
+
+def _why_empty(state: MentorState, rhythm: Rhythm, history: Sequence[PastNudge], slot: Slot) -> str | None:
+    if is_paused(state.person, slot.at):
+        return "paused"
+    zone = state.zone
+    in_slots = [h for h in history if h.origin in (NudgeOrigin.SCHEDULED, BACKOFF)]
+    same_period = [
+        h for h in in_slots if period_of(h.planned_for.astimezone(zone).date(), rhythm.cadence) == slot.period
+    ]
+    if len(same_period) > slot.index:
+        return "period used"
+    same_weekday = [
+        h for h in in_slots if h.planned_for.astimezone(zone).weekday() == slot.local_day.weekday()
+    ]
+    if same_weekday and slot.at - same_weekday[-1].planned_for < MIN_GAP.get(rhythm.cadence, timedelta(0)):
+        return "too soon"
+    week = slot.local_day.isocalendar()[:2]
+    this_week = [
+        h
+        for h in in_slots
+        if h.origin == NudgeOrigin.SCHEDULED
+        and h.live
+        and h.planned_for.astimezone(zone).date().isocalendar()[:2] == week
+    ]
+    if len(this_week) >= state.weekly_cap:
+        return "cap"
+    return None
+
+
+def _ignored_before(history: Sequence[PastNudge]) -> int:
+    """1 when the previous slot's nudge reached the mentor and drew no answer at all."""
+    previous = next((h for h in reversed(history) if h.origin in (NudgeOrigin.SCHEDULED, BACKOFF)), None)
+    return int(
+        previous is not None
+        and previous.origin == NudgeOrigin.SCHEDULED
+        and previous.sent
+        and not previous.engaged
+    )
+
+
+# --- which nudge, which mentee -----------------------------------------------------------
+
+
+def _stable_rank(*parts: str) -> int:
+    """A fixed pseudo-random number per input, so ties break differently per mentor."""
+    return int.from_bytes(hashlib.blake2b(":".join(parts).encode(), digest_size=8).digest(), "big")
+
+
+def _outcome(item: PastNudge) -> str:
+    if item.answer == NudgeAnswerKind.SKIP:
+        return "skip"
+    if item.answer == NudgeAnswerKind.DONE:
+        return "done"
+    if item.answer == NudgeAnswerKind.REMIND:
+        return "remind"
+    if item.sent and not item.engaged:
+        return "ignored"
+    return "neutral"
+
+
+def practice_order(library: Iterable[Nudge], history: Sequence[PastNudge], user_id: str) -> list[str]:
+    """Practices, most due first.
+
+    A practice is due `REST_SLOTS[outcome]` slots after it last appeared (outcome of its
+    latest nudge: skipped, ignored, done…); never-shown practices come first. Ties go
+    to the practice shown longest ago, then to a per-mentor fixed order (so mentors do
+    not all start with the same practice).
+    """
+    present = {n.practice for n in library}
+    shown = [h for h in history if h.live and h.practice]
+    last_index: dict[str, int] = {}
+    last_outcome: dict[str, str] = {}
+    for index, item in enumerate(shown):
+        assert item.practice is not None
+        last_index[item.practice] = index
+        last_outcome[item.practice] = _outcome(item)
+    offset = _stable_rank(user_id) % len(PRACTICE_KEYS)
+    base = {key: (i - offset) % len(PRACTICE_KEYS) for i, key in enumerate(PRACTICE_KEYS)}
+
+    def due(practice: str) -> tuple[int, int, int]:
+        if practice not in last_index:
+            return (-1, -1, base.get(practice, 99))
+        return (
+            last_index[practice] + REST_SLOTS[last_outcome[practice]],
+            last_index[practice],
+            base.get(practice, 99),
+        )
+
+    return sorted(present, key=due)
+
+
+def choose_nudge(
+    library: Sequence[Nudge], history: Sequence[PastNudge], user_id: str, now: datetime
+) -> Nudge | None:
+    """The next nudge for a mentor: deterministic given the same inputs.
+
+    The most due practice (see :func:`practice_order`) that still has a nudge not seen
+    in the last eight weeks; within it, the nudge seen longest ago (never seen first),
+    ties broken per mentor. If every nudge was seen in the last eight weeks (a library
+    too small for the cadence), the one seen longest ago is repeated rather than
+    skipping the slot.
+    """
+    if not library:
+        return None
+    seen = [h for h in history if h.live and h.key]
+    recent = {h.key for h in seen if h.planned_for > now - NO_REPEAT}
+    last_seen = {h.key: i for i, h in enumerate(seen)}
+
+    def freshness(nudge: Nudge) -> tuple[int, int]:
+        return (last_seen.get(nudge.key, -1), _stable_rank(user_id, nudge.key))
+
+    for practice in practice_order(library, history, user_id):
+        fresh = [n for n in library if n.practice == practice and n.key not in recent]
+        if fresh:
+            return min(fresh, key=freshness)
+    return min(library, key=freshness)
+
+
+def choose_mentee(nudge: Nudge, mentees: Sequence[Mentee], history: Sequence[PastNudge]) -> int | None:
+    """The mentee to name: the one named longest ago (never named first), if the text names one."""
+    if not nudge.names_mentee or not mentees:
+        return None
+    last_named: dict[int, datetime] = {}
+    for item in history:
+        if item.mentee_id is not None and item.live:
+            last_named[item.mentee_id] = item.planned_for
+    never = datetime.min.replace(tzinfo=UTC)
+    return min(mentees, key=lambda m: (last_named.get(m.person_id, never), m.person_id)).person_id
