@@ -11,9 +11,9 @@ from bot.models.core import (
     Workspace,
 )
 from bot.models.library import CustomNudge, DisabledNudge
+from bot.models.nudges import NudgeAnswer, NudgeAnswerKind, NudgeOrigin, NudgeSend
 from bot.models.reflections import PromptStatus, Reflection, ReflectionChannel, ReflectionPrompt
 from bot.models.roster import RosterImport
-from bot.models.nudges import NudgeAnswer, NudgeAnswerKind, NudgeOrigin, NudgeSend
 
 __all__ = [
     "CADENCES",
