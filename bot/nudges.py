@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot import preferences
 from bot.blocks.nudges import (
     HistoryLine,
     NudgeCard,
@@ -37,7 +38,7 @@ from bot.models import (
     NudgeSend,
     Person,
 )
-from bot.outbox import Cancel, DeliveryKind, Message, cancel_open_for_person, enqueue
+from bot.outbox import Cancel, DeliveryKind, Message, enqueue
 from bot.people import find_person, zone_for
 from bot.privacy import check as privacy_check
 from bot.timing import end_of_contact_day, local_datetime, mark_for_replanning, next_contact_time
@@ -45,8 +46,8 @@ from bot.timing import end_of_contact_day, local_datetime, mark_for_replanning, 
 NUDGE_KIND = "nudge"
 BACKOFF_KIND = "nudge_backoff"
 # "Pause for a month" from the back-off check-in.
-BACKOFF_PAUSE = timedelta(days=28)
-PAUSE_REASON = "nudge check-in"
+# "Pause for a month" from the check-in: four whole weeks of local days.
+BACKOFF_PAUSE_DAYS = 28
 
 
 class NudgeNotFound(LookupError):
@@ -380,12 +381,14 @@ def choose_pace(
             "from Mentor Nudge's Home tab."
         )
     elif choice == "pause":
-        person.paused_until = now + BACKOFF_PAUSE
-        person.pause_reason = PAUSE_REASON
-        cancel_open_for_person(session, person.id, "paused from the nudge check-in", kinds=[NUDGE_KIND])
+        # The same pause as `/mentor pause 4w`: whole local days, and only what falls
+        # inside it is cancelled.
         zone = zone_for(session, settings, person)
-        until = long_day(person.paused_until.astimezone(zone))
-        message = f"Paused until {until}. Nudges pick up again after that — nothing to do on your side."
+        last_day = now.astimezone(zone).date() + timedelta(days=BACKOFF_PAUSE_DAYS - 1)
+        preferences.pause(session, settings, team_id, user_id, last_day=last_day, now=now)
+        assert person.paused_until is not None
+        resumes = long_day(person.paused_until.astimezone(zone))
+        message = f"Paused for four weeks — nudges pick up again on {resumes}. Nothing to do on your side."
     elif choice == "keep":
         person.backoff_level = 0
         message = f"Back to {old_pace}. Thanks for staying with it!"

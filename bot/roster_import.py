@@ -31,7 +31,6 @@ from email.utils import parseaddr
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, aliased
 
@@ -52,6 +51,7 @@ from bot.roster import (
     start_pair,
     welcome_newcomers,
 )
+from bot.slack import patient_client
 from bot.textparse import parse_user
 
 # Slack's file_input accepts up to 10 MB; a 2,000-pair export is about 150 kB.
@@ -62,6 +62,7 @@ MAX_DATA_ROWS = 5000
 LOOKUP_LIMIT = 25
 # How many times a long resolution waits out a 429 before giving up (slack_sdk sleeps
 # for Retry-After each time).
+# Imports make many calls in a row: wait out more rate limits than a single request would.
 RATE_LIMIT_RETRIES = 10
 # A checked plan may be applied for this long; after that the roster may have moved on.
 PLAN_TTL = timedelta(hours=24)
@@ -372,18 +373,6 @@ class Resolution:
     swept_members: int = 0
 
 
-def patient_client(client: WebClient) -> WebClient:
-    """A copy of `client` that waits out more rate limits: imports make many calls in a row."""
-    handlers = [h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)]
-    return WebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        logger=client.logger,
-        retry_handlers=[*handlers, RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
-    )
-
-
 def _from_person(person: Person) -> Profile:
     return Profile(
         user_id=person.user_id,
@@ -444,7 +433,7 @@ def resolve_addresses(
     unknown = [a for a in wanted if a not in resolution.members]
     if not unknown:
         return resolution
-    client = patient_client(client)
+    client = patient_client(client, RATE_LIMIT_RETRIES)
     if len(unknown) > lookup_limit:
         by_email: dict[str, Profile] = {}
         by_id: dict[str, Profile] = {}

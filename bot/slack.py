@@ -68,6 +68,18 @@ def make_client(
     )
 
 
+def patient_client(client: WebClient, rate_limit_retries: int) -> WebClient:
+    """A copy of `client` that waits out more 429s, for bulk work (roster sweeps, refreshes)."""
+    handlers = [h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)]
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        logger=client.logger,
+        retry_handlers=[*handlers, RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)],
+    )
+
+
 @dataclass(frozen=True)
 class BotIdentity:
     """What `auth.test` says about our token."""

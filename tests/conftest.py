@@ -25,6 +25,7 @@ from bot.deps import Deps
 from bot.models import Base
 from bot.slack import make_client
 from bot.web import wsgi_app
+from tests.fakes.clock import MovableClock
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 from tests.fakes.slack_requests import SIGNING_SECRET, SlackUser, TrackingExecutor
 
@@ -138,10 +139,16 @@ def settings(fake_slack: FakeSlack, engine: Engine) -> Settings:
 
 
 @pytest.fixture
-def deps(settings: Settings, session_factory: SessionFactory) -> Deps:
-    """Deps with a real slack_sdk client (fast retries) talking to the fake Slack."""
+def clock() -> MovableClock:
+    """The app's clock, which tests set and move (override it to start elsewhere)."""
+    return MovableClock()
+
+
+@pytest.fixture
+def deps(settings: Settings, session_factory: SessionFactory, clock: MovableClock) -> Deps:
+    """Deps with a real slack_sdk client (fast retries) talking to the fake Slack, on `clock`."""
     client = make_client(settings, backoff_factor=0.01)
-    return build_deps(settings, client=client, session_factory=session_factory)
+    return build_deps(settings, client=client, session_factory=session_factory, clock=clock)
 
 
 @pytest.fixture

@@ -8,14 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_deps
 from bot.db import transaction
 from bot.delivery_kinds import all_kinds
 from bot.models import Person, Workspace
 from bot.outbox import enqueue_message
 from bot.people import ensure_person
 from bot.profiles import person_with_profile
-from bot.slack import make_client
 from schedules.sender import Sender
 from tests.conftest import MENTEE, MENTOR
 from tests.fakes.clock import MovableClock
@@ -27,16 +25,6 @@ NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 @pytest.fixture
 def clock():
     return MovableClock(NOW)
-
-
-@pytest.fixture
-def deps(settings, session_factory, clock):
-    return build_deps(
-        settings,
-        client=make_client(settings, backoff_factor=0.01),
-        session_factory=session_factory,
-        clock=clock,
-    )
 
 
 def person(deps, user_id=MENTOR) -> Person | None:

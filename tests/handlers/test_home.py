@@ -7,9 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_deps
 from bot.models import Person
-from bot.slack import make_client
 from tests.conftest import MENTEE, MENTOR
 from tests.fakes.block_limits import view_errors
 from tests.fakes.clock import MovableClock
@@ -21,16 +19,6 @@ HOME = {"id": "V0HOME001", "type": "home", "callback_id": "home"}
 @pytest.fixture
 def clock():
     return MovableClock(NOW)
-
-
-@pytest.fixture
-def deps(settings, session_factory, clock):
-    return build_deps(
-        settings,
-        client=make_client(settings, backoff_factor=0.01),
-        session_factory=session_factory,
-        clock=clock,
-    )
 
 
 def open_home(slack, user_id=MENTOR, tab="home"):

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import build_deps
 from bot.blocks.nudges import CHANGE, DONE, NOTE, NOTE_VIEW, REMIND, SKIP
 from bot.db import transaction
 from bot.library import PRACTICES
 from bot.models import DeliveryStatus, NudgeAnswer, NudgeOrigin, Person
 from bot.nudges import record_nudge
-from bot.slack import make_client
 from schedules.clock import Clock
 from tests.conftest import MENTEE, MENTOR
 from tests.fakes.block_limits import message_errors
@@ -21,17 +20,12 @@ from tests.nudge_helpers import answers, deliveries, make_mentor, nudge_with_fol
 
 # Tuesday 1 December 2026, 09:30 in London (GMT): the default nudge slot.
 SLOT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+LONDON = ZoneInfo("Europe/London")
 
 
 @pytest.fixture
 def clock():
     return MovableClock(SLOT - timedelta(minutes=30))
-
-
-@pytest.fixture
-def deps(settings, session_factory, clock):
-    client = make_client(settings, backoff_factor=0.01)
-    return build_deps(settings, client=client, session_factory=session_factory, clock=clock)
 
 
 @pytest.fixture
@@ -421,8 +415,10 @@ def test_pause_for_a_month_from_the_check_in(deps, clock, fake_slack, slack, ses
     )
 
     mentor = person(session_factory, mentor_id)
-    assert mentor.paused_until == clock.now + timedelta(days=28)
-    assert "Paused until Tuesday 19 January" in fake_slack.last("chat.update").text_of_blocks()
+    # Four whole weeks in the mentor's zone: back at local midnight on Tuesday 19 January.
+    assert mentor.paused_until.astimezone(LONDON) == datetime(2027, 1, 19, tzinfo=LONDON)
+    assert mentor.pause_reason == "break"
+    assert "nudges pick up again on Tuesday 19 January" in fake_slack.last("chat.update").text_of_blocks()
     runner = Clock(deps)
     for week in range(4, 10):
         clock.set(SLOT + timedelta(weeks=week))

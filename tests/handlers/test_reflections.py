@@ -8,11 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import build_deps
 from bot.db import transaction
 from bot.models import AuditLog, Delivery, DeliveryStatus, Person, PromptStatus, Reflection, ReflectionChannel
 from bot.reflections import PROMPT_KIND, record_reflection
-from bot.slack import make_client
 from schedules.clock import Clock
 from tests.conftest import ADMIN, MENTEE, MENTOR
 from tests.fakes.clock import MovableClock
@@ -27,13 +25,6 @@ PROMPT_TIME = datetime(2027, 1, 4, 10, 0, tzinfo=UTC)
 @pytest.fixture
 def clock():
     return MovableClock(datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def deps(settings, session_factory, clock):
-    """The app's deps on a clock the test moves (the `app` and `slack` fixtures use these)."""
-    client = make_client(settings, backoff_factor=0.01)
-    return build_deps(settings, client=client, session_factory=session_factory, clock=clock)
 
 
 def channel_count(deps):

@@ -8,14 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_deps
 from bot.db import transaction
 from bot.delivery_kinds import all_kinds
 from bot.models import Delivery, DeliveryStatus, Person
 from bot.outbox import enqueue_message
 from bot.people import ensure_person
 from bot.profiles import person_with_profile
-from bot.slack import make_client
 from schedules.sender import Sender
 from tests.conftest import MENTEE, MENTOR
 from tests.fakes.block_limits import view_errors
@@ -30,13 +28,6 @@ NOW = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 @pytest.fixture
 def clock():
     return MovableClock(NOW)
-
-
-@pytest.fixture
-def deps(settings, session_factory, clock):
-    # The app under test reads this clock, so dates in replies are known in advance.
-    client = make_client(settings, backoff_factor=0.01)
-    return build_deps(settings, client=client, session_factory=session_factory, clock=clock)
 
 
 def know(deps, user_id=MENTOR) -> None:
