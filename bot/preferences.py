@@ -26,6 +26,7 @@ from bot.durations import MAX_PAUSE_DAYS, DurationError, check_last_day, describ
 from bot.models import CADENCES, Pair, Person, Workspace
 from bot.outbox import cancel_open_for_person
 from bot.people import ensure_person, zone_chain, zone_choice
+from bot.rhythm import WEEKDAY_NAMES, parse_days
 from bot.timing import MINUTES_PER_DAY, SATURDAY, local_datetime, mark_for_replanning
 from bot.zones import UnknownZone, is_valid_zone, resolve_zone
 
@@ -46,8 +47,6 @@ WEEKENDS = "weekends"
 TIMEZONE = "timezone"
 PAUSE_KIND = "pause_kind"
 PAUSE_UNTIL = "pause_until"
-
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class PreferenceError(ValueError):
@@ -154,12 +153,6 @@ def role_of(session: Session, person: Person) -> str:
         select(Pair.id).where(Pair.mentee_id == person.id, Pair.ended_at.is_(None)).limit(1)
     )
     return "mentee" if as_mentee is not None else "none"
-
-
-def parse_days(stored: str | None) -> tuple[int, ...]:
-    """ "0,3" → (0, 3); ignores anything that is not a weekday number."""
-    days = {int(part) for part in (stored or "").split(",") if part.strip().isdigit()}
-    return tuple(sorted(day for day in days if 0 <= day <= 6))
 
 
 def snapshot(session: Session, settings: Settings, person: Person, now: datetime) -> PersonalSettings:

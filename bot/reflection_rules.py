@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.rhythm import WEEKDAY_NAMES
 from bot.timing import local_datetime
 
 WEEKS = ("first", "second", "third", "fourth", "last")
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DAY_PREFIX = "day"
 
 # The month-end summary is posted at this local time on the month's last day.

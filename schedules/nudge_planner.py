@@ -52,6 +52,7 @@ from zoneinfo import ZoneInfo
 
 from bot.library import PRACTICE_KEYS, Nudge
 from bot.models import NudgeAnswerKind, NudgeOrigin, Person
+from bot.rhythm import Rhythm, parse_days, slowed, slowest_level
 from bot.timing import end_of_contact_day, in_contact_window, is_contact_day, is_paused, local_datetime
 
 # Weeks are counted from this Monday for the biweekly cadence ("every other week").
@@ -71,43 +72,6 @@ MIN_GAP = {"weekly": timedelta(0), "biweekly": timedelta(days=8), "monthly": tim
 # skipped or ignored practices come back sooner, one just done rests longest. With six
 # practices, all done, the order is a plain round robin.
 REST_SLOTS = {"skip": 2, "ignored": 3, "neutral": 5, "remind": 5, "done": 7}
-
-
-@dataclass(frozen=True)
-class Rhythm:
-    """When a mentor's slots fall: weekdays (Monday=0) and a cadence."""
-
-    days: tuple[int, ...]
-    cadence: str
-
-
-def parse_days(text: str | None) -> tuple[int, ...]:
-    """ "0,3" → (0, 3); anything that is not a weekday number is ignored."""
-    days = {int(part) for part in (text or "").replace(" ", "").split(",") if part.isdigit()}
-    return tuple(sorted(d for d in days if 0 <= d <= 6))
-
-
-_SLOWER = {"weekly": "biweekly", "biweekly": "monthly"}
-
-
-def slowed(rhythm: Rhythm, level: int) -> Rhythm:
-    """The rhythm after `level` back-off steps: each step halves the frequency."""
-    for _ in range(max(0, level)):
-        if rhythm.cadence in _SLOWER:
-            rhythm = Rhythm(rhythm.days, _SLOWER[rhythm.cadence])
-        elif len(rhythm.days) > 1:
-            rhythm = Rhythm(rhythm.days[::2], rhythm.cadence)
-        else:
-            break
-    return rhythm
-
-
-def slowest_level(rhythm: Rhythm) -> int:
-    """The highest back-off level that still changes something (monthly, one weekday)."""
-    level = 0
-    while slowed(rhythm, level + 1) != slowed(rhythm, level):
-        level += 1
-    return level
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks.common import BUTTON_TEXT_LIMIT, clip, context, header, section, to_dicts
 from bot.library import Followup
+from bot.rhythm import WEEKDAY_NAMES, join_words
 
 # Action and view ids the handlers listen for.
 DONE = "nudge_done"
@@ -40,7 +41,6 @@ PACE_KEEP = "nudge_pace_keep"
 ANSWER_BY_ACTION = {DONE: "done", REMIND: "remind", SKIP: "skip"}
 ANSWER_LABELS = {"done": "Done", "remind": "Remind me tomorrow", "skip": "Skip this one"}
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HISTORY_TEXT_CHARS = 220
 
 
@@ -56,8 +56,7 @@ def short_day(local: datetime) -> str:
 
 def describe_pace(days: Sequence[int], cadence: str) -> str:
     """(0, 3), "weekly" → "every Monday and Thursday"; used in the back-off message."""
-    names = [WEEKDAYS[d] for d in days]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    listed = join_words([WEEKDAY_NAMES[d] for d in days])
     if cadence == "monthly":
         return f"on the first {listed} of each month"
     if cadence == "biweekly":

@@ -26,6 +26,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks.common import chunk_lines, clip, context, header, section, to_dicts
 from bot.models import Person
+from bot.rhythm import WEEKDAY_NAMES, join_words, parse_days
 from bot.timing import format_minute
 
 if TYPE_CHECKING:  # only for annotations: bot.roster imports this module
@@ -47,7 +48,6 @@ SAMPLE_ERRORS = 20
 # A single error line is cut here so twenty of them stay readable.
 ERROR_LINE_LIMIT = 240
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 CADENCE_WORDS = {"weekly": "every week", "biweekly": "every other week", "monthly": "once a month"}
 IRREGULAR_PLURALS = {"person": "people"}
 
@@ -96,9 +96,7 @@ def _more(shown: int, total: int) -> str | None:
 
 def describe_days(nudge_days: str) -> str:
     """ "1" → "Tuesday"; "0,3" → "Monday and Thursday" (Monday is 0)."""
-    numbers = sorted({int(d) for d in nudge_days.split(",") if d.strip().isdigit() and 0 <= int(d) <= 6})
-    names = [WEEKDAYS[d] for d in numbers] or [WEEKDAYS[1]]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return join_words([WEEKDAY_NAMES[d] for d in parse_days(nudge_days)] or [WEEKDAY_NAMES[1]])
 
 
 def describe_nudge_schedule(person: Person, zone: str) -> str:

@@ -40,7 +40,6 @@ from bot.preferences import (
     PAUSE_REASONS,
     PAUSE_UNTIL,
     TIMEZONE,
-    WEEKDAY_NAMES,
     WEEKENDS,
     PauseOutcome,
     PersonalSettings,
@@ -50,6 +49,7 @@ from bot.preferences import (
     StopOutcome,
     ZoneOutcome,
 )
+from bot.rhythm import WEEKDAY_NAMES, join_words
 from bot.timing import MINUTES_PER_DAY, parse_minute
 from bot.zones import display_name, utc_offset_label, zone_groups
 
@@ -92,9 +92,7 @@ def describe_days(days: tuple[int, ...]) -> str:
     if tuple(days) == tuple(range(7)):
         return "every day"
     names = [WEEKDAY_NAMES[day] + "s" for day in days]
-    if not names:
-        return "no days chosen"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return join_words(names) if names else "no days chosen"
 
 
 def describe_nudges(s: PersonalSettings) -> str:
