@@ -89,6 +89,8 @@ class PersonalSettings:
     opted_out_at: datetime | None
     is_active: bool
     now: datetime
+    # Back-off steps taken after unanswered nudges (0: the chosen pace).
+    backoff_level: int = 0
 
     @property
     def tzinfo(self) -> ZoneInfo:
@@ -177,6 +179,7 @@ def snapshot(session: Session, settings: Settings, person: Person, now: datetime
         opted_out_at=person.opted_out_at,
         is_active=person.is_active,
         now=now,
+        backoff_level=person.backoff_level or 0,
     )
 
 
@@ -539,6 +542,9 @@ def save_settings(
         person.nudge_days = ",".join(str(day) for day in sorted(set(form.nudge_days)))
         person.nudge_minute = form.nudge_minute
         person.cadence = form.cadence
+        # Saving a pace is choosing it: any slowing-down after unanswered nudges ends.
+        person.backoff_level = 0
+        person.unanswered_streak = 0
     person.contact_start = form.contact_start
     person.contact_end = form.contact_end
     person.quiet_weekends = form.quiet_weekends

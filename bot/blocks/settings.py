@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.common import context, header, section, to_dicts
+from bot.blocks.nudges import describe_pace
 from bot.durations import describe_day
 from bot.preferences import (
     AUTO_ZONE,
@@ -49,7 +50,7 @@ from bot.preferences import (
     StopOutcome,
     ZoneOutcome,
 )
-from bot.rhythm import WEEKDAY_NAMES, join_words
+from bot.rhythm import WEEKDAY_NAMES, Rhythm, join_words, slowed
 from bot.timing import MINUTES_PER_DAY, parse_minute
 from bot.zones import display_name, utc_offset_label, zone_groups
 
@@ -96,9 +97,16 @@ def describe_days(days: tuple[int, ...]) -> str:
 
 
 def describe_nudges(s: PersonalSettings) -> str:
-    """ "Tuesdays at 09:30, weekly"."""
-    return (
+    """ "Tuesdays at 09:30, weekly" — and, after back-off, the slower pace in force."""
+    chosen = (
         f"{describe_days(s.nudge_days)} at {clock(s.nudge_minute)}, {CADENCE_WORDS.get(s.cadence, s.cadence)}"
+    )
+    if not s.backoff_level or not s.nudge_days:
+        return chosen
+    now = slowed(Rhythm(s.nudge_days, s.cadence), s.backoff_level)
+    return (
+        f"{chosen} — slowed to {describe_pace(now.days, now.cadence)} after a few unanswered nudges "
+        "(saving your settings goes back to your pace)"
     )
 
 

@@ -459,6 +459,15 @@ def test_saving_the_form_stores_everything_and_replans(session_factory, settings
     assert row.next_nudge_at == NOW
 
 
+def test_saving_a_pace_ends_any_back_off(session_factory, settings):
+    make_person(session_factory, backoff_level=2, unanswered_streak=2)
+
+    save(session_factory, settings, GOOD)
+
+    row = person_row(session_factory)
+    assert (row.backoff_level, row.unanswered_streak) == (0, 0)
+
+
 def test_a_form_with_errors_saves_nothing(session_factory, settings):
     make_person(session_factory, next_nudge_at=NOW + timedelta(days=4))
 

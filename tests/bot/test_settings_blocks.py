@@ -106,6 +106,15 @@ def test_quiet_hours_in_words(start, end, weekends, words):
     )
 
 
+def test_a_slowed_pace_is_shown_beside_the_chosen_one():
+    described = describe_nudges(personal(cadence="weekly", nudge_days=(0, 3), backoff_level=1))
+
+    assert described.startswith(
+        "Mondays and Thursdays at 09:30, weekly — slowed to every other Monday and Thursday"
+    )
+    assert "saving your settings goes back to your pace" in described
+
+
 def test_cadence_and_zone_sources_in_words():
     assert describe_nudges(personal(cadence="biweekly", nudge_days=(0, 3))) == (
         "Mondays and Thursdays at 09:30, every two weeks"
