@@ -5,11 +5,22 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.deps import Deps
-from handlers import commands, events, help_command, home, library, nudges, reflections, roster, settings
+from handlers import (
+    commands,
+    events,
+    help_command,
+    home,
+    library,
+    nudges,
+    privacy_command,
+    reflections,
+    roster,
+    settings,
+)
 from handlers.router import CommandRouter
 
 # Order matters only for help: subcommands are listed in the order modules add them.
-MODULES = (help_command, settings, home, events, nudges, roster, library, reflections)
+MODULES = (help_command, privacy_command, settings, home, events, nudges, roster, library, reflections)
 
 
 def register_all(app: App, deps: Deps) -> CommandRouter:

@@ -48,3 +48,20 @@ def test_help_makes_no_web_api_calls(slack, fake_slack):
     slack.command("help", user_id=MENTEE)
 
     assert [c.method for c in fake_slack.calls if c.method != "auth.test"] == []
+
+
+def test_privacy_explains_what_is_kept_and_what_never_is(slack, fake_slack):
+    body = slack.command("privacy", user_id=MENTEE).json()
+
+    assert body["response_type"] == "ephemeral"
+    text = str(body["blocks"])
+    assert "no link to you at all" in text
+    assert "Patient information" in text
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_help_lists_privacy_for_everyone(slack):
+    body = slack.command("help", user_id=MENTEE).json()
+
+    assert "`/mentor privacy` — what Mentor Nudge keeps about you" in str(body["blocks"])
+    assert "/mentor import" not in str(body["blocks"])  # admin commands are for admins

@@ -1,0 +1,47 @@
+"""`/mentor privacy`: what Mentor Nudge keeps, and what it never does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.common import context, header, section, to_dicts
+
+PRIVACY_TEXT = "What Mentor Nudge keeps about you, and what it never stores."
+
+
+def privacy_blocks() -> list[dict[str, Any]]:
+    """A short, plain account of the data the app keeps (matches the README's privacy section)."""
+    return to_dicts(
+        [
+            header("Your privacy"),
+            section(
+                "*What we keep about you*\n"
+                "• Your Slack member id, display name, email (to match roster files) and time zone\n"
+                "• Your settings: nudge days and time, quiet hours, any pause or stop\n"
+                "• Your mentoring pairs, as your program admins set them up"
+            ),
+            section(
+                "*If you're a mentor*\n"
+                "• Which nudges you were sent and what you answered (done, skipped, remind me), "
+                "with any note you chose to add\n"
+                "• Only you see your history (`/mentor history`). There are no rankings or comparisons "
+                "between mentors."
+            ),
+            section(
+                "*Reflections in channels*\n"
+                "• A reflection shared under your name is kept with your name, as it appears in the thread\n"
+                "• An anonymous reflection is kept with no link to you at all — only the day it was shared"
+            ),
+            section(
+                "*What we never store*\n"
+                "• Patient information: notes and reflections are screened, and anything that looks like a "
+                "record number, date of birth, phone number, SSN, email or a patient's name is refused\n"
+                "• Your direct messages or channel conversations (the app reads nothing there, unless your "
+                "program turned on recording replies in a reflection thread)"
+            ),
+            context(
+                "`/mentor stop` turns off every message; `/mentor pause 2w` takes a break. "
+                "To have your records removed, ask a program admin (`/mentor admins`)."
+            ),
+        ]
+    )
