@@ -2,7 +2,7 @@
 
 Run by hand (not in pytest):
 
-    python -m bench.bench_sender [--rows 1000] [--postgres postgresql://postgres@127.0.0.1/test]
+    python bench/bench_sender.py [--rows 1000] [--postgres postgresql://postgres@127.0.0.1/test]
 
 It queues N messages, runs the real sender against the fake Slack Web API (a real HTTP
 server on 127.0.0.1, so every send is a real HTTP round trip), and reports wall time,
@@ -12,12 +12,16 @@ messages per second and peak Python memory. Paste the output into docs/benchmark
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 import tracemalloc
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+
+# Run as a script from the repository: the fake Slack lives in tests/fakes.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select, text
 

@@ -1,6 +1,6 @@
 """How much the reflection planner costs per clock tick (run by hand, not by pytest).
 
-    .venv/bin/python bench/reflection_planner.py [--channels 1000] [--database-url URL]
+    .venv/bin/python bench/bench_reflection_planner.py [--channels 1000] [--database-url URL]
 
 Measures, on a fresh database with N channels set up:
   * an idle tick (nothing due): the price every channel-free minute pays;

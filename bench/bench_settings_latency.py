@@ -8,7 +8,7 @@ modal carries every time zone (about 420 options), so this measures:
   answering `views.open` over HTTP on 127.0.0.1, until Slack would get our ack;
 * building the Home tab.
 
-    .venv/bin/python bench/settings_latency.py [--runs 200]
+    .venv/bin/python bench/bench_settings_latency.py [--runs 200]
 
 Prints a Markdown table for docs/benchmarks.md.
 """
