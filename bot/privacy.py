@@ -18,13 +18,20 @@ from datetime import date
 # Each pattern has a label a person will read in the refusal.
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z0-9-]{2,}")
 _SSN = re.compile(r"\b\d{3}[- ]\d{2}[- ]\d{4}\b")
+# Phone numbers end in a group of four digits (617 555 0199, 020 7946 0958) — which
+# keeps score lists like "210 225 240" out — or are a local 555-1234, or a UK mobile.
 _PHONE = re.compile(
-    r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,5}\)[\s.-]?|\d{2,5}[\s.-])\d{3,4}[\s.-]\d{3,4}(?![\w-])"
+    r"(?<![\w-])(?:"
+    r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,5}\)[\s.-]?|\d{2,5}[\s.-])\d{3,4}[\s.-]\d{4}"
+    r"|\d{3}-\d{4}"
+    r"|0\d{4}\s?\d{6}"
+    r")(?![\w-])"
 )
 _RECORD_WORDS = re.compile(
     r"\b(?:MRN|medical record|record (?:no|number|#)|hospital (?:no|number|#)|NHS (?:no|number)|"
     r"(?:patient|pt)\.? ?(?:id|no|number|#)|chart (?:no|number|#)|account (?:no|number|#)|acct)"
-    r"[^0-9]{0,12}\d[\d -]{3,}",
+    r"[^0-9]{0,12}\d[\d -]{3,}"
+    r"|\b(?:patient|pt)\.?\s*#?\s*\d{5,}",
     re.IGNORECASE,
 )
 _LONG_NUMBER = re.compile(r"(?<![\d.,])\d{7,}(?![\d.,])")
@@ -47,10 +54,20 @@ _ANY_DATE = re.compile(
     rf"{_MONTHS}\.?\s+\d{{1,2}})\b",
     re.IGNORECASE,
 )
-_HONORIFIC_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Master)\.?\s+[A-Z][a-z'’-]+")
-# Slack mentions and links (<@U123>, <#C123|ward>, <https://…|text>) hold ids, not
-# identifiers; they are removed before screening so a long user id is not a "number".
-_SLACK_MARKUP = re.compile(r"<[@#!][^>]*>|<https?://[^>]*>")
+_HONORIFIC_NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Master)\b\.?\s+[A-Za-z][A-Za-z'’-]+", re.IGNORECASE)
+# "Patient: Juan Perez", "pt Jane Doe": a name right after the word patient.
+_PATIENT_NAME = re.compile(r"\b(?:[Pp]atient|[Pp]t)\b\.?\s*:?\s+[A-Z][a-z'’-]+\s+[A-Z][A-Za-z'’-]+")
+# An age with a sex or "year-old" marker: 67M, 54 F, 8yo, 45-year-old.
+_AGE_SEX = re.compile(r"\b\d{1,3}\s?(?:yo|y/o|y\.o\.|-?year-old|yr old|[MF])\b")
+_CAPITALISED_NAME = re.compile(r"\b[A-Z][a-z'’-]+\s+[A-Z][a-z'’-]+\b")
+# Well-formed Slack mentions (<@U123|name>, <#C123|ward>, <!here>) hold ids, not
+# identifiers, and are removed before screening so a long user id is not a "number".
+# Links are screened as their URL and label: a pasted chart link can carry an MRN.
+_SLACK_MENTION = re.compile(
+    r"<@[UW][A-Z0-9]+(?:\|[^<>]*)?>|<#[CG][A-Z0-9]+(?:\|[^<>]*)?>"
+    r"|<!(?:here|channel|everyone|subteam\^[A-Z0-9]+)(?:\|[^<>]*)?>"
+)
+_SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|<>]*)(?:\|([^<>]*))?>")
 _BED_OR_ROOM = re.compile(r"\b(?:bed|room|rm|bay)\s*#?\s*\d+", re.IGNORECASE)
 
 # How far back a full date must be before it reads as a birth date rather than a
@@ -80,7 +97,8 @@ def _year(match: re.Match[str]) -> int | None:
 def screen(text: str, *, today: date | None = None) -> list[Finding]:
     """Identifiers found in `text`, most serious first; empty when it looks clean."""
     today = today or date.today()
-    text = _SLACK_MARKUP.sub(" ", text)
+    text = _SLACK_MENTION.sub(" ", text)
+    text = _SLACK_LINK.sub(lambda m: f" {m.group(1)} {m.group(2) or ''} ", text)
     findings: list[Finding] = []
 
     def add(kind: str, label: str) -> None:
@@ -98,8 +116,11 @@ def screen(text: str, *, today: date | None = None) -> list[Finding]:
     has_dob_word = bool(_DOB_WORDS.search(text))
     for match in _FULL_DATE.finditer(text):
         year = _year(match)
-        if has_dob_word or (year is not None and year < today.year - RECENT_YEARS):
+        if has_dob_word:
             add("date_of_birth", "a date of birth")
+            break
+        if year is not None and year < today.year - RECENT_YEARS:
+            add("old_date", "a full date from years ago (it could be a date of birth)")
             break
     if has_dob_word and _ANY_DATE.search(text):
         add("date_of_birth", "a date of birth")
@@ -109,6 +130,10 @@ def screen(text: str, *, today: date | None = None) -> list[Finding]:
         _ANY_DATE.search(text) or _FULL_DATE.search(text) or _BED_OR_ROOM.search(text)
     ):
         add("name_with_date", "what looks like a patient's name with a date or bed number")
+    if _PATIENT_NAME.search(text):
+        add("patient_name", "what looks like a patient's name")
+    if _AGE_SEX.search(text) and (_CAPITALISED_NAME.search(text) or _ANY_DATE.search(text)):
+        add("age_with_name", "an age with a name or date, which could identify a patient")
     return findings
 
 
