@@ -90,8 +90,15 @@ def enqueue(
     payload: dict[str, Any] | None = None,
     person_id: int | None = None,
     expires_at: datetime | None = None,
+    any_hour: bool = False,
 ) -> bool:
-    """Add a row to the outbox; returns False if a row with this dedupe key exists."""
+    """Add a row to the outbox; returns False if a row with this dedupe key exists.
+
+    A DM is held back to the person's allowed hours at send time unless `any_hour`
+    (something they asked for just now).
+    """
+    if any_hour:
+        payload = {**(payload or {}), "any_hour": True}
     return insert_ignoring_conflict(
         session,
         Delivery,

@@ -154,7 +154,8 @@ def run_socket() -> None:
     deps = prepare_deps(settings, engine)
     app = create_app(settings, deps=deps)
     with clock_lock(settings.database_url):
-        scheduler = build_scheduler(Clock(deps), background=True)
+        clock = Clock(deps)
+        scheduler = build_scheduler(clock, background=True)
         scheduler.start()
         handler = SocketModeHandler(app, app_token, logger=logging.getLogger("slack_bolt.socket_mode"))
         _stop_on_sigterm()
@@ -164,6 +165,8 @@ def run_socket() -> None:
         except KeyboardInterrupt:
             log.info("stopping")
         finally:
+            # Inside the lock: no second clock may start while this one still sends.
+            clock.stop()
             scheduler.shutdown(wait=True)
             handler.close()
 
@@ -178,13 +181,20 @@ def run_clock() -> None:
     engine = open_database(settings)
     deps = prepare_deps(settings, engine)
     with clock_lock(settings.database_url):
-        scheduler = build_scheduler(Clock(deps), background=False)
+        clock = Clock(deps)
+        scheduler = build_scheduler(clock, background=False)
         _stop_on_sigterm()
         log.info("clock: running (every minute; housekeeping daily at 03:15 UTC). Ctrl-C stops it.")
         try:
             scheduler.start()
         except KeyboardInterrupt:
             log.info("clock: stopping")
+        finally:
+            # Inside the lock: the running tick hands back what it has not sent, and no
+            # second clock may start on this SQLite file until it has.
+            clock.stop()
+            if scheduler.running:
+                scheduler.shutdown(wait=True)
 
 
 def run_migrate() -> str | None:

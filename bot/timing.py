@@ -119,4 +119,7 @@ def mark_for_replanning(person: Person, now: datetime) -> None:
     mentor's next slot"; the planner then stores the real next slot (or None). Settings,
     pause and resume changes call this instead of computing slots themselves.
     """
-    person.next_nudge_at = now
+    # Only ever earlier: a slot already due (but not yet planned) must still be planned
+    # from where it was, or it would be skipped without a trace.
+    if person.next_nudge_at is None or person.next_nudge_at > now:
+        person.next_nudge_at = now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -30,7 +31,9 @@ class Clock:
 
     def __init__(self, deps: Deps, *, sender: Sender | None = None) -> None:
         self.deps = deps
-        self.sender = sender or Sender(deps, all_kinds())
+        # Set by stop(): long steps finish the item in hand and hand the rest back.
+        self.stopping = threading.Event()
+        self.sender = sender or Sender(deps, all_kinds(), stopping=self.stopping)
         # Planners first, so what they make due is sent in the same tick.
         self.tick_steps: list[tuple[str, Step]] = [
             ("nudges", self._plan_nudges),
@@ -38,9 +41,13 @@ class Clock:
             ("send", self._send),
         ]
         self.daily_steps: list[tuple[str, Step]] = [
-            ("profile_refresh", lambda: refresh_stale_profiles(deps).counts()),
+            ("profile_refresh", lambda: refresh_stale_profiles(deps, stopping=self.stopping).counts()),
             ("nudge_adopt", lambda: {"adopted": adopt_unscheduled(deps.session_factory, deps.now())}),
         ]
+
+    def stop(self) -> None:
+        """Ask running steps to wrap up (shutdown); the scheduler then waits for them."""
+        self.stopping.set()
 
     def _plan_nudges(self) -> dict[str, Any]:
         return plan_due(self.deps.session_factory, self.deps.settings, self.deps.now()).counts()

@@ -16,6 +16,7 @@ people takes about ten minutes, on the scheduler's housekeeping thread.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,12 +68,14 @@ def refresh_stale_profiles(
     seconds_per_batch: float = SECONDS_PER_BATCH,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
+    stopping: threading.Event | None = None,
 ) -> RefreshReport:
     """Refresh the profiles of messaged people whose profile is older than `stale_after`.
 
     Works through them in id order, one batch at a time: read the batch (short
     transaction), call `users.info` for each (no transaction open), write the batch
-    (short transaction), then wait out the rest of `seconds_per_batch`.
+    (short transaction), then wait out the rest of `seconds_per_batch` — or stop early,
+    between batches, when `stopping` is set (the clock is shutting down).
     """
     report = RefreshReport()
     last_id = 0
@@ -91,7 +94,14 @@ def refresh_stale_profiles(
         _save_batch(deps, fetched, report)
         if len(batch) < batch_size:
             break
-        sleep(max(0.0, seconds_per_batch - (monotonic() - started)))
+        pause = max(0.0, seconds_per_batch - (monotonic() - started))
+        if stopping is not None:
+            stopping.wait(pause)
+            if stopping.is_set():
+                report.stopped_early = "the clock is stopping"
+                break
+        else:
+            sleep(pause)
     return report
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,7 +35,9 @@ from bot.db import is_sqlite, transaction
 from bot.deps import Deps
 from bot.models import Delivery, DeliveryStatus, Person, Workspace
 from bot.outbox import Cancel, DeliveryKind, ErrorOutcome, Message, cancel_open_for_person
+from bot.people import zone_for
 from bot.slack import TOKEN_ERRORS
+from bot.timing import in_contact_window, next_contact_time
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +45,13 @@ log = logging.getLogger(__name__)
 # included); a sender that holds a row longer than this is presumed dead.
 LEASE = timedelta(minutes=5)
 BATCH_SIZE = 50
-# Transient failures (5xx, network, rate limits) are retried this many times in all.
+# Transient failures (5xx, network) of a row with no expiry are retried this many times
+# in all; a row that expires (a nudge's day, a prompt's month) is retried until then.
 MAX_ATTEMPTS = 6
+# The longest wait between two tries: an outage of an hour must not cost a whole day.
+MAX_BACKOFF = timedelta(minutes=15)
+# How long one pass may keep claiming batches: a tick is once a minute.
+PASS_BUDGET_SECONDS = 45.0
 INTERRUPTED = "interrupted while sending; not resent so the recipient never gets it twice"
 # Where a row held by its kind waits until the feature re-arms it. A fixed instant, not
 # `next_attempt_at.replace(year=9999)`, which fails for a row due on 29 February.
@@ -64,6 +73,7 @@ class SendReport:
     expired: int = 0
     recovered: int = 0
     interrupted: int = 0
+    deferred: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -83,28 +93,52 @@ class Sender:
         worker_id: str | None = None,
         batch_size: int = BATCH_SIZE,
         lease: timedelta = LEASE,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.deps = deps
         self.kinds = kinds
         self.worker_id = worker_id or default_worker_id()
         self.batch_size = batch_size
         self.lease = lease
+        # Set on shutdown: the pass finishes the row in hand and hands the rest back.
+        self.stopping = stopping or threading.Event()
         engine = deps.session_factory.kw["bind"]
         self._skip_locked = not is_sqlite(engine)
 
     # --- one pass ---------------------------------------------------------------------
 
-    def run_once(self) -> SendReport:
-        """Recover stale rows, then claim and send what is due now."""
+    def run_once(self, *, budget_seconds: float = PASS_BUDGET_SECONDS) -> SendReport:
+        """Recover stale rows, then claim and send what is due, batch after batch, until
+        nothing is due, the time budget is spent, or the clock is stopping."""
         report = SendReport()
         self.recover(report)
-        ids = self.claim()
-        report.claimed = len(ids)
         # Teams to leave alone for the rest of this pass (rate-limited, or token broken).
         held_teams: dict[str, datetime | None] = {}
-        for delivery_id in ids:
-            self.send_one(delivery_id, report, held_teams)
+        deadline = time.monotonic() + budget_seconds
+        while not self.stopping.is_set():
+            ids = self.claim()
+            report.claimed += len(ids)
+            for position, delivery_id in enumerate(ids):
+                if self.stopping.is_set():
+                    self.release(ids[position:])
+                    break
+                self.send_one(delivery_id, report, held_teams)
+            if len(ids) < self.batch_size or time.monotonic() > deadline:
+                break
         return report
+
+    def release(self, ids: list[int]) -> None:
+        """Hand claimed rows back (shutting down): they were never sent, so they go again."""
+        with transaction(self.deps.session_factory) as session:
+            session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id.in_(ids),
+                    Delivery.status == DeliveryStatus.CLAIMED,
+                    Delivery.claimed_by == self.worker_id,
+                )
+                .values(status=DeliveryStatus.PENDING, claimed_by=None, lease_until=None)
+            )
 
     def recover(self, report: SendReport) -> None:
         """Expire stale rows and take back leases of senders that died."""
@@ -208,7 +242,9 @@ class Sender:
     ) -> tuple[str, str, DeliveryKind, Message] | None:
         now = self.deps.now()
         with transaction(self.deps.session_factory) as session:
-            row = session.get(Delivery, delivery_id, populate_existing=True)
+            # Locked until we commit `sending`: a clock taking back a stale lease, or a
+            # pause cancelling the row, waits for us and then sees the row's new state.
+            row = session.get(Delivery, delivery_id, populate_existing=True, with_for_update=True)
             if row is None or row.status != DeliveryStatus.CLAIMED or row.claimed_by != self.worker_id:
                 return None  # our lease ran out and someone else has it; theirs now
             if row.team_id in held_teams:
@@ -230,9 +266,11 @@ class Sender:
                 log.error("sender: delivery %s has unknown kind %r", row.id, row.kind)
                 report.failed += 1
                 return None
+            person = session.get(Person, row.person_id) if kind.to_person and row.person_id else None
             try:
-                if kind.to_person and row.person_id is not None:
-                    _check_person_reachable(session.get(Person, row.person_id), now)
+                _check_person_reachable(person, now)
+                if person is not None and self._defer_to_contact_hours(session, row, person, now, report):
+                    return None
                 message = kind.render(session, row, self.deps)
             except Cancel as reason:
                 row.status, row.error, row.lease_until = DeliveryStatus.CANCELLED, str(reason), None
@@ -242,6 +280,28 @@ class Sender:
             row.attempts += 1
             row.lease_until = now + self.lease
             return row.team_id, row.recipient, kind, message
+
+    def _defer_to_contact_hours(
+        self, session: Session, row: Delivery, person: Person, now: datetime, report: SendReport
+    ) -> bool:
+        """Quiet hours are checked again at send time: a row planned days ahead, sent late
+        after downtime, or whose person changed zone or hours, waits for their next allowed
+        moment — or expires if its day (or month) ends first. Rows queued with
+        `any_hour` (a nudge the person asked for) go at once."""
+        if (row.payload or {}).get("any_hour"):
+            return False
+        zone = zone_for(session, self.deps.settings, person)
+        if in_contact_window(person, now, zone):
+            return False
+        allowed = next_contact_time(person, zone, now)
+        row.claimed_by, row.lease_until = None, None
+        if row.expires_at is not None and allowed >= row.expires_at:
+            row.status, row.error = DeliveryStatus.EXPIRED, "its time ran out during the person's quiet hours"
+            report.expired += 1
+        else:
+            row.status, row.next_attempt_at = DeliveryStatus.PENDING, allowed
+            report.deferred += 1
+        return True
 
     def _record_sent(
         self, delivery_id: int, kind: DeliveryKind, channel: str | None, ts: str | None, report: SendReport
@@ -287,7 +347,7 @@ class Sender:
         if status_code == 429 or code == "ratelimited":
             retry_at = now + timedelta(seconds=_retry_after_seconds(error))
             held_teams[team_id] = retry_at
-            self._retry_later(delivery_id, "rate limited by Slack", retry_at, report)
+            self._retry_later(delivery_id, "rate limited by Slack", retry_at, report, counts=False)
             return
         if status_code >= 500 or code in (
             "internal_error",
@@ -339,12 +399,24 @@ class Sender:
                 code,
             )
 
-    def _retry_later(self, delivery_id: int, why: str, retry_at: datetime | None, report: SendReport) -> None:
+    def _retry_later(
+        self,
+        delivery_id: int,
+        why: str,
+        retry_at: datetime | None,
+        report: SendReport,
+        *,
+        counts: bool = True,
+    ) -> None:
+        """Back to pending for another try; `counts=False` for rate limits, which are
+        Slack asking us to wait, not a failure."""
         now = self.deps.now()
         with transaction(self.deps.session_factory) as session:
             row = session.get(Delivery, delivery_id, populate_existing=True)
             assert row is not None
-            if row.attempts >= MAX_ATTEMPTS:
+            if not counts:
+                row.attempts = max(0, row.attempts - 1)
+            if row.expires_at is None and row.attempts >= MAX_ATTEMPTS:
                 row.status, row.error, row.lease_until = (
                     DeliveryStatus.FAILED,
                     f"gave up after {row.attempts} tries: {why}",
@@ -353,11 +425,18 @@ class Sender:
                 report.failed += 1
                 log.error("team=%s delivery=%s: %s; gave up", row.team_id, delivery_id, why)
                 return
-            # 1, 2, 4, 8… minutes: Slack outages are usually short, and a nudge's day is long.
-            backoff = timedelta(minutes=2 ** max(0, row.attempts - 1))
-            row.status, row.claimed_by, row.lease_until = DeliveryStatus.PENDING, None, None
-            row.next_attempt_at = retry_at or now + backoff
-            row.error = why
+            # 1, 2, 4, 8, then every 15 minutes: Slack outages are usually short, and a
+            # row that expires keeps trying until its day (or month) is over.
+            backoff = min(timedelta(minutes=2 ** max(0, row.attempts - 1)), MAX_BACKOFF)
+            next_attempt = retry_at or now + backoff
+            row.claimed_by, row.lease_until, row.error = None, None, why
+            if row.expires_at is not None and next_attempt >= row.expires_at:
+                row.status = DeliveryStatus.EXPIRED
+                row.error = f"expired while Slack kept failing: {why}"
+                report.expired += 1
+                log.error("team=%s delivery=%s: %s until it expired", row.team_id, delivery_id, why)
+                return
+            row.status, row.next_attempt_at = DeliveryStatus.PENDING, next_attempt
             report.retried += 1
             log.warning(
                 "team=%s delivery=%s: %s; will retry at %s",

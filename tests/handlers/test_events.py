@@ -49,6 +49,8 @@ def test_a_new_zone_in_slack_moves_the_pause_and_replans_without_calling_slack(
     person_with_profile(deps, TEAM_ID, MENTOR)  # Europe/London
     slack.command("pause until 2027-01-10", user_id=MENTOR)
     clock.advance(hours=1)
+    with transaction(deps.session_factory) as session:  # as if the planner had planned ahead
+        ensure_person(session, TEAM_ID, MENTOR).next_nudge_at = clock.now + timedelta(days=5)
     fake_slack.reset_calls()
 
     slack.event(user_change(fake_slack, MENTOR, "Australia/Sydney"))
@@ -56,7 +58,7 @@ def test_a_new_zone_in_slack_moves_the_pause_and_replans_without_calling_slack(
     changed = person(deps)
     assert changed.tz == "Australia/Sydney"
     assert changed.paused_until == datetime(2027, 1, 10, 13, 0, tzinfo=UTC)  # 11 Jan 00:00 in Sydney
-    assert changed.next_nudge_at == clock.now
+    assert changed.next_nudge_at <= clock.now
     assert [c.method for c in fake_slack.calls] == []
 
 

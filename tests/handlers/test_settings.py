@@ -35,6 +35,13 @@ def know(deps, user_id=MENTOR) -> None:
     person_with_profile(deps, TEAM_ID, user_id)
 
 
+def planned_ahead(deps, user_id=MENTOR) -> None:
+    """As if the planner had already stored this person's next slot, days away."""
+    with transaction(deps.session_factory) as session:
+        found = session.scalars(select(Person).where(Person.user_id == user_id)).one()
+        found.next_nudge_at = deps.now() + timedelta(days=5)
+
+
 def person(deps, user_id=MENTOR) -> Person:
     with deps.session_factory() as session:
         return session.scalars(select(Person).where(Person.user_id == user_id)).one()
@@ -168,12 +175,13 @@ def test_resume_ends_the_pause_and_replans(slack, deps, fake_slack, clock):
     know(deps)
     slack.command("pause 2w", user_id=MENTOR)
     clock.advance(days=1)
+    planned_ahead(deps)
 
     body = slack.command("resume", user_id=MENTOR).json()
 
     assert body["text"] == "Your pause is over: messages are back on, inside your hours."
     assert person(deps).paused_until is None
-    assert person(deps).next_nudge_at == clock.now
+    assert person(deps).next_nudge_at <= clock.now
     assert "Pause 2 weeks" in home_text(fake_slack)
 
 
@@ -211,6 +219,7 @@ def test_stop_opts_out_and_the_undo_button_turns_messages_back_on(slack, deps, f
     assert undo["text"]["text"] == "Undo"
 
     clock.advance(minutes=1)
+    planned_ahead(deps)
     slack.click(
         undo["action_id"], user_id=MENTOR, value=undo["value"], message={"ts": "1.1"}, channel_id="C0GENERAL"
     )
@@ -219,7 +228,7 @@ def test_stop_opts_out_and_the_undo_button_turns_messages_back_on(slack, deps, f
     assert answer["replace_original"] is True
     assert answer["text"].startswith("Welcome back")
     assert person(deps).opted_out_at is None
-    assert person(deps).next_nudge_at == clock.now
+    assert person(deps).next_nudge_at <= clock.now
     assert "Pause 2 weeks" in home_text(fake_slack)
 
 
@@ -399,6 +408,7 @@ def test_good_settings_are_saved_summarised_in_the_modal_and_shown_on_home(slack
         },
     )
 
+    planned_ahead(deps)
     body = slack.submit(view, values, user_id=MENTOR).json()
 
     assert body["response_action"] == "update"
@@ -410,7 +420,7 @@ def test_good_settings_are_saved_summarised_in_the_modal_and_shown_on_home(slack
     assert (stored.nudge_days, stored.nudge_minute, stored.cadence) == ("0,3", 465, "biweekly")
     assert (stored.contact_start, stored.contact_end, stored.tz_override) == (450, 1440, "America/St_Johns")
     assert stored.paused_until == datetime(2026, 12, 7, 3, 30, tzinfo=UTC)
-    assert stored.next_nudge_at == clock.now  # the planner's cue
+    assert stored.next_nudge_at <= clock.now  # the planner's cue
     shown = home_text(fake_slack)
     assert "Quiet hours:* 00:00–07:30 and weekends" in shown
     assert "America/St_Johns (your choice)" in shown

@@ -18,7 +18,7 @@ from bot.models import DeliveryStatus, Workspace
 from bot.people import ensure_workspace
 from bot.slack import make_client
 from schedules.clock import Clock
-from schedules.sender import INTERRUPTED, MAX_ATTEMPTS, Sender, SendReport
+from schedules.sender import INTERRUPTED, Sender, SendReport
 from tests.bot.test_run_modes import app_env, start_bot, stop
 from tests.conftest import MENTOR, settings_for
 from tests.fakes.clock import MovableClock
@@ -103,19 +103,24 @@ def test_a_rate_limited_nudge_waits_for_retry_after_and_is_sent_once(
 
 
 @pytest.mark.parametrize("fault", ["http_error", "drop"])
-def test_server_errors_back_off_then_the_nudge_fails_visibly(
+def test_server_errors_retry_until_the_nudges_day_ends_then_it_expires_visibly(
     deps, clock, fake_slack, session_factory, mentor_id, fault
 ):
-    getattr(fake_slack, fault)("chat.postMessage", times=MAX_ATTEMPTS)
+    getattr(fake_slack, fault)("chat.postMessage", times=10_000)
 
-    for _ in range(MAX_ATTEMPTS):
+    waits = []
+    for _ in range(200):
         Clock(deps).tick()
         row = deliveries(session_factory)[0]
         if row.status != DeliveryStatus.PENDING:
             break
+        waits.append(row.next_attempt_at - clock.now)
         clock.set(row.next_attempt_at)
 
-    assert row.status == DeliveryStatus.FAILED and row.error.startswith(f"gave up after {MAX_ATTEMPTS} tries")
+    # 1, 2, 4, 8 minutes, then every 15 minutes until the mentor's allowed hours end.
+    assert waits[:5] == [timedelta(minutes=m) for m in (1, 2, 4, 8, 15)]
+    assert set(waits[4:]) == {timedelta(minutes=15)}
+    assert row.status == DeliveryStatus.EXPIRED and row.error.startswith("expired while Slack kept failing")
     assert fake_slack.messages["D" + MENTOR[1:]] == []
     assert len(sends(session_factory)) == 1  # the planner did not make another for the same slot
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -119,6 +120,16 @@ def test_batches_are_paced_to_stay_under_slacks_rate_limit(deps, fake_slack):
     assert report.refreshed == 8
     # Three batches (3, 3, 2): a wait after each full batch, none after the last.
     assert time.slept == [30, 30]
+
+
+def test_a_stopping_clock_ends_the_run_between_batches(deps, fake_slack):
+    pair_up(deps, fake_slack, 4)  # 8 people
+    stopping = threading.Event()
+    stopping.set()  # shutdown was asked for while the first batch was in flight
+
+    report = refresh_stale_profiles(deps, batch_size=3, seconds_per_batch=30, stopping=stopping)
+
+    assert (report.refreshed, report.stopped_early) == (3, "the clock is stopping")
 
 
 def test_a_rate_limit_that_outlasts_the_retries_ends_the_run_for_today(deps, fake_slack):

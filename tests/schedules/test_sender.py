@@ -123,8 +123,9 @@ def test_rate_limit_is_retried_after_retry_after(sender_deps, fake_slack, clock)
     assert make_sender(sender_deps).run_once().sent == 2
 
 
-def test_slack_client_retries_429_itself_when_configured(settings, session_factory, fake_slack):
-    deps = build_deps(settings, client=make_client(settings, retries=1), session_factory=session_factory)
+def test_slack_client_retries_429_itself_when_configured(settings, session_factory, fake_slack, clock):
+    client = make_client(settings, retries=1)
+    deps = build_deps(settings, client=client, session_factory=session_factory, clock=clock)
     fake_slack.rate_limit("chat.postMessage", retry_after=0)
     queue(deps)
 
@@ -146,7 +147,7 @@ def test_server_errors_and_network_failures_retry_with_backoff_then_fail(
         assert pending.status == DeliveryStatus.PENDING
         waits.append(pending.next_attempt_at - clock.now)
         clock.set(pending.next_attempt_at)
-    assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16)]
+    assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8, 15)]
 
     report = make_sender(sender_deps).run_once()
 
@@ -359,3 +360,81 @@ def test_a_failing_on_sent_hook_does_not_turn_a_delivered_message_into_a_failure
     sent = row(sender_deps)
     assert sent.status == DeliveryStatus.SENT and sent.ts is not None
     assert len(fake_slack.dms_to(MENTEE)) == 1
+
+
+def test_a_dm_due_in_quiet_hours_waits_for_the_persons_morning(sender_deps, fake_slack, clock):
+    queue(sender_deps, key="late")
+    clock.set(clock.now.replace(hour=21))  # 21:00 UTC: after the default 08:00–18:00 window
+
+    report = make_sender(sender_deps).run_once()
+
+    waiting = row(sender_deps, "late")
+    assert report.deferred == 1 and fake_slack.dms_to(MENTEE) == []
+    assert (waiting.status, waiting.next_attempt_at) == (
+        DeliveryStatus.PENDING,
+        clock.now.replace(day=2, hour=8),
+    )
+    clock.set(waiting.next_attempt_at)
+    assert make_sender(sender_deps).run_once().sent == 1
+
+
+def test_a_dm_whose_day_ends_in_quiet_hours_expires_instead(sender_deps, fake_slack, clock):
+    queue(sender_deps, key="today-only", expires=clock.now.replace(hour=23))
+    clock.set(clock.now.replace(hour=21))
+
+    assert make_sender(sender_deps).run_once().expired == 1
+    assert row(sender_deps, "today-only").error == "its time ran out during the person's quiet hours"
+    assert fake_slack.dms_to(MENTEE) == []
+
+
+def test_something_the_person_asked_for_goes_at_any_hour(sender_deps, fake_slack, clock):
+    clock.set(clock.now.replace(hour=21))
+    with transaction(sender_deps.session_factory) as session:
+        person = ensure_person(session, TEAM_ID, MENTEE)
+        enqueue(
+            session,
+            team_id=TEAM_ID,
+            kind="message",
+            recipient=MENTEE,
+            dedupe_key="asked",
+            due_at=clock.now,
+            payload={"text": "You asked for this"},
+            person_id=person.id,
+            any_hour=True,
+        )
+
+    assert make_sender(sender_deps).run_once().sent == 1
+
+
+def test_one_pass_keeps_claiming_until_nothing_is_due(sender_deps, fake_slack):
+    for i in range(12):
+        queue(sender_deps, key=f"k{i}")
+
+    report = Sender(sender_deps, all_kinds(), worker_id="w", batch_size=5).run_once()
+
+    assert (report.claimed, report.sent) == (12, 12)
+
+
+def test_stopping_hands_unsent_claims_back(sender_deps, fake_slack):
+    for i in range(3):
+        queue(sender_deps, key=f"k{i}")
+    sender = Sender(sender_deps, all_kinds(), worker_id="w")
+    ids = sender.claim()
+    sender.stopping.set()
+
+    sender.release(ids)
+
+    assert {row(sender_deps, f"k{i}").status for i in range(3)} == {DeliveryStatus.PENDING}
+    assert sender.run_once().claimed == 0  # a stopping sender claims nothing more
+
+
+def test_rate_limits_do_not_use_up_attempts(sender_deps, fake_slack, clock):
+    queue(sender_deps)
+    for _ in range(MAX_ATTEMPTS + 2):
+        fake_slack.rate_limit("chat.postMessage", retry_after=10)
+        make_sender(sender_deps).run_once()
+        clock.advance(seconds=11)
+
+    waiting = row(sender_deps)
+    assert (waiting.status, waiting.attempts) == (DeliveryStatus.PENDING, 0)
+    assert make_sender(sender_deps).run_once().sent == 1
