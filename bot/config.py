@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,10 +33,11 @@ class ConfigError(Exception):
 class Settings:
     """Validated configuration. Build it with :func:`load_settings`."""
 
-    slack_bot_token: str | None
-    slack_signing_secret: str | None
-    slack_app_token: str | None
-    database_url: str
+    # Secrets stay out of repr(), so a logged Settings never shows them.
+    slack_bot_token: str | None = field(repr=False)
+    slack_signing_secret: str | None = field(repr=False)
+    slack_app_token: str | None = field(repr=False)
+    database_url: str = field(repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = 3000
     log_level: str = "INFO"

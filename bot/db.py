@@ -45,7 +45,11 @@ def _begin_immediate(conn: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine with the settings each backend needs."""
+    """Create an engine with the settings each backend needs.
+
+    Errors never show statement parameters: they may hold a note or a reflection.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         connect_args.update(kwargs.pop("connect_args", {}))

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 DOWNLOAD_TIMEOUT_SECONDS = 20
-SLACK_FILE_HOSTS = ("slack.com", "slack-gov.com", "slack-edge.com")
+SLACK_FILE_HOSTS = ("slack.com", "slack-gov.com")
 
 
 class FileProblem(Exception):
@@ -22,14 +22,28 @@ class FileProblem(Exception):
 
 
 def _trusted(url: str, api_url: str) -> bool:
+    """Slack's own hosts over HTTPS, or exactly the configured API host (scheme included)."""
     parts = urlsplit(url)
-    if parts.scheme not in ("https", "http"):
-        return False
     host = (parts.hostname or "").lower()
     api = urlsplit(api_url)
-    if host == (api.hostname or "").lower() and parts.port == api.port:
+    if (parts.scheme, host, parts.port) == (api.scheme, (api.hostname or "").lower(), api.port):
         return True
     return parts.scheme == "https" and any(host == h or host.endswith("." + h) for h in SLACK_FILE_HOSTS)
+
+
+class _TokenStaysHome(urllib.request.HTTPRedirectHandler):
+    """Follows redirects, but the bearer token only to trusted hosts: urllib would
+    otherwise copy the Authorization header onto any redirect target."""
+
+    def __init__(self, api_url: str) -> None:
+        super().__init__()
+        self.api_url = api_url
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and not _trusted(newurl, self.api_url):
+            new.remove_header("Authorization")
+        return new
 
 
 def download_shared_file(file: dict[str, Any], *, token: str, api_url: str, max_bytes: int) -> bytes:
@@ -39,7 +53,8 @@ def download_shared_file(file: dict[str, Any], *, token: str, api_url: str, max_
         raise FileProblem("Slack didn't give me a download link for that file. Please upload it again.")
     request = urllib.request.Request(str(url), headers={"Authorization": f"Bearer {token}"})
     try:
-        with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_SECONDS) as response:
+        opener = urllib.request.build_opener(_TokenStaysHome(api_url))
+        with opener.open(request, timeout=DOWNLOAD_TIMEOUT_SECONDS) as response:
             content = response.read(max_bytes + 1)
     except urllib.error.HTTPError as error:
         if error.code in (401, 403):

@@ -69,7 +69,8 @@ def dispatch(
             blocks=help_blocks(entries, lead=lead),
             response_type="ephemeral",
         )
-        log.info("team=%s user=%s /mentor %s: unknown subcommand", team_id, user_id, name)
+        # The word itself is free text: not logged.
+        log.info("team=%s user=%s /mentor: unknown subcommand", team_id, user_id)
         return None
     if sub.admin_only and not admin:
         ack(

@@ -48,3 +48,43 @@ def test_configured_logging_keeps_tokens_out_of_the_stream(capsys):
     finally:
         configure_logging("WARNING")
     assert BOT_TOKEN not in capsys.readouterr().err
+
+
+def test_passwords_in_database_urls_are_redacted():
+    assert (
+        redact("cannot reach postgresql://mn:s3cret@db:5432/mn")
+        == "cannot reach postgresql://mn:***@db:5432/mn"
+    )
+
+
+def test_tracebacks_are_redacted_too(capsys):
+    configure_logging("INFO")
+    try:
+        try:
+            raise RuntimeError(f"boom with {BOT_TOKEN}")
+        except RuntimeError:
+            logging.getLogger("anything").exception("it failed")
+    finally:
+        configure_logging("WARNING")
+    err = capsys.readouterr().err
+    assert "RuntimeError: boom with xoxb-[redacted]" in err
+    assert BOT_TOKEN not in err
+
+
+def test_debug_logging_never_opens_up_libraries_that_log_message_contents():
+    configure_logging("DEBUG")
+    try:
+        for name in ("slack_sdk.web.base_client", "slack_bolt.App", "sqlalchemy.engine.Engine", "urllib3"):
+            assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name
+        assert logging.getLogger("bot.anything").isEnabledFor(logging.DEBUG)
+    finally:
+        configure_logging("WARNING")
+
+
+def test_settings_never_show_their_secrets():
+    from tests.conftest import settings_for
+    from tests.fakes.slack_api import FakeSlack
+
+    with FakeSlack() as fake:
+        shown = repr(settings_for(fake, "postgresql://mn:s3cret@db/mn"))
+    assert "xoxb" not in shown and "s3cret" not in shown and "5b6a1e3f" not in shown

@@ -247,6 +247,8 @@ def test_a_new_pause_replaces_the_old_one(session_factory, settings):
 def test_resume_ends_the_pause_and_replans(session_factory, settings):
     make_person(session_factory)
     pause_text(session_factory, settings, "2w")
+    with transaction(session_factory) as session:  # the planner has since planned past the pause
+        ensure_person(session, TEAM_ID, SOMEONE).next_nudge_at = NOW + timedelta(days=15)
 
     with transaction(session_factory) as session:
         outcome = preferences.resume(session, settings, TEAM_ID, SOMEONE, now=NOW + timedelta(hours=1))
