@@ -88,6 +88,8 @@ _WELL_FORMED_EMAIL = re.compile(
     re.IGNORECASE,
 )
 _SEPARATORS = re.compile(r"[._+]+")
+# Kept instead of a file name that does not pass the privacy check.
+UNNAMED_SOURCE = "uploaded file"
 # Said instead of a reason that would repeat what looks like patient information.
 HIDDEN_REASON = (
     "this line can't be imported, and what it says isn't shown because it may hold patient information"
@@ -528,6 +530,19 @@ def resolve_addresses(
 # --- 3. planning ----------------------------------------------------------------------
 
 
+def storable_source(name: str) -> str:
+    """The file name as it may be stored (plan, audit log), or "uploaded file".
+
+    Exports are often named after what they hold ("smith_john_12345678.csv"). Names
+    are checked as written and with _ and . read as spaces, since the screen's word
+    boundaries do not fall at underscores.
+    """
+    readable = _SEPARATORS.sub(" ", name)
+    if privacy.check(name) or privacy.check(readable):
+        return UNNAMED_SOURCE
+    return name[:255]
+
+
 @dataclass
 class PlannedPair:
     """A pair named in the file, by Slack id, with the addresses as the file gave them."""
@@ -629,7 +644,7 @@ def plan_import(
 ) -> ImportPlan:
     """Compare the file with the current roster. Reads only; writes nothing."""
     plan = ImportPlan(
-        source=source,
+        source=storable_source(source),
         end_missing=end_missing,
         data_rows=parsed.data_rows,
         errors=list(parsed.errors),
@@ -884,7 +899,7 @@ def apply_plan(
         team_id=team_id,
         actor=actor,
         action="import.apply",
-        target=plan.source[:255],
+        target=storable_source(plan.source),
         detail={
             "added": result.added,
             "cohort_changed": result.cohort_changed,
@@ -923,7 +938,7 @@ def save_plan(session: Session, *, team_id: str, plan: ImportPlan, actor: str, n
         key=uuid.uuid4().hex,
         team_id=team_id,
         created_by=actor,
-        source=plan.source[:255],
+        source=storable_source(plan.source),
         plan=plan.to_json(),
         created_at=now,
     )
@@ -961,5 +976,5 @@ def apply_saved_plan(
     result = apply_plan(session, settings, team_id=team_id, plan=plan, actor=actor, now=now)
     row.applied_at, row.applied_by = now, actor
     # Keep the counts; drop the emails and names.
-    row.plan = {"applied": asdict(result), "source": plan.source}
+    row.plan = {"applied": asdict(result), "source": storable_source(plan.source)}
     return plan, result
