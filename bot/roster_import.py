@@ -31,7 +31,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session, aliased
 
 from bot import privacy
@@ -920,19 +920,49 @@ def apply_plan(
 # --- keeping the plan between the dry run and the confirm -----------------------------
 
 
+def _expired(now: datetime) -> ColumnElement[bool]:
+    """Unapplied plans past PLAN_TTL: they hold staff emails and can no longer be applied."""
+    return RosterImport.applied_at.is_(None) & (RosterImport.created_at < now - PLAN_TTL)
+
+
+# Per-list counts kept for a plan applied by code that did not trim it.
+_PLAN_LISTS = ("add", "present", "cohort_changes", "end", "kept", "errors", "duplicates")
+
+
+def _applied_record(row: RosterImport) -> dict[str, Any]:
+    """What an applied import keeps: its counts and a screened file name, no addresses."""
+    plan = row.plan or {}
+    source = storable_source(str(plan.get("source") or row.source))
+    for kind in ("applied", "planned"):  # already counts: keep the numbers, nothing else
+        if isinstance(plan.get(kind), dict):
+            return {kind: {k: v for k, v in plan[kind].items() if isinstance(v, int)}, "source": source}
+    return {"planned": {k: len(plan.get(k) or []) for k in _PLAN_LISTS}, "source": source}
+
+
+def tidy_import_plans(session_factory: SessionFactory, now: datetime) -> dict[str, int]:
+    """The daily retention step, for every workspace: delete unapplied plans older than
+    PLAN_TTL, and cut applied ones down to their counts (applying already does; this
+    catches anything applied otherwise). Returns the non-zero counts.
+    """
+    with transaction(session_factory) as session:
+        deleted = session.execute(delete(RosterImport).where(_expired(now))).rowcount
+        trimmed = 0
+        # Applied imports are a handful a year per workspace: reading them all is cheap.
+        for row in session.scalars(select(RosterImport).where(RosterImport.applied_at.is_not(None))):
+            record, source = _applied_record(row), storable_source(row.source)
+            if row.plan != record or row.source != source:
+                row.plan, row.source = record, source
+                trimmed += 1
+    return {name: n for name, n in (("deleted", deleted), ("trimmed", trimmed)) if n}
+
+
 def save_plan(session: Session, *, team_id: str, plan: ImportPlan, actor: str, now: datetime) -> str:
     """Store a checked plan; returns the random key the confirm step refers to.
 
-    Unapplied plans older than PLAN_TTL are deleted on the way: they hold staff emails
-    and will never be applied.
+    This workspace's expired plans are deleted on the way (the daily
+    :func:`tidy_import_plans` deletes everyone's).
     """
-    session.execute(
-        delete(RosterImport).where(
-            RosterImport.team_id == team_id,
-            RosterImport.applied_at.is_(None),
-            RosterImport.created_at < now - PLAN_TTL,
-        )
-    )
+    session.execute(delete(RosterImport).where(RosterImport.team_id == team_id, _expired(now)))
     ensure_workspace(session, team_id)
     row = RosterImport(
         key=uuid.uuid4().hex,

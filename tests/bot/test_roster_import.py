@@ -15,6 +15,7 @@ from bot.roster import Refusal, start_pair
 from bot.roster_import import (
     LOOKUP_LIMIT,
     MAX_DATA_ROWS,
+    PLAN_TTL,
     ImportPlan,
     ParsedRoster,
     Resolution,
@@ -30,6 +31,7 @@ from bot.roster_import import (
     save_plan,
     showable_address,
     storable_source,
+    tidy_import_plans,
 )
 from bot.slack import make_client
 from tests.bot.roster_fixtures import (
@@ -791,3 +793,62 @@ def test_a_plan_checked_before_names_were_screened_is_stored_and_audited_screene
     with transaction(deps.session_factory) as session:
         assert stored_row(session, key).source == "uploaded file"
         assert session.scalars(select(AuditLog.target)).one() == "uploaded file"
+
+
+# --- retention: the daily tidy-up ---------------------------------------------------------------
+
+
+def test_unapplied_plans_older_than_a_day_are_deleted_in_every_workspace(deps, corpus_people):
+    plan = check(deps, corpus("medhub_export.csv"))
+    keys = {}
+    with transaction(deps.session_factory) as session:
+        for name, team, age in (
+            # Newest first, so saving one never clears another.
+            ("other team, fresh", "T0OTHER01", timedelta(hours=1)),
+            ("fresh", TEAM_ID, PLAN_TTL - timedelta(minutes=1)),
+            ("stale", TEAM_ID, PLAN_TTL + timedelta(minutes=1)),
+            ("other team, stale", "T0OTHER01", PLAN_TTL * 3),
+        ):
+            keys[name] = save_plan(session, team_id=team, plan=plan, actor=ADMIN, now=NOW - age)
+
+    assert tidy_import_plans(deps.session_factory, NOW) == {"deleted": 2}
+    with transaction(deps.session_factory) as session:
+        left = {name for name, key in keys.items() if stored_row(session, key) is not None}
+    assert left == {"fresh", "other team, fresh"}
+    assert tidy_import_plans(deps.session_factory, NOW) == {}
+
+
+def test_applied_plans_are_kept_as_counts_only_however_old(deps, corpus_people):
+    plan = check(deps, corpus("problems.csv"))
+    long_ago = NOW - timedelta(days=400)
+    with transaction(deps.session_factory) as session:
+        applied_key = save_plan(session, team_id=TEAM_ID, plan=plan, actor=ADMIN, now=long_ago)
+        apply_saved_plan(
+            session, deps.settings, team_id=TEAM_ID, import_key=applied_key, actor=ADMIN, now=long_ago
+        )
+        # One applied by code that kept the whole plan (and an unscreened file name).
+        untrimmed_key = save_plan(session, team_id=TEAM_ID, plan=plan, actor=ADMIN, now=long_ago)
+        row = stored_row(session, untrimmed_key)
+        row.applied_at, row.applied_by, row.source = long_ago, ADMIN, "smith_john_12345678.csv"
+    with transaction(deps.session_factory) as session:
+        applied_before = stored_row(session, applied_key).plan
+
+    assert tidy_import_plans(deps.session_factory, NOW) == {"trimmed": 1}
+    with transaction(deps.session_factory) as session:
+        applied, untrimmed = stored_row(session, applied_key), stored_row(session, untrimmed_key)
+        assert applied.plan == applied_before
+        assert untrimmed.plan == {
+            "planned": {
+                "add": 1,
+                "present": 0,
+                "cohort_changes": 0,
+                "end": 0,
+                "kept": 0,
+                "errors": 9,
+                "duplicates": 0,
+            },
+            "source": "roster.csv",
+        }
+        assert untrimmed.source == "uploaded file"
+        assert DOMAIN not in json.dumps(untrimmed.plan)
+    assert tidy_import_plans(deps.session_factory, NOW) == {}
