@@ -31,9 +31,10 @@ from email.utils import parseaddr
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session, aliased
 
+from bot import privacy
 from bot.config import Settings
 from bot.db import SessionFactory, transaction
 from bot.directory import Profile, all_profiles, apply_profile, fetch_profile, lookup_email
@@ -79,6 +80,20 @@ ADDRESS_WORDS = frozenset({"email", "mail", "slack", "id", "uid", "address"})
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 _EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+# What may be repeated back in a reason: a well-formed (RFC 5321 dot-atom) address with a
+# real domain. Anything looser is still looked up, but never shown or stored as written.
+_WELL_FORMED_EMAIL = re.compile(
+    r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    re.IGNORECASE,
+)
+_SEPARATORS = re.compile(r"[._+]+")
+# Kept instead of a file name that does not pass the privacy check.
+UNNAMED_SOURCE = "uploaded file"
+# Said instead of a reason that would repeat what looks like patient information.
+HIDDEN_REASON = (
+    "this line can't be imported, and what it says isn't shown because it may hold patient information"
+)
 
 
 class RosterFileError(Exception):
@@ -186,8 +201,24 @@ def normalize_address(cell: str) -> tuple[str | None, str | None]:
     address = address.strip().lower()
     if _EMAIL.match(address):
         return address, None
-    shown = value if len(value) <= 60 else value[:59] + "…"
-    return None, f"“{shown}” isn't an email address or a Slack member ID"
+    # The cell itself is never repeated: a wrong file can hold patient names or numbers.
+    return None, "isn't an email address or a Slack member ID"
+
+
+def showable_address(address: str) -> str | None:
+    """`address` when it may be repeated in a reason (kept for a day), else None.
+
+    A Slack member id, or a well-formed email whose local part does not look like a
+    record number, date or phone number ("12345678@hospital.org" is a patient's MRN).
+    """
+    if parse_user(address) == address:
+        return address
+    if len(address) > 254 or not _WELL_FORMED_EMAIL.match(address):
+        return None
+    local = address.rsplit("@", 1)[0]
+    if privacy.screen(local) or privacy.screen(_SEPARATORS.sub(" ", local)):
+        return None
+    return address
 
 
 def _looks_like_address(cell: str) -> bool:
@@ -233,6 +264,24 @@ def map_columns(header: Sequence[str]) -> tuple[int, int, int | None, bool]:
         return 0, 1, (2 if len(header) > 2 else None), False
     cohort = _find_column(header, COHORT_WORDS, {mentor, mentee})
     return mentor, mentee, cohort, True
+
+
+def storable_header(cells: Sequence[str]) -> list[str]:
+    """A header row as it may be kept: column names, never a line of data read as a header.
+
+    A file without a header has its first line read as one, and a patient list's first
+    line is a patient. Cells that screen as identifiers are replaced by their position,
+    and so is every cell that names no column when the line as a whole screens dirty
+    ("John Smith" alone passes; next to a date of birth it does not).
+    """
+    line_is_clean = not privacy.screen(" | ".join(cells))
+    column_words = (*MENTOR_WORDS, *MENTEE_WORDS, *COHORT_WORDS, "email")
+    kept = []
+    for number, cell in enumerate(cells, 1):
+        names_a_column = any(word in cell.lower() for word in column_words)
+        clean = not privacy.screen(cell) and (line_is_clean or names_a_column)
+        kept.append(cell if clean else f"column {number}")
+    return kept
 
 
 def _cell(row: Sequence[str], index: int | None) -> str:
@@ -282,7 +331,7 @@ def read_roster(data: bytes | str) -> ParsedRoster:
                 mentor_col, mentee_col, cohort_col, recognised = map_columns(record)
                 columns = (mentor_col, mentee_col, cohort_col)
                 positional = not recognised
-                parsed.header = [cell.strip() for cell in record]
+                parsed.header = storable_header([cell.strip() for cell in record])
                 if not recognised:
                     parsed.notes.append(
                         f"line {line} was read as a header, but I couldn't tell which column is the mentor "
@@ -335,9 +384,9 @@ def _read_row(
         problems.append("only one value on this line; expected a mentor email, then a mentee email")
     else:
         if mentor is None:
-            problems.append(mentor_problem or "the mentor column is empty")
+            problems.append(f"the mentor column {mentor_problem or 'is empty'}")
         if mentee is None:
-            problems.append(mentee_problem or "the mentee column is empty")
+            problems.append(f"the mentee column {mentee_problem or 'is empty'}")
     cohort_text = _cell(record, cohort_col)
     if positional and len(record) > 3:
         # Without a header, cells past the third are an unquoted comma in the cohort
@@ -348,7 +397,9 @@ def _read_row(
     if issue:
         problems.append(f"the cohort {issue}")
     if not problems and mentor == mentee:
-        problems.append(f"the mentor and the mentee are the same person ({mentor})")
+        assert mentor is not None
+        shown = showable_address(mentor)
+        problems.append("the mentor and the mentee are the same person" + (f" ({shown})" if shown else ""))
     if problems:
         parsed.errors.append(RowError(line, "; ".join(problems)))
         parsed.addresses_on_error_lines.update(a for a in (mentor, mentee) if a)
@@ -368,6 +419,9 @@ class Resolution:
     problems: dict[str, str]
     # Addresses answered from our own person table (no Slack call).
     cached: set[str] = field(default_factory=set)
+    # The profile behind each problem (None: nobody has that address), so a plan can say
+    # which column it was when the address itself is not repeated.
+    rejected: dict[str, Profile | None] = field(default_factory=dict)
     lookups: int = 0
     swept: bool = False
     swept_members: int = 0
@@ -385,15 +439,20 @@ def _from_person(person: Person) -> Profile:
     )
 
 
-def _problem_for(address: str, profile: Profile | None) -> str | None:
+def _problem_for(address: str, profile: Profile | None, role: str | None = None) -> str | None:
+    """Why `address` cannot be paired; it is named only when :func:`showable_address` allows."""
+    shown = showable_address(address)
+    who = shown or (f"the {role}" if role else "this address")
     if profile is None:
+        if shown is None:
+            return f"no Slack user has the {role}'s email" if role else "no Slack user has this email"
         if "@" in address:
-            return f"no Slack user with email {address}"
-        return f"no Slack member with ID {address} in this workspace"
+            return f"no Slack user with email {shown}"
+        return f"no Slack member with ID {shown} in this workspace"
     if profile.is_bot:
-        return f"{address} is a bot, not a person"
+        return f"{who} is a bot, not a person"
     if profile.deleted:
-        return f"{address} belongs to a deactivated Slack account"
+        return f"{who} belongs to a deactivated Slack account"
     return None
 
 
@@ -461,6 +520,7 @@ def resolve_addresses(
         problem = _problem_for(address, profile)
         if problem:
             resolution.problems[address] = problem
+            resolution.rejected[address] = profile
         else:
             assert profile is not None
             resolution.members[address] = profile
@@ -468,6 +528,19 @@ def resolve_addresses(
 
 
 # --- 3. planning ----------------------------------------------------------------------
+
+
+def storable_source(name: str) -> str:
+    """The file name as it may be stored (plan, audit log), or "uploaded file".
+
+    Exports are often named after what they hold ("smith_john_12345678.csv"). Names
+    are checked as written and with _ and . read as spaces, since the screen's word
+    boundaries do not fall at underscores.
+    """
+    readable = _SEPARATORS.sub(" ", name)
+    if privacy.check(name) or privacy.check(readable):
+        return UNNAMED_SOURCE
+    return name[:255]
 
 
 @dataclass
@@ -571,7 +644,7 @@ def plan_import(
 ) -> ImportPlan:
     """Compare the file with the current roster. Reads only; writes nothing."""
     plan = ImportPlan(
-        source=source,
+        source=storable_source(source),
         end_missing=end_missing,
         data_rows=parsed.data_rows,
         errors=list(parsed.errors),
@@ -587,7 +660,11 @@ def plan_import(
     }
     in_file: dict[tuple[str, str], PlannedPair] = {}
     for row in parsed.rows:
-        problems = [resolution.problems[a] for a in (row.mentor, row.mentee) if a in resolution.problems]
+        problems = [
+            _row_problem(resolution, address, role)
+            for role, address in (("mentor", row.mentor), ("mentee", row.mentee))
+            if address in resolution.problems
+        ]
         if problems:
             plan.errors.append(RowError(row.line, "; ".join(problems)))
             protected.update(
@@ -596,7 +673,9 @@ def plan_import(
             continue
         mentor, mentee = resolution.members[row.mentor], resolution.members[row.mentee]
         if mentor.user_id == mentee.user_id:
-            plan.errors.append(RowError(row.line, f"{row.mentor} and {row.mentee} are the same Slack member"))
+            shown = (showable_address(row.mentor), showable_address(row.mentee))
+            who = f"{shown[0]} and {shown[1]}" if all(shown) else "the mentor and the mentee"
+            plan.errors.append(RowError(row.line, f"{who} are the same Slack member"))
             continue
         key = (mentor.user_id, mentee.user_id)
         if key in in_file:
@@ -609,8 +688,9 @@ def plan_import(
         for address, profile in ((row.mentor, mentor), (row.mentee, mentee)):
             if address not in resolution.cached:
                 plan.profiles[profile.user_id] = profile
-    plan.errors.sort(key=lambda e: e.line)
-    plan.duplicates.sort(key=lambda d: d.line)
+    plan.errors = sorted((_storable_error(e) for e in plan.errors), key=lambda e: e.line)
+    plan.duplicates = sorted((_storable_duplicate(d) for d in plan.duplicates), key=lambda d: d.line)
+    plan.notes = [note for note in plan.notes if _may_keep(note)]
 
     current = _active_pairs(session, team_id)
     for key, planned in in_file.items():
@@ -640,6 +720,37 @@ def plan_import(
             (plan.kept if key[0] in protected or key[1] in protected else plan.end).append(ending)
     plan.quiet = _quiet_people(session, team_id, {u for p in plan.add for u in (p.mentor, p.mentee)}, now)
     return plan
+
+
+def _row_problem(resolution: Resolution, address: str, role: str) -> str:
+    if showable_address(address):
+        return resolution.problems[address]
+    problem = _problem_for(address, resolution.rejected.get(address), role)
+    return problem or resolution.problems[address]
+
+
+# Addresses a reason may name. Showable ones (staff emails, member ids) are taken out
+# before screening, since an email is one of the things the screen looks for.
+_NAMED_ADDRESS = re.compile(r"[^\s(),;]+@[^\s(),;]+|\b[UW][A-Z0-9]{6,}\b")
+
+
+def _may_keep(text: str) -> bool:
+    """True when `text` (a reason or note the plan keeps for a day) screens clean.
+
+    The reasons are written not to repeat cells; this is the check that they don't.
+    """
+    without_staff = _NAMED_ADDRESS.sub(lambda m: " " if showable_address(m.group()) else m.group(), text)
+    return not privacy.screen(without_staff)
+
+
+def _storable_error(error: RowError) -> RowError:
+    return error if _may_keep(error.reason) else RowError(error.line, HIDDEN_REASON)
+
+
+def _storable_duplicate(duplicate: Duplicate) -> Duplicate:
+    if duplicate.note is None or _may_keep(duplicate.note):
+        return duplicate
+    return Duplicate(duplicate.line, duplicate.first_line)
 
 
 def _active_pairs(session: Session, team_id: str) -> dict[tuple[str, str], tuple[Pair, str, str]]:
@@ -788,7 +899,7 @@ def apply_plan(
         team_id=team_id,
         actor=actor,
         action="import.apply",
-        target=plan.source[:255],
+        target=storable_source(plan.source),
         detail={
             "added": result.added,
             "cohort_changed": result.cohort_changed,
@@ -809,25 +920,55 @@ def apply_plan(
 # --- keeping the plan between the dry run and the confirm -----------------------------
 
 
+def _expired(now: datetime) -> ColumnElement[bool]:
+    """Unapplied plans past PLAN_TTL: they hold staff emails and can no longer be applied."""
+    return RosterImport.applied_at.is_(None) & (RosterImport.created_at < now - PLAN_TTL)
+
+
+# Per-list counts kept for a plan applied by code that did not trim it.
+_PLAN_LISTS = ("add", "present", "cohort_changes", "end", "kept", "errors", "duplicates")
+
+
+def _applied_record(row: RosterImport) -> dict[str, Any]:
+    """What an applied import keeps: its counts and a screened file name, no addresses."""
+    plan = row.plan or {}
+    source = storable_source(str(plan.get("source") or row.source))
+    for kind in ("applied", "planned"):  # already counts: keep the numbers, nothing else
+        if isinstance(plan.get(kind), dict):
+            return {kind: {k: v for k, v in plan[kind].items() if isinstance(v, int)}, "source": source}
+    return {"planned": {k: len(plan.get(k) or []) for k in _PLAN_LISTS}, "source": source}
+
+
+def tidy_import_plans(session_factory: SessionFactory, now: datetime) -> dict[str, int]:
+    """The daily retention step, for every workspace: delete unapplied plans older than
+    PLAN_TTL, and cut applied ones down to their counts (applying already does; this
+    catches anything applied otherwise). Returns the non-zero counts.
+    """
+    with transaction(session_factory) as session:
+        deleted = session.execute(delete(RosterImport).where(_expired(now))).rowcount
+        trimmed = 0
+        # Applied imports are a handful a year per workspace: reading them all is cheap.
+        for row in session.scalars(select(RosterImport).where(RosterImport.applied_at.is_not(None))):
+            record, source = _applied_record(row), storable_source(row.source)
+            if row.plan != record or row.source != source:
+                row.plan, row.source = record, source
+                trimmed += 1
+    return {name: n for name, n in (("deleted", deleted), ("trimmed", trimmed)) if n}
+
+
 def save_plan(session: Session, *, team_id: str, plan: ImportPlan, actor: str, now: datetime) -> str:
     """Store a checked plan; returns the random key the confirm step refers to.
 
-    Unapplied plans older than PLAN_TTL are deleted on the way: they hold staff emails
-    and will never be applied.
+    This workspace's expired plans are deleted on the way (the daily
+    :func:`tidy_import_plans` deletes everyone's).
     """
-    session.execute(
-        delete(RosterImport).where(
-            RosterImport.team_id == team_id,
-            RosterImport.applied_at.is_(None),
-            RosterImport.created_at < now - PLAN_TTL,
-        )
-    )
+    session.execute(delete(RosterImport).where(RosterImport.team_id == team_id, _expired(now)))
     ensure_workspace(session, team_id)
     row = RosterImport(
         key=uuid.uuid4().hex,
         team_id=team_id,
         created_by=actor,
-        source=plan.source[:255],
+        source=storable_source(plan.source),
         plan=plan.to_json(),
         created_at=now,
     )
@@ -865,5 +1006,5 @@ def apply_saved_plan(
     result = apply_plan(session, settings, team_id=team_id, plan=plan, actor=actor, now=now)
     row.applied_at, row.applied_by = now, actor
     # Keep the counts; drop the emails and names.
-    row.plan = {"applied": asdict(result), "source": plan.source}
+    row.plan = {"applied": asdict(result), "source": storable_source(plan.source)}
     return plan, result

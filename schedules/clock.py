@@ -15,6 +15,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.delivery_kinds import all_kinds
 from bot.deps import Deps
+from bot.roster_import import tidy_import_plans
 from schedules.nudge_step import adopt_unscheduled, plan_due
 from schedules.profile_refresh import refresh_stale_profiles
 from schedules.reflection_planner import ReflectionPlanner
@@ -43,6 +44,7 @@ class Clock:
         self.daily_steps: list[tuple[str, Step]] = [
             ("profile_refresh", lambda: refresh_stale_profiles(deps, stopping=self.stopping).counts()),
             ("nudge_adopt", lambda: {"adopted": adopt_unscheduled(deps.session_factory, deps.now())}),
+            ("import_plans", lambda: tidy_import_plans(deps.session_factory, deps.now())),
         ]
 
     def stop(self) -> None:

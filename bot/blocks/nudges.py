@@ -44,6 +44,15 @@ ANSWER_LABELS = {"done": "Done", "remind": "Remind me tomorrow", "skip": "Skip t
 HISTORY_TEXT_CHARS = 220
 
 
+def escape(text: str) -> str:
+    """Typed text (an admin's follow-up, a mentor's note) made safe for mrkdwn.
+
+    Slack reads &, < and > as markup: unescaped, "<https://x|Survey>" is a disguised link
+    and "<!here>" pings a channel. Button labels are plain_text and need none of this.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def long_day(local: datetime) -> str:
     """A local datetime as "Tuesday 19 January" (portable: no platform-only strftime codes)."""
     return f"{local:%A} {local.day} {local:%B}"
@@ -130,9 +139,9 @@ def nudge_blocks(card: NudgeCard) -> list[dict[str, Any]]:
 
 def _followup_blocks(card: NudgeCard, followup: Followup) -> list[Block]:
     if card.followup_choice is not None:
-        return [context(f"{followup.question} — *{card.followup_choice}*")]
+        return [context(f"{escape(followup.question)} — *{escape(card.followup_choice)}*")]
     return [
-        section(f"*{followup.question}*", block_id="nudge_followup_question"),
+        section(f"*{escape(followup.question)}*", block_id="nudge_followup_question"),
         ActionsBlock(
             block_id="nudge_followup",
             elements=[
@@ -238,9 +247,9 @@ def _answer_words(line: HistoryLine) -> str:
     words = {"done": "✅ Done", "skip": "Skipped", "remind": "⏰ Asked for a reminder"}
     parts = [words.get(line.answer or "", "No answer")]
     if line.followup_choice:
-        parts.append(f"{line.followup_question or 'Follow-up'} *{line.followup_choice}*")
+        parts.append(f"{escape(line.followup_question or 'Follow-up')} *{escape(line.followup_choice)}*")
     if line.note:
-        parts.append(f"📝 “{clip(line.note, 300)}”")
+        parts.append(f"📝 “{escape(clip(line.note, 300))}”")
     return " · ".join(parts)
 
 
