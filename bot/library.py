@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.blocks.common import escape
 from bot.models import CustomNudge, DisabledNudge
 
 CONTENT = Path(__file__).parent / "content" / "nudges.yaml"
@@ -96,7 +97,7 @@ class Nudge:
         """The text as the mentor reads it, with the mentee mentioned by name."""
         who = f"<@{mentee_user_id}>" if mentee_user_id else "your mentee"
         # Admins type custom texts; Slack reads &, < and > as markup unless escaped.
-        safe = self.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        safe = escape(self.text)
         rendered = safe.replace(MENTEE_PLACEHOLDER, who)
         # "your mentee" opening a sentence reads better capitalised.
         return re.sub(r"(^|[.!?]\s+)your mentee", lambda m: m.group(1) + "Your mentee", rendered)

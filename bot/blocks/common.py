@@ -24,6 +24,12 @@ VIEW_BLOCK_LIMIT = 100
 BUTTON_TEXT_LIMIT = 75
 
 
+def escape(text: str) -> str:
+    """Make typed text safe inside mrkdwn: `&`, `<` and `>` are the only characters Slack
+    needs escaped, and unescaped they could turn into mentions (`<!channel>`) or links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def clip(text: str, limit: int) -> str:
     """Shorten `text` to `limit` characters, marking the cut with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.common import chunk_lines, clip, context, divider, header, section, to_dicts
+from bot.blocks.common import chunk_lines, clip, context, divider, escape, header, section, to_dicts
 from bot.custom_nudges import (
     FIELD_CHOICES,
     FIELD_PRACTICE,
@@ -69,11 +69,6 @@ def paginate(items: Sequence[Any], number: int, size: int = PAGE_SIZE) -> Page:
     """Page `number` (1-based) of `items`; the caller checks `number` is in range."""
     start = (number - 1) * size
     return Page(tuple(items[start : start + size]), number, page_count(len(items), size))
-
-
-def escape(text: str) -> str:
-    """Text typed by people, made safe for mrkdwn (Slack's three control characters)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _state(enabled: bool) -> str:

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.common import BUTTON_TEXT_LIMIT, clip, context, header, section, to_dicts
+from bot.blocks.common import BUTTON_TEXT_LIMIT, clip, context, escape, header, section, to_dicts
 from bot.library import Followup
 from bot.rhythm import WEEKDAY_NAMES, join_words
 
@@ -42,15 +42,6 @@ ANSWER_BY_ACTION = {DONE: "done", REMIND: "remind", SKIP: "skip"}
 ANSWER_LABELS = {"done": "Done", "remind": "Remind me tomorrow", "skip": "Skip this one"}
 
 HISTORY_TEXT_CHARS = 220
-
-
-def escape(text: str) -> str:
-    """Typed text (an admin's follow-up, a mentor's note) made safe for mrkdwn.
-
-    Slack reads &, < and > as markup: unescaped, "<https://x|Survey>" is a disguised link
-    and "<!here>" pings a channel. Button labels are plain_text and need none of this.
-    """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def long_day(local: datetime) -> str:

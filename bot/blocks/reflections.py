@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.common import MESSAGE_BLOCK_LIMIT, chunk_lines, context, header, section, to_dicts
+from bot.blocks.common import MESSAGE_BLOCK_LIMIT, chunk_lines, context, escape, header, section, to_dicts
 from bot.library import PRACTICE_KEYS, PRACTICES
 from bot.reflection_rules import WEEKDAY_KEYS, WEEKDAY_NAMES, WEEKS, DayRule, month_label, parse_month_key
 from bot.timing import format_minute
@@ -49,14 +49,6 @@ MODAL_TITLE = "Reflection prompts"
 SHARE_TITLE = "Share a reflection"
 INVITE = "`/invite @Mentor Nudge`"
 PATIENT_NOTE = "Please leave out anything that could identify a patient: names, dates, record or bed numbers."
-
-
-def escape(text: str) -> str:
-    """Slack's three control characters, escaped so typed text is shown, not interpreted.
-
-    Without this, someone typing `<!channel>` into a reflection would notify everyone.
-    """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def quote(text: str) -> str:

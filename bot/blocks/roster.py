@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 
-from bot.blocks.common import chunk_lines, clip, context, header, section, to_dicts
+from bot.blocks.common import chunk_lines, clip, context, escape, header, section, to_dicts
 from bot.models import Person
 from bot.rhythm import WEEKDAY_NAMES, join_words, parse_days
 from bot.timing import format_minute
@@ -53,11 +53,6 @@ IRREGULAR_PLURALS = {"person": "people"}
 
 
 # --- small helpers ----------------------------------------------------------------------
-
-
-def escape(text: str) -> str:
-    """Escape the three characters mrkdwn treats as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def day_text(moment: datetime | date) -> str:
