@@ -48,6 +48,7 @@ from bot.nudges import (
     recent_history,
     save_note,
 )
+from handlers.modals import open_modal
 from handlers.router import CommandCall, CommandRouter
 from schedules.nudge_step import request_nudge
 
@@ -138,20 +139,17 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         update_message(client, for_clicker(body, respond, answer_followup, send_id, index, deps.now()))
 
     @app.action(NOTE)
-    def on_note(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
-    ) -> None:
+    def on_note(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         send_id = _number(action.get("value"))
         found = for_clicker(body, respond, current_note, send_id)
         if found is None:
             return
         text, note = found
-        try:
-            client.views_open(trigger_id=body["trigger_id"], view=note_modal(send_id, text, note))
-        except SlackApiError as error:
+        if open_modal(
+            deps, body.get("trigger_id"), note_modal(send_id, text, note), what=f"nudge {send_id} note"
+        ):
             # Usually an expired trigger (Slack allows three seconds): let them try again.
-            log.warning("nudge %s: views.open failed (%s)", send_id, error.response.get("error"))
             _tell(respond, "The note box couldn't open just now. Please click *Add a note* again.")
 
     @app.view(NOTE_VIEW)

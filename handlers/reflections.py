@@ -31,6 +31,7 @@ from bot.people import ensure_person, is_admin
 from bot.reflection_rules import DayRule, local_month
 from bot.slack import slack_error_code
 from bot.textparse import parse_channel, parse_user
+from handlers.modals import open_modal, why_not_opened
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         submit_setup(deps, ack, body, view)
 
     @app.action(blocks.SHARE_ACTION)
-    def share_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def share_clicked(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        open_share_modal(deps, body, client)
+        open_share_modal(deps, body, respond)
 
     @app.view(blocks.SHARE_CALLBACK)
     def share_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -133,23 +134,20 @@ def show_overview(call: CommandCall) -> None:
 
 
 def open_setup(call: CommandCall, channel_id: str) -> None:
-    """Open the set-up modal (before acking: the trigger id is short-lived), then check access."""
+    """Acknowledge, open the set-up modal (the trigger id is short-lived), then check access."""
     deps = call.deps
+    call.ack()
     with transaction(deps.session_factory) as session:
         choices = reflections.settings_for_modal(session, deps.settings, call.team_id, channel_id)
         existing = reflections.find_channel(session, call.team_id, channel_id)
         is_new = existing is None or not existing.enabled
-    try:
-        call.client.views_open(
-            trigger_id=call.trigger_id, view=blocks.setup_modal(channel_id, choices, is_new=is_new)
+    view = blocks.setup_modal(channel_id, choices, is_new=is_new)
+    error = open_modal(deps, call.trigger_id, view, what="reflection set-up")
+    if error:
+        call.reply(
+            f"I couldn't open the set-up form ({why_not_opened(error)}). Please run the command again."
         )
-    except SlackApiError as error:
-        log.warning(
-            "team=%s /mentor reflections: views.open failed (%s)", call.team_id, slack_error_code(error)
-        )
-        call.reply("Slack didn't let me open the set-up form in time. Please run the command again.")
         return
-    call.ack()
     warning = channel_access_problem(call.client, channel_id)
     if warning is not None:
         call.reply(f"Heads-up before the first prompt: {warning}")
@@ -275,8 +273,12 @@ def _team(body: dict[str, Any]) -> str:
     return (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
 
 
-def open_share_modal(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
-    """The Share button: the share modal, or a note that sharing has closed."""
+def open_share_modal(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
+    """The Share button: the share modal, or a note that sharing has closed.
+
+    If the modal does not open (most often the trigger expired: Slack allows three
+    seconds), the person is asked to click again, visibly only to them.
+    """
     try:
         prompt_id = int(body["actions"][0]["value"])
     except (KeyError, ValueError):
@@ -293,10 +295,12 @@ def open_share_modal(deps: Deps, body: dict[str, Any], client: WebClient) -> Non
             month=target.month,
             allow_anonymous=target.allow_anonymous,
         )
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
-    except SlackApiError as error:
-        log.warning("reflections: could not open the share modal (%s)", slack_error_code(error))
+    if open_modal(deps, body.get("trigger_id"), view, what="reflection share"):
+        respond(
+            text="The reflection box couldn't open just now. Please click *Share a reflection* again.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
 
 
 def submit_share(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:

@@ -481,3 +481,17 @@ def test_an_expired_trigger_tells_the_mentor_to_click_again(
     )
 
     assert "click *Add a note* again" in fake_slack.last("response_url").args["text"]
+
+
+def test_a_busy_slack_gets_one_try_at_the_note_box_and_the_mentor_is_asked_to_click_again(
+    deps, clock, fake_slack, slack, session_factory, mentor_id
+):
+    call, channel, message = deliver_first_nudge(deps, clock, fake_slack)
+    fake_slack.rate_limit("views.open", retry_after=1)
+
+    slack.click(
+        NOTE, user_id=MENTOR, value=button(call.blocks, NOTE)["value"], message=message, channel_id=channel
+    )
+
+    assert len(fake_slack.calls_to("views.open")) == 1
+    assert "click *Add a note* again" in fake_slack.last("response_url").args["text"]

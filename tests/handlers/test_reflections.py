@@ -178,6 +178,18 @@ def test_a_bad_time_zone_is_refused_on_its_field_and_nothing_is_saved(slack, fak
     assert channel_count(deps) == 0
 
 
+def test_set_up_acknowledges_first_and_explains_a_form_that_did_not_open(slack, fake_slack, deps):
+    fake_slack.add_channel(WARD, "ward-4-mentors", is_member=False)
+    fake_slack.fail("views.open", "expired_trigger_id")
+
+    reply = slack.command(f"reflections {WARD_MENTION}", user_id=ADMIN)
+
+    assert reply.status == 200 and reply.body == b""
+    [answer] = fake_slack.calls_to("response_url")  # no channel warning for a form that never opened
+    assert "couldn't open the set-up form (Slack said `expired_trigger_id`)" in answer.args["text"]
+    assert channel_count(deps) == 0
+
+
 @pytest.mark.parametrize(
     ("flags", "fragment"),
     [
@@ -384,6 +396,30 @@ def test_sharing_closes_when_the_month_ends(slack, fake_slack, deps, clock):
 
     assert "closed" in str(view["blocks"])
     assert view.get("callback_id") != "anon:reflection_submit"
+
+
+def test_a_share_box_that_cannot_open_asks_for_another_click_only_the_clicker_sees(
+    slack, fake_slack, deps, clock
+):
+    prompt, message = post_prompt(deps, fake_slack, clock)
+    fake_slack.fail("views.open", "expired_trigger_id")
+
+    open_share(slack, fake_slack, prompt, message)
+
+    answer = fake_slack.last("response_url").args
+    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+    assert "click *Share a reflection* again" in answer["text"]
+    assert thread_posts(fake_slack, prompt) == []
+
+
+def test_the_share_box_gets_one_try_when_slack_is_busy(slack, fake_slack, deps, clock):
+    prompt, message = post_prompt(deps, fake_slack, clock)
+    fake_slack.rate_limit("views.open", retry_after=1)
+
+    open_share(slack, fake_slack, prompt, message)
+
+    assert len(fake_slack.calls_to("views.open")) == 1
+    assert "click *Share a reflection* again" in fake_slack.last("response_url").args["text"]
 
 
 def test_a_reflection_slack_refuses_is_sent_back_to_its_writer_and_not_recorded(
