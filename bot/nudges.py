@@ -41,6 +41,7 @@ from bot.models import (
 from bot.outbox import Cancel, DeliveryKind, Message, enqueue
 from bot.people import find_person, zone_for
 from bot.privacy import check as privacy_check
+from bot.sqlutil import insert_ignoring_conflict
 from bot.timing import end_of_contact_day, local_datetime, mark_for_replanning, next_contact_time
 
 NUDGE_KIND = "nudge"
@@ -190,10 +191,25 @@ def _own_send(session: Session, team_id: str, user_id: str, send_id: int) -> tup
 
 
 def _answer_for_update(session: Session, send: NudgeSend, person: Person) -> NudgeAnswer:
-    answer = _answer_row(session, send.id)
-    if answer is None:
-        answer = NudgeAnswer(team_id=send.team_id, nudge_send_id=send.id, person_id=person.id)
-        session.add(answer)
+    """The nudge's answer row, created if needed and locked until the transaction ends.
+
+    Two clicks at the same moment (Done on a phone, Skip on a laptop) both find no row:
+    the database decides which insert creates it, the other insert does nothing, and the
+    row lock then makes the second click wait and apply on top — the latest click wins,
+    and neither fails. `populate_existing` re-reads the row the other click committed.
+    """
+    insert_ignoring_conflict(
+        session,
+        NudgeAnswer,
+        {"team_id": send.team_id, "nudge_send_id": send.id, "person_id": person.id},
+        ["nudge_send_id"],
+    )
+    answer = session.scalars(
+        select(NudgeAnswer)
+        .where(NudgeAnswer.nudge_send_id == send.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     # Any answer, note or follow-up means the nudge reached someone who cares: the
     # back-off count starts again.
     person.unanswered_streak = 0
