@@ -473,3 +473,38 @@ def test_a_rate_limited_views_open_is_not_retried_and_is_explained(slack, deps, 
     assert reply.status == 200 and reply.body == b""
     assert len(fake_slack.calls_to("views.open")) == 1  # a retry would come after the trigger expired
     assert "Slack said `ratelimited`" in fake_slack.last("response_url").args["text"]
+
+
+# --- the form is checked against what it showed -----------------------------------------
+
+
+def test_a_mentee_form_submitted_after_becoming_a_mentor_saves_and_keeps_the_nudge_settings(
+    slack, deps, fake_slack
+):
+    from bot.models import Pair
+
+    know(deps, MENTOR)
+    know(deps, MENTEE)
+    with transaction(deps.session_factory) as session:
+        mentor, mentee = ensure_person(session, TEAM_ID, MENTOR), ensure_person(session, TEAM_ID, MENTEE)
+        session.add(Pair(team_id=TEAM_ID, mentor_id=mentor.id, mentee_id=mentee.id))
+    view = open_modal(slack, fake_slack, MENTEE)
+    shown = {b.get("block_id") for b in view["blocks"]}
+    assert "nudge_time" not in shown  # mentees are not asked about nudges
+    # While the form is open, the program director pairs them as a mentor too.
+    fake_slack.add_user("U0JUNIOR1", "dr.junior")
+    know(deps, "U0JUNIOR1")
+    with transaction(deps.session_factory) as session:
+        junior = ensure_person(session, TEAM_ID, "U0JUNIOR1")
+        session.add(
+            Pair(team_id=TEAM_ID, mentor_id=ensure_person(session, TEAM_ID, MENTEE).id, mentee_id=junior.id)
+        )
+
+    body = slack.submit(
+        view, state_from_view(view, {"contact_start": {"selected_time": "07:00"}}), user_id=MENTEE
+    ).json()
+
+    assert body["response_action"] == "update", body  # not errors on blocks the form never had
+    stored = person(deps, MENTEE)
+    assert stored.contact_start == 7 * 60
+    assert (stored.nudge_days, stored.nudge_minute, stored.cadence) == ("1", 570, "weekly")
