@@ -21,6 +21,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import privacy, reflections
 from bot.blocks import reflections as blocks
@@ -304,7 +305,13 @@ def open_share_modal(deps: Deps, body: dict[str, Any], respond: Respond) -> None
 
 
 def submit_share(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-    """Screen the reflection, then post it in the prompt's thread and record it."""
+    """Screen the reflection, record it, then post it in the prompt's thread.
+
+    Recording comes first, in the transaction that checks sharing is still open, so a
+    database failure leaves no post behind (the safety net keeps the modal open with
+    the text in it); a post Slack refuses is un-recorded and the text sent back to the
+    writer. Errors go under the text field, so what they wrote stays in the modal.
+    """
     text, practices, anonymous = reflections.share_from_view((view.get("state") or {}).get("values") or {})
     if not text:
         ack(response_action="errors", errors={blocks.TEXT_BLOCK: "Write a sentence or two first."})
@@ -319,26 +326,40 @@ def submit_share(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any
     if refusal is not None:
         ack(response_action="errors", errors={blocks.TEXT_BLOCK: refusal})
         return
-    team_id = _team(body)
+    team_id, user_id = _team(body), body["user"]["id"]
+    author = None if anonymous else user_id
     with transaction(deps.session_factory) as session:
         target = reflections.share_target(
             session, team_id, int(view.get("private_metadata") or 0), deps.now()
         )
-    if target is None or target.closed_reason:
-        ack(response_action="update", view=blocks.closed_modal(target.closed_reason if target else "missing"))
-        return
-    if anonymous and not target.allow_anonymous:
-        ack(
-            response_action="errors",
-            errors={
-                blocks.ANONYMOUS_BLOCK: "Anonymous sharing was just turned off in this channel. "
-                "Untick this to share with your name, or cancel."
-            },
+        if target is None or target.closed_reason:
+            # Closed while the modal was open: say so under the text, which stays there to copy.
+            closed = blocks.CLOSED_REASONS.get(
+                target.closed_reason if target else "", blocks.CLOSED_REASONS["missing"]
+            )
+            ack(response_action="errors", errors={blocks.TEXT_BLOCK: f"{closed} {blocks.KEEP_YOUR_TEXT}"})
+            return
+        if anonymous and not target.allow_anonymous:
+            ack(
+                response_action="errors",
+                errors={
+                    blocks.ANONYMOUS_BLOCK: "Anonymous sharing was just turned off in this channel. "
+                    "Untick this to share with your name, or cancel."
+                },
+            )
+            return
+        reflection = reflections.record_reflection(
+            session,
+            team_id=team_id,
+            prompt_id=target.prompt_id,
+            text=text,
+            practices=practices,
+            user_id=author,
+            now=deps.now(),
         )
-        return
+        session.flush()
+        reflection_id = reflection.id
     ack()
-    user_id = body["user"]["id"]
-    author = None if anonymous else user_id
     post_text, post_blocks = blocks.shared_post(text, author)
     try:
         client.chat_postMessage(
@@ -349,32 +370,35 @@ def submit_share(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any
             unfurl_links=False,
             unfurl_media=False,
         )
-    except SlackApiError as error:
-        code = slack_error_code(error)
+    except (SlackApiError, OSError) as error:
+        code = slack_error_code(error) if isinstance(error, SlackApiError) else "no_answer"
         log.warning("reflections: a reflection could not be posted in %s (%s)", target.channel_id, code)
+        _withdraw(deps, team_id, reflection_id)
+        reason = blocks.SHARE_FAILURES.get(code, f"Slack said `{code}`")
         # Straight to Slack, not through the outbox: an outbox row would sit in the
         # database beside an anonymous share with this person's id on it.
-        reason = blocks.SHARE_FAILURES.get(code, f"Slack said `{code}`")
         try:
             client.chat_postMessage(
                 channel=user_id, text=blocks.share_failed_text(target.channel_id, reason, text)
             )
-        except SlackApiError:
+        except (SlackApiError, OSError):
             log.warning("reflections: could not tell the writer either")
         return
-    with transaction(deps.session_factory) as session:
-        reflections.record_reflection(
-            session,
-            team_id=team_id,
-            prompt_id=target.prompt_id,
-            text=text,
-            practices=practices,
-            user_id=author,
-            now=deps.now(),
-        )
     log.info(
         "reflections: a %s reflection was shared in %s", "named" if author else "anonymous", target.channel_id
     )
+
+
+def _withdraw(deps: Deps, team_id: str, reflection_id: int) -> None:
+    """Un-record a reflection whose post failed; a failure here is logged, never raised,
+    so the writer still gets their text back."""
+    try:
+        with transaction(deps.session_factory) as session:
+            reflections.withdraw_reflection(session, team_id=team_id, reflection_id=reflection_id)
+    except SQLAlchemyError:
+        log.exception(
+            "reflections: a reflection that was not posted is still recorded (id %s)", reflection_id
+        )
 
 
 # --- thread replies (optional: channels:history + message.channels) --------------------

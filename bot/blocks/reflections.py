@@ -182,6 +182,10 @@ CLOSED_REASONS = {
 }
 
 
+# Added under the text field when sharing closed while the modal was open.
+KEEP_YOUR_TEXT = "Your words are still in the box above if you'd like to copy them."
+
+
 def closed_modal(reason: str) -> dict[str, Any]:
     """A small modal saying sharing is closed, and why."""
     return View(

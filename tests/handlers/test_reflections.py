@@ -14,6 +14,7 @@ from bot.reflections import PROMPT_KIND, record_reflection
 from schedules.clock import Clock
 from tests.conftest import ADMIN, MENTEE, MENTOR
 from tests.fakes.clock import MovableClock
+from tests.fakes.db_faults import failing_statements
 from tests.reflection_support import configure, deliveries, prompts, reflection_rows
 
 WARD = "C0WARD001"
@@ -386,6 +387,55 @@ def test_text_that_looks_like_patient_information_is_refused_with_an_explanation
     assert "patient information" in body["errors"]["reflection"]
     assert thread_posts(fake_slack, prompt) == []
     assert reflection_rows(deps) == []
+
+
+def test_a_month_that_closes_while_the_modal_is_open_keeps_the_text_and_says_why(
+    slack, fake_slack, deps, clock
+):
+    prompt, message = post_prompt(deps, fake_slack, clock)
+    view = open_share(slack, fake_slack, prompt, message)
+    clock.set(datetime(2027, 2, 1, 0, 0, tzinfo=UTC))
+
+    body = slack.submit(view, share_values("Written just before midnight."), user_id=MENTOR).json()
+
+    assert body["response_action"] == "errors"  # not "update": the modal and its text stay
+    assert list(body["errors"]) == ["reflection"]
+    assert "This month's reflection has closed" in body["errors"]["reflection"]
+    assert "copy them" in body["errors"]["reflection"]
+    assert thread_posts(fake_slack, prompt) == [] and reflection_rows(deps) == []
+
+
+def test_a_reflection_the_database_cannot_record_is_not_posted_and_the_modal_keeps_it(
+    slack, fake_slack, deps, clock, engine
+):
+    prompt, message = post_prompt(deps, fake_slack, clock)
+    view = open_share(slack, fake_slack, prompt, message)
+
+    with failing_statements(engine, r"^INSERT INTO reflection") as failed:
+        body = slack.submit(view, share_values("Feedback works best the same day."), user_id=MENTOR).json()
+
+    assert failed
+    assert body["response_action"] == "errors" and "That didn't save" in body["errors"]["reflection"]
+    assert thread_posts(fake_slack, prompt) == []  # nothing in the thread the month-end count would miss
+    assert reflection_rows(deps) == []
+
+
+def test_the_reflection_is_recorded_before_it_is_posted(slack, fake_slack, deps, clock):
+    prompt, message = post_prompt(deps, fake_slack, clock)
+    view = open_share(slack, fake_slack, prompt, message)
+    seen_while_posting = []
+    original = fake_slack.handle
+
+    def look_then_answer(method, args, token):
+        if method == "chat.postMessage" and args.get("thread_ts") == prompt.ts and not seen_while_posting:
+            seen_while_posting.append(len(reflection_rows(deps)))
+        return original(method, args, token)
+
+    fake_slack.handle = look_then_answer
+    slack.submit(view, share_values("Recorded, then posted."), user_id=MENTOR)
+
+    assert seen_while_posting == [1]
+    assert len(thread_posts(fake_slack, prompt)) == 1 and len(reflection_rows(deps)) == 1
 
 
 def test_sharing_closes_when_the_month_ends(slack, fake_slack, deps, clock):
