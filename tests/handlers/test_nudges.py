@@ -495,3 +495,61 @@ def test_a_busy_slack_gets_one_try_at_the_note_box_and_the_mentor_is_asked_to_cl
 
     assert len(fake_slack.calls_to("views.open")) == 1
     assert "click *Add a note* again" in fake_slack.last("response_url").args["text"]
+
+
+# --- saved, but the message could not be refreshed ---------------------------------------
+
+
+def test_an_answer_slack_wont_show_in_the_message_is_confirmed_ephemerally(
+    deps, clock, fake_slack, slack, session_factory, mentor_id
+):
+    call, channel, message = deliver_first_nudge(deps, clock, fake_slack)
+    fake_slack.fail("chat.update", "cant_update_message")
+
+    slack.click(
+        DONE, user_id=MENTOR, value=button(call.blocks, DONE)["value"], message=message, channel_id=channel
+    )
+
+    [answer] = answers(session_factory)
+    assert answer.answer == "done"
+    told = fake_slack.last("response_url").args
+    assert told["text"] == "Saved: Done — I couldn't refresh the message above."
+    assert told["response_type"] == "ephemeral" and told["replace_original"] is False
+
+
+def test_a_note_slack_wont_show_in_the_message_is_confirmed_by_dm(
+    deps, clock, fake_slack, slack, session_factory, mentor_id
+):
+    call, channel, message = deliver_first_nudge(deps, clock, fake_slack)
+    view = open_note_modal(slack, fake_slack, call, message, channel)
+    fake_slack.fail("chat.update", "message_not_found")
+
+    slack.submit(
+        view, {"note": {"note": {"type": "plain_text_input", "value": "Quick debrief."}}}, user_id=MENTOR
+    )
+
+    [answer] = answers(session_factory)
+    assert answer.note == "Quick debrief."
+    assert (
+        fake_slack.dms_to(MENTOR)[-1].args["text"]
+        == "Saved: your note — I couldn't refresh the message above."
+    )
+
+
+def test_a_pace_choice_slack_wont_show_in_the_message_is_confirmed_ephemerally(
+    deps, clock, fake_slack, slack, session_factory, mentor_id
+):
+    check_in, channel, message = ignore_three_nudges(deps, clock, fake_slack)
+    fake_slack.fail("chat.update", "cant_update_message")
+
+    slack.click(
+        "nudge_pace_keep",
+        user_id=MENTOR,
+        value=button(check_in.blocks, "nudge_pace_keep")["value"],
+        message=message,
+        channel_id=channel,
+    )
+
+    assert person(session_factory, mentor_id).backoff_level == 0
+    told = fake_slack.last("response_url").args["text"]
+    assert told.startswith("Saved: Keep as is — I couldn't refresh the message above. Back to")
