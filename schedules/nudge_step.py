@@ -342,15 +342,15 @@ def request_nudge(
     if person.opted_out_at is not None:
         return RequestOutcome(
             False,
-            "You've turned Mentor Nudge messages off, so I can't send one. Turn them back on "
-            "(see `/mentor help`), then ask again.",
+            "You've turned Mentor Nudge messages off, so I can't send one. Type `/mentor start` to turn "
+            "them back on, then ask again.",
         )
     if is_paused(person, now):
         assert person.paused_until is not None
         until = long_day(person.paused_until.astimezone(state.zone))
         return RequestOutcome(
             False,
-            f"Your nudges are paused until {until}. Resume them first (see `/mentor help`), then ask again.",
+            f"Your nudges are paused until {until}. Type `/mentor resume` to end the pause, then ask again.",
         )
     recent = session.scalar(
         select(func.count(NudgeSend.id)).where(

@@ -553,3 +553,18 @@ def test_a_pace_choice_slack_wont_show_in_the_message_is_confirmed_ephemerally(
     assert person(session_factory, mentor_id).backoff_level == 0
     told = fake_slack.last("response_url").args["text"]
     assert told.startswith("Saved: Keep as is — I couldn't refresh the message above. Back to")
+
+
+def test_mentor_nudge_names_the_command_that_turns_messages_back_on(
+    deps, clock, fake_slack, slack, session_factory, mentor_id
+):
+    slack.command("stop", user_id=MENTOR)
+    stopped = slack.command("nudge", user_id=MENTOR).json()["text"]
+    slack.command("start", user_id=MENTOR)
+    slack.command("pause 1w", user_id=MENTOR)
+    paused = slack.command("nudge", user_id=MENTOR).json()["text"]
+
+    assert "Type `/mentor start` to turn them back on, then ask again." in stopped
+    assert "Type `/mentor resume` to end the pause, then ask again." in paused
+    assert "/mentor help" not in stopped + paused
+    assert sends(session_factory) == []
