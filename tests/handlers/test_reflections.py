@@ -438,6 +438,21 @@ def test_the_reflection_is_recorded_before_it_is_posted(slack, fake_slack, deps,
     assert len(thread_posts(fake_slack, prompt)) == 1 and len(reflection_rows(deps)) == 1
 
 
+def test_a_long_reflection_full_of_symbols_reaches_the_thread_whole(slack, fake_slack, deps, clock):
+    prompt, message = post_prompt(deps, fake_slack, clock)
+    view = open_share(slack, fake_slack, prompt, message)
+    text = "<&> " * 500  # 2,000 characters; 7,000 once escaped, more than two sections hold
+
+    slack.submit(view, share_values(text.strip()), user_id=MENTOR)
+
+    [post] = thread_posts(fake_slack, prompt)
+    shown = "\n".join(b["text"]["text"] for b in post["blocks"])
+    assert len(post["blocks"]) > 1 and "…" not in shown
+    assert shown.count("&lt;&amp;&gt;") == 500  # every one, none cut in half
+    [row] = reflection_rows(deps)
+    assert row.text == text.strip()
+
+
 def test_sharing_closes_when_the_month_ends(slack, fake_slack, deps, clock):
     prompt, message = post_prompt(deps, fake_slack, clock)
     clock.set(datetime(2027, 2, 1, 0, 0, tzinfo=UTC))
