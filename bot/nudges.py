@@ -36,6 +36,7 @@ from bot.models import (
     NudgeAnswerKind,
     NudgeOrigin,
     NudgeSend,
+    Pair,
     Person,
 )
 from bot.outbox import Cancel, DeliveryKind, Message, enqueue
@@ -46,8 +47,7 @@ from bot.timing import end_of_contact_day, local_datetime, mark_for_replanning, 
 
 NUDGE_KIND = "nudge"
 BACKOFF_KIND = "nudge_backoff"
-# "Pause for a month" from the back-off check-in.
-# "Pause for a month" from the check-in: four whole weeks of local days.
+# "Pause for a month" from the back-off check-in: four whole weeks of local days.
 BACKOFF_PAUSE_DAYS = 28
 
 
@@ -115,8 +115,48 @@ def _render_nudge(session: Session, delivery: Delivery, deps: Deps) -> Message:
     send = _send_for_delivery(session, delivery.id)
     if send is None:
         raise Cancel("no nudge is recorded for this outbox row")
+    _check_still_paired(session, send)
     card = card_for(session, deps.settings, send)
     return Message(text=card.text, blocks=nudge_blocks(card))
+
+
+def _check_still_paired(session: Session, send: NudgeSend) -> None:
+    """Cancel (at send time) a nudge about a pair that has ended since it was queued.
+
+    `end_pair` cancels queued rows naming the mentee; this also covers reminders and
+    rows claimed at that moment, and a mentor left with no mentee at all.
+    """
+    active = select(Pair.id).where(Pair.mentor_id == send.person_id, Pair.ended_at.is_(None))
+    if send.mentee_id is not None:
+        if session.scalar(active.where(Pair.mentee_id == send.mentee_id).limit(1)) is None:
+            raise Cancel("the pair this nudge names has ended")
+    elif session.scalar(active.limit(1)) is None:
+        raise Cancel("the mentor has no active mentee any more")
+
+
+def cancel_nudges_naming(session: Session, mentor_id: int, mentee_id: int, reason: str) -> int:
+    """Cancel the mentor's nudges not yet sent that name this mentee (their pair ended).
+
+    Rows mid-send are left alone (their Slack call may have happened), as everywhere.
+    Returns how many rows were cancelled.
+    """
+    naming = select(NudgeSend.delivery_id).where(
+        NudgeSend.person_id == mentor_id,
+        NudgeSend.mentee_id == mentee_id,
+        NudgeSend.sent_at.is_(None),
+        NudgeSend.delivery_id.is_not(None),
+    )
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(naming),
+            Delivery.kind == NUDGE_KIND,
+            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
+        )
+        .values(status=DeliveryStatus.CANCELLED, error=reason, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _nudge_sent(session: Session, delivery: Delivery, _deps: Deps) -> None:
