@@ -42,7 +42,7 @@ from bot.models import (
 )
 from bot.nudges import BACKOFF_KIND, record_nudge
 from bot.outbox import enqueue
-from bot.people import find_person, person_timezone
+from bot.people import person_timezone
 from bot.timing import end_of_contact_day, is_paused
 from schedules.nudge_planner import (
     BACKOFF,
@@ -333,7 +333,15 @@ def request_nudge(
     twice within REQUEST_COOLDOWN. It counts for rotation and the no-repeat rule, not
     for the cap or back-off.
     """
-    person = find_person(session, team_id, user_id)
+    # Lock the mentor as the planner does (PostgreSQL; SQLite has one writer at a time):
+    # a request at the very moment their slot is planned waits for it, then sees the
+    # planner's nudge in the history and picks another, instead of the same one twice.
+    person = session.scalars(
+        select(Person)
+        .where(Person.team_id == team_id, Person.user_id == user_id)
+        .with_for_update(of=Person)
+        .execution_options(populate_existing=True)
+    ).first()
     if person is None:
         return RequestOutcome(False, NOT_A_MENTOR)
     state = load_states(session, settings, [person], now)[person.id]

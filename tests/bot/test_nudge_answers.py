@@ -7,7 +7,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
 
 from bot.db import transaction
 from bot.library import builtin_nudges
@@ -16,6 +15,7 @@ from bot.nudges import answer_nudge, record_nudge
 from tests.conftest import MENTOR
 from tests.fakes.slack_api import TEAM_ID
 from tests.nudge_helpers import answers, make_mentor
+from tests.pg_locks import backend_pid, wait_until_blocked
 
 NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
@@ -39,21 +39,6 @@ def a_nudge(session_factory) -> int:
         return send.id
 
 
-def wait_until_blocked(session_factory, pid: int, timeout: float = 10.0) -> None:
-    """Wait until backend `pid` is waiting for a lock another transaction holds."""
-    deadline = time.monotonic() + timeout
-    with session_factory() as watcher:
-        while time.monotonic() < deadline:
-            waiting = watcher.scalar(
-                text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
-            )
-            watcher.rollback()
-            if waiting == "Lock":
-                return
-            time.sleep(0.01)
-    raise AssertionError("the second click never waited for the first")
-
-
 def test_done_and_skip_at_the_same_moment_both_succeed_and_the_later_one_wins(
     engine, session_factory, settings
 ):
@@ -68,7 +53,7 @@ def test_done_and_skip_at_the_same_moment_both_succeed_and_the_later_one_wins(
         try:
             with transaction(session_factory) as session:
                 if not hold:
-                    second_pid.append(session.scalar(text("SELECT pg_backend_pid()")))
+                    second_pid.append(backend_pid(session))
                     first_written.wait(10)
                 answer_nudge(session, settings, TEAM_ID, MENTOR, send_id, answer, at)
                 if hold:  # keep the new answer row uncommitted while the other click arrives
