@@ -15,8 +15,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.models import Person
+from bot.timing import mark_for_replanning
 
 NOT_FOUND_ERRORS = frozenset({"user_not_found", "users_not_found"})
+DEACTIVATED = "deactivated in Slack"
+# Why a person may have been marked inactive that a live, human Slack profile proves
+# wrong: deactivated (seen in a profile), or the error code the sender stored when a DM
+# failed (`schedules.sender.PERSON_GONE_ERRORS`: an account disabled then re-enabled).
+REACTIVATABLE_REASONS = frozenset(
+    {DEACTIVATED, "user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot"}
+)
 # users.list pages: Slack suggests no more than 200 per page.
 PAGE_SIZE = 200
 
@@ -97,10 +105,10 @@ def apply_profile(person: Person, profile: Profile, now: datetime) -> None:
     person.tz_refreshed_at = now
     if profile.deleted:
         person.is_active = False
-        person.inactive_reason = "deactivated in Slack"
+        person.inactive_reason = DEACTIVATED
         person.next_nudge_at = None
-    elif not person.is_active and person.inactive_reason == "deactivated in Slack":
+    elif not person.is_active and not profile.is_bot and person.inactive_reason in REACTIVATABLE_REASONS:
         # Reactivated accounts come back; the planner picks them up again.
         person.is_active = True
         person.inactive_reason = None
-        person.next_nudge_at = now
+        mark_for_replanning(person, now)

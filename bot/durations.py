@@ -191,7 +191,7 @@ def _amount_to_last_day(text: str, today: date, *, original: str) -> date:
     number_text, unit = split
     negative = number_text.startswith("-")
     number_text = number_text.lstrip("+-")
-    if number_text.isdigit():
+    if number_text.isdecimal():  # not isdigit(): "²" is a digit int() refuses
         amount = int(number_text)
     elif number_text in _NUMBER_WORDS:
         amount = _NUMBER_WORDS[number_text]

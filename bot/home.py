@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from sqlalchemy.orm import Session
 
+from bot.blocks.common import section as text_section
 from bot.blocks.home import home_view, settings_section, unavailable_section
 from bot.config import Settings
 from bot.db import transaction
@@ -64,11 +65,12 @@ def build_home(
     now: datetime,
     *,
     sections: Sequence[tuple[str, HomeSection]] | None = None,
+    notice: str | None = None,
 ) -> dict[str, Any]:
-    """The Home view for one person (created on first sight)."""
+    """The Home view for one person (created on first sight), with `notice` on top if given."""
     person = ensure_person(session, team_id, user_id)
     context = HomeContext(session, settings, person, snapshot(session, settings, person, now), now)
-    built: list[Sequence[Block]] = []
+    built: list[Sequence[Block]] = [[text_section(notice)]] if notice else []
     for title, section in SECTIONS if sections is None else sections:
         try:
             # A savepoint, so a section's failed query cannot spoil the others' session.
@@ -80,14 +82,15 @@ def build_home(
     return home_view(built)
 
 
-def publish_home(deps: Deps, team_id: str, user_id: str) -> bool:
+def publish_home(deps: Deps, team_id: str, user_id: str, *, notice: str | None = None) -> bool:
     """Build and publish the person's Home; False (logged) if Slack refused it.
 
     Call it after any change Home shows. The view is built in a transaction that is
-    closed before Slack is called.
+    closed before Slack is called. A `notice` (mrkdwn) is shown at the top until the
+    next publish — for telling someone on the Home tab that a button didn't work.
     """
     with transaction(deps.session_factory) as session:
-        view = build_home(session, deps.settings, team_id, user_id, deps.now())
+        view = build_home(session, deps.settings, team_id, user_id, deps.now(), notice=notice)
     try:
         deps.client.views_publish(user_id=user_id, view=view)
     except SlackApiError as error:

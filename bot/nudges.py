@@ -36,17 +36,18 @@ from bot.models import (
     NudgeAnswerKind,
     NudgeOrigin,
     NudgeSend,
+    Pair,
     Person,
 )
 from bot.outbox import Cancel, DeliveryKind, Message, enqueue
 from bot.people import find_person, zone_for
 from bot.privacy import check as privacy_check
+from bot.sqlutil import insert_ignoring_conflict
 from bot.timing import end_of_contact_day, local_datetime, mark_for_replanning, next_contact_time
 
 NUDGE_KIND = "nudge"
 BACKOFF_KIND = "nudge_backoff"
-# "Pause for a month" from the back-off check-in.
-# "Pause for a month" from the check-in: four whole weeks of local days.
+# "Pause for a month" from the back-off check-in: four whole weeks of local days.
 BACKOFF_PAUSE_DAYS = 28
 
 
@@ -114,8 +115,48 @@ def _render_nudge(session: Session, delivery: Delivery, deps: Deps) -> Message:
     send = _send_for_delivery(session, delivery.id)
     if send is None:
         raise Cancel("no nudge is recorded for this outbox row")
+    _check_still_paired(session, send)
     card = card_for(session, deps.settings, send)
     return Message(text=card.text, blocks=nudge_blocks(card))
+
+
+def _check_still_paired(session: Session, send: NudgeSend) -> None:
+    """Cancel (at send time) a nudge about a pair that has ended since it was queued.
+
+    `end_pair` cancels queued rows naming the mentee; this also covers reminders and
+    rows claimed at that moment, and a mentor left with no mentee at all.
+    """
+    active = select(Pair.id).where(Pair.mentor_id == send.person_id, Pair.ended_at.is_(None))
+    if send.mentee_id is not None:
+        if session.scalar(active.where(Pair.mentee_id == send.mentee_id).limit(1)) is None:
+            raise Cancel("the pair this nudge names has ended")
+    elif session.scalar(active.limit(1)) is None:
+        raise Cancel("the mentor has no active mentee any more")
+
+
+def cancel_nudges_naming(session: Session, mentor_id: int, mentee_id: int, reason: str) -> int:
+    """Cancel the mentor's nudges not yet sent that name this mentee (their pair ended).
+
+    Rows mid-send are left alone (their Slack call may have happened), as everywhere.
+    Returns how many rows were cancelled.
+    """
+    naming = select(NudgeSend.delivery_id).where(
+        NudgeSend.person_id == mentor_id,
+        NudgeSend.mentee_id == mentee_id,
+        NudgeSend.sent_at.is_(None),
+        NudgeSend.delivery_id.is_not(None),
+    )
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(naming),
+            Delivery.kind == NUDGE_KIND,
+            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
+        )
+        .values(status=DeliveryStatus.CANCELLED, error=reason, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _nudge_sent(session: Session, delivery: Delivery, _deps: Deps) -> None:
@@ -190,10 +231,25 @@ def _own_send(session: Session, team_id: str, user_id: str, send_id: int) -> tup
 
 
 def _answer_for_update(session: Session, send: NudgeSend, person: Person) -> NudgeAnswer:
-    answer = _answer_row(session, send.id)
-    if answer is None:
-        answer = NudgeAnswer(team_id=send.team_id, nudge_send_id=send.id, person_id=person.id)
-        session.add(answer)
+    """The nudge's answer row, created if needed and locked until the transaction ends.
+
+    Two clicks at the same moment (Done on a phone, Skip on a laptop) both find no row:
+    the database decides which insert creates it, the other insert does nothing, and the
+    row lock then makes the second click wait and apply on top — the latest click wins,
+    and neither fails. `populate_existing` re-reads the row the other click committed.
+    """
+    insert_ignoring_conflict(
+        session,
+        NudgeAnswer,
+        {"team_id": send.team_id, "nudge_send_id": send.id, "person_id": person.id},
+        ["nudge_send_id"],
+    )
+    answer = session.scalars(
+        select(NudgeAnswer)
+        .where(NudgeAnswer.nudge_send_id == send.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     # Any answer, note or follow-up means the nudge reached someone who cares: the
     # back-off count starts again.
     person.unanswered_streak = 0

@@ -457,6 +457,11 @@ class SettingsForm:
     pause_kind: str
     pause_last_day: date | None
 
+    @property
+    def shows_nudges(self) -> bool:
+        """Whether the submitted form had the nudge fields (days come back even when none is ticked)."""
+        return self.nudge_days is not None
+
 
 def validate_form(form: SettingsForm, today: date, *, shows_nudges: bool) -> dict[str, str]:
     """Problems with the form, by field, each saying how to fix it. Empty means valid.
@@ -532,12 +537,16 @@ def save_settings(
     # Dates in the form are on the calendar of the zone the form chose.
     new_zone = ZoneInfo(zone_chain(override, person.tz, session.get(Workspace, team_id), settings).name)
     today = now.astimezone(new_zone).date()
-    errors = validate_form(form, today, shows_nudges=before.shows_nudges)
+    # Check and save what the form showed, not what the role is now: a mentee whose form
+    # had no nudge fields may have been paired as a mentor while it was open, and errors
+    # must name blocks the modal has (Slack rejects the others). Unshown fields keep
+    # their stored values.
+    errors = validate_form(form, today, shows_nudges=form.shows_nudges)
     if errors:
         raise FormErrors(errors)
     assert form.contact_start is not None and form.contact_end is not None
 
-    if before.shows_nudges:
+    if form.shows_nudges:
         assert form.nudge_days and form.nudge_minute is not None and form.cadence
         person.nudge_days = ",".join(str(day) for day in sorted(set(form.nudge_days)))
         person.nudge_minute = form.nudge_minute

@@ -752,6 +752,19 @@ def record_reflection(
     return reflection
 
 
+def withdraw_reflection(session: Session, *, team_id: str, reflection_id: int) -> bool:
+    """Remove a reflection shared through the modal whose post never reached the thread.
+
+    Sharing records first and posts second, so a database failure can never leave a
+    post the month-end count misses; this undoes the record when the post fails.
+    """
+    reflection = session.get(Reflection, reflection_id)
+    if reflection is None or reflection.team_id != team_id or reflection.source != "modal":
+        return False
+    session.delete(reflection)
+    return True
+
+
 def prompt_for_thread(
     session: Session, team_id: str, channel_id: str, thread_ts: str
 ) -> ReflectionPrompt | None:

@@ -23,6 +23,7 @@ from bot.blocks.roster import welcome_message
 from bot.config import Settings
 from bot.directory import Profile
 from bot.models import AuditLog, Pair, Person, Workspace
+from bot.nudges import cancel_nudges_naming
 from bot.outbox import enqueue_message
 from bot.people import ensure_workspace, find_person, person_timezone, remember_profile
 from bot.sqlutil import insert_ignoring_conflict
@@ -209,8 +210,10 @@ def start_pair(
 
 
 def end_pair(session: Session, pair: Pair, mentor: Person, now: datetime) -> None:
-    """End a pair (history stays) and let the planner reconsider the mentor's slots."""
+    """End a pair (history stays), cancel queued nudges that name the mentee, and let the
+    planner reconsider the mentor's slots."""
     pair.ended_at = now
+    cancel_nudges_naming(session, mentor.id, pair.mentee_id, "not sent: the pair it names has ended")
     mark_for_replanning(mentor, now)
 
 

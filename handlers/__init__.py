@@ -15,6 +15,7 @@ from handlers import (
     privacy_command,
     reflections,
     roster,
+    safety_net,
     settings,
 )
 from handlers.router import CommandRouter
@@ -29,4 +30,5 @@ def register_all(app: App, deps: Deps) -> CommandRouter:
     for module in MODULES:
         module.register(app, deps, router)
     commands.register(app, deps, router)
+    safety_net.register(app, deps, router)  # every button and modal: failures are told
     return router

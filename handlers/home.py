@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
 
 from bot import preferences
 from bot.blocks.home import PAUSE_TWO_WEEKS_ACTION
@@ -15,6 +14,7 @@ from bot.db import transaction
 from bot.deps import Deps
 from bot.home import publish_home
 from bot.profiles import person_with_profile
+from handlers.modals import why_not_opened
 from handlers.router import CommandRouter
 from handlers.settings import open_settings_modal
 
@@ -36,13 +36,21 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         publish_home(deps, team_id, user_id)
 
     @app.action(OPEN_SETTINGS_ACTION)
-    def edit_settings(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def edit_settings(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         team_id, user_id = _team_and_user(body)
-        error = open_settings_modal(deps, client, body.get("trigger_id"), team_id, user_id)
+        error = open_settings_modal(deps, body.get("trigger_id"), team_id, user_id)
         if error:
             log.warning(
                 "team=%s user=%s: Edit settings could not open the modal (%s)", team_id, user_id, error
+            )
+            # Home buttons have no response_url: say so where they are looking.
+            publish_home(
+                deps,
+                team_id,
+                user_id,
+                notice=f":warning: Your settings didn't open ({why_not_opened(error)}). "
+                "Please click *Edit settings* again, or type `/mentor settings`.",
             )
 
     @app.action(PAUSE_TWO_WEEKS_ACTION)

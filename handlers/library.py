@@ -7,8 +7,6 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError
 
 from bot.blocks.library import (
@@ -41,6 +39,7 @@ from bot.db import transaction
 from bot.deps import Deps
 from bot.library import PRACTICES
 from bot.people import is_admin
+from handlers.modals import open_modal, why_not_opened
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
@@ -64,12 +63,12 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     )
 
     @app.action(ADD_BUTTON_ACTION)
-    def open_add_form(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def open_add_form(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
         if not _is_admin(deps, body):
             respond(text=ADMINS_ONLY, response_type="ephemeral", replace_original=False)
             return
-        error = _open_form(client, body.get("trigger_id"), "")
+        error = _open_form(deps, body.get("trigger_id"), "")
         if error:
             respond(text=error, response_type="ephemeral", replace_original=False)
 
@@ -129,7 +128,7 @@ def nudges_command(call: CommandCall) -> None:
         _show_overview(call, word)
     elif word == "add":
         call.ack()
-        error = _open_form(call.client, call.trigger_id, call.rest[len(args[0]) :].strip())
+        error = _open_form(call.deps, call.trigger_id, call.rest[len(args[0]) :].strip())
         if error:
             call.reply(error)
     elif word in ON_WORDS + OFF_WORDS:
@@ -191,18 +190,15 @@ def _toggle(call: CommandCall, enabled: bool) -> None:
     call.reply(text, blocks)
 
 
-def _open_form(client: WebClient, trigger_id: str | None, initial_text: str) -> str | None:
-    """Open the "Add a nudge" modal; returns what to tell the admin if Slack refused."""
-    try:
-        client.views_open(trigger_id=trigger_id or "", view=add_nudge_modal(initial_text))
-    except SlackApiError as error:
-        code = error.response.get("error", "unknown_error")
-        log.warning("nudges add: views.open failed: %s", code)
-        return (
-            f"I couldn't open the form (Slack said `{code}`), and nothing was changed. "
-            "Please type `/mentor nudges add` again."
-        )
-    return None
+def _open_form(deps: Deps, trigger_id: str | None, initial_text: str) -> str | None:
+    """Open the "Add a nudge" modal; returns what to tell the admin if it did not open."""
+    error = open_modal(deps, trigger_id, add_nudge_modal(initial_text), what="nudges add")
+    if error is None:
+        return None
+    return (
+        f"I couldn't open the form ({why_not_opened(error)}), and nothing was changed. "
+        "Please type `/mentor nudges add` again."
+    )
 
 
 def _who(body: dict[str, Any]) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.nudges import (
     ANSWER_BY_ACTION,
+    ANSWER_LABELS,
     CHANGE,
     FOLLOWUP_PREFIX,
     NOTE,
@@ -48,6 +49,7 @@ from bot.nudges import (
     recent_history,
     save_note,
 )
+from handlers.modals import open_modal
 from handlers.router import CommandCall, CommandRouter
 from schedules.nudge_step import request_nudge
 
@@ -59,6 +61,7 @@ NOT_FOUND = (
     "`/mentor history` shows your recent ones."
 )
 PACE_CHOICES = {PACE_FEWER: "fewer", PACE_PAUSE: "pause", PACE_KEEP: "keep"}
+PACE_LABELS = {PACE_FEWER: "Fewer nudges", PACE_PAUSE: "Pause for a month", PACE_KEEP: "Keep as is"}
 
 
 def _team_and_user(body: dict[str, Any]) -> tuple[str, str]:
@@ -73,6 +76,18 @@ def _number(text: str | None) -> int | None:
 
 def _tell(respond: Respond, text: str) -> None:
     respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def _dm(client: WebClient, user_id: str, text: str) -> None:
+    try:
+        client.chat_postMessage(channel=user_id, text=text)
+    except (SlackApiError, OSError):
+        log.warning("nudge: could not DM the mentor either")
+
+
+def couldnt_refresh(saved: str) -> str:
+    """What a mentor is told when their answer is saved but the nudge message kept its old look."""
+    return f"Saved: {saved} — I couldn't refresh the message above."
 
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
@@ -98,14 +113,19 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         log.info("team=%s user=%s nudge %s: %s", team_id, user_id, target, work.__name__)
         return result
 
-    def update_message(client: WebClient, card: NudgeCard | None) -> None:
+    def update_message(
+        client: WebClient, card: NudgeCard | None, tell: Callable[[str], None], saved: str
+    ) -> None:
+        """Show the saved answer in the nudge itself; if Slack won't, say it is saved anyway."""
         if card is None or not card.channel or not card.ts:
             return
         try:
             client.chat_update(channel=card.channel, ts=card.ts, text=card.text, blocks=nudge_blocks(card))
-        except SlackApiError as error:
+        except (SlackApiError, OSError) as error:
+            code = error.response.get("error") if isinstance(error, SlackApiError) else "no answer"
+            log.warning("nudge %s: chat.update failed (%s)", card.send_id, code)
             # The answer is saved; only the message could not be refreshed.
-            log.warning("nudge %s: chat.update failed (%s)", card.send_id, error.response.get("error"))
+            tell(couldnt_refresh(saved))
 
     def on_answer(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
@@ -113,7 +133,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         ack()
         answer = ANSWER_BY_ACTION[action["action_id"]]
         card = for_clicker(body, respond, answer_nudge, _number(action.get("value")), answer, deps.now())
-        update_message(client, card)
+        update_message(client, card, lambda text: _tell(respond, text), ANSWER_LABELS[answer])
 
     for action_id in ANSWER_BY_ACTION:
         app.action(action_id)(on_answer)
@@ -125,7 +145,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         ack()
         answer, _, send = str((action.get("selected_option") or {}).get("value") or "").partition(":")
         send_id = _number(send) if answer in ANSWER_BY_ACTION.values() else None
-        update_message(client, for_clicker(body, respond, answer_nudge, send_id, answer, deps.now()))
+        card = for_clicker(body, respond, answer_nudge, send_id, answer, deps.now())
+        update_message(client, card, lambda text: _tell(respond, text), ANSWER_LABELS.get(answer, answer))
 
     @app.action(re.compile(rf"^{FOLLOWUP_PREFIX}\d+$"))
     def on_followup(
@@ -135,23 +156,22 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         send, _, choice = str(action.get("value") or "").partition(":")
         index = _number(choice)
         send_id = _number(send) if index is not None else None
-        update_message(client, for_clicker(body, respond, answer_followup, send_id, index, deps.now()))
+        card = for_clicker(body, respond, answer_followup, send_id, index, deps.now())
+        saved = f"“{card.followup_choice}”" if card is not None and card.followup_choice else "your answer"
+        update_message(client, card, lambda text: _tell(respond, text), saved)
 
     @app.action(NOTE)
-    def on_note(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
-    ) -> None:
+    def on_note(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         send_id = _number(action.get("value"))
         found = for_clicker(body, respond, current_note, send_id)
         if found is None:
             return
         text, note = found
-        try:
-            client.views_open(trigger_id=body["trigger_id"], view=note_modal(send_id, text, note))
-        except SlackApiError as error:
+        if open_modal(
+            deps, body.get("trigger_id"), note_modal(send_id, text, note), what=f"nudge {send_id} note"
+        ):
             # Usually an expired trigger (Slack allows three seconds): let them try again.
-            log.warning("nudge %s: views.open failed (%s)", send_id, error.response.get("error"))
             _tell(respond, "The note box couldn't open just now. Please click *Add a note* again.")
 
     @app.view(NOTE_VIEW)
@@ -175,7 +195,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             return
         ack()
         log.info("team=%s user=%s nudge %s: note saved", team_id, user_id, send_id)
-        update_message(client, card)
+        # A modal has no response_url: if the nudge can't be refreshed, say so by DM.
+        update_message(client, card, lambda text: _dm(client, user_id, text), "your note")
 
     def on_pace(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
@@ -192,8 +213,10 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 text=chosen.message,
                 blocks=pace_answer_blocks(chosen.message),
             )
-        except SlackApiError as error:
-            log.warning("nudge pace: chat.update failed (%s)", error.response.get("error"))
+        except (SlackApiError, OSError) as error:
+            code = error.response.get("error") if isinstance(error, SlackApiError) else "no answer"
+            log.warning("nudge pace: chat.update failed (%s)", code)
+            _tell(respond, f"{couldnt_refresh(PACE_LABELS[action['action_id']])} {chosen.message}")
 
     for action_id in PACE_CHOICES:
         app.action(action_id)(on_pace)

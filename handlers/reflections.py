@@ -21,6 +21,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import privacy, reflections
 from bot.blocks import reflections as blocks
@@ -31,6 +32,7 @@ from bot.people import ensure_person, is_admin
 from bot.reflection_rules import DayRule, local_month
 from bot.slack import slack_error_code
 from bot.textparse import parse_channel, parse_user
+from handlers.modals import open_modal, why_not_opened
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
@@ -55,9 +57,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         submit_setup(deps, ack, body, view)
 
     @app.action(blocks.SHARE_ACTION)
-    def share_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def share_clicked(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        open_share_modal(deps, body, client)
+        open_share_modal(deps, body, respond)
 
     @app.view(blocks.SHARE_CALLBACK)
     def share_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -133,23 +135,20 @@ def show_overview(call: CommandCall) -> None:
 
 
 def open_setup(call: CommandCall, channel_id: str) -> None:
-    """Open the set-up modal (before acking: the trigger id is short-lived), then check access."""
+    """Acknowledge, open the set-up modal (the trigger id is short-lived), then check access."""
     deps = call.deps
+    call.ack()
     with transaction(deps.session_factory) as session:
         choices = reflections.settings_for_modal(session, deps.settings, call.team_id, channel_id)
         existing = reflections.find_channel(session, call.team_id, channel_id)
         is_new = existing is None or not existing.enabled
-    try:
-        call.client.views_open(
-            trigger_id=call.trigger_id, view=blocks.setup_modal(channel_id, choices, is_new=is_new)
+    view = blocks.setup_modal(channel_id, choices, is_new=is_new)
+    error = open_modal(deps, call.trigger_id, view, what="reflection set-up")
+    if error:
+        call.reply(
+            f"I couldn't open the set-up form ({why_not_opened(error)}). Please run the command again."
         )
-    except SlackApiError as error:
-        log.warning(
-            "team=%s /mentor reflections: views.open failed (%s)", call.team_id, slack_error_code(error)
-        )
-        call.reply("Slack didn't let me open the set-up form in time. Please run the command again.")
         return
-    call.ack()
     warning = channel_access_problem(call.client, channel_id)
     if warning is not None:
         call.reply(f"Heads-up before the first prompt: {warning}")
@@ -275,8 +274,12 @@ def _team(body: dict[str, Any]) -> str:
     return (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
 
 
-def open_share_modal(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
-    """The Share button: the share modal, or a note that sharing has closed."""
+def open_share_modal(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
+    """The Share button: the share modal, or a note that sharing has closed.
+
+    If the modal does not open (most often the trigger expired: Slack allows three
+    seconds), the person is asked to click again, visibly only to them.
+    """
     try:
         prompt_id = int(body["actions"][0]["value"])
     except (KeyError, ValueError):
@@ -293,14 +296,22 @@ def open_share_modal(deps: Deps, body: dict[str, Any], client: WebClient) -> Non
             month=target.month,
             allow_anonymous=target.allow_anonymous,
         )
-    try:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
-    except SlackApiError as error:
-        log.warning("reflections: could not open the share modal (%s)", slack_error_code(error))
+    if open_modal(deps, body.get("trigger_id"), view, what="reflection share"):
+        respond(
+            text="The reflection box couldn't open just now. Please click *Share a reflection* again.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
 
 
 def submit_share(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-    """Screen the reflection, then post it in the prompt's thread and record it."""
+    """Screen the reflection, record it, then post it in the prompt's thread.
+
+    Recording comes first, in the transaction that checks sharing is still open, so a
+    database failure leaves no post behind (the safety net keeps the modal open with
+    the text in it); a post Slack refuses is un-recorded and the text sent back to the
+    writer. Errors go under the text field, so what they wrote stays in the modal.
+    """
     text, practices, anonymous = reflections.share_from_view((view.get("state") or {}).get("values") or {})
     if not text:
         ack(response_action="errors", errors={blocks.TEXT_BLOCK: "Write a sentence or two first."})
@@ -315,26 +326,40 @@ def submit_share(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any
     if refusal is not None:
         ack(response_action="errors", errors={blocks.TEXT_BLOCK: refusal})
         return
-    team_id = _team(body)
+    team_id, user_id = _team(body), body["user"]["id"]
+    author = None if anonymous else user_id
     with transaction(deps.session_factory) as session:
         target = reflections.share_target(
             session, team_id, int(view.get("private_metadata") or 0), deps.now()
         )
-    if target is None or target.closed_reason:
-        ack(response_action="update", view=blocks.closed_modal(target.closed_reason if target else "missing"))
-        return
-    if anonymous and not target.allow_anonymous:
-        ack(
-            response_action="errors",
-            errors={
-                blocks.ANONYMOUS_BLOCK: "Anonymous sharing was just turned off in this channel. "
-                "Untick this to share with your name, or cancel."
-            },
+        if target is None or target.closed_reason:
+            # Closed while the modal was open: say so under the text, which stays there to copy.
+            closed = blocks.CLOSED_REASONS.get(
+                target.closed_reason if target else "", blocks.CLOSED_REASONS["missing"]
+            )
+            ack(response_action="errors", errors={blocks.TEXT_BLOCK: f"{closed} {blocks.KEEP_YOUR_TEXT}"})
+            return
+        if anonymous and not target.allow_anonymous:
+            ack(
+                response_action="errors",
+                errors={
+                    blocks.ANONYMOUS_BLOCK: "Anonymous sharing was just turned off in this channel. "
+                    "Untick this to share with your name, or cancel."
+                },
+            )
+            return
+        reflection = reflections.record_reflection(
+            session,
+            team_id=team_id,
+            prompt_id=target.prompt_id,
+            text=text,
+            practices=practices,
+            user_id=author,
+            now=deps.now(),
         )
-        return
+        session.flush()
+        reflection_id = reflection.id
     ack()
-    user_id = body["user"]["id"]
-    author = None if anonymous else user_id
     post_text, post_blocks = blocks.shared_post(text, author)
     try:
         client.chat_postMessage(
@@ -345,32 +370,35 @@ def submit_share(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any
             unfurl_links=False,
             unfurl_media=False,
         )
-    except SlackApiError as error:
-        code = slack_error_code(error)
+    except (SlackApiError, OSError) as error:
+        code = slack_error_code(error) if isinstance(error, SlackApiError) else "no_answer"
         log.warning("reflections: a reflection could not be posted in %s (%s)", target.channel_id, code)
+        _withdraw(deps, team_id, reflection_id)
+        reason = blocks.SHARE_FAILURES.get(code, f"Slack said `{code}`")
         # Straight to Slack, not through the outbox: an outbox row would sit in the
         # database beside an anonymous share with this person's id on it.
-        reason = blocks.SHARE_FAILURES.get(code, f"Slack said `{code}`")
         try:
             client.chat_postMessage(
                 channel=user_id, text=blocks.share_failed_text(target.channel_id, reason, text)
             )
-        except SlackApiError:
+        except (SlackApiError, OSError):
             log.warning("reflections: could not tell the writer either")
         return
-    with transaction(deps.session_factory) as session:
-        reflections.record_reflection(
-            session,
-            team_id=team_id,
-            prompt_id=target.prompt_id,
-            text=text,
-            practices=practices,
-            user_id=author,
-            now=deps.now(),
-        )
     log.info(
         "reflections: a %s reflection was shared in %s", "named" if author else "anonymous", target.channel_id
     )
+
+
+def _withdraw(deps: Deps, team_id: str, reflection_id: int) -> None:
+    """Un-record a reflection whose post failed; a failure here is logged, never raised,
+    so the writer still gets their text back."""
+    try:
+        with transaction(deps.session_factory) as session:
+            reflections.withdraw_reflection(session, team_id=team_id, reflection_id=reflection_id)
+    except SQLAlchemyError:
+        log.exception(
+            "reflections: a reflection that was not posted is still recorded (id %s)", reflection_id
+        )
 
 
 # --- thread replies (optional: channels:history + message.channels) --------------------

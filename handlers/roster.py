@@ -54,6 +54,7 @@ from bot.roster import (
 from bot.roster_import import MAX_FILE_BYTES, RosterFileError, apply_saved_plan, check_roster, save_plan
 from bot.slack import slack_error_code
 from bot.textparse import parse_user
+from handlers.modals import open_modal, why_not_opened
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
@@ -355,15 +356,13 @@ def admin_command(call: CommandCall) -> None:
 
 
 def import_command(call: CommandCall) -> None:
-    """`/mentor import`: open the upload form (views.open must use the trigger at once)."""
-    try:
-        call.client.views_open(trigger_id=call.trigger_id or "", view=import_modal())
-    except SlackApiError as error:
-        call.reply(
-            f"I couldn't open the import form ({slack_error_code(error)}). Please run `/mentor import` again."
-        )
-        return
+    """`/mentor import`: acknowledge, then open the upload form with the trigger at once."""
     call.ack()
+    error = open_modal(call.deps, call.trigger_id, import_modal(), what="roster import")
+    if error:
+        call.reply(
+            f"I couldn't open the import form ({why_not_opened(error)}). Please run `/mentor import` again."
+        )
 
 
 def _who(body: dict[str, Any]) -> tuple[str, str]:

@@ -12,8 +12,6 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import preferences
 from bot.blocks.settings import (
@@ -34,7 +32,7 @@ from bot.db import transaction
 from bot.deps import Deps
 from bot.home import publish_home
 from bot.profiles import needs_profile, person_with_profile
-from bot.slack import slack_error_code
+from handlers.modals import NO_TRIGGER, open_modal, why_not_opened
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
@@ -95,40 +93,33 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
 
 
 def open_settings_command(call: CommandCall) -> None:
-    """`/mentor settings`: open the modal at once (the trigger lasts 3 s), then answer."""
+    """`/mentor settings`: acknowledge, open the modal (the trigger lasts 3 s), then answer."""
     if call.args:
         call.reply("`/mentor settings` takes nothing after it: it opens a window with all your settings.")
         return
-    error = open_settings_modal(call.deps, call.client, call.trigger_id, call.team_id, call.user_id)
+    # Acknowledge first: a slow views.open must not cost the whole request.
+    call.ack()
+    error = open_settings_modal(call.deps, call.trigger_id, call.team_id, call.user_id)
     if error:
         call.reply(
-            f"I couldn't open your settings (Slack said `{error}`). Please try `/mentor settings` again; "
+            f"I couldn't open your settings ({why_not_opened(error)}). Please try `/mentor settings` again; "
             "the window has to open within a few seconds of the command."
         )
         return
-    call.ack()
     # First sight: now that Slack has its answer, learn their zone for next time.
     person_with_profile(call.deps, call.team_id, call.user_id, enterprise_id=call.enterprise_id)
 
 
-def open_settings_modal(
-    deps: Deps, client: WebClient, trigger_id: str | None, team_id: str, user_id: str
-) -> str | None:
-    """Open the settings modal; returns Slack's error code, or None when it opened.
+def open_settings_modal(deps: Deps, trigger_id: str | None, team_id: str, user_id: str) -> str | None:
+    """Open the settings modal; returns an error code (see `handlers.modals`), or None.
 
     Reads only the database (no profile fetch) so the trigger id is still fresh.
     """
     if not trigger_id:
-        return "no_trigger_id"
+        return NO_TRIGGER
     with transaction(deps.session_factory) as session:
         personal = preferences.load(session, deps.settings, team_id, user_id, deps.now())
-    try:
-        client.views_open(trigger_id=trigger_id, view=settings_modal(personal))
-    except SlackApiError as error:
-        code = slack_error_code(error)
-        log.warning("team=%s user=%s: settings modal did not open (%s)", team_id, user_id, code)
-        return code
-    return None
+    return open_modal(deps, trigger_id, settings_modal(personal), what="settings")
 
 
 def timezone_command(call: CommandCall) -> None:

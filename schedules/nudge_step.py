@@ -42,7 +42,7 @@ from bot.models import (
 )
 from bot.nudges import BACKOFF_KIND, record_nudge
 from bot.outbox import enqueue
-from bot.people import find_person, person_timezone
+from bot.people import person_timezone
 from bot.timing import end_of_contact_day, is_paused
 from schedules.nudge_planner import (
     BACKOFF,
@@ -333,7 +333,15 @@ def request_nudge(
     twice within REQUEST_COOLDOWN. It counts for rotation and the no-repeat rule, not
     for the cap or back-off.
     """
-    person = find_person(session, team_id, user_id)
+    # Lock the mentor as the planner does (PostgreSQL; SQLite has one writer at a time):
+    # a request at the very moment their slot is planned waits for it, then sees the
+    # planner's nudge in the history and picks another, instead of the same one twice.
+    person = session.scalars(
+        select(Person)
+        .where(Person.team_id == team_id, Person.user_id == user_id)
+        .with_for_update(of=Person)
+        .execution_options(populate_existing=True)
+    ).first()
     if person is None:
         return RequestOutcome(False, NOT_A_MENTOR)
     state = load_states(session, settings, [person], now)[person.id]
@@ -342,15 +350,15 @@ def request_nudge(
     if person.opted_out_at is not None:
         return RequestOutcome(
             False,
-            "You've turned Mentor Nudge messages off, so I can't send one. Turn them back on "
-            "(see `/mentor help`), then ask again.",
+            "You've turned Mentor Nudge messages off, so I can't send one. Type `/mentor start` to turn "
+            "them back on, then ask again.",
         )
     if is_paused(person, now):
         assert person.paused_until is not None
         until = long_day(person.paused_until.astimezone(state.zone))
         return RequestOutcome(
             False,
-            f"Your nudges are paused until {until}. Resume them first (see `/mentor help`), then ask again.",
+            f"Your nudges are paused until {until}. Type `/mentor resume` to end the pause, then ask again.",
         )
     recent = session.scalar(
         select(func.count(NudgeSend.id)).where(

@@ -77,3 +77,31 @@ def chunk_lines(lines: Sequence[str], limit: int = SECTION_TEXT_LIMIT) -> list[s
     if current:
         chunks.append(current)
     return chunks
+
+
+def split_text(text: str, limit: int = SECTION_TEXT_LIMIT) -> list[str]:
+    """Cut already-escaped mrkdwn into pieces of at most `limit` characters, losing nothing.
+
+    Cuts fall at a line break if there is one in the second half of a piece, else at a
+    space, else anywhere — but never inside `&amp;`, `&lt;` or `&gt;`, which Slack would
+    then show as stray characters. The break character itself is dropped.
+    """
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", limit // 2, limit + 1)
+        if cut == -1:
+            cut = rest.rfind(" ", limit // 2, limit + 1)
+        if cut != -1:
+            pieces.append(rest[:cut])
+            rest = rest[cut + 1 :]
+            continue
+        cut = limit
+        entity = rest.rfind("&", max(0, cut - len("&amp;") + 1), cut)
+        if entity != -1 and ";" not in rest[entity:cut]:
+            cut = entity  # the entity would straddle the cut: start the next piece with it
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    if rest or not pieces:
+        pieces.append(rest)
+    return pieces

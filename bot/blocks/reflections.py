@@ -21,7 +21,17 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.common import MESSAGE_BLOCK_LIMIT, chunk_lines, context, escape, header, section, to_dicts
+from bot.blocks.common import (
+    MESSAGE_BLOCK_LIMIT,
+    SECTION_TEXT_LIMIT,
+    chunk_lines,
+    context,
+    escape,
+    header,
+    section,
+    split_text,
+    to_dicts,
+)
 from bot.library import PRACTICE_KEYS, PRACTICES
 from bot.reflection_rules import WEEKDAY_KEYS, WEEKDAY_NAMES, WEEKS, DayRule, month_label, parse_month_key
 from bot.timing import format_minute
@@ -43,7 +53,8 @@ OPTION_ANONYMOUS, OPTION_REMINDER = "anonymous", "reminder"
 # Block ids of the share modal.
 TEXT_BLOCK, PRACTICES_BLOCK, ANONYMOUS_BLOCK = "reflection", "practices", "anonymous"
 
-# A reflection plus our heading fits one section (3000 characters) even after escaping.
+# What a person may type in the share box. Escaping can make it up to five times longer
+# (`&` becomes `&amp;`), more than one section holds, so `shared_post` splits the post.
 MAX_REFLECTION_CHARS = 2000
 MODAL_TITLE = "Reflection prompts"
 SHARE_TITLE = "Share a reflection"
@@ -174,6 +185,10 @@ CLOSED_REASONS = {
 }
 
 
+# Added under the text field when sharing closed while the modal was open.
+KEEP_YOUR_TEXT = "Your words are still in the box above if you'd like to copy them."
+
+
 def closed_modal(reason: str) -> dict[str, Any]:
     """A small modal saying sharing is closed, and why."""
     return View(
@@ -188,7 +203,9 @@ def shared_post(text: str, user_id: str | None) -> tuple[str, list[dict[str, Any
     """(fallback text, blocks) of a reflection posted in the thread, named or anonymous."""
     who = f"<@{user_id}> shared:" if user_id else "A colleague shared:"
     body = escape(text)
-    return f"{who} {body}", to_dicts([section(f"*{who}*\n{body}")])
+    # Split after escaping, never clipped: every word they wrote reaches the thread.
+    pieces = split_text(f"*{who}*\n{body}", SECTION_TEXT_LIMIT)
+    return f"{who} {body}", to_dicts([section(piece) for piece in pieces])
 
 
 def share_failed_text(channel_id: str, reason: str, text: str) -> str:

@@ -528,3 +528,18 @@ def test_a_mentees_saved_form_keeps_their_nudge_fields(session_factory, settings
 
     row = person_row(session_factory, MENTEE)
     assert (row.nudge_days, row.nudge_minute, row.quiet_weekends) == ("2", 700, False)
+
+
+def test_the_form_is_checked_against_the_fields_it_showed_not_the_role_now(session_factory, settings):
+    # Opened as a mentor (nudge fields shown), then paired as someone's mentee only.
+    mentor_id = make_person(session_factory, MENTOR)
+    mentee_id = make_person(session_factory, MENTEE)
+    with transaction(session_factory) as session:
+        session.add(Pair(team_id=TEAM_ID, mentor_id=mentor_id, mentee_id=mentee_id))
+
+    with pytest.raises(FormErrors) as problems:
+        save(session_factory, settings, replace(GOOD, nudge_days=()), user_id=MENTEE)
+    assert set(problems.value.errors) == {"nudge_days"}
+
+    save(session_factory, settings, replace(GOOD, nudge_days=(4,)), user_id=MENTEE)
+    assert person_row(session_factory, MENTEE).nudge_days == "4"

@@ -659,13 +659,17 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 self.connection.close()
                 return
             raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(raw)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(raw)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(raw)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(raw)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up waiting (its timeout is shorter than a `slow` fault).
+                self.close_connection = True
 
         def _api(self, method: str, args: dict[str, Any]) -> None:
             token = _bearer(self.headers.get("Authorization")) or args.pop("token", None)

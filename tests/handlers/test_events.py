@@ -128,3 +128,31 @@ def test_a_second_revocation_keeps_the_first_reason_and_time(slack, deps, clock)
 
     assert workspace(deps).sending_paused_reason == "the app was uninstalled from Slack"
     assert workspace(deps).sending_paused_at == NOW
+
+
+@pytest.mark.parametrize("code", ["account_inactive", "user_disabled", "user_not_found", "cannot_dm_bot"])
+def test_an_account_the_sender_found_gone_comes_back_when_slack_shows_it_again(slack, deps, fake_slack, code):
+    person_with_profile(deps, TEAM_ID, MENTOR)
+    queue_notice(deps)
+    fake_slack.fail("chat.postMessage", code)
+    Sender(deps, all_kinds()).run_once()
+    gone = person(deps)
+    assert (gone.is_active, gone.inactive_reason, gone.next_nudge_at) == (False, code, None)
+
+    slack.event(user_change(fake_slack, MENTOR, "Europe/London"))  # re-enabled: a live profile again
+
+    back = person(deps)
+    assert (back.is_active, back.inactive_reason) == (True, None)
+    assert back.next_nudge_at == NOW  # the planner looks at them on its next tick
+
+
+def test_a_bot_profile_does_not_bring_anyone_back(slack, deps, fake_slack):
+    person_with_profile(deps, TEAM_ID, MENTOR)
+    queue_notice(deps)
+    fake_slack.fail("chat.postMessage", "account_inactive")
+    Sender(deps, all_kinds()).run_once()
+    fake_slack.users[MENTOR].is_bot = True
+
+    slack.event(user_change(fake_slack, MENTOR, "Europe/London"))
+
+    assert (person(deps).is_active, person(deps).inactive_reason) == (False, "account_inactive")

@@ -100,3 +100,28 @@ def test_a_stopped_person_can_start_again_from_home(slack, deps, fake_slack):
 
     assert person(deps).opted_out_at is None
     assert "Pause 2 weeks" in fake_slack.last("views.publish").text_of_blocks()
+
+
+def test_edit_settings_that_cannot_open_says_so_on_home(slack, fake_slack):
+    open_home(slack)
+    fake_slack.fail("views.open", "expired_trigger_id")
+
+    slack.click("settings.open", user_id=MENTOR, value="home", view=HOME)
+
+    notice = fake_slack.last("views.publish")
+    assert notice.args["user_id"] == MENTOR and view_errors(notice.view) == []
+    assert "Your settings didn't open (Slack said `expired_trigger_id`)" in notice.text_of_blocks()
+    assert "click *Edit settings* again" in notice.text_of_blocks()
+    # The next time Home is drawn, the notice is gone.
+    open_home(slack)
+    assert "didn't open" not in fake_slack.last("views.publish").text_of_blocks()
+
+
+def test_edit_settings_tries_views_open_once_when_slack_is_busy(slack, fake_slack):
+    open_home(slack)
+    fake_slack.rate_limit("views.open", retry_after=1)
+
+    slack.click("settings.open", user_id=MENTOR, value="home", view=HOME)
+
+    assert len(fake_slack.calls_to("views.open")) == 1  # a retry would find the trigger expired
+    assert "Slack said `ratelimited`" in fake_slack.last("views.publish").text_of_blocks()

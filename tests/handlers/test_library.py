@@ -139,6 +139,15 @@ def test_a_form_slack_will_not_open_is_explained(slack, fake_slack):
     assert answer["response_type"] == "ephemeral"
 
 
+def test_the_add_button_tries_views_open_once_when_slack_is_busy(slack, fake_slack):
+    fake_slack.rate_limit("views.open", retry_after=1)
+
+    slack.click(ADD_BUTTON_ACTION, user_id=ADMIN, value="add")
+
+    assert len(fake_slack.calls_to("views.open")) == 1  # the trigger would expire before a retry
+    assert "Slack said `ratelimited`" in fake_slack.last("response_url").args["text"]
+
+
 def test_the_add_button_in_the_list_opens_the_same_form(slack, fake_slack):
     slack.click(ADD_BUTTON_ACTION, user_id=ADMIN, value="add")
 

@@ -14,6 +14,7 @@ from bot.reflections import PROMPT_KIND, record_reflection
 from schedules.clock import Clock
 from tests.conftest import ADMIN, MENTEE, MENTOR
 from tests.fakes.clock import MovableClock
+from tests.fakes.db_faults import failing_statements
 from tests.reflection_support import configure, deliveries, prompts, reflection_rows
 
 WARD = "C0WARD001"
@@ -175,6 +176,18 @@ def test_a_bad_time_zone_is_refused_on_its_field_and_nothing_is_saved(slack, fak
     assert body["response_action"] == "errors"
     assert "Mars/Olympus_Mons" in body["errors"]["tz"] and "America/New_York" in body["errors"]["tz"]
     assert body["errors"]["theme_1"] == "Choose at least one theme."
+    assert channel_count(deps) == 0
+
+
+def test_set_up_acknowledges_first_and_explains_a_form_that_did_not_open(slack, fake_slack, deps):
+    fake_slack.add_channel(WARD, "ward-4-mentors", is_member=False)
+    fake_slack.fail("views.open", "expired_trigger_id")
+
+    reply = slack.command(f"reflections {WARD_MENTION}", user_id=ADMIN)
+
+    assert reply.status == 200 and reply.body == b""
+    [answer] = fake_slack.calls_to("response_url")  # no channel warning for a form that never opened
+    assert "couldn't open the set-up form (Slack said `expired_trigger_id`)" in answer.args["text"]
     assert channel_count(deps) == 0
 
 
@@ -376,6 +389,70 @@ def test_text_that_looks_like_patient_information_is_refused_with_an_explanation
     assert reflection_rows(deps) == []
 
 
+def test_a_month_that_closes_while_the_modal_is_open_keeps_the_text_and_says_why(
+    slack, fake_slack, deps, clock
+):
+    prompt, message = post_prompt(deps, fake_slack, clock)
+    view = open_share(slack, fake_slack, prompt, message)
+    clock.set(datetime(2027, 2, 1, 0, 0, tzinfo=UTC))
+
+    body = slack.submit(view, share_values("Written just before midnight."), user_id=MENTOR).json()
+
+    assert body["response_action"] == "errors"  # not "update": the modal and its text stay
+    assert list(body["errors"]) == ["reflection"]
+    assert "This month's reflection has closed" in body["errors"]["reflection"]
+    assert "copy them" in body["errors"]["reflection"]
+    assert thread_posts(fake_slack, prompt) == [] and reflection_rows(deps) == []
+
+
+def test_a_reflection_the_database_cannot_record_is_not_posted_and_the_modal_keeps_it(
+    slack, fake_slack, deps, clock, engine
+):
+    prompt, message = post_prompt(deps, fake_slack, clock)
+    view = open_share(slack, fake_slack, prompt, message)
+
+    with failing_statements(engine, r"^INSERT INTO reflection") as failed:
+        body = slack.submit(view, share_values("Feedback works best the same day."), user_id=MENTOR).json()
+
+    assert failed
+    assert body["response_action"] == "errors" and "That didn't save" in body["errors"]["reflection"]
+    assert thread_posts(fake_slack, prompt) == []  # nothing in the thread the month-end count would miss
+    assert reflection_rows(deps) == []
+
+
+def test_the_reflection_is_recorded_before_it_is_posted(slack, fake_slack, deps, clock):
+    prompt, message = post_prompt(deps, fake_slack, clock)
+    view = open_share(slack, fake_slack, prompt, message)
+    seen_while_posting = []
+    original = fake_slack.handle
+
+    def look_then_answer(method, args, token):
+        if method == "chat.postMessage" and args.get("thread_ts") == prompt.ts and not seen_while_posting:
+            seen_while_posting.append(len(reflection_rows(deps)))
+        return original(method, args, token)
+
+    fake_slack.handle = look_then_answer
+    slack.submit(view, share_values("Recorded, then posted."), user_id=MENTOR)
+
+    assert seen_while_posting == [1]
+    assert len(thread_posts(fake_slack, prompt)) == 1 and len(reflection_rows(deps)) == 1
+
+
+def test_a_long_reflection_full_of_symbols_reaches_the_thread_whole(slack, fake_slack, deps, clock):
+    prompt, message = post_prompt(deps, fake_slack, clock)
+    view = open_share(slack, fake_slack, prompt, message)
+    text = "<&> " * 500  # 2,000 characters; 7,000 once escaped, more than two sections hold
+
+    slack.submit(view, share_values(text.strip()), user_id=MENTOR)
+
+    [post] = thread_posts(fake_slack, prompt)
+    shown = "\n".join(b["text"]["text"] for b in post["blocks"])
+    assert len(post["blocks"]) > 1 and "…" not in shown
+    assert shown.count("&lt;&amp;&gt;") == 500  # every one, none cut in half
+    [row] = reflection_rows(deps)
+    assert row.text == text.strip()
+
+
 def test_sharing_closes_when_the_month_ends(slack, fake_slack, deps, clock):
     prompt, message = post_prompt(deps, fake_slack, clock)
     clock.set(datetime(2027, 2, 1, 0, 0, tzinfo=UTC))
@@ -384,6 +461,30 @@ def test_sharing_closes_when_the_month_ends(slack, fake_slack, deps, clock):
 
     assert "closed" in str(view["blocks"])
     assert view.get("callback_id") != "anon:reflection_submit"
+
+
+def test_a_share_box_that_cannot_open_asks_for_another_click_only_the_clicker_sees(
+    slack, fake_slack, deps, clock
+):
+    prompt, message = post_prompt(deps, fake_slack, clock)
+    fake_slack.fail("views.open", "expired_trigger_id")
+
+    open_share(slack, fake_slack, prompt, message)
+
+    answer = fake_slack.last("response_url").args
+    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
+    assert "click *Share a reflection* again" in answer["text"]
+    assert thread_posts(fake_slack, prompt) == []
+
+
+def test_the_share_box_gets_one_try_when_slack_is_busy(slack, fake_slack, deps, clock):
+    prompt, message = post_prompt(deps, fake_slack, clock)
+    fake_slack.rate_limit("views.open", retry_after=1)
+
+    open_share(slack, fake_slack, prompt, message)
+
+    assert len(fake_slack.calls_to("views.open")) == 1
+    assert "click *Share a reflection* again" in fake_slack.last("response_url").args["text"]
 
 
 def test_a_reflection_slack_refuses_is_sent_back_to_its_writer_and_not_recorded(

@@ -583,3 +583,15 @@ def test_a_five_hundred_pair_roster_loads_from_the_modal_in_one_step(slack, fake
     with transaction(deps.session_factory) as session:
         assert session.scalars(select(RosterImport.applied_by)).all() == [ADMIN]
         assert session.scalars(select(AuditLog.action)).all() == ["import.apply"]
+
+
+def test_import_acknowledges_first_and_explains_a_form_that_did_not_open(slack, fake_slack):
+    fake_slack.rate_limit("views.open", retry_after=1)
+
+    reply = slack.command("import", user_id=ADMIN)
+
+    assert reply.status == 200 and not reply.body
+    assert len(fake_slack.calls_to("views.open")) == 1  # not retried: the trigger would have expired
+    answer = fake_slack.last("response_url").args
+    assert answer["response_type"] == "ephemeral"
+    assert "couldn't open the import form (Slack said `ratelimited`)" in answer["text"]

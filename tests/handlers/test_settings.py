@@ -333,9 +333,12 @@ def test_an_expired_trigger_is_explained(slack, deps, fake_slack):
     know(deps)
     fake_slack.fail("views.open", "expired_trigger_id")
 
-    body = slack.command("settings", user_id=MENTOR).json()
+    reply = slack.command("settings", user_id=MENTOR)
 
-    assert "couldn't open your settings" in body["text"] and "expired_trigger_id" in body["text"]
+    assert reply.status == 200 and reply.body == b""  # acknowledged first, then views.open
+    answer = fake_slack.last("response_url").args
+    assert "couldn't open your settings" in answer["text"] and "expired_trigger_id" in answer["text"]
+    assert answer["response_type"] == "ephemeral"
 
 
 def test_submitting_bad_settings_shows_errors_beside_the_fields_and_saves_nothing(slack, deps, fake_slack):
@@ -453,3 +456,65 @@ def test_help_lists_the_settings_commands(slack):
         "/mentor stop",
     ):
         assert usage in text
+
+
+# --- a slow or busy Slack when opening the modal ----------------------------------------
+
+
+def test_a_slow_views_open_still_acknowledges_in_time_and_explains(slack, deps, fake_slack):
+    know(deps)
+    fake_slack.slow("views.open", 3.5)  # longer than the trigger lives
+
+    reply = slack.command("settings", user_id=MENTOR)
+
+    assert reply.status == 200 and reply.body == b""  # acknowledged before views.open
+    answer = fake_slack.last("response_url").args
+    assert answer["response_type"] == "ephemeral"
+    assert "couldn't open your settings (Slack didn't answer in time)" in answer["text"]
+    assert "/mentor settings" in answer["text"]
+
+
+def test_a_rate_limited_views_open_is_not_retried_and_is_explained(slack, deps, fake_slack):
+    know(deps)
+    fake_slack.rate_limit("views.open", retry_after=1)
+
+    reply = slack.command("settings", user_id=MENTOR)
+
+    assert reply.status == 200 and reply.body == b""
+    assert len(fake_slack.calls_to("views.open")) == 1  # a retry would come after the trigger expired
+    assert "Slack said `ratelimited`" in fake_slack.last("response_url").args["text"]
+
+
+# --- the form is checked against what it showed -----------------------------------------
+
+
+def test_a_mentee_form_submitted_after_becoming_a_mentor_saves_and_keeps_the_nudge_settings(
+    slack, deps, fake_slack
+):
+    from bot.models import Pair
+
+    know(deps, MENTOR)
+    know(deps, MENTEE)
+    with transaction(deps.session_factory) as session:
+        mentor, mentee = ensure_person(session, TEAM_ID, MENTOR), ensure_person(session, TEAM_ID, MENTEE)
+        session.add(Pair(team_id=TEAM_ID, mentor_id=mentor.id, mentee_id=mentee.id))
+    view = open_modal(slack, fake_slack, MENTEE)
+    shown = {b.get("block_id") for b in view["blocks"]}
+    assert "nudge_time" not in shown  # mentees are not asked about nudges
+    # While the form is open, the program director pairs them as a mentor too.
+    fake_slack.add_user("U0JUNIOR1", "dr.junior")
+    know(deps, "U0JUNIOR1")
+    with transaction(deps.session_factory) as session:
+        junior = ensure_person(session, TEAM_ID, "U0JUNIOR1")
+        session.add(
+            Pair(team_id=TEAM_ID, mentor_id=ensure_person(session, TEAM_ID, MENTEE).id, mentee_id=junior.id)
+        )
+
+    body = slack.submit(
+        view, state_from_view(view, {"contact_start": {"selected_time": "07:00"}}), user_id=MENTEE
+    ).json()
+
+    assert body["response_action"] == "update", body  # not errors on blocks the form never had
+    stored = person(deps, MENTEE)
+    assert stored.contact_start == 7 * 60
+    assert (stored.nudge_days, stored.nudge_minute, stored.cadence) == ("1", 570, "weekly")
