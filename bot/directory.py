@@ -19,12 +19,12 @@ from bot.timing import mark_for_replanning
 
 NOT_FOUND_ERRORS = frozenset({"user_not_found", "users_not_found"})
 DEACTIVATED = "deactivated in Slack"
+# Slack's answers to a DM that mean the person is gone or cannot receive DMs: the
+# sender stops scheduling them and stores the code as their inactive reason.
+PERSON_GONE_ERRORS = frozenset({"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot"})
 # Why a person may have been marked inactive that a live, human Slack profile proves
-# wrong: deactivated (seen in a profile), or the error code the sender stored when a DM
-# failed (`schedules.sender.PERSON_GONE_ERRORS`: an account disabled then re-enabled).
-REACTIVATABLE_REASONS = frozenset(
-    {DEACTIVATED, "user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot"}
-)
+# wrong (an account disabled, then re-enabled).
+REACTIVATABLE_REASONS = PERSON_GONE_ERRORS | {DEACTIVATED}
 # users.list pages: Slack suggests no more than 200 per page.
 PAGE_SIZE = 200
 

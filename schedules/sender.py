@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import is_sqlite, transaction
 from bot.deps import Deps
+from bot.directory import PERSON_GONE_ERRORS
 from bot.models import Delivery, DeliveryStatus, Person, Workspace
 from bot.outbox import Cancel, DeliveryKind, ErrorOutcome, Message, cancel_open_for_person
 from bot.people import zone_for
@@ -56,9 +57,6 @@ INTERRUPTED = "interrupted while sending; not resent so the recipient never gets
 # Where a row held by its kind waits until the feature re-arms it. A fixed instant, not
 # `next_attempt_at.replace(year=9999)`, which fails for a row due on 29 February.
 HELD_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
-
-# The person is gone or cannot receive DMs: stop scheduling them.
-PERSON_GONE_ERRORS = frozenset({"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot"})
 
 
 @dataclass
