@@ -80,6 +80,14 @@ def patient_client(client: WebClient, rate_limit_retries: int) -> WebClient:
     )
 
 
+def quick_client(client: WebClient, timeout: float) -> WebClient:
+    """A copy of `client` that tries once, briefly: for calls that are useless late, like
+    `views.open` with a trigger id that expires three seconds after Slack issued it."""
+    return WebClient(
+        token=client.token, base_url=client.base_url, timeout=timeout, logger=client.logger, retry_handlers=[]
+    )
+
+
 @dataclass(frozen=True)
 class BotIdentity:
     """What `auth.test` says about our token."""

@@ -11,7 +11,6 @@ caller acknowledges first and reports a failure through `respond` or a DM.
 
 from __future__ import annotations
 
-import functools
 import logging
 from typing import Any
 
@@ -19,7 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
-from bot.slack import slack_error_code
+from bot.slack import quick_client, slack_error_code
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +31,7 @@ NO_TRIGGER = "no_trigger_id"
 
 def trigger_client(deps: Deps) -> WebClient:
     """The app's client for `views.open`: no retries, a timeout inside the trigger's life."""
-    return _trigger_client(deps.client.token or "", deps.client.base_url)
-
-
-@functools.lru_cache(maxsize=8)
-def _trigger_client(token: str, base_url: str) -> WebClient:
-    # Cached by token and URL, so each app builds it once (tests build one per fake Slack).
-    return WebClient(
-        token=token,
-        base_url=base_url,
-        timeout=TRIGGER_TIMEOUT_SECONDS,
-        logger=logging.getLogger("slack_sdk.web"),
-        retry_handlers=[],
-    )
+    return quick_client(deps.client, TRIGGER_TIMEOUT_SECONDS)
 
 
 def open_modal(deps: Deps, trigger_id: str | None, view: dict[str, Any], *, what: str) -> str | None:
