@@ -83,7 +83,11 @@ def record_nudge(
     expires_at: datetime | None,
     reminder_of_id: int | None = None,
 ) -> NudgeSend | None:
-    """Put a nudge in the outbox and the nudge log together; None if the key exists."""
+    """Put a nudge in the outbox and the nudge log together; None if the key exists.
+
+    A nudge the mentor asked for (`/mentor nudge`) goes at any hour; the others wait for
+    the mentor's allowed hours if they would land outside them.
+    """
     if not enqueue(
         session,
         team_id=person.team_id,
@@ -93,6 +97,7 @@ def record_nudge(
         due_at=due_at,
         expires_at=expires_at,
         person_id=person.id,
+        any_hour=origin == NudgeOrigin.REQUESTED,
     ):
         return None
     delivery_id = session.scalar(select(Delivery.id).where(Delivery.dedupe_key == dedupe_key))

@@ -291,6 +291,17 @@ def test_mentor_nudge_queues_one_for_the_next_tick_and_refuses_a_quick_second(
     assert "On its way" in slack.command("nudge", user_id=MENTOR).json()["text"]
 
 
+def test_a_nudge_asked_for_late_in_the_evening_still_comes_at_once(
+    deps, clock, fake_slack, slack, session_factory, mentor_id
+):
+    clock.set(clock.now.replace(hour=21))  # 21:00 in London: outside the mentor's hours
+
+    assert "On its way" in slack.command("nudge", user_id=MENTOR).json()["text"]
+    Clock(deps).tick()
+
+    assert len(fake_slack.dms_to(MENTOR)) == 1
+
+
 def test_mentor_nudge_explains_why_not_to_people_without_a_mentee(slack, fake_slack):
     reply = slack.command("nudge", user_id=MENTEE).json()
 
