@@ -55,7 +55,7 @@ from bot.models import (
 )
 from bot.models.core import DEFAULT_NUDGE_DAYS, DEFAULT_NUDGE_MINUTE
 from bot.nudges import BACKOFF_KIND, NUDGE_KIND
-from bot.people import person_timezone
+from bot.people import zone_for
 from bot.timing import format_minute, local_datetime, parse_minute
 from schedules.lock import sqlite_file
 from schedules.nudge_step import plan_due
@@ -315,7 +315,7 @@ def _start_windows(
         mentor_ids = set(session.scalars(select(Pair.mentor_id).where(Pair.ended_at.is_(None))))
         session.execute(update(Person).values(next_nudge_at=None))
         for person in session.scalars(select(Person).where(Person.id.in_(mentor_ids))):
-            zone = person_timezone(person, session.get(Workspace, person.team_id), settings)
+            zone = zone_for(session, settings, person)
             if start is None:
                 begins = now
                 ends = now + timedelta(days=days)
@@ -368,7 +368,7 @@ def _planned_lines(
             if not begins <= send.planned_for < ends:
                 continue  # history copied from the real database, or past the window
             if person.id not in zones:
-                zones[person.id] = person_timezone(person, session.get(Workspace, person.team_id), settings)
+                zones[person.id] = zone_for(session, settings, person)
             lines.append(
                 PreviewLine(
                     at=send.planned_for,
