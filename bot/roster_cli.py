@@ -188,35 +188,14 @@ def import_roster(
     return done
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun if n == 1 else noun + 's'}"
-
-
 def dry_run_report(plan: ImportPlan) -> str:
     """The whole dry run as plain text: every line listed (a terminal has no block limits)."""
+    from bot.blocks.roster import count, summary_lines
+
     delimiter = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(plan.delimiter, plan.delimiter)
     header = f", header: {' | '.join(plan.header)}" if plan.header else ", no header row"
-    lines = [f"Checked {plan.source}: {_count(plan.data_rows, 'row')} ({delimiter}-separated{header})"]
-    lines.append(f"  {_count(len(plan.add), 'pair')} to add")
-    lines.append(f"  {len(plan.present):,} already in the roster")
-    if plan.cohort_changes:
-        lines.append(f"  {_count(len(plan.cohort_changes), 'cohort name')} to update")
-    if plan.end_missing:
-        lines.append(f"  {_count(len(plan.end), 'pair')} to end (not in the file)")
-    elif plan.not_in_file:
-        lines.append(
-            f"  {_count(plan.not_in_file, 'pair')} not in the file, left as they are "
-            "(--end-missing ends them)"
-        )
-    if plan.kept:
-        lines.append(
-            f"  {_count(len(plan.kept), 'pair')} not in the file kept, because a line with an error "
-            "names one of the people"
-        )
-    if plan.errors:
-        lines.append(f"  {_count(len(plan.errors), 'line')} with errors, skipped")
-    if plan.duplicates:
-        lines.append(f"  {_count(len(plan.duplicates), 'duplicate line')}, each pair imported once")
+    lines = [f"Checked {plan.source}: {count(plan.data_rows, 'row')} ({delimiter}-separated{header})"]
+    lines += [f"  {line}" for line in summary_lines(plan, bold=False, end_hint="--end-missing ends them")]
     sections = [
         (
             "To add (mentor → mentee)",

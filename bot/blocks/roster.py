@@ -71,6 +71,10 @@ def mentions(user_ids: Sequence[str], *, limit: int = 3) -> str:
     return ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
+# How the modal asks for pairs missing from the file to be ended.
+TICK_TO_END = "tick “End pairs that aren't in this file” to end them"
+
+
 def count(n: int, noun: str, *, bold: bool = False) -> str:
     """ "1 pair", "3 pairs", "2 people"; bold puts the number in *asterisks*."""
     word = noun if n == 1 else IRREGULAR_PLURALS.get(noun, noun + "s")
@@ -377,24 +381,32 @@ def checking_view(rows: int | None = None) -> dict[str, Any]:
     )
 
 
-def _summary_lines(plan: ImportPlan) -> list[str]:
-    lines = [
-        f"• {count(len(plan.add), 'pair', bold=True)} to add",
-        f"• *{len(plan.present):,}* already in the roster",
-    ]
+def summary_lines(plan: ImportPlan, *, bold: bool = True, end_hint: str = TICK_TO_END) -> list[str]:
+    """What a dry run would change, one fact a line — shared by the modal and the CLI,
+    which differ only in bold numbers and in how to ask for missing pairs to be ended."""
+
+    def n(number: int, noun: str) -> str:
+        return count(number, noun, bold=bold)
+
+    present = f"*{len(plan.present):,}*" if bold else f"{len(plan.present):,}"
+    lines = [f"{n(len(plan.add), 'pair')} to add", f"{present} already in the roster"]
     if plan.cohort_changes:
-        lines.append(f"• {count(len(plan.cohort_changes), 'cohort name', bold=True)} to update")
+        lines.append(f"{n(len(plan.cohort_changes), 'cohort name')} to update")
     if plan.end_missing:
-        lines.append(f"• {count(len(plan.end), 'pair', bold=True)} to end (not in this file)")
+        lines.append(f"{n(len(plan.end), 'pair')} to end (not in this file)")
     elif plan.not_in_file:
         lines.append(
-            f"• {count(plan.not_in_file, 'pair', bold=True)} in the roster but not in this file, left as "
-            "they are (tick “End pairs that aren't in this file” to end them)"
+            f"{n(plan.not_in_file, 'pair')} in the roster but not in this file, left as they are ({end_hint})"
+        )
+    if plan.kept:
+        lines.append(
+            f"{n(len(plan.kept), 'pair')} not in this file kept, because a line with an error "
+            "names one of the people"
         )
     if plan.errors:
-        lines.append(f"• {count(len(plan.errors), 'line', bold=True)} with errors, skipped")
+        lines.append(f"{n(len(plan.errors), 'line')} with errors, skipped")
     if plan.duplicates:
-        lines.append(f"• {count(len(plan.duplicates), 'duplicate line', bold=True)}, each pair imported once")
+        lines.append(f"{n(len(plan.duplicates), 'duplicate line')}, each pair imported once")
     return lines
 
 
@@ -409,7 +421,8 @@ def dry_run_view(plan: ImportPlan, import_key: str) -> dict[str, Any]:
     blocks: list[Block] = [
         section(
             f"*Nothing has been changed yet.* Here is what importing *{source}* "
-            f"({count(plan.data_rows, 'row')}) would do:\n" + "\n".join(_summary_lines(plan))
+            f"({count(plan.data_rows, 'row')}) would do:\n"
+            + "\n".join(f"• {line}" for line in summary_lines(plan))
         )
     ]
     if plan.change_count == 0:
