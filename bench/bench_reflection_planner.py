@@ -21,10 +21,10 @@ from pathlib import Path
 from bot.config import load_settings
 from bot.db import make_engine, make_session_factory, transaction
 from bot.deps import Deps
-from bot.library import PRACTICE_KEYS
+from bot.library.catalogue import PRACTICE_KEYS
 from bot.migrate import upgrade
-from bot.reflection_rules import DayRule
-from bot.reflections import ChannelSettings, configure_channel
+from bot.reflections.rules import DayRule
+from bot.reflections.service import ChannelSettings, configure_channel
 from schedules.reflection_planner import ReflectionPlanner
 
 START = datetime(2027, 1, 1, 12, 0, tzinfo=UTC)

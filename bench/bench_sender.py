@@ -28,11 +28,11 @@ from sqlalchemy import func, select, text
 from bot.app import build_deps
 from bot.config import load_settings
 from bot.db import make_engine, make_session_factory, transaction
-from bot.delivery_kinds import all_kinds
 from bot.models import Base, Delivery, DeliveryStatus
 from bot.outbox import enqueue_message
 from bot.people import ensure_workspace
 from bot.slack import make_client
+from schedules.kinds import all_kinds
 from schedules.sender import Sender
 from tests.fakes.slack_api import BOT_TOKEN, TEAM_ID, FakeSlack
 

@@ -27,11 +27,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.app import build_deps, create_app
-from bot.blocks.settings import settings_modal
 from bot.db import make_engine, make_session_factory, transaction
-from bot.home import build_home
+from bot.home.service import build_home
 from bot.models import Base
-from bot.preferences import load
+from bot.preferences.blocks import settings_modal
+from bot.preferences.service import load
 from bot.slack import make_client
 from bot.web import wsgi_app
 from tests.conftest import settings_for

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from bot.config import ConfigError
-from bot.roster_cli import add_roster_commands
+from bot.roster.cli import add_roster_commands
 
 EXIT_CONFIG = 2
 

@@ -7,12 +7,12 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot import preferences
-from bot.blocks.home import PAUSE_TWO_WEEKS_ACTION
-from bot.blocks.settings import OPEN_SETTINGS_ACTION
 from bot.db import transaction
 from bot.deps import Deps
-from bot.home import publish_home
+from bot.home.blocks import PAUSE_TWO_WEEKS_ACTION
+from bot.home.service import publish_home
+from bot.preferences import service as preferences
+from bot.preferences.blocks import OPEN_SETTINGS_ACTION
 from bot.profiles import person_with_profile
 from handlers.modals import why_not_opened
 from handlers.router import CommandRouter

@@ -9,7 +9,9 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from sqlalchemy.exc import OperationalError
 
-from bot.blocks.library import (
+from bot.db import transaction
+from bot.deps import Deps
+from bot.library.blocks import (
     ADD_BUTTON_ACTION,
     ADD_CALLBACK_ID,
     TOGGLE_ACTION,
@@ -21,7 +23,8 @@ from bot.blocks.library import (
     toggle_message,
     usage_text,
 )
-from bot.custom_nudges import (
+from bot.library.catalogue import PRACTICES
+from bot.library.custom import (
     FIELD_CHOICES,
     FIELD_PRACTICE,
     FIELD_QUESTION,
@@ -35,9 +38,6 @@ from bot.custom_nudges import (
     resolve_practice,
     set_nudge_enabled,
 )
-from bot.db import transaction
-from bot.deps import Deps
-from bot.library import PRACTICES
 from bot.people import is_admin
 from handlers.modals import open_modal, why_not_opened
 from handlers.router import CommandCall, CommandRouter

@@ -17,7 +17,9 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.nudges import (
+from bot.db import transaction
+from bot.deps import Deps
+from bot.nudges.blocks import (
     ANSWER_BY_ACTION,
     ANSWER_LABELS,
     CHANGE,
@@ -36,9 +38,7 @@ from bot.blocks.nudges import (
     nudge_blocks,
     pace_answer_blocks,
 )
-from bot.db import transaction
-from bot.deps import Deps
-from bot.nudges import (
+from bot.nudges.service import (
     NoteRefused,
     NotYourNudge,
     NudgeNotFound,

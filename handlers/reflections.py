@@ -23,13 +23,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import privacy, reflections
-from bot.blocks import reflections as blocks
+from bot import privacy
 from bot.db import transaction
 from bot.deps import Deps
 from bot.outbox import enqueue_message
 from bot.people import ensure_person, is_admin
-from bot.reflection_rules import DayRule, local_month
+from bot.reflections import blocks
+from bot.reflections import service as reflections
+from bot.reflections.rules import DayRule, local_month
 from bot.slack import slack_error_code
 from bot.textparse import parse_channel, parse_user
 from handlers.modals import open_modal, why_not_opened

@@ -12,7 +12,12 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.roster import (
+from bot.db import transaction
+from bot.deps import Deps
+from bot.directory import Profile, fetch_profile
+from bot.files import FileProblem, download_shared_file
+from bot.people import is_admin
+from bot.roster.blocks import (
     CONFIRM_CALLBACK,
     END_MISSING,
     FILE_BLOCK,
@@ -33,12 +38,14 @@ from bot.blocks.roster import (
     person_pairs_message,
     program_pairs_message,
 )
-from bot.db import transaction
-from bot.deps import Deps
-from bot.directory import Profile, fetch_profile
-from bot.files import FileProblem, download_shared_file
-from bot.people import is_admin
-from bot.roster import (
+from bot.roster.read import (
+    MAX_FILE_BYTES,
+    RosterFileError,
+    apply_saved_plan,
+    check_roster,
+    save_plan,
+)
+from bot.roster.service import (
     Refusal,
     add_admin,
     clean_cohort,
@@ -51,7 +58,6 @@ from bot.roster import (
     remove_admin,
     unpair_people,
 )
-from bot.roster_import import MAX_FILE_BYTES, RosterFileError, apply_saved_plan, check_roster, save_plan
 from bot.slack import slack_error_code
 from bot.textparse import parse_user
 from handlers.modals import open_modal, why_not_opened

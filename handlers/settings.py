@@ -13,8 +13,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot import preferences
-from bot.blocks.settings import (
+from bot.db import transaction
+from bot.deps import Deps
+from bot.home.service import publish_home
+from bot.preferences import service as preferences
+from bot.preferences.blocks import (
     RESUME_ACTION,
     SETTINGS_CALLBACK,
     START_ACTION,
@@ -28,9 +31,6 @@ from bot.blocks.settings import (
     stop_reply,
     timezone_reply,
 )
-from bot.db import transaction
-from bot.deps import Deps
-from bot.home import publish_home
 from bot.profiles import needs_profile, person_with_profile
 from handlers.modals import NO_TRIGGER, open_modal, why_not_opened
 from handlers.router import CommandCall, CommandRouter

@@ -13,9 +13,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot.delivery_kinds import all_kinds
 from bot.deps import Deps
-from bot.roster_import import tidy_import_plans
+from bot.roster.read import tidy_import_plans
+from schedules.kinds import all_kinds
 from schedules.nudge_step import adopt_unscheduled, plan_due
 from schedules.profile_refresh import refresh_stale_profiles
 from schedules.reflection_planner import ReflectionPlanner

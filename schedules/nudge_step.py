@@ -26,10 +26,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.blocks.nudges import describe_pace, long_day
 from bot.config import Settings
 from bot.db import SessionFactory, is_sqlite, transaction
-from bot.library import PRACTICES, Nudge, active_nudges
+from bot.library.catalogue import PRACTICES, Nudge, active_nudges
 from bot.models import (
     Delivery,
     DeliveryStatus,
@@ -40,11 +39,8 @@ from bot.models import (
     Person,
     Workspace,
 )
-from bot.nudges import BACKOFF_KIND, record_nudge
-from bot.outbox import enqueue
-from bot.people import person_timezone
-from bot.timing import end_of_contact_day, is_paused
-from schedules.nudge_planner import (
+from bot.nudges.blocks import describe_pace, long_day
+from bot.nudges.planner import (
     BACKOFF,
     CATCH_UP_LIMIT,
     NO_REPEAT,
@@ -56,6 +52,10 @@ from schedules.nudge_planner import (
     choose_nudge,
     plan_mentor,
 )
+from bot.nudges.service import BACKOFF_KIND, record_nudge
+from bot.outbox import enqueue
+from bot.people import person_timezone
+from bot.timing import end_of_contact_day, is_paused
 
 log = logging.getLogger(__name__)
 

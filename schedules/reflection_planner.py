@@ -28,11 +28,11 @@ from zoneinfo import ZoneInfo
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Select, select
 
-from bot import reflections
 from bot.db import is_sqlite, transaction
 from bot.deps import Deps
 from bot.models import PromptStatus, ReflectionChannel, ReflectionPrompt
-from bot.reflection_rules import (
+from bot.reflections import service as reflections
+from bot.reflections.rules import (
     DayRule,
     first_occurrence_from,
     from_month_index,

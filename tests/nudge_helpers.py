@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from bot.db import SessionFactory, transaction
 from bot.deps import Deps
-from bot.library import Nudge, builtin_nudges
+from bot.library.catalogue import Nudge, builtin_nudges
 from bot.models import Delivery, DeliveryStatus, NudgeAnswer, NudgeSend, Pair, Person
-from bot.nudges import answer_nudge
+from bot.nudges.service import answer_nudge
 from bot.people import ensure_person
 from bot.timing import mark_for_replanning
 from schedules.clock import Clock

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from bot.db import transaction
 from bot.deps import Deps
-from bot.library import PRACTICE_KEYS
+from bot.library.catalogue import PRACTICE_KEYS
 from bot.models import Delivery, DeliveryStatus, PromptStatus, Reflection, ReflectionChannel, ReflectionPrompt
-from bot.reflection_rules import DayRule
-from bot.reflections import ChannelSettings, configure_channel
+from bot.reflections.rules import DayRule
+from bot.reflections.service import ChannelSettings, configure_channel
 from tests.conftest import ADMIN
 from tests.fakes.slack_api import TEAM_ID
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.blocks.library import (
+from bot.library.blocks import (
     ADD_BUTTON_ACTION,
     ADD_CALLBACK_ID,
     PAGE_SIZE,
@@ -17,7 +17,14 @@ from bot.blocks.library import (
     practice_message,
     toggle_message,
 )
-from bot.custom_nudges import (
+from bot.library.catalogue import (
+    PRACTICES,
+    TEXT_STYLE_LIMIT,
+    Followup,
+    Nudge,
+    builtin_nudges,
+)
+from bot.library.custom import (
     FIELD_CHOICES,
     FIELD_PRACTICE,
     FIELD_QUESTION,
@@ -26,7 +33,6 @@ from bot.custom_nudges import (
     PracticeShelf,
     Toggle,
 )
-from bot.library import PRACTICES, TEXT_STYLE_LIMIT, Followup, Nudge, builtin_nudges
 from tests.fakes.block_limits import message_errors, view_errors
 
 

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.custom_nudges import (
+from bot.db import transaction
+from bot.library.catalogue import active_nudges, builtin_nudges, find_nudge
+from bot.library.custom import (
     ChangeRefused,
     DraftRejected,
     NudgeDraft,
@@ -19,8 +21,6 @@ from bot.custom_nudges import (
     resolve_practice,
     set_nudge_enabled,
 )
-from bot.db import transaction
-from bot.library import active_nudges, builtin_nudges, find_nudge
 from bot.models import AuditLog, CustomNudge, DisabledNudge
 from bot.privacy import check
 from tests.bot.library_files import library_file

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from bot.blocks.common import section
 from bot.db import transaction
-from bot.home import SECTIONS, build_home
+from bot.home.service import SECTIONS, build_home
 from bot.people import ensure_person
 from tests.fakes.block_limits import view_errors
 from tests.fakes.slack_api import TEAM_ID

@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, PlainTextObject
 
 from bot.blocks.common import to_dicts
 from bot.db import transaction
-from bot.library import (
+from bot.library.catalogue import (
     PRACTICE_KEYS,
     PRACTICES,
     LibraryError,
@@ -296,6 +296,6 @@ def test_a_file_that_is_not_yaml_is_refused_naming_the_file(tmp_path):
 
 
 def test_the_shipped_file_loads_through_the_same_loader():
-    from bot.library import CONTENT
+    from bot.library.catalogue import CONTENT
 
     assert load_library(CONTENT) == NUDGES

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.db import transaction
-from bot.library import builtin_nudges
+from bot.library.catalogue import builtin_nudges
 from bot.models import NudgeOrigin, Person
-from bot.nudges import answer_nudge, record_nudge
+from bot.nudges.service import answer_nudge, record_nudge
 from tests.conftest import MENTOR
 from tests.fakes.slack_api import TEAM_ID
 from tests.nudge_helpers import answers, make_mentor

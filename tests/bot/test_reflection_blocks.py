@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.blocks.common import SECTION_TEXT_LIMIT, split_text
-from bot.blocks.reflections import MAX_REFLECTION_CHARS, escape, shared_post
+from bot.reflections.blocks import MAX_REFLECTION_CHARS, escape, shared_post
 from tests.fakes.block_limits import message_errors
 
 BROKEN_ENTITY = re.compile(r"&(?!(?:amp|lt|gt);)")

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from bot import privacy
-from bot.library import PRACTICES
-from bot.reflection_questions import (
+from bot.library.catalogue import PRACTICES
+from bot.reflections.questions import (
     QuestionsError,
     all_questions,
     parse_questions,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.reflection_rules import (
+from bot.reflections.rules import (
     WEEKDAY_KEYS,
     WEEKS,
     DayRule,

@@ -11,7 +11,7 @@ from bot.db import transaction
 from bot.directory import Profile, fetch_profile
 from bot.models import AuditLog, Delivery, Pair, Person
 from bot.people import ensure_person, find_person
-from bot.roster import (
+from bot.roster.service import (
     Refusal,
     add_admin,
     clean_cohort,

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.blocks.roster import (
+from bot.models import Person
+from bot.roster.blocks import (
     admins_message,
     applied_view,
     describe_days,
@@ -17,9 +18,7 @@ from bot.blocks.roster import (
     program_pairs_message,
     welcome_message,
 )
-from bot.models import Person
-from bot.roster import AdminEntry, PairLine, PersonPairs, ProgramPage
-from bot.roster_import import (
+from bot.roster.read import (
     CohortChange,
     Duplicate,
     ImportPlan,
@@ -27,6 +26,12 @@ from bot.roster_import import (
     PlannedEnd,
     PlannedPair,
     RowError,
+)
+from bot.roster.service import (
+    AdminEntry,
+    PairLine,
+    PersonPairs,
+    ProgramPage,
 )
 from tests.fakes.block_limits import message_errors, view_errors
 

@@ -12,7 +12,13 @@ import pytest
 
 from bot.db import transaction
 from bot.people import ensure_person, ensure_workspace
-from bot.roster_cli import EXIT_FAILED, EXIT_LINE_ERRORS, EXIT_OK, export_roster, import_roster
+from bot.roster.cli import (
+    EXIT_FAILED,
+    EXIT_LINE_ERRORS,
+    EXIT_OK,
+    export_roster,
+    import_roster,
+)
 from tests.bot.roster_fixtures import (
     ANA,
     CHLOE,

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from bot.db import make_engine, make_session_factory, transaction
 from bot.models import AuditLog, Base, Delivery, Person, RosterImport
 from bot.people import ensure_person
-from bot.roster import Refusal, start_pair
-from bot.roster_import import (
+from bot.roster.read import (
     LOOKUP_LIMIT,
     MAX_DATA_ROWS,
     PLAN_TTL,
@@ -33,6 +32,7 @@ from bot.roster_import import (
     storable_source,
     tidy_import_plans,
 )
+from bot.roster.service import Refusal, start_pair
 from bot.slack import make_client
 from tests.bot.roster_fixtures import (
     ANA,

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.blocks.settings import (
+from bot.preferences.blocks import (
     describe_days,
     describe_nudges,
     describe_pause,
@@ -23,7 +23,7 @@ from bot.blocks.settings import (
     timezone_reply,
     what_resumes,
 )
-from bot.preferences import (
+from bot.preferences.service import (
     PauseOutcome,
     PersonalSettings,
     ResumeOutcome,

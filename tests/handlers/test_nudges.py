@@ -8,11 +8,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.blocks.nudges import CHANGE, DONE, NOTE, NOTE_VIEW, REMIND, SKIP
 from bot.db import transaction
-from bot.library import PRACTICES
+from bot.library.catalogue import PRACTICES
 from bot.models import Delivery, DeliveryStatus, NudgeAnswer, NudgeOrigin, Pair, Person
-from bot.nudges import record_nudge
+from bot.nudges.blocks import (
+    CHANGE,
+    DONE,
+    NOTE,
+    NOTE_VIEW,
+    REMIND,
+    SKIP,
+)
+from bot.nudges.service import record_nudge
 from schedules.clock import Clock
 from tests.conftest import ADMIN, MENTEE, MENTOR
 from tests.fakes.block_limits import message_errors

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.db import transaction
 from bot.models import AuditLog, Delivery, Person, RosterImport
 from bot.people import ensure_person
-from bot.roster import start_pair
+from bot.roster.service import start_pair
 from tests.bot.roster_fixtures import (
     ANA,
     BEN,

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import transaction
-from bot.delivery_kinds import all_kinds
 from bot.models import Delivery, DeliveryStatus, Person
 from bot.outbox import enqueue_message
 from bot.people import ensure_person
 from bot.profiles import person_with_profile
+from schedules.kinds import all_kinds
 from schedules.sender import Sender
 from tests.conftest import MENTEE, MENTOR
 from tests.fakes.block_limits import view_errors

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from bot import migrate
 from bot.app import build_deps
 from bot.db import make_engine, make_session_factory, transaction
-from bot.delivery_kinds import all_kinds
 from bot.models import DeliveryStatus, Workspace
 from bot.people import ensure_workspace
 from bot.slack import make_client
 from schedules.clock import Clock
+from schedules.kinds import all_kinds
 from schedules.sender import INTERRUPTED, Sender, SendReport
 from tests.bot.test_run_modes import app_env, start_bot, stop
 from tests.conftest import MENTOR, settings_for

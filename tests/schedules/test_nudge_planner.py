@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.library import PRACTICE_KEYS, Nudge, builtin_nudges
+from bot.library.catalogue import PRACTICE_KEYS, Nudge, builtin_nudges
 from bot.models import NudgeOrigin, Person
-from schedules.nudge_planner import (
+from bot.nudges.planner import (
     BACKOFF,
     NO_REPEAT,
     Mentee,

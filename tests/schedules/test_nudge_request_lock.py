@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.db import transaction
 from bot.models import NudgeOrigin, Person
-from bot.nudges import record_nudge
-from schedules.nudge_planner import choose_mentee, choose_nudge
+from bot.nudges.planner import choose_mentee, choose_nudge
+from bot.nudges.service import record_nudge
 from schedules.nudge_step import load_states, request_nudge
 from tests.conftest import MENTOR
 from tests.fakes.slack_api import TEAM_ID

@@ -13,10 +13,10 @@ from sqlalchemy import event, func, select
 from bot.app import build_deps
 from bot.db import transaction
 from bot.models import DeliveryStatus, Pair, Person
+from bot.nudges.planner import EPOCH_MONDAY
 from bot.slack import make_client
 from bot.timing import in_contact_window
 from schedules.clock import Clock
-from schedules.nudge_planner import EPOCH_MONDAY
 from schedules.nudge_step import plan_due
 from tests.fakes.clock import MovableClock
 from tests.nudge_helpers import (

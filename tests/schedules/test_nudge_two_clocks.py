@@ -11,11 +11,11 @@ from sqlalchemy import Engine, func, insert, select
 
 from bot.app import build_deps
 from bot.db import make_session_factory, transaction
-from bot.delivery_kinds import all_kinds
 from bot.models import Delivery, DeliveryStatus, NudgeSend, Pair, Person
 from bot.people import ensure_workspace
 from bot.slack import make_client
 from schedules.clock import Clock
+from schedules.kinds import all_kinds
 from schedules.sender import Sender
 from tests.conftest import _truncate_all, require_postgres
 from tests.fakes.clock import MovableClock

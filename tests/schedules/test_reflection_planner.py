@@ -17,13 +17,19 @@ from sqlalchemy import select
 
 from bot.app import build_deps
 from bot.db import transaction
-from bot.delivery_kinds import all_kinds
 from bot.models import DeliveryStatus, Pair, PromptStatus, ReflectionChannel
 from bot.people import ensure_person
-from bot.reflection_rules import DayRule
-from bot.reflections import PROMPT_KIND, REMINDER_KIND, SUMMARY_KIND, record_reflection, turn_off
+from bot.reflections.rules import DayRule
+from bot.reflections.service import (
+    PROMPT_KIND,
+    REMINDER_KIND,
+    SUMMARY_KIND,
+    record_reflection,
+    turn_off,
+)
 from bot.slack import make_client
 from schedules.clock import Clock
+from schedules.kinds import all_kinds
 from schedules.reflection_planner import MAX_CATCH_UP, ReflectionPlanner, prompts_due
 from schedules.sender import Sender
 from tests.conftest import ADMIN, MENTEE, MENTOR

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from bot.app import build_deps
 from bot.db import transaction
-from bot.delivery_kinds import all_kinds
 from bot.models import Delivery, DeliveryStatus, Person, Workspace
 from bot.outbox import DeliveryKind, ErrorOutcome, Message, enqueue, enqueue_message, message_kind
 from bot.people import ensure_person
 from bot.slack import make_client
+from schedules.kinds import all_kinds
 from schedules.sender import INTERRUPTED, MAX_ATTEMPTS, Sender, SendReport
 from tests.conftest import MENTEE, MENTOR
 from tests.fakes.clock import MovableClock

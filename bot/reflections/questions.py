@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
-from bot.library import PRACTICES
+from bot.library.catalogue import PRACTICES
 
-CONTENT = Path(__file__).parent / "content" / "reflection_questions.yaml"
+CONTENT = Path(__file__).parents[1] / "content" / "reflection_questions.yaml"
 
 
 class QuestionsError(ValueError):

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot import privacy
-from bot.library import (
+from bot.library.catalogue import (
     CUSTOM_PREFIX,
     FOLLOWUP_CHOICE_LIMIT,
     FOLLOWUP_CHOICES_MAX,

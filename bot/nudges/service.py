@@ -16,19 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot import preferences
-from bot.blocks.nudges import (
-    HistoryLine,
-    NudgeCard,
-    backoff_blocks,
-    backoff_text,
-    long_day,
-    nudge_blocks,
-    short_day,
-)
 from bot.config import Settings
 from bot.deps import Deps
-from bot.library import PRACTICES, Nudge, find_nudge
+from bot.library.catalogue import PRACTICES, Nudge, find_nudge
 from bot.models import (
     Delivery,
     DeliveryStatus,
@@ -39,8 +29,18 @@ from bot.models import (
     Pair,
     Person,
 )
+from bot.nudges.blocks import (
+    HistoryLine,
+    NudgeCard,
+    backoff_blocks,
+    backoff_text,
+    long_day,
+    nudge_blocks,
+    short_day,
+)
 from bot.outbox import Cancel, DeliveryKind, Message, enqueue
 from bot.people import find_person, zone_for
+from bot.preferences import service as preferences
 from bot.privacy import check as privacy_check
 from bot.sqlutil import insert_ignoring_conflict
 from bot.timing import end_of_contact_day, local_datetime, mark_for_replanning, next_contact_time

@@ -40,7 +40,7 @@ from bot.db import SessionFactory, transaction
 from bot.directory import Profile, all_profiles, apply_profile, fetch_profile, lookup_email
 from bot.models import Pair, Person, RosterImport
 from bot.people import ensure_workspace
-from bot.roster import (
+from bot.roster.service import (
     CHUNK,
     Refusal,
     audit,

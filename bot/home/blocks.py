@@ -13,14 +13,14 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 from slack_sdk.models.views import View
 
 from bot.blocks.common import VIEW_BLOCK_LIMIT, context, divider, header, section
-from bot.blocks.settings import (
+from bot.preferences.blocks import (
     OPEN_SETTINGS_ACTION,
     RESUME_ACTION,
     START_ACTION,
     describe_status,
     summary_lines,
 )
-from bot.preferences import PersonalSettings
+from bot.preferences.service import PersonalSettings
 
 HOME_CALLBACK = "home"
 PAUSE_TWO_WEEKS_ACTION = "home.pause_2w"

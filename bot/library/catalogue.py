@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.blocks.common import escape
 from bot.models import CustomNudge, DisabledNudge
 
-CONTENT = Path(__file__).parent / "content" / "nudges.yaml"
+CONTENT = Path(__file__).parents[1] / "content" / "nudges.yaml"
 MENTEE_PLACEHOLDER = "{mentee}"
 _PLACEHOLDER = re.compile(r"\{[^}]*\}")
 CUSTOM_PREFIX = "custom:"

@@ -30,8 +30,14 @@ from bot.rhythm import WEEKDAY_NAMES, join_words, parse_days
 from bot.timing import format_minute
 
 if TYPE_CHECKING:  # only for annotations: bot.roster imports this module
-    from bot.roster import AdminEntry, PairLine, PairOutcome, PersonPairs, ProgramPage
-    from bot.roster_import import ImportPlan, ImportResult
+    from bot.roster.read import ImportPlan, ImportResult
+    from bot.roster.service import (
+        AdminEntry,
+        PairLine,
+        PairOutcome,
+        PersonPairs,
+        ProgramPage,
+    )
 
 IMPORT_CALLBACK = "roster_import"
 CONFIRM_CALLBACK = "roster_import_confirm"

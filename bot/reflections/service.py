@@ -30,10 +30,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot import privacy
-from bot.blocks import reflections as blocks
 from bot.config import Settings
 from bot.deps import Deps
-from bot.library import PRACTICE_KEYS, PRACTICES
+from bot.library.catalogue import PRACTICE_KEYS, PRACTICES
 from bot.models import (
     AuditLog,
     Delivery,
@@ -48,8 +47,9 @@ from bot.models import (
 )
 from bot.outbox import Cancel, DeliveryKind, ErrorOutcome, Message, enqueue, enqueue_message
 from bot.people import ensure_person, ensure_workspace, zone_for
-from bot.reflection_questions import Question, find_question, pick_question
-from bot.reflection_rules import (
+from bot.reflections import blocks
+from bot.reflections.questions import Question, find_question, pick_question
+from bot.reflections.rules import (
     DEFAULT_MINUTE,
     DEFAULT_RULE,
     DayRule,

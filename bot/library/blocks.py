@@ -20,16 +20,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.common import chunk_lines, clip, context, divider, escape, header, section, to_dicts
-from bot.custom_nudges import (
-    FIELD_CHOICES,
-    FIELD_PRACTICE,
-    FIELD_QUESTION,
-    FIELD_TEXT,
-    LibraryEntry,
-    PracticeShelf,
-    Toggle,
-)
-from bot.library import (
+from bot.library.catalogue import (
     FOLLOWUP_CHOICE_LIMIT,
     FOLLOWUP_CHOICES_MAX,
     FOLLOWUP_QUESTION_LIMIT,
@@ -38,6 +29,15 @@ from bot.library import (
     TEXT_STYLE_LIMIT,
     Nudge,
     Practice,
+)
+from bot.library.custom import (
+    FIELD_CHOICES,
+    FIELD_PRACTICE,
+    FIELD_QUESTION,
+    FIELD_TEXT,
+    LibraryEntry,
+    PracticeShelf,
+    Toggle,
 )
 
 ADD_CALLBACK_ID = "library_add"

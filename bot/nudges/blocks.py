@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.common import BUTTON_TEXT_LIMIT, clip, context, escape, header, section, to_dicts
-from bot.library import Followup
+from bot.library.catalogue import Followup
 from bot.rhythm import WEEKDAY_NAMES, join_words
 
 # Action and view ids the handlers listen for.

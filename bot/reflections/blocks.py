@@ -32,12 +32,19 @@ from bot.blocks.common import (
     split_text,
     to_dicts,
 )
-from bot.library import PRACTICE_KEYS, PRACTICES
-from bot.reflection_rules import WEEKDAY_KEYS, WEEKDAY_NAMES, WEEKS, DayRule, month_label, parse_month_key
+from bot.library.catalogue import PRACTICE_KEYS, PRACTICES
+from bot.reflections.rules import (
+    WEEKDAY_KEYS,
+    WEEKDAY_NAMES,
+    WEEKS,
+    DayRule,
+    month_label,
+    parse_month_key,
+)
 from bot.timing import format_minute
 
 if TYPE_CHECKING:
-    from bot.reflections import ChannelOverview, ChannelSettings
+    from bot.reflections.service import ChannelOverview, ChannelSettings
 
 # Ids that start with "anon:" are logged without the user (see bot.app): the Share button
 # and modal can lead to an anonymous post.

@@ -19,13 +19,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from bot import privacy
-from bot.blocks.roster import welcome_message
 from bot.config import Settings
 from bot.directory import Profile
 from bot.models import AuditLog, Pair, Person, Workspace
-from bot.nudges import cancel_nudges_naming
+from bot.nudges.service import cancel_nudges_naming
 from bot.outbox import enqueue_message
 from bot.people import ensure_workspace, find_person, person_timezone, remember_profile
+from bot.roster.blocks import welcome_message
 from bot.sqlutil import insert_ignoring_conflict
 from bot.timing import is_paused, mark_for_replanning, next_contact_time
 

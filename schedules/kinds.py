@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.nudges import nudge_kinds
+from bot.nudges.service import nudge_kinds
 from bot.outbox import DeliveryKind, message_kind
-from bot.reflections import reflection_kinds
+from bot.reflections.service import reflection_kinds
 
 
 def all_kinds() -> dict[str, DeliveryKind]:

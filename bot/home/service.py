@@ -21,13 +21,13 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy.orm import Session
 
 from bot.blocks.common import section as text_section
-from bot.blocks.home import home_view, settings_section, unavailable_section
 from bot.config import Settings
 from bot.db import transaction
 from bot.deps import Deps
+from bot.home.blocks import home_view, settings_section, unavailable_section
 from bot.models import Person
 from bot.people import ensure_person
-from bot.preferences import PersonalSettings, snapshot
+from bot.preferences.service import PersonalSettings, snapshot
 from bot.slack import slack_error_code
 
 log = logging.getLogger(__name__)

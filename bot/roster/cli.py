@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from bot.db import SessionFactory
     from bot.deps import Deps
-    from bot.roster_import import ImportPlan
+    from bot.roster.read import ImportPlan
 
 EXIT_OK, EXIT_FAILED, EXIT_LINE_ERRORS = 0, 1, 3
 EXPORT_HEADER = ("mentor_email", "mentee_email", "cohort", "started")
@@ -137,9 +137,9 @@ def import_roster(
     """Dry-run a roster file, print the report, and apply it if asked to (or confirmed)."""
     from slack_sdk.errors import SlackApiError
 
-    from bot.blocks.roster import result_lines
     from bot.db import transaction
-    from bot.roster_import import RosterFileError, apply_plan, check_roster
+    from bot.roster.blocks import result_lines
+    from bot.roster.read import RosterFileError, apply_plan, check_roster
     from bot.slack import slack_error_code
 
     try:
@@ -190,7 +190,7 @@ def import_roster(
 
 def dry_run_report(plan: ImportPlan) -> str:
     """The whole dry run as plain text: every line listed (a terminal has no block limits)."""
-    from bot.blocks.roster import count, summary_lines
+    from bot.roster.blocks import count, summary_lines
 
     delimiter = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(plan.delimiter, plan.delimiter)
     header = f", header: {' | '.join(plan.header)}" if plan.header else ", no header row"
@@ -230,8 +230,8 @@ def export_roster(session_factory: SessionFactory, *, team_id: str | None, out: 
 
     from bot.db import transaction
     from bot.models import Workspace
-    from bot.roster import roster_rows
-    from bot.roster_import import guard_csv_cell
+    from bot.roster.read import guard_csv_cell
+    from bot.roster.service import roster_rows
 
     with transaction(session_factory) as session:
         if team_id is None:

@@ -27,9 +27,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.common import context, header, section, to_dicts
-from bot.blocks.nudges import describe_pace
 from bot.durations import describe_day
-from bot.preferences import (
+from bot.nudges.blocks import describe_pace
+from bot.preferences.service import (
     AUTO_ZONE,
     CADENCE,
     CONTACT_END,
