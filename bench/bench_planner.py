@@ -31,7 +31,7 @@ from sqlalchemy import Engine, insert, select, text, update
 from bot.config import load_settings
 from bot.db import make_engine, make_session_factory
 from bot.models import Base, Delivery, NudgeAnswer, NudgeSend, Pair, Person, Workspace
-from bot.nudges.service import NUDGE_KIND
+from bot.nudges.types import NUDGE_KIND
 from schedules.nudge_step import plan_due
 
 TEAM = "TBENCH001"

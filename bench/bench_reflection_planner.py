@@ -21,7 +21,7 @@ from pathlib import Path
 from bot.config import load_settings
 from bot.db import make_engine, make_session_factory, transaction
 from bot.deps import Deps
-from bot.library.catalogue import PRACTICE_KEYS
+from bot.library.types import PRACTICE_KEYS
 from bot.migrate import upgrade
 from bot.reflections.rules import DayRule
 from bot.reflections.service import ChannelSettings, configure_channel

@@ -27,9 +27,8 @@ from bot.deps import Deps
 from bot.directory import Profile, apply_profile, fetch_profile
 from bot.models import Person
 from bot.people import ensure_person, find_person, zone_for
-from bot.preferences.service import rezone_pause
 from bot.slack import slack_error_code
-from bot.timing import mark_for_replanning
+from bot.timing import mark_for_replanning, rezone_pause
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,8 @@ from bot.app import build_deps, create_app
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import is_sqlite, make_engine, make_session_factory, ping, transaction
 from bot.deps import Deps
-from bot.library.catalogue import LibraryError, builtin_nudges
+from bot.library.catalogue import builtin_nudges
+from bot.library.types import LibraryError
 from bot.logging_setup import configure_logging
 from bot.people import ensure_workspace
 from bot.slack import BotIdentity, make_client, verify_token

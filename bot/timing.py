@@ -123,3 +123,26 @@ def mark_for_replanning(person: Person, now: datetime) -> None:
     # from where it was, or it would be skipped without a trace.
     if person.next_nudge_at is None or person.next_nudge_at > now:
         person.next_nudge_at = now
+
+
+def pause_end_instant(last_day: date, zone: ZoneInfo) -> datetime:
+    """The instant a pause whose last day is `last_day` ends: the next local midnight.
+
+    If that midnight does not exist (zones that change clocks at 00:00), it is the
+    first instant of that day.
+    """
+    return local_datetime(last_day + timedelta(days=1), 0, zone)
+
+
+def rezone_pause(person: Person, old: ZoneInfo, new: ZoneInfo) -> None:
+    """Keep a pause ending at local midnight when the person's zone changes.
+
+    "Paused until Sunday 10 January" is a date on their calendar; moving from London to
+    Sydney should not end it at 11:00 on the 11th. Pauses that end at some other
+    instant (none made here, but other features may) are left as they are.
+    """
+    if person.paused_until is None or old.key == new.key:
+        return
+    resume_day = person.paused_until.astimezone(old).date()
+    if pause_end_instant(resume_day - timedelta(days=1), old) == person.paused_until:
+        person.paused_until = pause_end_instant(resume_day - timedelta(days=1), new)

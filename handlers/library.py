@@ -23,20 +23,22 @@ from bot.library.blocks import (
     toggle_message,
     usage_text,
 )
-from bot.library.catalogue import PRACTICES
 from bot.library.custom import (
-    FIELD_CHOICES,
-    FIELD_PRACTICE,
-    FIELD_QUESTION,
-    FIELD_TEXT,
-    ChangeRefused,
-    DraftRejected,
-    NudgeDraft,
     add_custom_nudge,
     library_overview,
     practice_entries,
     resolve_practice,
     set_nudge_enabled,
+)
+from bot.library.types import (
+    FIELD_CHOICES,
+    FIELD_PRACTICE,
+    FIELD_QUESTION,
+    FIELD_TEXT,
+    PRACTICES,
+    ChangeRefused,
+    DraftRejected,
+    NudgeDraft,
 )
 from bot.people import is_admin
 from handlers.modals import open_modal, why_not_opened

@@ -31,17 +31,14 @@ from bot.nudges.blocks import (
     PACE_FEWER,
     PACE_KEEP,
     PACE_PAUSE,
-    NudgeCard,
     history_blocks,
     history_text,
     note_modal,
     nudge_blocks,
     pace_answer_blocks,
 )
+from bot.nudges.request import request_nudge
 from bot.nudges.service import (
-    NoteRefused,
-    NotYourNudge,
-    NudgeNotFound,
     answer_followup,
     answer_nudge,
     choose_pace,
@@ -49,9 +46,9 @@ from bot.nudges.service import (
     recent_history,
     save_note,
 )
+from bot.nudges.types import NoteRefused, NotYourNudge, NudgeCard, NudgeNotFound
 from handlers.modals import open_modal
 from handlers.router import CommandCall, CommandRouter
-from schedules.nudge_step import request_nudge
 
 log = logging.getLogger(__name__)
 

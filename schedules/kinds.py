@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.nudges.service import nudge_kinds
+from bot.nudges.delivery import nudge_kinds
 from bot.outbox import DeliveryKind, message_kind
 from bot.reflections.service import reflection_kinds
 

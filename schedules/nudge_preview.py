@@ -41,7 +41,7 @@ from sqlalchemy.engine import make_url
 from bot import migrate
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import SessionFactory, make_engine, make_session_factory, transaction
-from bot.library.catalogue import PRACTICES
+from bot.library.types import PRACTICES
 from bot.models import (
     Base,
     CustomNudge,
@@ -54,7 +54,7 @@ from bot.models import (
     Workspace,
 )
 from bot.models.core import DEFAULT_NUDGE_DAYS, DEFAULT_NUDGE_MINUTE
-from bot.nudges.service import BACKOFF_KIND, NUDGE_KIND
+from bot.nudges.types import BACKOFF_KIND, NUDGE_KIND
 from bot.people import zone_for
 from bot.timing import format_minute, local_datetime, parse_minute
 from schedules.lock import sqlite_file

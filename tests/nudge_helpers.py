@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from bot.db import SessionFactory, transaction
 from bot.deps import Deps
-from bot.library.catalogue import Nudge, builtin_nudges
+from bot.library.catalogue import builtin_nudges
+from bot.library.types import Nudge
 from bot.models import Delivery, DeliveryStatus, NudgeAnswer, NudgeSend, Pair, Person
 from bot.nudges.service import answer_nudge
 from bot.people import ensure_person

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.db import transaction
 from bot.deps import Deps
-from bot.library.catalogue import PRACTICE_KEYS
+from bot.library.types import PRACTICE_KEYS
 from bot.models import Delivery, DeliveryStatus, PromptStatus, Reflection, ReflectionChannel, ReflectionPrompt
 from bot.reflections.rules import DayRule
 from bot.reflections.service import ChannelSettings, configure_channel

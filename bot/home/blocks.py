@@ -20,7 +20,7 @@ from bot.preferences.blocks import (
     describe_status,
     summary_lines,
 )
-from bot.preferences.service import PersonalSettings
+from bot.preferences.types import PersonalSettings
 
 HOME_CALLBACK = "home"
 PAUSE_TWO_WEEKS_ACTION = "home.pause_2w"

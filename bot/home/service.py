@@ -27,7 +27,8 @@ from bot.deps import Deps
 from bot.home.blocks import home_view, settings_section, unavailable_section
 from bot.models import Person
 from bot.people import ensure_person
-from bot.preferences.service import PersonalSettings, snapshot
+from bot.preferences.service import snapshot
+from bot.preferences.types import PersonalSettings
 from bot.slack import slack_error_code
 
 log = logging.getLogger(__name__)

@@ -20,22 +20,20 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.common import chunk_lines, clip, context, divider, escape, header, section, to_dicts
-from bot.library.catalogue import (
+from bot.library.types import (
+    FIELD_CHOICES,
+    FIELD_PRACTICE,
+    FIELD_QUESTION,
+    FIELD_TEXT,
     FOLLOWUP_CHOICE_LIMIT,
     FOLLOWUP_CHOICES_MAX,
     FOLLOWUP_QUESTION_LIMIT,
     MENTEE_PLACEHOLDER,
     PRACTICES,
     TEXT_STYLE_LIMIT,
+    LibraryEntry,
     Nudge,
     Practice,
-)
-from bot.library.custom import (
-    FIELD_CHOICES,
-    FIELD_PRACTICE,
-    FIELD_QUESTION,
-    FIELD_TEXT,
-    LibraryEntry,
     PracticeShelf,
     Toggle,
 )

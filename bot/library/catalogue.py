@@ -8,103 +8,37 @@ their own, stored as `CustomNudge` rows with keys `custom:<id>`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from bot.blocks.common import escape
-from bot.models import CustomNudge, DisabledNudge
+from bot.library.types import (
+    CUSTOM_PREFIX,
+    FOLLOWUP_CHOICE_LIMIT,
+    FOLLOWUP_CHOICES_MAX,
+    FOLLOWUP_CHOICES_MIN,
+    FOLLOWUP_QUESTION_LIMIT,
+    KEY_MAX_LENGTH,
+    MENTEE_PLACEHOLDER,
+    PRACTICE_KEYS,
+    PRACTICES,
+    TEXT_HARD_LIMIT,
+    Followup,
+    LibraryError,
+    Nudge,
+)
 
 CONTENT = Path(__file__).parents[1] / "content" / "nudges.yaml"
-MENTEE_PLACEHOLDER = "{mentee}"
 _PLACEHOLDER = re.compile(r"\{[^}]*\}")
-CUSTOM_PREFIX = "custom:"
 
 # Built-in keys look like `care.week-really`: the practice, a dot, a lowercase slug.
 # 64 characters is what tables that point at a nudge (e.g. CustomNudge.key) can hold.
 KEY_PATTERN = re.compile(r"^[a-z_]+\.[a-z0-9]+(?:-[a-z0-9]+)*$")
-KEY_MAX_LENGTH = 64
-# Slack's limits for what a nudge becomes: a section (3000 characters, with room left
-# for the mention {mentee} turns into), a header-length question and button labels.
-TEXT_HARD_LIMIT = 2900
-FOLLOWUP_QUESTION_LIMIT = 150
-FOLLOWUP_CHOICE_LIMIT = 75
-FOLLOWUP_CHOICES_MIN = 2
-FOLLOWUP_CHOICES_MAX = 5
-# The house style: a nudge reads in under ten seconds. Tests hold the built-in library
-# to it, and admins' own nudges are held to it when they are written.
-TEXT_STYLE_LIMIT = 300
 
 _ENTRY_FIELDS = frozenset({"key", "practice", "text", "followup", "retired"})
 _FOLLOWUP_FIELDS = frozenset({"question", "choices"})
-
-
-@dataclass(frozen=True)
-class Practice:
-    """One of the six habits."""
-
-    key: str
-    title: str
-    summary: str
-
-
-PRACTICES: dict[str, Practice] = {
-    p.key: p
-    for p in (
-        Practice(
-            "care", "Caring about the learner", "knowing how they are doing, not only what they are doing"
-        ),
-        Practice("no_ego", "Keeping ego out", "shared credit, no point-scoring at the learner's expense"),
-        Practice("mistakes_ok", "Safe mistakes", "errors handled as teaching moments, with patience"),
-        Practice("own_errors", "Owning our errors", "naming our own mistakes and what we changed"),
-        Practice("listen", "Time to listen", "protected time, and feedback that goes both ways"),
-        Practice("autonomy", "Self-direction", "the learner takes on more: leads the case, runs the round"),
-    )
-}
-PRACTICE_KEYS: tuple[str, ...] = tuple(PRACTICES)
-
-
-@dataclass(frozen=True)
-class Followup:
-    """A one-tap question asked after a nudge is marked done."""
-
-    question: str
-    choices: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Nudge:
-    """One nudge: a small, specific thing a mentor can do in under five minutes."""
-
-    key: str
-    practice: str
-    text: str
-    followup: Followup | None = None
-    custom: bool = False
-    retired: bool = False
-
-    @property
-    def names_mentee(self) -> bool:
-        """True when the text mentions the mentee (so a mentee is chosen to name)."""
-        return MENTEE_PLACEHOLDER in self.text
-
-    def render(self, mentee_user_id: str | None = None) -> str:
-        """The text as the mentor reads it, with the mentee mentioned by name."""
-        who = f"<@{mentee_user_id}>" if mentee_user_id else "your mentee"
-        # Admins type custom texts; Slack reads &, < and > as markup unless escaped.
-        safe = escape(self.text)
-        rendered = safe.replace(MENTEE_PLACEHOLDER, who)
-        # "your mentee" opening a sentence reads better capitalised.
-        return re.sub(r"(^|[.!?]\s+)your mentee", lambda m: m.group(1) + "Your mentee", rendered)
-
-
-class LibraryError(ValueError):
-    """The library file is malformed; the message names the entry."""
 
 
 def unknown_placeholders(text: str) -> list[str]:
@@ -230,55 +164,3 @@ def load_library(path: Path) -> tuple[Nudge, ...]:
 def builtin_nudges() -> tuple[Nudge, ...]:
     """Every built-in nudge, retired ones included (history needs them)."""
     return load_library(CONTENT)
-
-
-def custom_nudge(row: CustomNudge) -> Nudge:
-    """A database row as a Nudge."""
-    followup = None
-    if row.followup_question and row.followup_choices:
-        followup = Followup(row.followup_question, tuple(row.followup_choices))
-    return Nudge(
-        key=row.key,
-        practice=row.practice,
-        text=row.text,
-        followup=followup,
-        custom=True,
-        retired=not row.enabled,
-    )
-
-
-def disabled_builtin_keys(session: Session, team_id: str) -> set[str]:
-    """Built-in keys this workspace's admins have switched off for their program."""
-    return set(session.scalars(select(DisabledNudge.key).where(DisabledNudge.team_id == team_id)))
-
-
-def active_nudges(session: Session, team_id: str) -> list[Nudge]:
-    """Nudges the planner may choose for this workspace: built-ins the program has not
-    switched off, plus its enabled custom ones (oldest first)."""
-    off = disabled_builtin_keys(session, team_id)
-    rows = session.scalars(
-        select(CustomNudge)
-        .where(CustomNudge.team_id == team_id, CustomNudge.enabled.is_(True))
-        .order_by(CustomNudge.id)
-    )
-    return [n for n in builtin_nudges() if not n.retired and n.key not in off] + [
-        custom_nudge(r) for r in rows
-    ]
-
-
-def find_nudge(session: Session, team_id: str, key: str) -> Nudge | None:
-    """Any nudge by key — retired and disabled ones too, so old records still render.
-
-    `retired` on the result means "not offered to this workspace now": retired from
-    the library, or switched off by the program.
-    """
-    if key.startswith(CUSTOM_PREFIX):
-        row = session.scalars(
-            select(CustomNudge).where(CustomNudge.team_id == team_id, CustomNudge.key == key)
-        ).first()
-        return custom_nudge(row) if row else None
-    nudge = next((n for n in builtin_nudges() if n.key == key), None)
-    if nudge is None or nudge.retired:
-        return nudge
-    switched_off = session.get(DisabledNudge, (team_id, key)) is not None
-    return replace(nudge, retired=True) if switched_off else nudge

@@ -14,15 +14,20 @@ from __future__ import annotations
 import difflib
 import re
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot import privacy
-from bot.library.catalogue import (
+from bot.library.catalogue import builtin_nudges, unknown_placeholders
+from bot.library.service import active_nudges, custom_nudge, disabled_builtin_keys
+from bot.library.types import (
     CUSTOM_PREFIX,
+    FIELD_CHOICES,
+    FIELD_PRACTICE,
+    FIELD_QUESTION,
+    FIELD_TEXT,
     FOLLOWUP_CHOICE_LIMIT,
     FOLLOWUP_CHOICES_MAX,
     FOLLOWUP_CHOICES_MIN,
@@ -30,92 +35,17 @@ from bot.library.catalogue import (
     MENTEE_PLACEHOLDER,
     PRACTICES,
     TEXT_STYLE_LIMIT,
+    ChangeRefused,
+    DraftRejected,
+    LibraryEntry,
     Nudge,
-    Practice,
-    active_nudges,
-    builtin_nudges,
-    custom_nudge,
-    disabled_builtin_keys,
-    unknown_placeholders,
+    NudgeDraft,
+    PracticeShelf,
+    Toggle,
 )
 from bot.models import AuditLog, CustomNudge, DisabledNudge
 from bot.people import ensure_workspace
 from bot.sqlutil import insert_ignoring_conflict
-
-# The fields of a draft, named as the modal's blocks are, so errors land in the right place.
-FIELD_PRACTICE = "practice"
-FIELD_TEXT = "text"
-FIELD_QUESTION = "question"
-FIELD_CHOICES = "choices"
-
-
-@dataclass(frozen=True)
-class NudgeDraft:
-    """What an admin typed into the "Add a nudge" form, before it is checked."""
-
-    practice: str | None
-    text: str
-    question: str = ""
-    # One choice per line, as typed.
-    choices: str = ""
-
-    def clean_text(self) -> str:
-        """The text with runs of whitespace folded, as the built-in library does."""
-        return " ".join(self.text.split())
-
-    def clean_question(self) -> str:
-        """The follow-up question, whitespace folded."""
-        return " ".join(self.question.split())
-
-    def clean_choices(self) -> tuple[str, ...]:
-        """The follow-up choices: one per non-empty line, whitespace folded."""
-        return tuple(" ".join(line.split()) for line in self.choices.splitlines() if line.strip())
-
-
-class DraftRejected(ValueError):
-    """The draft cannot be stored; `errors` maps each field to what to fix."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
-
-
-class ChangeRefused(ValueError):
-    """A switch on/off that cannot be done; the message says why and what to do instead."""
-
-
-@dataclass(frozen=True)
-class Toggle:
-    """The outcome of switching a nudge on or off."""
-
-    nudge: Nudge
-    enabled: bool
-    # False when it was already in that state (nothing was written).
-    changed: bool
-
-
-@dataclass(frozen=True)
-class LibraryEntry:
-    """A nudge as one program sees it: switched on for its mentors or not."""
-
-    nudge: Nudge
-    enabled: bool
-
-
-@dataclass(frozen=True)
-class PracticeShelf:
-    """One practice's nudges for a program: built-in counts and its own nudges."""
-
-    practice: Practice
-    builtin_on: int
-    builtin_off: int
-    custom: tuple[LibraryEntry, ...]
-
-    @property
-    def custom_on(self) -> int:
-        """How many of the program's own nudges for this practice are switched on."""
-        return sum(1 for e in self.custom if e.enabled)
-
 
 # --- checking a draft -------------------------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +19,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.common import BUTTON_TEXT_LIMIT, clip, context, escape, header, section, to_dicts
-from bot.library.catalogue import Followup
+from bot.library.types import Followup
+from bot.nudges.types import HistoryLine, NudgeCard
 from bot.rhythm import WEEKDAY_NAMES, join_words
 
 # Action and view ids the handlers listen for.
@@ -62,25 +62,6 @@ def describe_pace(days: Sequence[int], cadence: str) -> str:
     if cadence == "biweekly":
         return f"every other {listed}"
     return f"every {listed}"
-
-
-@dataclass(frozen=True)
-class NudgeCard:
-    """Everything a nudge message shows, before and after it is answered."""
-
-    send_id: int
-    text: str
-    practice_title: str
-    is_reminder: bool = False
-    answer: str | None = None
-    followup: Followup | None = None
-    followup_choice: str | None = None
-    has_note: bool = False
-    # When the reminder will come, in the mentor's words ("on Wednesday at 09:30").
-    remind_when: str | None = None
-    # Where the message is in Slack, once sent (for chat.update).
-    channel: str | None = None
-    ts: str | None = None
 
 
 def status_line(card: NudgeCard) -> str | None:
@@ -219,19 +200,6 @@ def pace_answer_blocks(message: str) -> list[dict[str, Any]]:
 
 
 # --- /mentor history ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HistoryLine:
-    """One past nudge in `/mentor history`."""
-
-    when: str
-    practice_title: str
-    text: str
-    answer: str | None
-    followup_question: str | None = None
-    followup_choice: str | None = None
-    note: str | None = None
 
 
 def _answer_words(line: HistoryLine) -> str:

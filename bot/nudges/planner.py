@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.library.catalogue import PRACTICE_KEYS, Nudge
+from bot.library.types import PRACTICE_KEYS, Nudge
 from bot.models import NudgeAnswerKind, NudgeOrigin, Person
 from bot.rhythm import Rhythm, parse_days, slowed, slowest_level
 from bot.timing import end_of_contact_day, in_contact_window, is_contact_day, is_paused, local_datetime

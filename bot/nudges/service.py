@@ -9,7 +9,6 @@ Each public function is one unit of work inside the caller's transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,8 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.deps import Deps
-from bot.library.catalogue import PRACTICES, Nudge, find_nudge
+from bot.library.types import PRACTICES
 from bot.models import (
     Delivery,
     DeliveryStatus,
@@ -26,203 +24,37 @@ from bot.models import (
     NudgeAnswerKind,
     NudgeOrigin,
     NudgeSend,
-    Pair,
     Person,
 )
 from bot.nudges.blocks import (
-    HistoryLine,
-    NudgeCard,
-    backoff_blocks,
-    backoff_text,
     long_day,
-    nudge_blocks,
     short_day,
 )
-from bot.outbox import Cancel, DeliveryKind, Message, enqueue
+from bot.nudges.cards import _answer_row, _nudge_or_placeholder, card_for
+from bot.nudges.delivery import _send_for_delivery, record_nudge
+from bot.nudges.types import (
+    BACKOFF_KIND,
+    HistoryLine,
+    NoteRefused,
+    NotYourNudge,
+    NudgeCard,
+    NudgeNotFound,
+    PaceChoice,
+)
 from bot.people import find_person, zone_for
 from bot.preferences import service as preferences
 from bot.privacy import check as privacy_check
 from bot.sqlutil import insert_ignoring_conflict
 from bot.timing import end_of_contact_day, local_datetime, mark_for_replanning, next_contact_time
 
-NUDGE_KIND = "nudge"
-BACKOFF_KIND = "nudge_backoff"
 # "Pause for a month" from the back-off check-in: four whole weeks of local days.
 BACKOFF_PAUSE_DAYS = 28
-
-
-class NudgeNotFound(LookupError):
-    """No nudge with that id in this workspace (an old or forged button)."""
-
-
-class NotYourNudge(PermissionError):
-    """Someone other than the nudge's recipient clicked it."""
-
-
-class NoteRefused(ValueError):
-    """The note looks like it holds a patient identifier; the message says what to do."""
 
 
 # --- rendering at send time --------------------------------------------------------------
 
 
-def _send_for_delivery(session: Session, delivery_id: int) -> NudgeSend | None:
-    return session.scalars(select(NudgeSend).where(NudgeSend.delivery_id == delivery_id)).first()
-
-
-def record_nudge(
-    session: Session,
-    *,
-    person: Person,
-    dedupe_key: str,
-    nudge_key: str,
-    practice: str,
-    mentee_id: int | None,
-    origin: str,
-    due_at: datetime,
-    expires_at: datetime | None,
-    reminder_of_id: int | None = None,
-) -> NudgeSend | None:
-    """Put a nudge in the outbox and the nudge log together; None if the key exists.
-
-    A nudge the mentor asked for (`/mentor nudge`) goes at any hour; the others wait for
-    the mentor's allowed hours if they would land outside them.
-    """
-    if not enqueue(
-        session,
-        team_id=person.team_id,
-        kind=NUDGE_KIND,
-        recipient=person.user_id,
-        dedupe_key=dedupe_key,
-        due_at=due_at,
-        expires_at=expires_at,
-        person_id=person.id,
-        any_hour=origin == NudgeOrigin.REQUESTED,
-    ):
-        return None
-    delivery_id = session.scalar(select(Delivery.id).where(Delivery.dedupe_key == dedupe_key))
-    send = NudgeSend(
-        team_id=person.team_id,
-        person_id=person.id,
-        delivery_id=delivery_id,
-        nudge_key=nudge_key,
-        practice=practice,
-        mentee_id=mentee_id,
-        origin=origin,
-        reminder_of_id=reminder_of_id,
-        planned_for=due_at,
-    )
-    session.add(send)
-    return send
-
-
-def _render_nudge(session: Session, delivery: Delivery, deps: Deps) -> Message:
-    send = _send_for_delivery(session, delivery.id)
-    if send is None:
-        raise Cancel("no nudge is recorded for this outbox row")
-    _check_still_paired(session, send)
-    card = card_for(session, deps.settings, send)
-    return Message(text=card.text, blocks=nudge_blocks(card))
-
-
-def _check_still_paired(session: Session, send: NudgeSend) -> None:
-    """Cancel (at send time) a nudge about a pair that has ended since it was queued.
-
-    `end_pair` cancels queued rows naming the mentee; this also covers reminders and
-    rows claimed at that moment, and a mentor left with no mentee at all.
-    """
-    active = select(Pair.id).where(Pair.mentor_id == send.person_id, Pair.ended_at.is_(None))
-    if send.mentee_id is not None:
-        if session.scalar(active.where(Pair.mentee_id == send.mentee_id).limit(1)) is None:
-            raise Cancel("the pair this nudge names has ended")
-    elif session.scalar(active.limit(1)) is None:
-        raise Cancel("the mentor has no active mentee any more")
-
-
-def cancel_nudges_naming(session: Session, mentor_id: int, mentee_id: int, reason: str) -> int:
-    """Cancel the mentor's nudges not yet sent that name this mentee (their pair ended).
-
-    Rows mid-send are left alone (their Slack call may have happened), as everywhere.
-    Returns how many rows were cancelled.
-    """
-    naming = select(NudgeSend.delivery_id).where(
-        NudgeSend.person_id == mentor_id,
-        NudgeSend.mentee_id == mentee_id,
-        NudgeSend.sent_at.is_(None),
-        NudgeSend.delivery_id.is_not(None),
-    )
-    result = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id.in_(naming),
-            Delivery.kind == NUDGE_KIND,
-            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)),
-        )
-        .values(status=DeliveryStatus.CANCELLED, error=reason, lease_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-def _nudge_sent(session: Session, delivery: Delivery, _deps: Deps) -> None:
-    send = _send_for_delivery(session, delivery.id)
-    if send is not None:
-        send.sent_at, send.channel, send.ts = delivery.sent_at, delivery.channel, delivery.ts
-
-
-def _render_backoff(_session: Session, delivery: Delivery, _deps: Deps) -> Message:
-    payload = delivery.payload or {}
-    old_pace, new_pace = str(payload.get("old_pace") or ""), str(payload.get("new_pace") or "")
-    return Message(text=backoff_text(new_pace), blocks=backoff_blocks(delivery.id, old_pace, new_pace))
-
-
-def nudge_kinds() -> list[DeliveryKind]:
-    """The outbox kinds for nudges and the back-off check-in."""
-    return [
-        DeliveryKind(name=NUDGE_KIND, render=_render_nudge, on_sent=_nudge_sent),
-        DeliveryKind(name=BACKOFF_KIND, render=_render_backoff),
-    ]
-
-
 # --- reading a nudge ---------------------------------------------------------------------
-
-
-def _nudge_or_placeholder(session: Session, send: NudgeSend) -> Nudge:
-    nudge = find_nudge(session, send.team_id, send.nudge_key)
-    if nudge is None:
-        # A key no longer in the library (should not happen: keys are permanent).
-        return Nudge(key=send.nudge_key, practice=send.practice, text="(this nudge is no longer available)")
-    return nudge
-
-
-def card_for(
-    session: Session, settings: Settings, send: NudgeSend, answer: NudgeAnswer | None = None
-) -> NudgeCard:
-    """The message content for a nudge in its current state."""
-    answer = answer or _answer_row(session, send.id)
-    nudge = _nudge_or_placeholder(session, send)
-    mentee = session.get(Person, send.mentee_id) if send.mentee_id else None
-    practice = PRACTICES.get(send.practice)
-    remind_when = None
-    if answer is not None and answer.answer == NudgeAnswerKind.REMIND:
-        remind_when = _reminder_when(session, settings, send)
-    return NudgeCard(
-        send_id=send.id,
-        text=nudge.render(mentee.user_id if mentee else None),
-        practice_title=practice.title if practice else send.practice,
-        is_reminder=send.origin == NudgeOrigin.REMINDER,
-        answer=answer.answer if answer else None,
-        followup=nudge.followup,
-        followup_choice=answer.followup_choice if answer else None,
-        has_note=bool(answer and answer.note),
-        remind_when=remind_when,
-        channel=send.channel,
-        ts=send.ts,
-    )
-
-
-def _answer_row(session: Session, send_id: int) -> NudgeAnswer | None:
-    return session.scalars(select(NudgeAnswer).where(NudgeAnswer.nudge_send_id == send_id)).first()
 
 
 def _own_send(session: Session, team_id: str, user_id: str, send_id: int) -> tuple[NudgeSend, Person]:
@@ -392,28 +224,7 @@ def _cancel_reminder(session: Session, send: NudgeSend) -> None:
     )
 
 
-def _reminder_when(session: Session, settings: Settings, send: NudgeSend) -> str | None:
-    reminder = session.scalars(
-        select(NudgeSend).where(NudgeSend.reminder_of_id == send.id).order_by(NudgeSend.id.desc())
-    ).first()
-    person = session.get(Person, send.person_id)
-    if reminder is None or person is None:
-        return None
-    local = reminder.planned_for.astimezone(zone_for(session, settings, person))
-    return local.strftime("on %A at %H:%M")
-
-
 # --- the back-off check-in ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PaceChoice:
-    """What a mentor chose in the back-off check-in, and the sentence confirming it."""
-
-    choice: str
-    message: str
-    channel: str | None
-    ts: str | None
 
 
 def choose_pace(

@@ -29,7 +29,7 @@ from slack_sdk.models.views import View
 from bot.blocks.common import context, header, section, to_dicts
 from bot.durations import describe_day
 from bot.nudges.blocks import describe_pace
-from bot.preferences.service import (
+from bot.preferences.types import (
     AUTO_ZONE,
     CADENCE,
     CONTACT_END,

@@ -32,7 +32,7 @@ from bot.blocks.common import (
     split_text,
     to_dicts,
 )
-from bot.library.catalogue import PRACTICE_KEYS, PRACTICES
+from bot.library.types import PRACTICE_KEYS, PRACTICES
 from bot.reflections.rules import (
     WEEKDAY_KEYS,
     WEEKDAY_NAMES,

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from bot.library.catalogue import PRACTICES
+from bot.library.types import PRACTICES
 
 CONTENT = Path(__file__).parents[1] / "content" / "reflection_questions.yaml"
 

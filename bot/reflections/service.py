@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from bot import privacy
 from bot.config import Settings
 from bot.deps import Deps
-from bot.library.catalogue import PRACTICE_KEYS, PRACTICES
+from bot.library.types import PRACTICE_KEYS, PRACTICES
 from bot.models import (
     AuditLog,
     Delivery,

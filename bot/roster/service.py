@@ -22,7 +22,7 @@ from bot import privacy
 from bot.config import Settings
 from bot.directory import Profile
 from bot.models import AuditLog, Pair, Person, Workspace
-from bot.nudges.service import cancel_nudges_naming
+from bot.nudges.delivery import cancel_nudges_naming
 from bot.outbox import enqueue_message
 from bot.people import ensure_workspace, find_person, person_timezone, remember_profile
 from bot.roster.blocks import welcome_message

@@ -17,19 +17,17 @@ from bot.library.blocks import (
     practice_message,
     toggle_message,
 )
-from bot.library.catalogue import (
-    PRACTICES,
-    TEXT_STYLE_LIMIT,
-    Followup,
-    Nudge,
-    builtin_nudges,
-)
-from bot.library.custom import (
+from bot.library.catalogue import builtin_nudges
+from bot.library.types import (
     FIELD_CHOICES,
     FIELD_PRACTICE,
     FIELD_QUESTION,
     FIELD_TEXT,
+    PRACTICES,
+    TEXT_STYLE_LIMIT,
+    Followup,
     LibraryEntry,
+    Nudge,
     PracticeShelf,
     Toggle,
 )

@@ -8,11 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db import transaction
-from bot.library.catalogue import active_nudges, builtin_nudges, find_nudge
+from bot.library.catalogue import builtin_nudges
 from bot.library.custom import (
-    ChangeRefused,
-    DraftRejected,
-    NudgeDraft,
     add_custom_nudge,
     check_draft,
     library_overview,
@@ -21,6 +18,8 @@ from bot.library.custom import (
     resolve_practice,
     set_nudge_enabled,
 )
+from bot.library.service import active_nudges, find_nudge
+from bot.library.types import ChangeRefused, DraftRejected, NudgeDraft
 from bot.models import AuditLog, CustomNudge, DisabledNudge
 from bot.privacy import check
 from tests.bot.library_files import library_file

@@ -11,16 +11,13 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, PlainTextObject
 
 from bot.blocks.common import to_dicts
 from bot.db import transaction
-from bot.library.catalogue import (
+from bot.library.catalogue import builtin_nudges, load_library, parse_library
+from bot.library.service import active_nudges, find_nudge
+from bot.library.types import (
     PRACTICE_KEYS,
     PRACTICES,
     LibraryError,
     Nudge,
-    active_nudges,
-    builtin_nudges,
-    find_nudge,
-    load_library,
-    parse_library,
 )
 from bot.privacy import screen
 from tests.bot.library_files import TINY_LIBRARY, library_file

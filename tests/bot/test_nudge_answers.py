@@ -11,7 +11,8 @@ import pytest
 from bot.db import transaction
 from bot.library.catalogue import builtin_nudges
 from bot.models import NudgeOrigin, Person
-from bot.nudges.service import answer_nudge, record_nudge
+from bot.nudges.delivery import record_nudge
+from bot.nudges.service import answer_nudge
 from tests.conftest import MENTOR
 from tests.fakes.slack_api import TEAM_ID
 from tests.nudge_helpers import answers, make_mentor

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from bot.library.catalogue import Followup
-from bot.nudges.blocks import (
-    HistoryLine,
-    NudgeCard,
-    history_blocks,
-    nudge_blocks,
-)
+from bot.library.types import Followup
+from bot.nudges.blocks import history_blocks, nudge_blocks
+from bot.nudges.types import HistoryLine, NudgeCard
 
 # An admin-typed follow-up that would be a disguised link and an @here if read as mrkdwn.
 QUESTION = "How did it go? <https://phish.example/login|Fill in the survey> & <!here>"

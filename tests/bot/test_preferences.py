@@ -14,12 +14,8 @@ from bot.models import Delivery, DeliveryStatus, Pair, Person, Workspace
 from bot.outbox import enqueue_message
 from bot.people import ensure_person, person_timezone, zone_choice
 from bot.preferences import service as preferences
-from bot.preferences.service import (
-    FormErrors,
-    PreferenceError,
-    SettingsForm,
-    validate_form,
-)
+from bot.preferences.form import validate_form
+from bot.preferences.types import FormErrors, PreferenceError, SettingsForm
 from tests.conftest import MENTEE, MENTOR, settings_for
 from tests.fakes.slack_api import TEAM_ID
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot import privacy
-from bot.library.catalogue import PRACTICES
+from bot.library.types import PRACTICES
 from bot.reflections.questions import (
     QuestionsError,
     all_questions,

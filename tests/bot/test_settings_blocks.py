@@ -23,15 +23,15 @@ from bot.preferences.blocks import (
     timezone_reply,
     what_resumes,
 )
-from bot.preferences.service import (
+from bot.preferences.types import (
     PauseOutcome,
     PersonalSettings,
     ResumeOutcome,
     StartOutcome,
     StopOutcome,
     ZoneOutcome,
-    pause_end_instant,
 )
+from bot.timing import pause_end_instant
 from tests.fakes.block_limits import message_errors, view_errors
 from tests.fakes.view_state import option, state_from_view
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from bot.db import transaction
 from bot.library.blocks import ADD_BUTTON_ACTION, ADD_CALLBACK_ID, TOGGLE_ACTION
-from bot.library.catalogue import active_nudges, find_nudge
+from bot.library.service import active_nudges, find_nudge
 from bot.models import AuditLog, CustomNudge, DisabledNudge
 from tests.conftest import ADMIN, MENTEE, MENTOR
 from tests.fakes.block_limits import view_errors

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import transaction
-from bot.library.catalogue import PRACTICES
+from bot.library.types import PRACTICES
 from bot.models import Delivery, DeliveryStatus, NudgeAnswer, NudgeOrigin, Pair, Person
 from bot.nudges.blocks import (
     CHANGE,
@@ -19,7 +19,7 @@ from bot.nudges.blocks import (
     REMIND,
     SKIP,
 )
-from bot.nudges.service import record_nudge
+from bot.nudges.delivery import record_nudge
 from schedules.clock import Clock
 from tests.conftest import ADMIN, MENTEE, MENTOR
 from tests.fakes.block_limits import message_errors

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.library.catalogue import PRACTICE_KEYS, Nudge, builtin_nudges
+from bot.library.catalogue import builtin_nudges
+from bot.library.types import PRACTICE_KEYS, Nudge
 from bot.models import NudgeOrigin, Person
 from bot.nudges.planner import (
     BACKOFF,

@@ -15,7 +15,8 @@ from bot import migrate
 from bot.app import build_deps
 from bot.cli import main
 from bot.db import make_engine, make_session_factory
-from bot.library.catalogue import PRACTICES, builtin_nudges
+from bot.library.catalogue import builtin_nudges
+from bot.library.types import PRACTICES
 from bot.models import Delivery, NudgeSend, Person
 from bot.slack import make_client
 from schedules.nudge_preview import parse_weekdays, run_preview

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from bot.db import transaction
 from bot.models import NudgeOrigin, Person
+from bot.nudges.delivery import record_nudge
 from bot.nudges.planner import choose_mentee, choose_nudge
-from bot.nudges.service import record_nudge
-from schedules.nudge_step import load_states, request_nudge
+from bot.nudges.planning import load_states
+from bot.nudges.request import request_nudge
 from tests.conftest import MENTOR
 from tests.fakes.slack_api import TEAM_ID
 from tests.nudge_helpers import make_mentor, sends

@@ -1,0 +1,220 @@
+"""The database side of planning: load each due mentor's state for the pure planner
+(`bot.nudges.planner`), and write its decisions as outbox and nudge-log rows.
+
+A fixed number of queries per batch, whatever the batch size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.library.service import active_nudges
+from bot.library.types import Nudge
+from bot.models import (
+    Delivery,
+    DeliveryStatus,
+    NudgeAnswer,
+    NudgeOrigin,
+    NudgeSend,
+    Pair,
+    Person,
+    Workspace,
+)
+from bot.nudges.blocks import describe_pace
+from bot.nudges.delivery import record_nudge
+from bot.nudges.planner import (
+    BACKOFF,
+    NO_REPEAT,
+    Mentee,
+    MentorPlan,
+    MentorState,
+    PastNudge,
+)
+from bot.nudges.types import BACKOFF_KIND
+from bot.outbox import enqueue
+from bot.people import person_timezone
+
+# History the chooser needs: the last few rounds of practices, and everything in the
+# no-repeat window.
+HISTORY_ROWS = 24
+
+BACKOFF_HISTORY = timedelta(weeks=26)
+
+
+@dataclass
+class PlanReport:
+    """What one pass of the planner did, for the tick's log line and for tests."""
+
+    mentors: int = 0
+    nudges: int = 0
+    missed: int = 0  # rows created for slots whose day was already over (they expire)
+    backoffs: int = 0
+    unscheduled: int = 0  # mentors the planner stopped scheduling (no mentee, stopped…)
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        """Non-zero counts for the clock's log line."""
+        flat = {k: v for k, v in vars(self).items() if isinstance(v, int) and v}
+        flat.update({f"skipped_{k.replace(' ', '_')}": v for k, v in self.skipped.items()})
+        return flat
+
+
+def load_states(
+    session: Session, settings: Settings, persons: list[Person], now: datetime
+) -> dict[int, MentorState]:
+    """The planner's view of each mentor, with a fixed number of queries per batch."""
+    ids = [p.id for p in persons]
+    mentees = _active_mentees(session, ids)
+    history = _history(session, ids, now)
+    libraries: dict[str, tuple[Nudge, ...]] = {}
+    workspaces: dict[str, Workspace | None] = {}
+    states = {}
+    for person in persons:
+        if person.team_id not in libraries:
+            libraries[person.team_id] = tuple(active_nudges(session, person.team_id))
+            workspaces[person.team_id] = session.get(Workspace, person.team_id)
+        states[person.id] = MentorState(
+            person=person,
+            zone=person_timezone(person, workspaces[person.team_id], settings),
+            mentees=tuple(mentees.get(person.id, ())),
+            history=tuple(history.get(person.id, ())),
+            library=libraries[person.team_id],
+            weekly_cap=settings.nudge_weekly_cap,
+        )
+    return states
+
+
+def _active_mentees(session: Session, mentor_ids: list[int]) -> dict[int, list[Mentee]]:
+    found: dict[int, list[Mentee]] = defaultdict(list)
+    rows = session.execute(
+        select(Pair.mentor_id, Person.id, Person.user_id)
+        .join(Person, Person.id == Pair.mentee_id)
+        .where(Pair.mentor_id.in_(mentor_ids), Pair.ended_at.is_(None), Person.is_active.is_(True))
+        .order_by(Pair.mentor_id, Person.id)
+    )
+    for mentor_id, mentee_id, user_id in rows:
+        found[mentor_id].append(Mentee(mentee_id, user_id))
+    return found
+
+
+def _history(session: Session, mentor_ids: list[int], now: datetime) -> dict[int, list[PastNudge]]:
+    """Recent nudges (the last HISTORY_ROWS, or all in the no-repeat window) and back-off
+    messages, oldest first, per mentor."""
+    ranked = (
+        select(
+            NudgeSend.id.label("id"),
+            func.row_number()
+            .over(
+                partition_by=NudgeSend.person_id, order_by=(NudgeSend.planned_for.desc(), NudgeSend.id.desc())
+            )
+            .label("rank"),
+        )
+        .where(NudgeSend.person_id.in_(mentor_ids))
+        .subquery()
+    )
+    rows = session.execute(
+        select(NudgeSend, Delivery.status, NudgeAnswer.answer, NudgeAnswer.id)
+        .join(ranked, ranked.c.id == NudgeSend.id)
+        .outerjoin(Delivery, Delivery.id == NudgeSend.delivery_id)
+        .outerjoin(NudgeAnswer, NudgeAnswer.nudge_send_id == NudgeSend.id)
+        .where(or_(ranked.c.rank <= HISTORY_ROWS, NudgeSend.planned_for >= now - NO_REPEAT))
+    )
+    found: dict[int, list[PastNudge]] = defaultdict(list)
+    for send, status, answer, answer_id in rows:
+        found[send.person_id].append(
+            PastNudge(
+                origin=send.origin,
+                planned_for=send.planned_for,
+                key=send.nudge_key,
+                practice=send.practice,
+                mentee_id=send.mentee_id,
+                live=send.sent_at is not None or status in DeliveryStatus.OPEN,
+                sent=send.sent_at is not None,
+                answer=answer,
+                engaged=answer_id is not None,
+            )
+        )
+    backoffs = session.execute(
+        select(Delivery.person_id, Delivery.due_at).where(
+            Delivery.person_id.in_(mentor_ids),
+            Delivery.kind == BACKOFF_KIND,
+            Delivery.due_at >= now - BACKOFF_HISTORY,
+        )
+    )
+    for person_id, due_at in backoffs:
+        found[person_id].append(PastNudge(BACKOFF, due_at))
+    for items in found.values():
+        items.sort(key=lambda item: item.planned_for)
+    return found
+
+
+def apply_plan(session: Session, person: Person, plan: MentorPlan, report: PlanReport) -> None:
+    """Write one mentor's plan: outbox rows (+ nudge log rows), and their next slot."""
+    report.mentors += 1
+    for decision in plan.decisions:
+        key = decision.slot.dedupe_key(person.team_id, person.user_id)
+        if decision.action == BACKOFF:
+            assert decision.old_rhythm is not None and decision.new_rhythm is not None
+            created = enqueue(
+                session,
+                team_id=person.team_id,
+                kind=BACKOFF_KIND,
+                recipient=person.user_id,
+                dedupe_key=key,
+                due_at=decision.slot.at,
+                expires_at=decision.expires_at,
+                person_id=person.id,
+                payload={
+                    "old_pace": describe_pace(decision.old_rhythm.days, decision.old_rhythm.cadence),
+                    "new_pace": describe_pace(decision.new_rhythm.days, decision.new_rhythm.cadence),
+                },
+            )
+            report.backoffs += int(created)
+            continue
+        assert decision.nudge_key is not None and decision.practice is not None
+        send = record_nudge(
+            session,
+            person=person,
+            dedupe_key=key,
+            nudge_key=decision.nudge_key,
+            practice=decision.practice,
+            mentee_id=decision.mentee_id,
+            origin=NudgeOrigin.SCHEDULED,
+            due_at=decision.slot.at,
+            expires_at=decision.expires_at,
+        )
+        if send is not None:
+            if decision.live:
+                report.nudges += 1
+            else:
+                report.missed += 1
+    for _slot, why in plan.skipped:
+        report.skipped[why] = report.skipped.get(why, 0) + 1
+    if plan.next_nudge_at is None and person.next_nudge_at is not None:
+        report.unscheduled += 1
+    person.next_nudge_at = plan.next_nudge_at
+    person.unanswered_streak = plan.unanswered_streak
+    person.backoff_level = plan.backoff_level
+
+
+def mentor_ids_without_schedule(session: Session) -> Iterable[int]:
+    """Mentors who should have a slot but have none (a pairing that forgot to ask)."""
+    mentee = select(Person.id).where(Person.is_active.is_(True)).scalar_subquery()
+    has_mentee = exists().where(
+        Pair.mentor_id == Person.id, Pair.ended_at.is_(None), Pair.mentee_id.in_(mentee)
+    )
+    return session.scalars(
+        select(Person.id).where(
+            Person.next_nudge_at.is_(None),
+            Person.is_active.is_(True),
+            Person.opted_out_at.is_(None),
+            has_mentee,
+        )
+    )
