@@ -43,7 +43,8 @@ from bot.config import load_settings, normalize_database_url  # noqa: E402
 from bot.db import make_engine, make_session_factory, transaction  # noqa: E402
 from bot.deps import Deps  # noqa: E402
 from bot.migrate import upgrade  # noqa: E402
-from bot.roster.read import apply_plan, check_roster  # noqa: E402
+from bot.roster.apply import apply_plan  # noqa: E402
+from bot.roster.plan import check_roster  # noqa: E402
 from bot.slack import make_client  # noqa: E402
 
 DOMAIN = "riverside.example"

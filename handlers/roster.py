@@ -17,6 +17,7 @@ from bot.deps import Deps
 from bot.directory import Profile, fetch_profile
 from bot.files import FileProblem, download_shared_file
 from bot.people import is_admin
+from bot.roster.apply import apply_saved_plan, save_plan
 from bot.roster.blocks import (
     CONFIRM_CALLBACK,
     END_MISSING,
@@ -38,15 +39,9 @@ from bot.roster.blocks import (
     person_pairs_message,
     program_pairs_message,
 )
-from bot.roster.read import (
-    MAX_FILE_BYTES,
-    RosterFileError,
-    apply_saved_plan,
-    check_roster,
-    save_plan,
-)
+from bot.roster.plan import check_roster
+from bot.roster.read import MAX_FILE_BYTES
 from bot.roster.service import (
-    Refusal,
     add_admin,
     clean_cohort,
     cohort_problem,
@@ -58,6 +53,7 @@ from bot.roster.service import (
     remove_admin,
     unpair_people,
 )
+from bot.roster.types import Refusal, RosterFileError
 from bot.slack import slack_error_code
 from bot.textparse import parse_user
 from handlers.modals import open_modal, why_not_opened

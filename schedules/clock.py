@@ -14,7 +14,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.deps import Deps
-from bot.roster.read import tidy_import_plans
+from bot.roster.apply import tidy_import_plans
 from schedules.kinds import all_kinds
 from schedules.nudge_step import adopt_unscheduled, plan_due
 from schedules.profile_refresh import refresh_stale_profiles

@@ -30,9 +30,10 @@ from bot.rhythm import WEEKDAY_NAMES, join_words, parse_days
 from bot.timing import format_minute
 
 if TYPE_CHECKING:  # only for annotations: bot.roster imports this module
-    from bot.roster.read import ImportPlan, ImportResult
-    from bot.roster.service import (
+    from bot.roster.types import (
         AdminEntry,
+        ImportPlan,
+        ImportResult,
         PairLine,
         PairOutcome,
         PersonPairs,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from bot.db import SessionFactory
     from bot.deps import Deps
-    from bot.roster.read import ImportPlan
+    from bot.roster.types import ImportPlan
 
 EXIT_OK, EXIT_FAILED, EXIT_LINE_ERRORS = 0, 1, 3
 EXPORT_HEADER = ("mentor_email", "mentee_email", "cohort", "started")
@@ -138,8 +138,10 @@ def import_roster(
     from slack_sdk.errors import SlackApiError
 
     from bot.db import transaction
+    from bot.roster.apply import apply_plan
     from bot.roster.blocks import result_lines
-    from bot.roster.read import RosterFileError, apply_plan, check_roster
+    from bot.roster.plan import check_roster
+    from bot.roster.types import RosterFileError
     from bot.slack import slack_error_code
 
     try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +25,7 @@ from bot.nudges.delivery import cancel_nudges_naming
 from bot.outbox import enqueue_message
 from bot.people import ensure_workspace, find_person, person_timezone, remember_profile
 from bot.roster.blocks import welcome_message
+from bot.roster.types import AdminEntry, PairLine, PairOutcome, PersonPairs, ProgramPage, Refusal, RosterRow
 from bot.sqlutil import insert_ignoring_conflict
 from bot.timing import is_paused, mark_for_replanning, next_contact_time
 
@@ -35,10 +35,6 @@ COHORT_MAX_LENGTH = 120
 PAGE_SIZE = 25
 # Ids per IN (…) list: far below SQLite's and PostgreSQL's parameter limits.
 CHUNK = 500
-
-
-class Refusal(Exception):
-    """A request we will not carry out. `str(refusal)` is the message for the person."""
 
 
 # --- checks shared by commands and the CSV import ------------------------------------
@@ -111,14 +107,6 @@ def audit(
 
 
 # --- admins --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AdminEntry:
-    """One program admin, and whether configuration (not the app) made them one."""
-
-    user_id: str
-    from_config: bool
 
 
 def list_admins(session: Session, settings: Settings, team_id: str) -> list[AdminEntry]:
@@ -215,21 +203,6 @@ def end_pair(session: Session, pair: Pair, mentor: Person, now: datetime) -> Non
     pair.ended_at = now
     cancel_nudges_naming(session, mentor.id, pair.mentee_id, "not sent: the pair it names has ended")
     mark_for_replanning(mentor, now)
-
-
-@dataclass(frozen=True)
-class PairOutcome:
-    """What `/mentor pair` did."""
-
-    mentor: str
-    mentee: str
-    status: str  # "added" | "exists" | "cohort_changed"
-    cohort: str | None
-    previous_cohort: str | None = None
-    since: datetime | None = None
-    welcomed: tuple[str, ...] = ()
-    # People in the pair who will hear nothing for now (messages off, paused…).
-    quiet: tuple[tuple[str, str], ...] = ()
 
 
 def pair_people(
@@ -448,46 +421,6 @@ def _active_relations(
 # --- reading the roster --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PairLine:
-    """One active pair as the roster shows it, with anything worth flagging."""
-
-    pair_id: int
-    mentor: str
-    mentee: str
-    cohort: str | None
-    started_at: datetime
-    mentor_flag: str | None = None
-    mentee_flag: str | None = None
-
-
-@dataclass(frozen=True)
-class ProgramPage:
-    """One page of the whole program's pairs, with totals for the header."""
-
-    lines: list[PairLine]
-    page: int
-    pages: int
-    total: int
-    mentors: int
-    mentees: int
-    flagged_people: int
-
-
-@dataclass(frozen=True)
-class PersonPairs:
-    """One person's active pairs, from both sides."""
-
-    user_id: str
-    as_mentor: list[PairLine] = field(default_factory=list)
-    as_mentee: list[PairLine] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        """True when they are in no active pair."""
-        return not self.as_mentor and not self.as_mentee
-
-
 def _pair_lines(
     session: Session,
     team_id: str,
@@ -586,16 +519,6 @@ def person_pairs(session: Session, team_id: str, user_id: str, now: datetime) ->
         as_mentor=_pair_lines(session, team_id, now, mentor_user=user_id),
         as_mentee=_pair_lines(session, team_id, now, mentee_user=user_id),
     )
-
-
-@dataclass(frozen=True)
-class RosterRow:
-    """One active pair as `export-roster` writes it."""
-
-    mentor: str  # email, or the Slack id when we have no email
-    mentee: str
-    cohort: str | None
-    started_at: datetime
 
 
 def roster_rows(session: Session, team_id: str) -> list[RosterRow]:

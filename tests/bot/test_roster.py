@@ -12,7 +12,6 @@ from bot.directory import Profile, fetch_profile
 from bot.models import AuditLog, Delivery, Pair, Person
 from bot.people import ensure_person, find_person
 from bot.roster.service import (
-    Refusal,
     add_admin,
     clean_cohort,
     cohort_problem,
@@ -27,6 +26,7 @@ from bot.roster.service import (
     unpair_people,
     welcome_key,
 )
+from bot.roster.types import Refusal
 from tests.bot.roster_fixtures import (
     ANA,
     BEN,

@@ -18,20 +18,18 @@ from bot.roster.blocks import (
     program_pairs_message,
     welcome_message,
 )
-from bot.roster.read import (
+from bot.roster.types import (
+    AdminEntry,
     CohortChange,
     Duplicate,
     ImportPlan,
     ImportResult,
-    PlannedEnd,
-    PlannedPair,
-    RowError,
-)
-from bot.roster.service import (
-    AdminEntry,
     PairLine,
     PersonPairs,
+    PlannedEnd,
+    PlannedPair,
     ProgramPage,
+    RowError,
 )
 from tests.fakes.block_limits import message_errors, view_errors
 

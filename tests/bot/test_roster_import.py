@@ -11,28 +11,34 @@ from sqlalchemy import select
 from bot.db import make_engine, make_session_factory, transaction
 from bot.models import AuditLog, Base, Delivery, Person, RosterImport
 from bot.people import ensure_person
-from bot.roster.read import (
-    LOOKUP_LIMIT,
-    MAX_DATA_ROWS,
+from bot.roster.apply import (
+    apply_plan,
+    apply_saved_plan,
+    save_plan,
+    tidy_import_plans,
+)
+from bot.roster.plan import (
     PLAN_TTL,
+    check_roster,
+    plan_import,
+    storable_source,
+)
+from bot.roster.read import (
+    MAX_DATA_ROWS,
+    normalize_address,
+    read_roster,
+    showable_address,
+)
+from bot.roster.resolve import LOOKUP_LIMIT, resolve_addresses
+from bot.roster.service import start_pair
+from bot.roster.types import (
     ImportPlan,
     ParsedRoster,
+    Refusal,
     Resolution,
     RosterFileError,
     RowError,
-    apply_plan,
-    apply_saved_plan,
-    check_roster,
-    normalize_address,
-    plan_import,
-    read_roster,
-    resolve_addresses,
-    save_plan,
-    showable_address,
-    storable_source,
-    tidy_import_plans,
 )
-from bot.roster.service import Refusal, start_pair
 from bot.slack import make_client
 from tests.bot.roster_fixtures import (
     ANA,

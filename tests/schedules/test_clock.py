@@ -6,7 +6,9 @@ from sqlalchemy import func, select
 
 from bot.db import transaction
 from bot.models import RosterImport
-from bot.roster.read import PLAN_TTL, ImportPlan, save_plan
+from bot.roster.apply import save_plan
+from bot.roster.plan import PLAN_TTL
+from bot.roster.types import ImportPlan
 from schedules.clock import Clock
 from tests.conftest import ADMIN
 from tests.fakes.slack_api import TEAM_ID
