@@ -24,7 +24,8 @@ from bot.deps import Deps
 from bot.library.types import PRACTICE_KEYS
 from bot.migrate import upgrade
 from bot.reflections.rules import DayRule
-from bot.reflections.service import ChannelSettings, configure_channel
+from bot.reflections.service import configure_channel
+from bot.reflections.types import ChannelSettings
 from schedules.reflection_planner import ReflectionPlanner
 
 START = datetime(2027, 1, 1, 12, 0, tzinfo=UTC)

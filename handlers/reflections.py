@@ -30,7 +30,16 @@ from bot.outbox import enqueue_message
 from bot.people import ensure_person, is_admin
 from bot.reflections import blocks
 from bot.reflections import service as reflections
-from bot.reflections.rules import DayRule, local_month
+from bot.reflections.blocks import share_from_view
+from bot.reflections.rules import DayRule, channel_zone, local_month, theme_for
+from bot.reflections.setup_form import (
+    USAGE,
+    overview_blocks,
+    settings_from_view,
+    setup_done_view,
+    setup_modal,
+)
+from bot.reflections.types import Rearmed
 from bot.slack import slack_error_code
 from bot.textparse import parse_channel, parse_user
 from handlers.modals import open_modal, why_not_opened
@@ -123,7 +132,7 @@ def _one_channel(call: CommandCall, words: list[str], verb: str | None) -> str |
     else:
         call.reply(
             f"I didn't understand `{words[0]}`. Try {example}, or `/mentor reflections` to list channels. "
-            f"{blocks.USAGE}"
+            f"{USAGE}"
         )
     return None
 
@@ -131,7 +140,7 @@ def _one_channel(call: CommandCall, words: list[str], verb: str | None) -> str |
 def show_overview(call: CommandCall) -> None:
     """Every channel with prompts, and its next prompt in the channel's own time zone."""
     with transaction(call.deps.session_factory) as session:
-        text, overview = blocks.overview_blocks(reflections.overview(session, call.team_id))
+        text, overview = overview_blocks(reflections.overview(session, call.team_id))
     call.reply(text, overview)
 
 
@@ -143,7 +152,7 @@ def open_setup(call: CommandCall, channel_id: str) -> None:
         choices = reflections.settings_for_modal(session, deps.settings, call.team_id, channel_id)
         existing = reflections.find_channel(session, call.team_id, channel_id)
         is_new = existing is None or not existing.enabled
-    view = blocks.setup_modal(channel_id, choices, is_new=is_new)
+    view = setup_modal(channel_id, choices, is_new=is_new)
     error = open_modal(deps, call.trigger_id, view, what="reflection set-up")
     if error:
         call.reply(
@@ -202,7 +211,7 @@ def retry_from_command(call: CommandCall, channel_id: str) -> None:
     call.reply(text)
 
 
-def _retry_text(result: reflections.Rearmed, channel_id: str) -> str:
+def _retry_text(result: Rearmed, channel_id: str) -> str:
     if result.channel is None:
         return blocks.retry_reply("not_set_up", channel_id, None)
     prompt = result.prompt
@@ -234,7 +243,7 @@ def submit_setup(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any
     """Save the set-up modal; errors go back to the field they are about."""
     team_id, user_id = _team(body), body["user"]["id"]
     channel_id = view.get("private_metadata") or ""
-    choices, errors = reflections.settings_from_view((view.get("state") or {}).get("values") or {})
+    choices, errors = settings_from_view((view.get("state") or {}).get("values") or {})
     if choices is None:
         ack(response_action="errors", errors=errors)
         return
@@ -252,10 +261,10 @@ def submit_setup(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any
             choices=choices,
             now=deps.now(),
         )
-        zone = reflections.channel_zone(channel)
+        zone = channel_zone(channel)
         assert channel.next_prompt_at is not None
-        theme, _question = reflections.theme_for(channel, *local_month(channel.next_prompt_at, zone))
-        done = blocks.setup_done_view(
+        theme, _question = theme_for(channel, *local_month(channel.next_prompt_at, zone))
+        done = setup_done_view(
             channel_id=channel_id,
             is_new=is_new,
             next_local=channel.next_prompt_at.astimezone(zone),
@@ -313,7 +322,7 @@ def submit_share(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any
     the text in it); a post Slack refuses is un-recorded and the text sent back to the
     writer. Errors go under the text field, so what they wrote stays in the modal.
     """
-    text, practices, anonymous = reflections.share_from_view((view.get("state") or {}).get("values") or {})
+    text, practices, anonymous = share_from_view((view.get("state") or {}).get("values") or {})
     if not text:
         ack(response_action="errors", errors={blocks.TEXT_BLOCK: "Write a sentence or two first."})
         return

@@ -31,6 +31,7 @@ from bot.preferences.blocks import (
     stop_reply,
     timezone_reply,
 )
+from bot.preferences.types import FormErrors, PreferenceError
 from bot.profiles import needs_profile, person_with_profile
 from handlers.modals import NO_TRIGGER, open_modal, why_not_opened
 from handlers.router import CommandCall, CommandRouter
@@ -136,7 +137,7 @@ def timezone_command(call: CommandCall) -> None:
             outcome = preferences.set_timezone(
                 session, call.deps.settings, call.team_id, call.user_id, call.rest, now=now
             )
-    except preferences.PreferenceError as error:
+    except PreferenceError as error:
         call.reply(error.message)
         return
     call.reply(*timezone_reply(outcome))
@@ -151,7 +152,7 @@ def pause_command(call: CommandCall) -> None:
             outcome = preferences.pause_for_text(
                 session, call.deps.settings, call.team_id, call.user_id, call.rest, now=call.deps.now()
             )
-    except preferences.PreferenceError as error:
+    except PreferenceError as error:
         call.reply(error.message)
         return
     call.reply(*pause_reply(outcome))
@@ -231,7 +232,7 @@ def handle_settings_submission(deps: Deps, ack: Ack, body: dict[str, Any]) -> No
     try:
         with transaction(deps.session_factory) as session:
             saved = preferences.save_settings(session, deps.settings, team_id, user_id, form, now=deps.now())
-    except preferences.FormErrors as problems:
+    except FormErrors as problems:
         ack(response_action="errors", errors=problems.errors)
         log.info("team=%s user=%s: settings form refused (%s)", team_id, user_id, ", ".join(problems.errors))
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.nudges.delivery import nudge_kinds
 from bot.outbox import DeliveryKind, message_kind
-from bot.reflections.service import reflection_kinds
+from bot.reflections.delivery import reflection_kinds
 
 
 def all_kinds() -> dict[str, DeliveryKind]:

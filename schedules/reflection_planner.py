@@ -31,9 +31,11 @@ from sqlalchemy import Select, select
 from bot.db import is_sqlite, transaction
 from bot.deps import Deps
 from bot.models import PromptStatus, ReflectionChannel, ReflectionPrompt
-from bot.reflections import service as reflections
+from bot.reflections.delivery import tell_admin_about_members
+from bot.reflections.planning import close_month, plan_prompt, plan_reminders, plan_summary
 from bot.reflections.rules import (
     DayRule,
+    channel_zone,
     first_occurrence_from,
     from_month_index,
     local_month,
@@ -105,12 +107,12 @@ class ReflectionPlanner:
             ).all()
             for channel in channels:
                 assert channel.next_prompt_at is not None
-                zone = reflections.channel_zone(channel)
+                zone = channel_zone(channel)
                 due, following = prompts_due(
                     channel.next_prompt_at, DayRule.decode(channel.day_rule), channel.minute_of_day, zone, now
                 )
                 for when in due:
-                    counts["prompts_" + reflections.plan_prompt(session, channel, when, now)] += 1
+                    counts["prompts_" + plan_prompt(session, channel, when, now)] += 1
                 channel.next_prompt_at = following
 
     def close_months(self, now: datetime, counts: Counter[str]) -> None:
@@ -124,7 +126,7 @@ class ReflectionPlanner:
                 )
             ).all()
             for prompt in prompts:
-                reflections.close_month(session, prompt, self.deps, now)
+                close_month(session, prompt, self.deps, now)
                 counts["prompts_missed"] += 1
 
     def plan_summaries(self, now: datetime, counts: Counter[str]) -> None:
@@ -135,7 +137,7 @@ class ReflectionPlanner:
             ).all()
             for prompt in prompts:
                 if prompt.channel.enabled:
-                    counts["summaries"] += reflections.plan_summary(session, prompt)
+                    counts["summaries"] += plan_summary(session, prompt)
                 else:
                     prompt.note = "no month-end summary: prompts were turned off in this channel"
                 prompt.summary_due_at = None
@@ -161,16 +163,14 @@ class ReflectionPlanner:
                 prompt = session.get(ReflectionPrompt, prompt_id)
                 assert prompt is not None
                 if members is not None:
-                    counts["reminders"] += reflections.plan_reminders(
-                        session, self.deps, prompt, members, now
-                    )
+                    counts["reminders"] += plan_reminders(session, self.deps, prompt, members, now)
                     prompt.reminder_due_at = None
                 elif problem in ("missing_scope", "channel_not_found", "not_in_channel"):
                     prompt.reminder_due_at = None
                     prompt.note = (
                         f"no mid-month reminders: Slack would not list the channel's members ({problem})"
                     )
-                    reflections.tell_admin_about_members(session, self.deps, prompt, problem, now)
+                    tell_admin_about_members(session, self.deps, prompt, problem, now)
                 else:
                     prompt.reminder_due_at = now + REMINDER_RETRY
 

@@ -11,7 +11,8 @@ from bot.deps import Deps
 from bot.library.types import PRACTICE_KEYS
 from bot.models import Delivery, DeliveryStatus, PromptStatus, Reflection, ReflectionChannel, ReflectionPrompt
 from bot.reflections.rules import DayRule
-from bot.reflections.service import ChannelSettings, configure_channel
+from bot.reflections.service import configure_channel
+from bot.reflections.types import ChannelSettings
 from tests.conftest import ADMIN
 from tests.fakes.slack_api import TEAM_ID
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -13,18 +11,13 @@ from slack_sdk.models.blocks import (
     CheckboxesElement,
     InputBlock,
     Option,
-    OptionGroup,
     PlainTextInputElement,
     StaticMultiSelectElement,
-    StaticSelectElement,
-    TimePickerElement,
 )
 from slack_sdk.models.views import View
 
 from bot.blocks.common import (
-    MESSAGE_BLOCK_LIMIT,
     SECTION_TEXT_LIMIT,
-    chunk_lines,
     context,
     escape,
     header,
@@ -34,17 +27,10 @@ from bot.blocks.common import (
 )
 from bot.library.types import PRACTICE_KEYS, PRACTICES
 from bot.reflections.rules import (
-    WEEKDAY_KEYS,
-    WEEKDAY_NAMES,
-    WEEKS,
-    DayRule,
+    clean_practices,
     month_label,
     parse_month_key,
 )
-from bot.timing import format_minute
-
-if TYPE_CHECKING:
-    from bot.reflections.service import ChannelOverview, ChannelSettings
 
 # Ids that start with "anon:" are logged without the user (see bot.app): the Share button
 # and modal can lead to an anonymous post.
@@ -399,189 +385,22 @@ def retry_reply(outcome: str, channel_id: str, month: str | None, status: str | 
 # --- set-up -------------------------------------------------------------------------------
 
 
-def _day_option(rule: DayRule) -> Option:
-    if rule.day is not None:
-        suffix = " (or the last day)" if rule.day > 28 else ""
-        return Option(value=rule.encode(), label=f"Day {rule.day}{suffix}")
-    assert rule.weekday is not None and rule.week is not None
-    return Option(value=rule.encode(), label=f"{rule.week.capitalize()} {WEEKDAY_NAMES[rule.weekday]}")
+# --- `/mentor reflections` ----------------------------------------------------------------
+
+
+def _state(values: dict[str, Any], block_id: str) -> dict[str, Any]:
+    """The one element state inside a block of a submitted view (empty if absent)."""
+    block = values.get(block_id) or {}
+    return next(iter(block.values()), {}) if block else {}
+
+
+def share_from_view(values: dict[str, Any]) -> tuple[str, list[str], bool]:
+    """(text, practice keys, anonymous?) from the share modal's state."""
+    text = (_state(values, TEXT_BLOCK).get("value") or "").strip()
+    practices = [o.get("value") for o in _state(values, PRACTICES_BLOCK).get("selected_options") or []]
+    anonymous = bool(_state(values, ANONYMOUS_BLOCK).get("selected_options"))
+    return text, clean_practices([p for p in practices if p]), anonymous
 
 
 def _practice_option(key: str) -> Option:
     return Option(value=key, label=practice_title(key))
-
-
-def setup_modal(channel_id: str, choices: ChannelSettings, *, is_new: bool) -> dict[str, Any]:
-    """The set-up modal for a channel, filled with its current choices (or the defaults)."""
-    weekday_rules = [DayRule(week=w, weekday=d) for w in WEEKS for d in range(len(WEEKDAY_KEYS))]
-    number_rules = [DayRule(day=n) for n in range(1, 32)]
-    theme_blocks = []
-    for n, block_id in enumerate(THEME_BLOCKS):
-        current = choices.themes[n] if n < len(choices.themes) else None
-        theme_blocks.append(
-            InputBlock(
-                block_id=block_id,
-                label=f"Theme {n + 1}" + (" (then it repeats)" if n == len(THEME_BLOCKS) - 1 else ""),
-                optional=n > 0,
-                hint="Prompts rotate through these themes, one a month; leave later ones empty for a "
-                "shorter rotation. A new order starts with theme 1 at the next prompt."
-                if n == 0
-                else None,
-                element=StaticSelectElement(
-                    action_id="theme",
-                    placeholder="No theme",
-                    options=[_practice_option(key) for key in PRACTICE_KEYS],
-                    initial_option=_practice_option(current) if current else None,
-                ),
-            )
-        )
-    option_anonymous = Option(
-        value=OPTION_ANONYMOUS,
-        label="Allow anonymous sharing",
-        description="People may post as “A colleague shared”; nothing links it to them.",
-    )
-    option_reminder = Option(
-        value=OPTION_REMINDER,
-        label="Send one mid-month reminder",
-        description="A gentle DM to mentors in the channel who haven't shared by name yet.",
-    )
-    initial = [
-        o
-        for o, on in (
-            (option_anonymous, choices.allow_anonymous),
-            (option_reminder, choices.reminder_enabled),
-        )
-        if on
-    ]
-    items: list[Any] = [
-        section(
-            f"Once a month I'll post a short reflection question in <#{channel_id}>, on one of the six "
-            "mentoring practices, with a button to share a thought. On the month's last day I post a "
-            "summary in the thread: how many shared, which practices came up — no names."
-        ),
-        InputBlock(
-            block_id=DAY_BLOCK,
-            label="Which day of the month",
-            hint="Day numbers past a month's end fall on its last day (31 → 30 April, 28 or 29 February).",
-            element=StaticSelectElement(
-                action_id=DAY_BLOCK,
-                option_groups=[
-                    OptionGroup(label="A weekday", options=[_day_option(r) for r in weekday_rules]),
-                    OptionGroup(label="A date", options=[_day_option(r) for r in number_rules]),
-                ],
-                initial_option=_day_option(choices.day_rule),
-            ),
-        ),
-        InputBlock(
-            block_id=TIME_BLOCK,
-            label="Time",
-            element=TimePickerElement(
-                action_id=TIME_BLOCK, initial_time=format_minute(choices.minute_of_day)
-            ),
-        ),
-        InputBlock(
-            block_id=ZONE_BLOCK,
-            label="Channel time zone",
-            hint="The day and time above are in this zone: an IANA name, like America/New_York.",
-            element=PlainTextInputElement(
-                action_id=ZONE_BLOCK, initial_value=choices.timezone, max_length=64
-            ),
-        ),
-        *theme_blocks,
-        InputBlock(
-            block_id=OPTIONS_BLOCK,
-            label="Options",
-            optional=True,
-            element=CheckboxesElement(
-                action_id=OPTIONS_BLOCK,
-                options=[option_anonymous, option_reminder],
-                initial_options=initial or None,
-            ),
-        ),
-        context(
-            f"I need to be a member of <#{channel_id}> to post there: type {INVITE} in it if you haven't."
-            + (" Nothing changes until you press *Turn on*." if is_new else "")
-        ),
-    ]
-    return View(
-        type="modal",
-        callback_id=SETUP_CALLBACK,
-        private_metadata=channel_id,
-        title=MODAL_TITLE,
-        submit="Turn on" if is_new else "Save",
-        close="Cancel",
-        blocks=items,
-    ).to_dict()
-
-
-def setup_done_view(
-    *, channel_id: str, is_new: bool, next_local: datetime, theme: str, rule: DayRule, minute: int, zone: str
-) -> dict[str, Any]:
-    """What the set-up modal turns into once saved."""
-    lead = "Reflections are on for" if is_new else "Saved. Reflection prompts for"
-    tail = "" if is_new else " are updated"
-    return View(
-        type="modal",
-        title=MODAL_TITLE,
-        close="Done",
-        blocks=[
-            section(
-                f"*{lead} <#{channel_id}>{tail}.*\nNext prompt: *{format_local(next_local)}* — theme: "
-                f"{practice_title(theme)}.\nThen every month on {rule.describe()} at "
-                f"{format_minute(minute)} ({zone})."
-            ),
-            context(
-                f"If I'm not in <#{channel_id}> yet, type {INVITE} there. "
-                "`/mentor reflections` lists every channel."
-            ),
-        ],
-    ).to_dict()
-
-
-# --- `/mentor reflections` ----------------------------------------------------------------
-
-USAGE = (
-    "`/mentor reflections` lists channels with prompts · `/mentor reflections #channel` turns them on or "
-    "changes them · `/mentor reflections off #channel` stops them · `/mentor reflections retry #channel` "
-    "posts a prompt that was waiting"
-)
-
-
-def _overview_lines(item: ChannelOverview) -> list[str]:
-    channel = item.channel
-    if not channel.enabled:
-        off = channel.disabled_at
-        since = f" since {off.day} {off:%b %Y}" if off else ""
-        return [f"<#{channel.channel_id}> — off{since} (past reflections are kept)"]
-    zone = ZoneInfo(channel.timezone)
-    rule = DayRule.decode(channel.day_rule)
-    when = f"{rule.describe()} at {format_minute(channel.minute_of_day)} ({zone.key})"
-    lines = [f"*<#{channel.channel_id}>* — {when}"]
-    if channel.next_prompt_at is not None:
-        theme = f", theme: {practice_title(item.next_theme)}" if item.next_theme else ""
-        lines.append(f"    Next prompt: {format_local(channel.next_prompt_at.astimezone(zone))}{theme}")
-    anonymous = "on" if channel.allow_anonymous else "off"
-    reminder = "on" if channel.reminder_enabled else "off"
-    lines.append(f"    Anonymous sharing {anonymous} · mid-month reminder {reminder}")
-    latest = item.latest
-    if latest is not None and latest.status == "waiting":
-        lines.append(
-            f"    :warning: This month's prompt is waiting. "
-            f"{problem_text(latest.problem or '', channel.channel_id)} "
-            f"Then `/mentor reflections retry` <#{channel.channel_id}>."
-        )
-    elif latest is not None and latest.status == "missed":
-        lines.append(f"    Last prompt ({latest.month}) was missed: {latest.note}")
-    return lines
-
-
-def overview_blocks(items: Sequence[ChannelOverview]) -> tuple[str, list[dict[str, Any]]]:
-    """The `/mentor reflections` list: each channel with its next prompt in its own zone."""
-    if not items:
-        text = "No channels get reflection prompts yet. Turn them on with `/mentor reflections #channel`."
-        return text, to_dicts([section(text)])
-    lines = [line for item in items for line in [*_overview_lines(item), ""]]
-    chunks = chunk_lines(lines)[: MESSAGE_BLOCK_LIMIT - 2]
-    on = sum(1 for i in items if i.channel.enabled)
-    text = f"Reflection prompts: {on} channel{'s' if on != 1 else ''} on."
-    return text, to_dicts([header("Reflection prompts"), *[section(c) for c in chunks], context(USAGE)])

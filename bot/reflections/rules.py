@@ -19,8 +19,11 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.library.types import PRACTICE_KEYS
+from bot.models import ReflectionChannel
+from bot.reflections.questions import Question, pick_question
 from bot.rhythm import WEEKDAY_NAMES
 from bot.timing import local_datetime
 
@@ -217,3 +220,51 @@ def next_retry_time(now: datetime, zone: ZoneInfo, closes_at: datetime) -> datet
         next_day = candidate.date() + timedelta(days=1)
         candidate = datetime.combine(next_day, time(DAYTIME_START_HOUR), tzinfo=zone)
     return min(candidate.astimezone(UTC), closes_at)
+
+
+def prompt_key(team_id: str, channel_id: str, month: str) -> str:
+    """The outbox dedupe key of a channel's prompt for a month."""
+    return f"reflection:{team_id}:{channel_id}:{month}"
+
+
+def summary_key(team_id: str, channel_id: str, month: str) -> str:
+    """The outbox dedupe key of a channel's month-end summary."""
+    return f"reflection-summary:{team_id}:{channel_id}:{month}"
+
+
+def reminder_key(team_id: str, channel_id: str, month: str, user_id: str) -> str:
+    """The outbox dedupe key of one person's reminder about one prompt."""
+    return f"reflection-reminder:{team_id}:{channel_id}:{month}:{user_id}"
+
+
+def zone_named(name: str) -> ZoneInfo | None:
+    """The zone called `name` (case-insensitive for convenience), or None."""
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    lowered = name.strip().lower()
+    match = next((z for z in available_timezones() if z.lower() == lowered), None)
+    return ZoneInfo(match) if match else None
+
+
+def channel_zone(channel: ReflectionChannel) -> ZoneInfo:
+    """The channel's zone (validated when it was saved)."""
+    return ZoneInfo(channel.timezone)
+
+
+def theme_for(channel: ReflectionChannel, year: int, month: int) -> tuple[str, Question]:
+    """The month's theme in this channel's rotation, and the question to ask about it."""
+    themes = list(channel.themes)
+    offset = month_index(year, month) - channel.rotation_anchor
+    position = offset % len(themes)
+    theme = themes[position]
+    # How many times this theme came up before in the rotation (themes may repeat).
+    round_number = (offset // len(themes)) * themes.count(theme) + themes[:position].count(theme)
+    return theme, pick_question(theme, round_number)
+
+
+def clean_practices(practices: list[str] | tuple[str, ...]) -> list[str]:
+    """Known practice keys, once each, in the library's order."""
+    chosen = set(practices)
+    return [key for key in PRACTICE_KEYS if key in chosen]

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from bot.db import transaction
 from bot.models import AuditLog, Delivery, DeliveryStatus, Person, PromptStatus, Reflection, ReflectionChannel
-from bot.reflections.service import PROMPT_KIND, record_reflection
+from bot.reflections.service import record_reflection
+from bot.reflections.types import PROMPT_KIND
 from schedules.clock import Clock
 from tests.conftest import ADMIN, MENTEE, MENTOR
 from tests.fakes.clock import MovableClock
