@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from pathlib import Path
 
 from bot.config import ConfigError
-from bot.roster.cli import add_roster_commands
 
 EXIT_CONFIG = 2
 
@@ -22,7 +22,7 @@ def _socket(_args: argparse.Namespace) -> None:
 
 
 def _web(args: argparse.Namespace) -> None:
-    from bot.runtime import run_web
+    from bot.web import run_web
 
     run_web(workers=args.workers, threads=args.threads)
 
@@ -50,6 +50,86 @@ def _iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2026-12-01") from None
+
+
+def _add_roster_commands(modes: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `import-roster` and `export-roster` to `python -m bot`'s subcommands."""
+    importer = modes.add_parser(
+        "import-roster",
+        help="check a roster CSV against Slack and the database; apply it with --apply",
+        description=(
+            "Read a roster CSV (mentor email, mentee email, optional cohort; Slack member IDs work too), "
+            "look everyone up in Slack and show what would change. Nothing changes unless you pass --apply "
+            "or answer y at the prompt."
+        ),
+    )
+    importer.add_argument("file", type=Path, help="the CSV file (comma, semicolon or tab separated)")
+    importer.add_argument("--apply", action="store_true", help="make the changes without asking")
+    importer.add_argument(
+        "--end-missing",
+        action="store_true",
+        help="end active pairs that are not in the file (for a file listing the whole program)",
+    )
+    importer.add_argument("--team", help="Slack workspace id (default: the bot token's workspace)")
+    importer.set_defaults(run=_import_roster)
+
+    exporter = modes.add_parser(
+        "export-roster",
+        help="write the current roster as CSV (re-importable)",
+        description="Write every active pair as CSV: mentor_email, mentee_email, cohort, started.",
+    )
+    exporter.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
+    exporter.add_argument("--team", help="Slack workspace id (needed only when the database holds several)")
+    exporter.set_defaults(run=_export_roster)
+
+
+def _import_roster(args: argparse.Namespace) -> int:
+    """`import-roster`: connect to the database and Slack, then :func:`import_roster`."""
+    from bot.app import build_deps
+    from bot.db import make_session_factory
+    from bot.roster.cli import cli_actor, import_roster
+    from bot.runtime import connect_slack, load_runtime_settings, open_database
+
+    settings = load_runtime_settings()
+    settings.require_bot_token()
+    engine = open_database(settings)
+    client, identity = connect_slack(settings, engine)
+    deps = build_deps(settings, client=client, session_factory=make_session_factory(engine))
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    return import_roster(
+        deps,
+        team_id=args.team or identity.team_id,
+        path=args.file,
+        apply=args.apply,
+        end_missing=args.end_missing,
+        out=sys.stdout,
+        confirm=_ask_yes_no if interactive else None,
+        actor=cli_actor(),
+    )
+
+
+def _export_roster(args: argparse.Namespace) -> int:
+    """`export-roster`: needs only the database, not Slack."""
+    from bot.db import make_session_factory
+    from bot.roster.cli import EXIT_OK, export_roster
+    from bot.runtime import load_runtime_settings, open_database
+
+    settings = load_runtime_settings()
+    session_factory = make_session_factory(open_database(settings))
+    if args.output is None:
+        return export_roster(session_factory, team_id=args.team, out=sys.stdout)
+    with args.output.open("w", newline="", encoding="utf-8") as out:
+        status = export_roster(session_factory, team_id=args.team, out=out)
+    if status == EXIT_OK:
+        print(f"Wrote the roster to {args.output}", file=sys.stderr)
+    return status
+
+
+def _ask_yes_no(question: str) -> bool:
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Apply database migrations up to the newest schema.",
     )
     migrate.set_defaults(run=_migrate)
-    add_roster_commands(modes)
+    _add_roster_commands(modes)
 
     preview = modes.add_parser(
         "preview",

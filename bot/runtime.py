@@ -117,30 +117,6 @@ def prepare_web() -> tuple[App, Engine, Settings]:
     return create_app(settings, deps=deps), engine, settings
 
 
-def run_web(*, workers: int = 2, threads: int = 4) -> None:
-    """Serve HTTP with gunicorn (same server as the Procfile's `web` line)."""
-    from gunicorn.app.base import BaseApplication
-
-    from bot.web import wsgi_app
-
-    app, engine, settings = prepare_web()
-    application = wsgi_app(app, engine)
-    port = settings.port
-
-    class _Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"0.0.0.0:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("accesslog", None)
-
-        def load(self):  # type: ignore[no-untyped-def]
-            return application
-
-    _Server().run()
-
-
 def run_socket() -> None:
     """Socket Mode and the scheduler in one process: the small-program default."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler

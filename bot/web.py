@@ -1,7 +1,9 @@
-"""The HTTP entry point: `POST /slack/events` for Slack, `GET /healthz` for load balancers.
+"""The HTTP run mode: `POST /slack/events` for Slack, `GET /healthz` for load balancers.
 
-Gunicorn builds it with `bot.web:create_wsgi_app()` (see the Procfile); tests call
-`wsgi_app()` with their own app and database.
+Gunicorn builds it with `bot.web:create_wsgi_app()` (see the Procfile), `python -m bot
+web` with :func:`run_web`; tests call `wsgi_app()` with their own app and database.
+This module sits above `bot.runtime` (it asks runtime to prepare everything), never
+below it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import Engine
 
 from bot.config import ConfigError
 from bot.db import ping
+from bot.runtime import prepare_web
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +61,31 @@ def create_wsgi_app() -> WsgiApp:
 
     A configuration problem prints one line and exits with status 2, as the CLI does.
     """
-    from bot.runtime import prepare_web  # keeps the import light for tests of wsgi_app
-
     try:
         app, engine, _settings = prepare_web()
     except ConfigError as error:
         print(f"mentor-nudge: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     return wsgi_app(app, engine)
+
+
+def run_web(*, workers: int = 2, threads: int = 4) -> None:
+    """Serve HTTP with gunicorn (same server as the Procfile's `web` line)."""
+    from gunicorn.app.base import BaseApplication
+
+    app, engine, settings = prepare_web()
+    application = wsgi_app(app, engine)
+    port = settings.port
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"0.0.0.0:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", None)
+
+        def load(self):  # type: ignore[no-untyped-def]
+            return application
+
+    _Server().run()

@@ -14,6 +14,7 @@ from handlers import (
     nudges,
     privacy_command,
     reflections,
+    request_log,
     roster,
     safety_net,
     settings,
@@ -26,6 +27,7 @@ MODULES = (help_command, privacy_command, settings, home, events, nudges, roster
 
 def register_all(app: App, deps: Deps) -> CommandRouter:
     """Attach every listener to `app`; returns the `/mentor` router (tests inspect it)."""
+    app.middleware(request_log.log_request)
     router = CommandRouter()
     for module in MODULES:
         module.register(app, deps, router)

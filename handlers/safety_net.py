@@ -12,7 +12,7 @@ used to reach only Bolt's log. This is Bolt's app-wide error handler, so it cove
 * anything else (Home tab buttons, modals already closed) gets a direct message.
 
 The log line names the user except for ids marked unattributed (anonymous sharing, see
-`bot.app.describe_request`).
+`handlers.request_log.describe_request`).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from typing import Any
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.errors import SlackApiError
 
-from bot.app import describe_request
 from bot.deps import Deps
+from handlers.request_log import describe_request
 from handlers.router import CommandRouter
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks.common import (
     SECTION_TEXT_LIMIT,
+    UNATTRIBUTED_PREFIX,
     context,
     escape,
     header,
@@ -32,10 +33,10 @@ from bot.reflections.rules import (
     parse_month_key,
 )
 
-# Ids that start with "anon:" are logged without the user (see bot.app): the Share button
+# Ids that start with "anon:" are logged without the user (see handlers/request_log.py): the Share button
 # and modal can lead to an anonymous post.
-SHARE_ACTION = "anon:reflection_share"
-SHARE_CALLBACK = "anon:reflection_submit"
+SHARE_ACTION = f"{UNATTRIBUTED_PREFIX}reflection_share"
+SHARE_CALLBACK = f"{UNATTRIBUTED_PREFIX}reflection_submit"
 RETRY_ACTION = "reflection_retry"
 SETUP_CALLBACK = "reflection_setup"
 

@@ -1,4 +1,7 @@
-"""`python -m bot import-roster FILE.csv` and `python -m bot export-roster`.
+"""The work behind `python -m bot import-roster FILE.csv` and `python -m bot export-roster`.
+
+`bot.cli` parses the arguments and connects; these functions take the deps and streams
+handed in, so tests call them directly.
 
 The import does what `/mentor import` does — read, look people up in Slack, show the
 dry run — and then applies only with `--apply`, or after a "y" when run at a terminal.
@@ -11,97 +14,31 @@ are listed, and the good lines were applied if asked) — so a nightly job notic
 
 from __future__ import annotations
 
-import argparse
 import csv
 import getpass
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
-if TYPE_CHECKING:
-    from bot.db import SessionFactory
-    from bot.deps import Deps
-    from bot.roster.types import ImportPlan
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+
+from bot.db import SessionFactory, transaction
+from bot.deps import Deps
+from bot.models import Workspace
+from bot.roster.apply import apply_plan
+from bot.roster.blocks import count, result_lines, summary_lines
+from bot.roster.plan import check_roster
+from bot.roster.read import guard_csv_cell
+from bot.roster.service import roster_rows
+from bot.roster.types import ImportPlan, RosterFileError
+from bot.slack import slack_error_code
 
 EXIT_OK, EXIT_FAILED, EXIT_LINE_ERRORS = 0, 1, 3
 EXPORT_HEADER = ("mentor_email", "mentee_email", "cohort", "started")
 
 Confirm = Callable[[str], bool]
-
-
-def add_roster_commands(modes: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add `import-roster` and `export-roster` to `python -m bot`'s subcommands."""
-    importer = modes.add_parser(
-        "import-roster",
-        help="check a roster CSV against Slack and the database; apply it with --apply",
-        description=(
-            "Read a roster CSV (mentor email, mentee email, optional cohort; Slack member IDs work too), "
-            "look everyone up in Slack and show what would change. Nothing changes unless you pass --apply "
-            "or answer y at the prompt."
-        ),
-    )
-    importer.add_argument("file", type=Path, help="the CSV file (comma, semicolon or tab separated)")
-    importer.add_argument("--apply", action="store_true", help="make the changes without asking")
-    importer.add_argument(
-        "--end-missing",
-        action="store_true",
-        help="end active pairs that are not in the file (for a file listing the whole program)",
-    )
-    importer.add_argument("--team", help="Slack workspace id (default: the bot token's workspace)")
-    importer.set_defaults(run=run_import)
-
-    exporter = modes.add_parser(
-        "export-roster",
-        help="write the current roster as CSV (re-importable)",
-        description="Write every active pair as CSV: mentor_email, mentee_email, cohort, started.",
-    )
-    exporter.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
-    exporter.add_argument("--team", help="Slack workspace id (needed only when the database holds several)")
-    exporter.set_defaults(run=run_export)
-
-
-# --- the command-line entry points -----------------------------------------------------------
-
-
-def run_import(args: argparse.Namespace) -> int:
-    """`import-roster`: connect to the database and Slack, then :func:`import_roster`."""
-    from bot.app import build_deps
-    from bot.db import make_session_factory
-    from bot.runtime import connect_slack, load_runtime_settings, open_database
-
-    settings = load_runtime_settings()
-    settings.require_bot_token()
-    engine = open_database(settings)
-    client, identity = connect_slack(settings, engine)
-    deps = build_deps(settings, client=client, session_factory=make_session_factory(engine))
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    return import_roster(
-        deps,
-        team_id=args.team or identity.team_id,
-        path=args.file,
-        apply=args.apply,
-        end_missing=args.end_missing,
-        out=sys.stdout,
-        confirm=_ask if interactive else None,
-        actor=cli_actor(),
-    )
-
-
-def run_export(args: argparse.Namespace) -> int:
-    """`export-roster`: needs only the database, not Slack."""
-    from bot.db import make_session_factory
-    from bot.runtime import load_runtime_settings, open_database
-
-    settings = load_runtime_settings()
-    session_factory = make_session_factory(open_database(settings))
-    if args.output is None:
-        return export_roster(session_factory, team_id=args.team, out=sys.stdout)
-    with args.output.open("w", newline="", encoding="utf-8") as out:
-        status = export_roster(session_factory, team_id=args.team, out=out)
-    if status == EXIT_OK:
-        print(f"Wrote the roster to {args.output}", file=sys.stderr)
-    return status
 
 
 def cli_actor() -> str:
@@ -111,13 +48,6 @@ def cli_actor() -> str:
     except (KeyError, OSError):  # no user name in containers without a passwd entry
         user = "unknown"
     return f"cli:{user}"[:32]
-
-
-def _ask(question: str) -> bool:
-    try:
-        return input(question).strip().lower() in ("y", "yes")
-    except EOFError:
-        return False
 
 
 # --- the work, with streams and deps handed in (tests call these directly) ----------------------
@@ -135,14 +65,6 @@ def import_roster(
     actor: str,
 ) -> int:
     """Dry-run a roster file, print the report, and apply it if asked to (or confirmed)."""
-    from slack_sdk.errors import SlackApiError
-
-    from bot.db import transaction
-    from bot.roster.apply import apply_plan
-    from bot.roster.blocks import result_lines
-    from bot.roster.plan import check_roster
-    from bot.roster.types import RosterFileError
-    from bot.slack import slack_error_code
 
     try:
         data = path.read_bytes()
@@ -192,7 +114,6 @@ def import_roster(
 
 def dry_run_report(plan: ImportPlan) -> str:
     """The whole dry run as plain text: every line listed (a terminal has no block limits)."""
-    from bot.roster.blocks import count, summary_lines
 
     delimiter = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(plan.delimiter, plan.delimiter)
     header = f", header: {' | '.join(plan.header)}" if plan.header else ", no header row"
@@ -228,12 +149,6 @@ def _cohort(cohort: str | None) -> str:
 
 def export_roster(session_factory: SessionFactory, *, team_id: str | None, out: TextIO) -> int:
     """Write the active roster as CSV that `import-roster` reads back unchanged."""
-    from sqlalchemy import select
-
-    from bot.db import transaction
-    from bot.models import Workspace
-    from bot.roster.read import guard_csv_cell
-    from bot.roster.service import roster_rows
 
     with transaction(session_factory) as session:
         if team_id is None:
