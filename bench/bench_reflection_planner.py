@@ -23,9 +23,8 @@ from bot.db import make_engine, make_session_factory, transaction
 from bot.deps import Deps
 from bot.library.types import PRACTICE_KEYS
 from bot.migrate import upgrade
-from bot.reflections.rules import DayRule
 from bot.reflections.service import configure_channel
-from bot.reflections.types import ChannelSettings
+from bot.reflections.types import ChannelSettings, DayRule
 from schedules.reflection_planner import ReflectionPlanner
 
 START = datetime(2027, 1, 1, 12, 0, tzinfo=UTC)

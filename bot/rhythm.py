@@ -52,3 +52,13 @@ def slowest_level(rhythm: Rhythm) -> int:
 def join_words(words: Sequence[str]) -> str:
     """["a"] → "a"; ["a", "b", "c"] → "a, b and c"."""
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def describe_pace(days: Sequence[int], cadence: str) -> str:
+    """(0, 3), "weekly" → "every Monday and Thursday"; used in the back-off message."""
+    listed = join_words([WEEKDAY_NAMES[d] for d in days])
+    if cadence == "monthly":
+        return f"on the first {listed} of each month"
+    if cadence == "biweekly":
+        return f"every other {listed}"
+    return f"every {listed}"

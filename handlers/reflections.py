@@ -31,7 +31,7 @@ from bot.people import ensure_person, is_admin
 from bot.reflections import blocks
 from bot.reflections import service as reflections
 from bot.reflections.blocks import share_from_view
-from bot.reflections.rules import DayRule, channel_zone, local_month, theme_for
+from bot.reflections.rules import channel_zone, local_month, theme_for
 from bot.reflections.setup_form import (
     USAGE,
     overview_blocks,
@@ -39,7 +39,7 @@ from bot.reflections.setup_form import (
     setup_done_view,
     setup_modal,
 )
-from bot.reflections.types import Rearmed
+from bot.reflections.types import DayRule, Rearmed
 from bot.slack import slack_error_code
 from bot.textparse import parse_channel, parse_user
 from handlers.modals import open_modal, why_not_opened

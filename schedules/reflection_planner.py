@@ -34,7 +34,6 @@ from bot.models import PromptStatus, ReflectionChannel, ReflectionPrompt
 from bot.reflections.delivery import tell_admin_about_members
 from bot.reflections.planning import close_month, plan_prompt, plan_reminders, plan_summary
 from bot.reflections.rules import (
-    DayRule,
     channel_zone,
     first_occurrence_from,
     from_month_index,
@@ -42,6 +41,7 @@ from bot.reflections.rules import (
     month_index,
     occurrence,
 )
+from bot.reflections.types import DayRule
 from bot.slack import slack_error_code
 
 log = logging.getLogger(__name__)

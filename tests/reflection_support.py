@@ -10,9 +10,8 @@ from bot.db import transaction
 from bot.deps import Deps
 from bot.library.types import PRACTICE_KEYS
 from bot.models import Delivery, DeliveryStatus, PromptStatus, Reflection, ReflectionChannel, ReflectionPrompt
-from bot.reflections.rules import DayRule
 from bot.reflections.service import configure_channel
-from bot.reflections.types import ChannelSettings
+from bot.reflections.types import ChannelSettings, DayRule
 from tests.conftest import ADMIN
 from tests.fakes.slack_api import TEAM_ID
 

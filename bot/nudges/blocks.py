@@ -21,7 +21,6 @@ from slack_sdk.models.views import View
 from bot.blocks.common import BUTTON_TEXT_LIMIT, clip, context, escape, header, section, to_dicts
 from bot.library.types import Followup
 from bot.nudges.types import HistoryLine, NudgeCard
-from bot.rhythm import WEEKDAY_NAMES, join_words
 
 # Action and view ids the handlers listen for.
 DONE = "nudge_done"
@@ -52,16 +51,6 @@ def long_day(local: datetime) -> str:
 def short_day(local: datetime) -> str:
     """A local datetime as "Tue 1 Dec"."""
     return f"{local:%a} {local.day} {local:%b}"
-
-
-def describe_pace(days: Sequence[int], cadence: str) -> str:
-    """(0, 3), "weekly" → "every Monday and Thursday"; used in the back-off message."""
-    listed = join_words([WEEKDAY_NAMES[d] for d in days])
-    if cadence == "monthly":
-        return f"on the first {listed} of each month"
-    if cadence == "biweekly":
-        return f"every other {listed}"
-    return f"every {listed}"
 
 
 def status_line(card: NudgeCard) -> str | None:

@@ -27,7 +27,6 @@ from bot.models import (
     Person,
     Workspace,
 )
-from bot.nudges.blocks import describe_pace
 from bot.nudges.delivery import record_nudge
 from bot.nudges.planner import (
     BACKOFF,
@@ -40,6 +39,7 @@ from bot.nudges.planner import (
 from bot.nudges.types import BACKOFF_KIND
 from bot.outbox import enqueue
 from bot.people import person_timezone
+from bot.rhythm import describe_pace
 
 # History the chooser needs: the last few rounds of practices, and everything in the
 # no-repeat window.

@@ -28,7 +28,6 @@ from slack_sdk.models.views import View
 
 from bot.blocks.common import context, header, section, to_dicts
 from bot.durations import describe_day
-from bot.nudges.blocks import describe_pace
 from bot.preferences.types import (
     AUTO_ZONE,
     CADENCE,
@@ -50,7 +49,7 @@ from bot.preferences.types import (
     StopOutcome,
     ZoneOutcome,
 )
-from bot.rhythm import WEEKDAY_NAMES, Rhythm, join_words, slowed
+from bot.rhythm import WEEKDAY_NAMES, Rhythm, describe_pace, join_words, slowed
 from bot.timing import MINUTES_PER_DAY, parse_minute
 from bot.zones import display_name, utc_offset_label, zone_groups
 

@@ -42,9 +42,6 @@ from bot.models import (
 from bot.people import ensure_workspace
 from bot.reflections.questions import find_question
 from bot.reflections.rules import (
-    DEFAULT_MINUTE,
-    DEFAULT_RULE,
-    DayRule,
     channel_zone,
     clean_practices,
     first_occurrence_from,
@@ -57,7 +54,15 @@ from bot.reflections.rules import (
     theme_for,
     zone_named,
 )
-from bot.reflections.types import ChannelOverview, ChannelSettings, Rearmed, ShareTarget
+from bot.reflections.types import (
+    DEFAULT_MINUTE,
+    DEFAULT_RULE,
+    ChannelOverview,
+    ChannelSettings,
+    DayRule,
+    Rearmed,
+    ShareTarget,
+)
 from bot.sqlutil import insert_ignoring_conflict
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,12 @@ from bot.blocks.common import (
     to_dicts,
 )
 from bot.library.types import PRACTICE_KEYS, PRACTICES
-from bot.reflections.rules import DEFAULT_RULE, WEEKDAY_KEYS, WEEKS, DayRule
+from bot.reflections.types import (
+    DEFAULT_RULE,
+    WEEKDAY_KEYS,
+    WEEKS,
+    DayRule,
+)
 from bot.rhythm import WEEKDAY_NAMES
 from bot.timing import format_minute
 

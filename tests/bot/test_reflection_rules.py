@@ -11,9 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.reflections.rules import (
-    WEEKDAY_KEYS,
-    WEEKS,
-    DayRule,
     first_occurrence_from,
     month_end,
     next_retry_time,
@@ -21,6 +18,7 @@ from bot.reflections.rules import (
     reminder_time,
     summary_time,
 )
+from bot.reflections.types import WEEKDAY_KEYS, WEEKS, DayRule
 
 LA = ZoneInfo("America/Los_Angeles")
 LONDON = ZoneInfo("Europe/London")

@@ -19,9 +19,8 @@ from bot.app import build_deps
 from bot.db import transaction
 from bot.models import DeliveryStatus, Pair, PromptStatus, ReflectionChannel
 from bot.people import ensure_person
-from bot.reflections.rules import DayRule
 from bot.reflections.service import record_reflection, turn_off
-from bot.reflections.types import PROMPT_KIND, REMINDER_KIND, SUMMARY_KIND
+from bot.reflections.types import PROMPT_KIND, REMINDER_KIND, SUMMARY_KIND, DayRule
 from bot.slack import make_client
 from schedules.clock import Clock
 from schedules.kinds import all_kinds
