@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from sqlalchemy.exc import OperationalError
 
+from bot.blocks.state import ModalState
 from bot.db import transaction
 from bot.deps import Deps
 from bot.library.blocks import (
@@ -17,6 +18,7 @@ from bot.library.blocks import (
     TOGGLE_ACTION,
     add_nudge_modal,
     added_view,
+    draft_from_view,
     overview_message,
     page_count,
     practice_message,
@@ -31,14 +33,10 @@ from bot.library.custom import (
     set_nudge_enabled,
 )
 from bot.library.types import (
-    FIELD_CHOICES,
-    FIELD_PRACTICE,
-    FIELD_QUESTION,
     FIELD_TEXT,
     PRACTICES,
     ChangeRefused,
     DraftRejected,
-    NudgeDraft,
 )
 from bot.people import is_admin
 from handlers.modals import open_modal, why_not_opened
@@ -97,7 +95,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     @app.view(ADD_CALLBACK_ID)
     def submit_new_nudge(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         team_id, user_id = _who(body)
-        draft = _draft_from(view)
+        draft = draft_from_view(ModalState.of_view(view))
         try:
             if not _is_admin(deps, body):
                 ack(response_action="errors", errors={FIELD_TEXT: ADMINS_ONLY})
@@ -214,20 +212,3 @@ def _is_admin(deps: Deps, body: dict[str, Any]) -> bool:
     team_id, user_id = _who(body)
     with transaction(deps.session_factory) as session:
         return is_admin(session, deps.settings, team_id, user_id)
-
-
-def _value(values: dict[str, Any], field: str) -> str:
-    state = (values.get(field) or {}).get(field) or {}
-    if "selected_option" in state:
-        return ((state.get("selected_option") or {}).get("value")) or ""
-    return state.get("value") or ""
-
-
-def _draft_from(view: dict[str, Any]) -> NudgeDraft:
-    values = (view.get("state") or {}).get("values") or {}
-    return NudgeDraft(
-        practice=_value(values, FIELD_PRACTICE) or None,
-        text=_value(values, FIELD_TEXT),
-        question=_value(values, FIELD_QUESTION),
-        choices=_value(values, FIELD_CHOICES),
-    )

@@ -17,6 +17,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.state import ModalState
 from bot.db import transaction
 from bot.deps import Deps
 from bot.nudges.blocks import (
@@ -26,13 +27,13 @@ from bot.nudges.blocks import (
     FOLLOWUP_PREFIX,
     NOTE,
     NOTE_BLOCK,
-    NOTE_INPUT,
     NOTE_VIEW,
     PACE_FEWER,
     PACE_KEEP,
     PACE_PAUSE,
     history_blocks,
     history_text,
+    note_from_view,
     note_modal,
     nudge_blocks,
     pace_answer_blocks,
@@ -175,14 +176,12 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     def on_note_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         team_id, user_id = _team_and_user(body)
         send_id = _number(view.get("private_metadata"))
-        text = (((view.get("state") or {}).get("values") or {}).get(NOTE_BLOCK) or {}).get(NOTE_INPUT) or {}
+        text = note_from_view(ModalState.of_view(view))
         try:
             if send_id is None:
                 raise NudgeNotFound(view.get("private_metadata"))
             with transaction(deps.session_factory) as session:
-                card = save_note(
-                    session, deps.settings, team_id, user_id, send_id, text.get("value") or "", deps.now()
-                )
+                card = save_note(session, deps.settings, team_id, user_id, send_id, text, deps.now())
         except NoteRefused as refusal:
             # Nothing stored; the modal stays open with the reason under the field.
             ack(response_action="errors", errors={NOTE_BLOCK: str(refusal)})

@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import privacy
+from bot.blocks.state import ModalState
 from bot.db import transaction
 from bot.deps import Deps
 from bot.outbox import enqueue_message
@@ -243,7 +244,7 @@ def submit_setup(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any
     """Save the set-up modal; errors go back to the field they are about."""
     team_id, user_id = _team(body), body["user"]["id"]
     channel_id = view.get("private_metadata") or ""
-    choices, errors = settings_from_view((view.get("state") or {}).get("values") or {})
+    choices, errors = settings_from_view(ModalState.of_view(view))
     if choices is None:
         ack(response_action="errors", errors=errors)
         return
@@ -322,7 +323,7 @@ def submit_share(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any
     the text in it); a post Slack refuses is un-recorded and the text sent back to the
     writer. Errors go under the text field, so what they wrote stays in the modal.
     """
-    text, practices, anonymous = share_from_view((view.get("state") or {}).get("values") or {})
+    text, practices, anonymous = share_from_view(ModalState.of_view(view))
     if not text:
         ack(response_action="errors", errors={blocks.TEXT_BLOCK: "Write a sentence or two first."})
         return

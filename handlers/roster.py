@@ -12,6 +12,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.state import ModalState
 from bot.db import transaction
 from bot.deps import Deps
 from bot.directory import Profile, fetch_profile
@@ -20,10 +21,8 @@ from bot.people import is_admin
 from bot.roster.apply import apply_saved_plan, save_plan
 from bot.roster.blocks import (
     CONFIRM_CALLBACK,
-    END_MISSING,
     FILE_BLOCK,
     IMPORT_CALLBACK,
-    OPTIONS_BLOCK,
     PAGE_NEXT_ACTION,
     PAGE_PREVIOUS_ACTION,
     PASTE_BLOCK,
@@ -38,6 +37,7 @@ from bot.roster.blocks import (
     pair_reply,
     person_pairs_message,
     program_pairs_message,
+    read_import_form,
 )
 from bot.roster.plan import check_roster
 from bot.roster.read import MAX_FILE_BYTES
@@ -373,10 +373,6 @@ def _who(body: dict[str, Any]) -> tuple[str, str]:
     return team_id, (body.get("user") or {}).get("id") or ""
 
 
-def _state(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return ((view.get("state") or {}).get("values") or {}).get(block_id, {}).get(block_id) or {}
-
-
 def _still_admin(deps: Deps, team_id: str, user_id: str) -> bool:
     with transaction(deps.session_factory) as session:
         return is_admin(session, deps.settings, team_id, user_id)
@@ -421,12 +417,8 @@ def check_import(deps: Deps, body: dict[str, Any], ack: Ack, client: WebClient) 
     if not _still_admin(deps, team_id, user_id):
         ack(response_action="update", view=notice_view(NOT_ADMIN))
         return
-    files = _state(view, FILE_BLOCK).get("files") or []
-    pasted = (_state(view, PASTE_BLOCK).get("value") or "").strip()
-    end_missing = any(
-        option.get("value") == END_MISSING
-        for option in _state(view, OPTIONS_BLOCK).get("selected_options") or []
-    )
+    form = read_import_form(ModalState.of_view(view))
+    files, pasted, end_missing = form.files, form.pasted, form.end_missing
     if not files and not pasted:
         ack(response_action="errors", errors={FILE_BLOCK: "Choose a CSV file, or paste some rows below."})
         return

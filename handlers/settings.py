@@ -13,6 +13,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.blocks.state import ModalState
 from bot.db import transaction
 from bot.deps import Deps
 from bot.home.service import publish_home
@@ -227,8 +228,7 @@ def handle_settings_submission(deps: Deps, ack: Ack, body: dict[str, Any]) -> No
     the Home tab is re-published.
     """
     team_id, user_id = _team_and_user(body)
-    values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
-    form = parse_settings_state(values)
+    form = parse_settings_state(ModalState.of_view(body.get("view")))
     try:
         with transaction(deps.session_factory) as session:
             saved = preferences.save_settings(session, deps.settings, team_id, user_id, form, now=deps.now())

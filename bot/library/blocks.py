@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.common import chunk_lines, clip, context, divider, escape, header, section, to_dicts
+from bot.blocks.state import ModalState
 from bot.library.types import (
     FIELD_CHOICES,
     FIELD_PRACTICE,
@@ -33,6 +34,7 @@ from bot.library.types import (
     TEXT_STYLE_LIMIT,
     LibraryEntry,
     Nudge,
+    NudgeDraft,
     Practice,
     PracticeShelf,
     Toggle,
@@ -323,4 +325,14 @@ def usage_text() -> str:
         "Try `/mentor nudges` (the library), `/mentor nudges care` (one practice — or no_ego, "
         "mistakes_ok, own_errors, listen, autonomy), `/mentor nudges add`, "
         "`/mentor nudges disable <key>` or `/mentor nudges enable <key>`."
+    )
+
+
+def draft_from_view(state: ModalState) -> NudgeDraft:
+    """What an admin typed into the "Add a nudge" form (checked by the service)."""
+    return NudgeDraft(
+        practice=state.selected(FIELD_PRACTICE) or None,
+        text=state.raw_text(FIELD_TEXT),
+        question=state.raw_text(FIELD_QUESTION),
+        choices=state.raw_text(FIELD_CHOICES),
     )

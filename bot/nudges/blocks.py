@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.common import BUTTON_TEXT_LIMIT, clip, context, escape, header, section, to_dicts
+from bot.blocks.state import ModalState
 from bot.library.types import Followup
 from bot.nudges.types import HistoryLine, NudgeCard
 
@@ -229,3 +230,8 @@ def history_text(lines: Sequence[HistoryLine]) -> str:
     if not lines:
         return "No nudges yet. Type /mentor nudge to get one now."
     return f"Your last {len(lines)} nudges and answers."
+
+
+def note_from_view(state: ModalState) -> str:
+    """The note typed into the note modal, as typed (the service trims and screens it)."""
+    return state.raw_text(NOTE_BLOCK)

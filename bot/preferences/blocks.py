@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks.common import context, header, section, to_dicts
+from bot.blocks.state import ModalState
 from bot.durations import describe_day
 from bot.preferences.types import (
     AUTO_ZONE,
@@ -314,34 +315,25 @@ def _nudge_inputs(s: PersonalSettings) -> list[Block]:
     ]
 
 
-def parse_settings_state(values: dict[str, dict[str, Any]]) -> SettingsForm:
-    """Turn a view_submission's `state.values` into a :class:`SettingsForm`.
+def parse_settings_state(state: ModalState) -> SettingsForm:
+    """Turn the settings modal's submitted state into a :class:`SettingsForm`.
 
     Missing or unreadable values become None and are reported by validation; nothing
     here raises on odd input.
     """
 
-    def element(block_id: str) -> dict[str, Any] | None:
-        block = values.get(block_id)
-        return (block or {}).get(block_id) if isinstance(block, dict) else None
-
     def minute(block_id: str, *, end_of_day: bool = False) -> int | None:
-        state = element(block_id) or {}
-        parsed = parse_minute(str(state.get("selected_time") or ""))
+        parsed = parse_minute(state.time(block_id) or "")
         # An end time of 00:00 means midnight at the end of the day.
         return MINUTES_PER_DAY if end_of_day and parsed == 0 else parsed
 
-    def selected(block_id: str) -> str | None:
-        option = (element(block_id) or {}).get("selected_option") or {}
-        return option.get("value")
-
-    shows_nudges = NUDGE_TIME in values
+    shows_nudges = state.has(NUDGE_TIME)
     days: tuple[int, ...] | None = None
     if shows_nudges:
-        picked = (element(NUDGE_DAYS) or {}).get("selected_options") or []
-        days = tuple(sorted({int(o["value"]) for o in picked if str(o.get("value", "")).isdigit()}))
-    weekend_options = (element(WEEKENDS) or {}).get("selected_options") or []
-    pause_date = (element(PAUSE_UNTIL) or {}).get("selected_date")
+        days = tuple(
+            sorted({int(v) for v in state.selected_many(NUDGE_DAYS) if v.isdecimal() and int(v) < 7})
+        )
+    pause_date = state.date(PAUSE_UNTIL)
     try:
         last_day = date.fromisoformat(pause_date) if pause_date else None
     except ValueError:
@@ -349,12 +341,12 @@ def parse_settings_state(values: dict[str, dict[str, Any]]) -> SettingsForm:
     return SettingsForm(
         nudge_days=days,
         nudge_minute=minute(NUDGE_TIME) if shows_nudges else None,
-        cadence=selected(CADENCE) if shows_nudges else None,
+        cadence=state.selected(CADENCE) if shows_nudges else None,
         contact_start=minute(CONTACT_START),
         contact_end=minute(CONTACT_END, end_of_day=True),
-        quiet_weekends=any(o.get("value") == QUIET_WEEKENDS_VALUE for o in weekend_options),
-        timezone=selected(TIMEZONE),
-        pause_kind=selected(PAUSE_KIND) or NOT_PAUSED,
+        quiet_weekends=QUIET_WEEKENDS_VALUE in state.selected_many(WEEKENDS),
+        timezone=state.selected(TIMEZONE),
+        pause_kind=state.selected(PAUSE_KIND) or NOT_PAUSED,
         pause_last_day=last_day,
     )
 

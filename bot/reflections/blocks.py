@@ -26,6 +26,7 @@ from bot.blocks.common import (
     split_text,
     to_dicts,
 )
+from bot.blocks.state import ModalState
 from bot.library.types import PRACTICE_KEYS, PRACTICES
 from bot.reflections.rules import (
     clean_practices,
@@ -113,7 +114,7 @@ def share_modal(
     *, prompt_id: int, theme: str, question: str, month: str, allow_anonymous: bool
 ) -> dict[str, Any]:
     """The modal the Share button opens."""
-    theme_option = _practice_option(theme)
+    theme_option = practice_option(theme)
     items: list[Any] = [
         section(f"*{month} · {practice_title(theme)}*\n{quote(question)}"),
         InputBlock(
@@ -133,7 +134,7 @@ def share_modal(
             hint="Used only to count themes in the month-end summary.",
             element=StaticMultiSelectElement(
                 action_id=PRACTICES_BLOCK,
-                options=[_practice_option(key) for key in PRACTICE_KEYS],
+                options=[practice_option(key) for key in PRACTICE_KEYS],
                 initial_options=[theme_option],
             ),
         ),
@@ -389,19 +390,15 @@ def retry_reply(outcome: str, channel_id: str, month: str | None, status: str | 
 # --- `/mentor reflections` ----------------------------------------------------------------
 
 
-def _state(values: dict[str, Any], block_id: str) -> dict[str, Any]:
-    """The one element state inside a block of a submitted view (empty if absent)."""
-    block = values.get(block_id) or {}
-    return next(iter(block.values()), {}) if block else {}
-
-
-def share_from_view(values: dict[str, Any]) -> tuple[str, list[str], bool]:
+def share_from_view(state: ModalState) -> tuple[str, list[str], bool]:
     """(text, practice keys, anonymous?) from the share modal's state."""
-    text = (_state(values, TEXT_BLOCK).get("value") or "").strip()
-    practices = [o.get("value") for o in _state(values, PRACTICES_BLOCK).get("selected_options") or []]
-    anonymous = bool(_state(values, ANONYMOUS_BLOCK).get("selected_options"))
-    return text, clean_practices([p for p in practices if p]), anonymous
+    return (
+        state.text(TEXT_BLOCK),
+        clean_practices(state.selected_many(PRACTICES_BLOCK)),
+        bool(state.selected_many(ANONYMOUS_BLOCK)),
+    )
 
 
-def _practice_option(key: str) -> Option:
+def practice_option(key: str) -> Option:
+    """A practice as a select option (its title shown, its key as the value)."""
     return Option(value=key, label=practice_title(key))

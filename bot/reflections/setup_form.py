@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
@@ -28,18 +28,8 @@ from bot.blocks.common import (
     section,
     to_dicts,
 )
+from bot.blocks.state import ModalState
 from bot.library.types import PRACTICE_KEYS, PRACTICES
-from bot.reflections.types import (
-    DEFAULT_RULE,
-    WEEKDAY_KEYS,
-    WEEKS,
-    DayRule,
-)
-from bot.rhythm import WEEKDAY_NAMES
-from bot.timing import format_minute
-
-if TYPE_CHECKING:
-    pass
 from bot.reflections.blocks import (
     DAY_BLOCK,
     INVITE,
@@ -51,30 +41,36 @@ from bot.reflections.blocks import (
     THEME_BLOCKS,
     TIME_BLOCK,
     ZONE_BLOCK,
-    _practice_option,
-    _state,
     format_local,
+    practice_option,
     practice_title,
     problem_text,
 )
 from bot.reflections.rules import zone_named
-from bot.reflections.types import ChannelOverview, ChannelSettings
-from bot.timing import parse_minute
+from bot.reflections.types import (
+    DEFAULT_RULE,
+    WEEKDAY_KEYS,
+    WEEKS,
+    ChannelOverview,
+    ChannelSettings,
+    DayRule,
+)
+from bot.rhythm import WEEKDAY_NAMES
+from bot.timing import format_minute, parse_minute
 
 
-def settings_from_view(values: dict[str, Any]) -> tuple[ChannelSettings | None, dict[str, str]]:
+def settings_from_view(state: ModalState) -> tuple[ChannelSettings | None, dict[str, str]]:
     """Read the set-up modal's state: (settings, {}) or (None, errors by block id)."""
     errors: dict[str, str] = {}
-    day = (_state(values, DAY_BLOCK).get("selected_option") or {}).get("value")
     try:
-        rule = DayRule.decode(day or "")
+        rule = DayRule.decode(state.selected(DAY_BLOCK) or "")
     except ValueError:
         errors[DAY_BLOCK] = "Choose a day of the month."
         rule = DEFAULT_RULE
-    minute = parse_minute(_state(values, TIME_BLOCK).get("selected_time") or "")
+    minute = parse_minute(state.time(TIME_BLOCK) or "")
     if minute is None:
         errors[TIME_BLOCK] = "Choose a time of day, like 10:00."
-    zone_text = (_state(values, ZONE_BLOCK).get("value") or "").strip()
+    zone_text = state.text(ZONE_BLOCK)
     zone = zone_named(zone_text) if zone_text else None
     if zone is None:
         errors[ZONE_BLOCK] = (
@@ -84,13 +80,13 @@ def settings_from_view(values: dict[str, Any]) -> tuple[ChannelSettings | None, 
             else "Give the channel's time zone, like America/New_York."
         )
     themes = tuple(
-        option["value"]
+        theme
         for block_id in THEME_BLOCKS
-        if (option := _state(values, block_id).get("selected_option")) and option.get("value") in PRACTICES
+        if (theme := state.selected(block_id)) is not None and theme in PRACTICES
     )
     if not themes:
         errors[THEME_BLOCKS[0]] = "Choose at least one theme."
-    chosen = {o.get("value") for o in _state(values, OPTIONS_BLOCK).get("selected_options") or []}
+    chosen = set(state.selected_many(OPTIONS_BLOCK))
     if errors:
         return None, errors
     assert minute is not None and zone is not None
@@ -134,8 +130,8 @@ def setup_modal(channel_id: str, choices: ChannelSettings, *, is_new: bool) -> d
                 element=StaticSelectElement(
                     action_id="theme",
                     placeholder="No theme",
-                    options=[_practice_option(key) for key in PRACTICE_KEYS],
-                    initial_option=_practice_option(current) if current else None,
+                    options=[practice_option(key) for key in PRACTICE_KEYS],
+                    initial_option=practice_option(current) if current else None,
                 ),
             )
         )

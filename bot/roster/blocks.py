@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -25,20 +25,20 @@ from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 
 from bot.blocks.common import chunk_lines, clip, context, escape, header, section, to_dicts
+from bot.blocks.state import ModalState
 from bot.models import Person
 from bot.rhythm import WEEKDAY_NAMES, join_words, parse_days
+from bot.roster.types import (
+    AdminEntry,
+    ImportForm,
+    ImportPlan,
+    ImportResult,
+    PairLine,
+    PairOutcome,
+    PersonPairs,
+    ProgramPage,
+)
 from bot.timing import format_minute
-
-if TYPE_CHECKING:  # only for annotations: bot.roster imports this module
-    from bot.roster.types import (
-        AdminEntry,
-        ImportPlan,
-        ImportResult,
-        PairLine,
-        PairOutcome,
-        PersonPairs,
-        ProgramPage,
-    )
 
 IMPORT_CALLBACK = "roster_import"
 CONFIRM_CALLBACK = "roster_import_confirm"
@@ -524,3 +524,12 @@ def applied_view(result: ImportResult) -> dict[str, Any]:
         f"• {line}" for line in result_lines(result)
     )
     return _modal([section(text), context("`/mentor pairs` shows the whole roster.")], close="Done")
+
+
+def read_import_form(state: ModalState) -> ImportForm:
+    """The import modal's choices, read from its submitted state."""
+    return ImportForm(
+        files=[dict(f) for f in state.files(FILE_BLOCK)],
+        pasted=state.text(PASTE_BLOCK),
+        end_missing=END_MISSING in state.selected_many(OPTIONS_BLOCK),
+    )

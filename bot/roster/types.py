@@ -281,3 +281,12 @@ class ImportResult:
     def changed(self) -> int:
         """Pairs added, renamed or ended."""
         return self.added + self.cohort_changed + self.ended
+
+
+@dataclass(frozen=True)
+class ImportForm:
+    """What the import modal submitted: an uploaded file, pasted rows, or (wrongly) both."""
+
+    files: list[dict[str, Any]]
+    pasted: str
+    end_missing: bool

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from bot.blocks.state import ModalState
 from bot.preferences.blocks import (
     describe_days,
     describe_nudges,
@@ -166,7 +167,7 @@ def test_the_modal_is_valid_and_reads_back_as_the_current_settings(s):
     view = settings_modal(s)
 
     assert view_errors(view) == []
-    form = parse_settings_state(state_from_view(view))
+    form = parse_settings_state(ModalState(state_from_view(view)))
 
     if s.shows_nudges:
         assert (form.nudge_days, form.nudge_minute, form.cadence) == (s.nudge_days, s.nudge_minute, s.cadence)
@@ -216,7 +217,7 @@ def test_changed_values_are_read_in_our_units():
         },
     )
 
-    form = parse_settings_state(values)
+    form = parse_settings_state(ModalState(values))
 
     assert form.nudge_days == (0, 3) and form.nudge_minute == 7 * 60 + 45
     assert form.contact_end == 1440 and not form.quiet_weekends
@@ -228,7 +229,9 @@ def test_changed_values_are_read_in_our_units():
 
 
 def test_odd_state_never_raises():
-    form = parse_settings_state({"nudge_time": {"nudge_time": {"selected_time": "late"}}, "pause_until": {}})
+    form = parse_settings_state(
+        ModalState({"nudge_time": {"nudge_time": {"selected_time": "late"}}, "pause_until": {}})
+    )
     assert form.nudge_minute is None and form.contact_start is None and form.pause_last_day is None
 
 
