@@ -9,7 +9,7 @@ from bot.db import transaction
 from bot.models import AuditLog, Delivery, Person, RosterImport
 from bot.people import ensure_person
 from bot.roster.service import start_pair
-from tests.bot.roster_fixtures import (
+from tests.bot.roster.fixtures import (
     ANA,
     BEN,
     CHLOE,

@@ -11,7 +11,7 @@ from bot.db import SessionFactory, transaction
 from bot.models import AuditLog, Delivery, Pair, Person, RosterImport
 from tests.fakes.slack_api import FakeSlack
 
-ROSTERS = Path(__file__).resolve().parents[1] / "data" / "rosters"
+ROSTERS = Path(__file__).resolve().parents[2] / "data" / "rosters"
 DOMAIN = "riverside.example"
 
 ANA, BEN = "U0ANA0001", "U0BEN0001"

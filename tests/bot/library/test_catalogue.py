@@ -20,7 +20,7 @@ from bot.library.types import (
     Nudge,
 )
 from bot.privacy import screen
-from tests.bot.library_files import TINY_LIBRARY, library_file
+from tests.bot.library.files import TINY_LIBRARY, library_file
 from tests.fakes.block_limits import message_errors
 from tests.fakes.slack_api import TEAM_ID
 

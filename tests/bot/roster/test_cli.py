@@ -19,7 +19,7 @@ from bot.roster.cli import (
     export_roster,
     import_roster,
 )
-from tests.bot.roster_fixtures import (
+from tests.bot.roster.fixtures import (
     ANA,
     CHLOE,
     DOMAIN,
@@ -32,7 +32,7 @@ from tests.bot.roster_fixtures import (
 )
 from tests.fakes.slack_api import BOT_TOKEN, TEAM_ID
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(autouse=True)

@@ -40,7 +40,7 @@ from bot.roster.types import (
     RowError,
 )
 from bot.slack import make_client
-from tests.bot.roster_fixtures import (
+from tests.bot.roster.fixtures import (
     ANA,
     BEN,
     CHLOE,

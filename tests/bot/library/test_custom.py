@@ -22,7 +22,7 @@ from bot.library.service import active_nudges, find_nudge
 from bot.library.types import ChangeRefused, DraftRejected, NudgeDraft
 from bot.models import AuditLog, CustomNudge, DisabledNudge
 from bot.privacy import check
-from tests.bot.library_files import library_file
+from tests.bot.library.files import library_file
 from tests.conftest import ADMIN
 from tests.fakes.slack_api import TEAM_ID
 

@@ -27,7 +27,7 @@ from bot.roster.service import (
     welcome_key,
 )
 from bot.roster.types import Refusal
-from tests.bot.roster_fixtures import (
+from tests.bot.roster.fixtures import (
     ANA,
     BEN,
     CHLOE,
