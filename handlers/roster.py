@@ -18,7 +18,7 @@ from bot.deps import Deps
 from bot.directory import Profile, fetch_profile
 from bot.files import FileProblem, download_shared_file
 from bot.people import is_admin
-from bot.roster.apply import apply_saved_plan, save_plan
+from bot.roster.apply import apply_saved_plan, check_and_save_plan
 from bot.roster.blocks import (
     CONFIRM_CALLBACK,
     FILE_BLOCK,
@@ -39,7 +39,6 @@ from bot.roster.blocks import (
     program_pairs_message,
     read_import_form,
 )
-from bot.roster.plan import check_roster
 from bot.roster.read import MAX_FILE_BYTES
 from bot.roster.service import (
     add_admin,
@@ -53,7 +52,7 @@ from bot.roster.service import (
     remove_admin,
     unpair_people,
 )
-from bot.roster.types import Refusal, RosterFileError
+from bot.roster.types import ImportForm, Refusal, RosterFileError
 from bot.slack import slack_error_code
 from bot.textparse import parse_user
 from handlers.modals import open_modal, why_not_opened
@@ -418,43 +417,31 @@ def check_import(deps: Deps, body: dict[str, Any], ack: Ack, client: WebClient) 
         ack(response_action="update", view=notice_view(NOT_ADMIN))
         return
     form = read_import_form(ModalState.of_view(view))
-    files, pasted, end_missing = form.files, form.pasted, form.end_missing
-    if not files and not pasted:
-        ack(response_action="errors", errors={FILE_BLOCK: "Choose a CSV file, or paste some rows below."})
+    errors = _form_errors(form)
+    if errors:
+        ack(response_action="errors", errors=errors)
         return
-    if files and pasted:
-        ack(
-            response_action="errors",
-            errors={PASTE_BLOCK: "Use either a file or pasted rows, not both: clear one of them."},
-        )
-        return
-    rows = sum(1 for line in pasted.splitlines() if line.strip()) if pasted else None
+    rows = sum(1 for line in form.pasted.splitlines() if line.strip()) if form.pasted else None
     ack(response_action="update", view=checking_view(rows))
+    _update(client, view.get("id") or "", _dry_run(deps, client, team_id, user_id, form))
 
-    view_id = view.get("id") or ""
+
+def _form_errors(form: ImportForm) -> dict[str, str] | None:
+    """What to fix in the form before anything is checked: one file or some pasted rows, not both."""
+    if not form.files and not form.pasted:
+        return {FILE_BLOCK: "Choose a CSV file, or paste some rows below."}
+    if form.files and form.pasted:
+        return {PASTE_BLOCK: "Use either a file or pasted rows, not both: clear one of them."}
+    return None
+
+
+def _dry_run(deps: Deps, client: WebClient, team_id: str, user_id: str, form: ImportForm) -> dict[str, Any]:
+    """The dry-run report for the form, or the form again with what went wrong (after the ack)."""
     try:
-        if files:
-            file = _complete_file(client, files[0])
-            source = str(file.get("name") or "the uploaded file")
-            data: bytes | str = download_shared_file(
-                file,
-                token=deps.client.token or "",
-                api_url=deps.settings.slack_api_url,
-                max_bytes=MAX_FILE_BYTES,
-            )
-        else:
-            source, data = "pasted rows", pasted
-        plan = check_roster(
-            deps.client,
-            deps.session_factory,
-            team_id=team_id,
-            data=data,
-            source=source,
-            end_missing=end_missing,
-            now=deps.now(),
+        source, data = _roster_data(deps, client, form)
+        plan, import_key = check_and_save_plan(
+            deps, team_id=team_id, actor=user_id, data=data, source=source, end_missing=form.end_missing
         )
-        with transaction(deps.session_factory) as session:
-            import_key = save_plan(session, team_id=team_id, plan=plan, actor=user_id, now=deps.now())
         result = dry_run_view(plan, import_key)
         log.info(
             "team=%s user=%s roster import checked: %d to add, %d to end, %d errors (import %s)",
@@ -474,7 +461,21 @@ def check_import(deps: Deps, body: dict[str, Any], ack: Ack, client: WebClient) 
         )
     except Exception:
         result = import_modal(notice=_trouble("check"))
-    _update(client, view_id, result)
+    return result
+
+
+def _roster_data(deps: Deps, client: WebClient, form: ImportForm) -> tuple[str, bytes | str]:
+    """(source, data): the uploaded file, downloaded, or the pasted rows as they are."""
+    if not form.files:
+        return "pasted rows", form.pasted
+    file = _complete_file(client, form.files[0])
+    data = download_shared_file(
+        file,
+        token=deps.client.token or "",
+        api_url=deps.settings.slack_api_url,
+        max_bytes=MAX_FILE_BYTES,
+    )
+    return str(file.get("name") or "the uploaded file"), data
 
 
 def apply_import(deps: Deps, body: dict[str, Any], ack: Ack, client: WebClient) -> None:

@@ -28,7 +28,7 @@ import argparse
 import csv
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -114,52 +114,16 @@ def read_roster(text: str, default_tz: str) -> list[RosterMentor]:
     """Parse the roster CSV; raises RosterError naming every bad line."""
     mentors: dict[str, RosterMentor] = {}
     problems: list[str] = []
-    for number, row in enumerate(csv.reader(text.splitlines()), start=1):
-        cells = [c.strip() for c in row]
-        if not any(cells) or cells[0].startswith("#"):
-            continue
-        if number == 1 and cells[0].lower() == "mentor":
-            continue
-        cells += [""] * (len(HEADER) - len(cells))
-        mentor, mentee, tz, weekday, clock_time, cadence = cells[: len(HEADER)]
+    for number, cells in _roster_lines(text):
+        mentor, mentee, *setting_cells = cells[: len(HEADER)]
         if not mentor or not mentee:
             problems.append(f"line {number}: needs a mentor and a mentee")
             continue
         entry = mentors.setdefault(mentor, RosterMentor(mentor))
         if mentee not in entry.mentees:
             entry.mentees.append(mentee)
-        values: dict[str, object] = {}
-        if tz:
-            try:
-                ZoneInfo(tz)
-                values["tz"] = tz
-            except (ZoneInfoNotFoundError, ValueError):
-                problems.append(f"line {number}: {tz!r} is not a time zone name (use e.g. Europe/London)")
-        if weekday:
-            days = parse_weekdays(weekday)
-            if days is None:
-                problems.append(f"line {number}: {weekday!r} is not a weekday list (use e.g. Tue or Mon+Thu)")
-            else:
-                values["nudge_days"] = ",".join(str(d) for d in days)
-        if clock_time:
-            minute = parse_minute(clock_time)
-            if minute is None:
-                problems.append(
-                    f"line {number}: {clock_time!r} is not a time (use 24-hour HH:MM, e.g. 09:30)"
-                )
-            else:
-                values["nudge_minute"] = minute
-        if cadence:
-            if cadence.lower() not in _CADENCES:
-                problems.append(f"line {number}: cadence {cadence!r} should be weekly, biweekly or monthly")
-            else:
-                values["cadence"] = cadence.lower()
-        for name, value in values.items():
-            earlier = entry.settings.get(name)
-            if earlier is not None and earlier[0] != value:
-                problems.append(f"line {number}: {mentor}'s {name} differs from line {earlier[1]}")
-            elif earlier is None:
-                entry.settings[name] = (value, number)
+        values = _line_settings(number, setting_cells, problems)
+        _merge_settings(entry, values, number, problems)
     if problems:
         shown = problems[:20] + ([f"…and {len(problems) - 20} more"] if len(problems) > 20 else [])
         raise RosterError("the roster CSV has problems:\n  " + "\n  ".join(shown))
@@ -168,6 +132,88 @@ def read_roster(text: str, default_tz: str) -> list[RosterMentor]:
     for entry in mentors.values():
         entry.settings.setdefault("tz", (default_tz, 0))
     return list(mentors.values())
+
+
+def _roster_lines(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) for each row, its cells stripped and padded to the six columns.
+
+    Blank lines, `#` comments and a header line are skipped.
+    """
+    for number, row in enumerate(csv.reader(text.splitlines()), start=1):
+        cells = [c.strip() for c in row]
+        if not any(cells) or cells[0].startswith("#"):
+            continue
+        if number == 1 and cells[0].lower() == "mentor":
+            continue
+        yield number, cells + [""] * (len(HEADER) - len(cells))
+
+
+def _line_settings(number: int, cells: Sequence[str], problems: list[str]) -> dict[str, object]:
+    """The settings a line gives (tz, weekday, time, cadence cells), by Person column name.
+
+    An empty cell gives nothing; a bad one is added to `problems` instead.
+    """
+    values: dict[str, object] = {}
+    for (name, read), cell in zip(_SETTING_READERS, cells, strict=True):
+        if not cell:
+            continue
+        value, problem = read(cell)
+        if problem is not None:
+            problems.append(f"line {number}: {problem}")
+        else:
+            values[name] = value
+    return values
+
+
+def _read_zone(text: str) -> tuple[object, str | None]:
+    """(zone name, None), or (None, why not) when it is not an IANA zone."""
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None, f"{text!r} is not a time zone name (use e.g. Europe/London)"
+    return text, None
+
+
+def _read_weekdays(text: str) -> tuple[object, str | None]:
+    """("0,3", None) as `nudge_days` stores them, or (None, why not)."""
+    days = parse_weekdays(text)
+    if days is None:
+        return None, f"{text!r} is not a weekday list (use e.g. Tue or Mon+Thu)"
+    return ",".join(str(d) for d in days), None
+
+
+def _read_time(text: str) -> tuple[object, str | None]:
+    """(minute of the day, None), or (None, why not)."""
+    minute = parse_minute(text)
+    if minute is None:
+        return None, f"{text!r} is not a time (use 24-hour HH:MM, e.g. 09:30)"
+    return minute, None
+
+
+def _read_cadence(text: str) -> tuple[object, str | None]:
+    """(cadence, None) in lower case, or (None, why not)."""
+    if text.lower() not in _CADENCES:
+        return None, f"cadence {text!r} should be weekly, biweekly or monthly"
+    return text.lower(), None
+
+
+# The tz, weekday, time and cadence columns, in order: the Person column each sets, and its reader.
+_SETTING_READERS: tuple[tuple[str, Callable[[str], tuple[object, str | None]]], ...] = (
+    ("tz", _read_zone),
+    ("nudge_days", _read_weekdays),
+    ("nudge_minute", _read_time),
+    ("cadence", _read_cadence),
+)
+
+
+def _merge_settings(entry: RosterMentor, values: dict[str, object], number: int, problems: list[str]) -> None:
+    """Keep each setting from the first line that gives it; a later line that disagrees is a problem."""
+    for name, value in values.items():
+        earlier = entry.settings.get(name)
+        if earlier is not None and earlier[0] != value:
+            problems.append(f"line {number}: {entry.label}'s {name} differs from line {earlier[1]}")
+        elif earlier is None:
+            entry.settings[name] = (value, number)
 
 
 # --- the throwaway database ---------------------------------------------------------------

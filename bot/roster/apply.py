@@ -1,6 +1,7 @@
 """Roster import, step 4: make the planned changes in one transaction, re-checking each
 against the roster as it is then, so applying twice changes nothing; and the plans kept
-between the dry run and the confirm.
+between the dry run and the confirm (:func:`check_and_save_plan` is the whole dry run
+of `/mentor import`, ending with the plan stored).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.db import SessionFactory, transaction
+from bot.deps import Deps
 from bot.directory import apply_profile
 from bot.models import Pair, Person, RosterImport
 from bot.people import ensure_workspace
-from bot.roster.plan import PLAN_TTL, _active_pairs, storable_source
+from bot.roster.plan import PLAN_TTL, PairKey, active_pairs, check_roster, storable_source
 from bot.roster.service import (
     audit,
     end_pair,
@@ -46,14 +48,62 @@ def apply_plan(
     result = ImportResult(
         already_present=len(plan.present), errors=len(plan.errors), duplicates=len(plan.duplicates)
     )
+    people = _people_in_plan(session, team_id, plan, now)
+    added, joined = _add_pairs(
+        session, team_id=team_id, plan=plan, people=people, result=result, actor=actor, now=now
+    )
+    _change_cohorts(session, team_id, plan, result)
+    ended_ids = _end_pairs(session, team_id=team_id, plan=plan, people=people, result=result, now=now)
+    session.flush()
+    result.welcomed = len(welcome_newcomers(session, settings, joined, now))
+    audit(
+        session,
+        team_id=team_id,
+        actor=actor,
+        action="import.apply",
+        target=storable_source(plan.source),
+        detail={
+            "added": result.added,
+            "cohort_changed": result.cohort_changed,
+            "ended": result.ended,
+            "skipped": result.skipped,
+            "already_present": result.already_present,
+            "errors": result.errors,
+            "duplicates": result.duplicates,
+            "welcomed": result.welcomed,
+            "added_pair_ids": [p.id for p in added],
+            "ended_pair_ids": ended_ids,
+        },
+        now=now,
+    )
+    return result
+
+
+def _people_in_plan(session: Session, team_id: str, plan: ImportPlan, now: datetime) -> dict[str, Person]:
+    """Person rows for everyone paired or unpaired, by Slack id, with the plan's fresh profiles on them."""
     user_ids = {u for p in plan.add for u in (p.mentor, p.mentee)}
     user_ids |= {u for e in plan.end for u in (e.mentor, e.mentee)}
     people = ensure_people(session, team_id, sorted(user_ids))
     for user_id, profile in plan.profiles.items():
         if user_id in people:
             apply_profile(people[user_id], profile, now)
-    current = set(_active_pairs(session, team_id))
-    added_ids: list[Pair] = []
+    return people
+
+
+def _add_pairs(
+    session: Session,
+    *,
+    team_id: str,
+    plan: ImportPlan,
+    people: dict[str, Person],
+    result: ImportResult,
+    actor: str,
+    now: datetime,
+) -> tuple[list[Pair], list[Person]]:
+    """Start the planned pairs that are not active yet; returns them, and the people in them
+    (each once, in the order they joined) for the welcome."""
+    current: set[PairKey] = set(active_pairs(session, team_id))
+    added: list[Pair] = []
     joined: dict[int, Person] = {}
     for planned in plan.add:
         key = (planned.mentor, planned.mentee)
@@ -72,10 +122,15 @@ def apply_plan(
             now=now,
         )
         current.add(key)
-        added_ids.append(pair)
+        added.append(pair)
         joined.setdefault(mentor.id, mentor)
         joined.setdefault(mentee.id, mentee)
         result.added += 1
+    return added, list(joined.values())
+
+
+def _change_cohorts(session: Session, team_id: str, plan: ImportPlan, result: ImportResult) -> None:
+    """Rename the planned cohorts, skipping pairs ended or renamed since the dry run."""
     for change in plan.cohort_changes:
         pair = session.get(Pair, change.pair_id)
         if pair is None or pair.ended_at is not None or pair.team_id != team_id or pair.cohort == change.new:
@@ -83,6 +138,18 @@ def apply_plan(
             continue
         pair.cohort = change.new
         result.cohort_changed += 1
+
+
+def _end_pairs(
+    session: Session,
+    *,
+    team_id: str,
+    plan: ImportPlan,
+    people: dict[str, Person],
+    result: ImportResult,
+    now: datetime,
+) -> list[int]:
+    """End the planned pairs still active; returns their ids."""
     ended_ids = []
     for ending in plan.end:
         pair = session.get(Pair, ending.pair_id)
@@ -92,29 +159,7 @@ def apply_plan(
         end_pair(session, pair, people[ending.mentor], now)
         ended_ids.append(pair.id)
         result.ended += 1
-    session.flush()
-    result.welcomed = len(welcome_newcomers(session, settings, joined.values(), now))
-    audit(
-        session,
-        team_id=team_id,
-        actor=actor,
-        action="import.apply",
-        target=storable_source(plan.source),
-        detail={
-            "added": result.added,
-            "cohort_changed": result.cohort_changed,
-            "ended": result.ended,
-            "skipped": result.skipped,
-            "already_present": result.already_present,
-            "errors": result.errors,
-            "duplicates": result.duplicates,
-            "welcomed": result.welcomed,
-            "added_pair_ids": [p.id for p in added_ids],
-            "ended_pair_ids": ended_ids,
-        },
-        now=now,
-    )
-    return result
+    return ended_ids
 
 
 def _expired(now: datetime) -> ColumnElement[bool]:
@@ -172,6 +217,36 @@ def save_plan(session: Session, *, team_id: str, plan: ImportPlan, actor: str, n
     session.add(row)
     session.flush()
     return row.key
+
+
+def check_and_save_plan(
+    deps: Deps,
+    *,
+    team_id: str,
+    actor: str,
+    data: bytes | str,
+    source: str,
+    end_missing: bool,
+) -> tuple[ImportPlan, str]:
+    """The whole dry run of `/mentor import`: check the roster, then store the plan for the
+    confirm. Returns the plan and the key the confirm step refers to.
+
+    Slack is called (by :func:`check_roster`) with no transaction open; the plan is
+    stored in a transaction of its own afterwards, stamped with the time it is stored.
+    Raises RosterFileError for unusable files; Slack errors propagate.
+    """
+    plan = check_roster(
+        deps.client,
+        deps.session_factory,
+        team_id=team_id,
+        data=data,
+        source=source,
+        end_missing=end_missing,
+        now=deps.now(),
+    )
+    with transaction(deps.session_factory) as session:
+        import_key = save_plan(session, team_id=team_id, plan=plan, actor=actor, now=deps.now())
+    return plan, import_key
 
 
 def apply_saved_plan(

@@ -434,11 +434,31 @@ def dry_run_view(plan: ImportPlan, import_key: str) -> dict[str, Any]:
     ]
     if plan.change_count == 0:
         blocks.append(section(":white_check_mark: Nothing to change: the roster already matches this file."))
+    blocks += _change_listings(plan)
+    blocks += _left_alone(plan)
+    blocks += _dry_run_notes(plan)
+    metadata = json.dumps({"import": import_key})
+    if plan.change_count == 0:
+        return _modal(blocks, close="Done")
+    return _modal(
+        blocks[:99],
+        callback_id=CONFIRM_CALLBACK,
+        submit="Apply changes",
+        close="Cancel",
+        private_metadata=metadata,
+    )
+
+
+def _planned_pair(mentor: str, mentee: str, cohort: str | None) -> str:
+    """ "• <@mentor> → <@mentee> · _cohort_", one line of a listing."""
+    return f"• <@{mentor}> → <@{mentee}>" + (f" · _{escape(cohort)}_" if cohort else "")
+
+
+def _change_listings(plan: ImportPlan) -> list[Block]:
+    """A sample of each kind of change: pairs to add, cohort names to update, pairs to end."""
+    blocks: list[Block] = []
     if plan.add:
-        lines = [
-            f"• <@{p.mentor}> → <@{p.mentee}>" + (f" · _{escape(p.cohort)}_" if p.cohort else "")
-            for p in plan.add[:SAMPLE_PAIRS]
-        ]
+        lines = [_planned_pair(p.mentor, p.mentee, p.cohort) for p in plan.add[:SAMPLE_PAIRS]]
         blocks += _listing("*To add* (mentor → mentee)", lines, len(plan.add))
     if plan.cohort_changes:
         lines = [
@@ -448,11 +468,14 @@ def dry_run_view(plan: ImportPlan, import_key: str) -> dict[str, Any]:
         ]
         blocks += _listing("*Cohort names to update*", lines, len(plan.cohort_changes))
     if plan.end:
-        lines = [
-            f"• <@{e.mentor}> → <@{e.mentee}>" + (f" · _{escape(e.cohort)}_" if e.cohort else "")
-            for e in plan.end[:SAMPLE_ENDS]
-        ]
+        lines = [_planned_pair(e.mentor, e.mentee, e.cohort) for e in plan.end[:SAMPLE_ENDS]]
         blocks += _listing("*To end* (in the roster, not in this file)", lines, len(plan.end))
+    return blocks
+
+
+def _left_alone(plan: ImportPlan) -> list[Block]:
+    """What applying will not touch: pairs kept because of an error line, and the error lines."""
+    blocks: list[Block] = []
     if plan.kept:
         blocks.append(
             section(
@@ -471,6 +494,11 @@ def dry_run_view(plan: ImportPlan, import_key: str) -> dict[str, Any]:
                 "already imported are left as they are."
             )
         )
+    return blocks
+
+
+def _dry_run_notes(plan: ImportPlan) -> list[Block]:
+    """Small print under the report: duplicates, notes on reading the file, and who stays quiet."""
     notes = [escape(clip(str(d), ERROR_LINE_LIMIT)) for d in plan.duplicates[:5]]
     notes += [escape(n) for n in plan.notes]
     if plan.quiet:
@@ -478,18 +506,10 @@ def dry_run_view(plan: ImportPlan, import_key: str) -> dict[str, Any]:
             f"{count(len(plan.quiet), 'person')} in new pairs won't hear from "
             "the app for now (messages turned off, paused, or inactive)."
         )
-    if notes:
-        blocks += [context(*chunk_lines(notes, 2000)[:10])]
-    metadata = json.dumps({"import": import_key})
-    if plan.change_count == 0:
-        return _modal(blocks, close="Done")
-    return _modal(
-        blocks[:99],
-        callback_id=CONFIRM_CALLBACK,
-        submit="Apply changes",
-        close="Cancel",
-        private_metadata=metadata,
-    )
+    if not notes:
+        return []
+    # A context block holds at most ten elements.
+    return [context(*chunk_lines(notes, 2000)[:10])]
 
 
 def applying_view(plan_changes: int | None = None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ duplicates — storing nothing that looks like patient information.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
@@ -15,8 +16,8 @@ from sqlalchemy.orm import Session, aliased
 from bot import privacy
 from bot.db import SessionFactory, transaction
 from bot.models import Pair, Person
-from bot.roster.read import _SEPARATORS, read_roster, showable_address
-from bot.roster.resolve import _problem_for, resolve_addresses
+from bot.roster.read import SEPARATORS, read_roster, showable_address
+from bot.roster.resolve import problem_for, resolve_addresses
 from bot.roster.service import (
     CHUNK,
     quiet_reason,
@@ -31,11 +32,17 @@ from bot.roster.types import (
     PlannedEnd,
     PlannedPair,
     Resolution,
+    Row,
     RowError,
 )
 
 # A checked plan may be applied for this long; after that the roster may have moved on.
 PLAN_TTL = timedelta(hours=24)
+
+# A pair as (mentor's Slack id, mentee's Slack id).
+PairKey = tuple[str, str]
+# Active pairs by key, each with an email-or-id label for the mentor and the mentee.
+ActivePairs = dict[PairKey, tuple[Pair, str, str]]
 
 
 def storable_source(name: str) -> str:
@@ -45,7 +52,7 @@ def storable_source(name: str) -> str:
     are checked as written and with _ and . read as spaces, since the screen's word
     boundaries do not fall at underscores.
     """
-    readable = _SEPARATORS.sub(" ", name)
+    readable = SEPARATORS.sub(" ", name)
     if privacy.check(name) or privacy.check(readable):
         return UNNAMED_SOURCE
     return name[:255]
@@ -74,27 +81,36 @@ def plan_import(
         lookups=resolution.lookups,
         swept=resolution.swept,
     )
-    protected: set[str] = {
-        resolution.members[a].user_id for a in parsed.addresses_on_error_lines if a in resolution.members
-    }
-    in_file: dict[tuple[str, str], PlannedPair] = {}
+    in_file, protected = _pairs_in_file(plan, parsed, resolution)
+    _keep_only_storable(plan)
+    current = active_pairs(session, team_id)
+    _compare_with_roster(plan, in_file, current)
+    plan.not_in_file = sum(1 for key in current if key not in in_file)
+    if end_missing:
+        _plan_ends(plan, in_file, current, protected)
+    plan.quiet = _quiet_people(session, team_id, {u for p in plan.add for u in (p.mentor, p.mentee)}, now)
+    return plan
+
+
+def _pairs_in_file(
+    plan: ImportPlan, parsed: ParsedRoster, resolution: Resolution
+) -> tuple[dict[PairKey, PlannedPair], set[str]]:
+    """The file's pairs by Slack ids, and the people its error lines name ("protected").
+
+    Lines naming someone who cannot be paired become errors on `plan`, and a second
+    spelling of a pair a duplicate; fresh profiles of the people paired are kept on it.
+    """
+    protected = _member_ids(resolution, parsed.addresses_on_error_lines)
+    in_file: dict[PairKey, PlannedPair] = {}
     for row in parsed.rows:
-        problems = [
-            _row_problem(resolution, address, role)
-            for role, address in (("mentor", row.mentor), ("mentee", row.mentee))
-            if address in resolution.problems
-        ]
+        problems = _row_problems(resolution, row)
         if problems:
             plan.errors.append(RowError(row.line, "; ".join(problems)))
-            protected.update(
-                resolution.members[a].user_id for a in (row.mentor, row.mentee) if a in resolution.members
-            )
+            protected |= _member_ids(resolution, (row.mentor, row.mentee))
             continue
         mentor, mentee = resolution.members[row.mentor], resolution.members[row.mentee]
         if mentor.user_id == mentee.user_id:
-            shown = (showable_address(row.mentor), showable_address(row.mentee))
-            who = f"{shown[0]} and {shown[1]}" if all(shown) else "the mentor and the mentee"
-            plan.errors.append(RowError(row.line, f"{who} are the same Slack member"))
+            plan.errors.append(_same_member(row))
             continue
         key = (mentor.user_id, mentee.user_id)
         if key in in_file:
@@ -107,11 +123,39 @@ def plan_import(
         for address, profile in ((row.mentor, mentor), (row.mentee, mentee)):
             if address not in resolution.cached:
                 plan.profiles[profile.user_id] = profile
+    return in_file, protected
+
+
+def _member_ids(resolution: Resolution, addresses: Iterable[str]) -> set[str]:
+    """The Slack ids behind those of `addresses` that resolved to a member."""
+    return {resolution.members[a].user_id for a in addresses if a in resolution.members}
+
+
+def _row_problems(resolution: Resolution, row: Row) -> list[str]:
+    """Why the people on this line cannot be paired; empty when both can."""
+    return [
+        _row_problem(resolution, address, role)
+        for role, address in (("mentor", row.mentor), ("mentee", row.mentee))
+        if address in resolution.problems
+    ]
+
+
+def _same_member(row: Row) -> RowError:
+    """The error for a line whose two addresses turn out to be one Slack member."""
+    shown = (showable_address(row.mentor), showable_address(row.mentee))
+    who = f"{shown[0]} and {shown[1]}" if all(shown) else "the mentor and the mentee"
+    return RowError(row.line, f"{who} are the same Slack member")
+
+
+def _keep_only_storable(plan: ImportPlan) -> None:
+    """Sort the plan's errors and duplicates by line, screening what it keeps for a day."""
     plan.errors = sorted((_storable_error(e) for e in plan.errors), key=lambda e: e.line)
     plan.duplicates = sorted((_storable_duplicate(d) for d in plan.duplicates), key=lambda d: d.line)
     plan.notes = [note for note in plan.notes if _may_keep(note)]
 
-    current = _active_pairs(session, team_id)
+
+def _compare_with_roster(plan: ImportPlan, in_file: dict[PairKey, PlannedPair], current: ActivePairs) -> None:
+    """Sort the file's pairs into to add, cohort changes and already present."""
     for key, planned in in_file.items():
         existing = current[key][0] if key in current else None
         if existing is None:
@@ -122,29 +166,31 @@ def plan_import(
             )
         else:
             plan.present.append(planned)
-    plan.not_in_file = sum(1 for key in current if key not in in_file)
-    if end_missing:
-        for key, (pair, mentor_label, mentee_label) in current.items():
-            if key in in_file:
-                continue
-            ending = PlannedEnd(
-                pair.id,
-                key[0],
-                key[1],
-                pair.cohort,
-                pair.started_at.date().isoformat(),
-                mentor_label,
-                mentee_label,
-            )
-            (plan.kept if key[0] in protected or key[1] in protected else plan.end).append(ending)
-    plan.quiet = _quiet_people(session, team_id, {u for p in plan.add for u in (p.mentor, p.mentee)}, now)
-    return plan
+
+
+def _plan_ends(
+    plan: ImportPlan, in_file: dict[PairKey, PlannedPair], current: ActivePairs, protected: set[str]
+) -> None:
+    """The active pairs the file does not mention: to end, or kept when an error line names one of them."""
+    for key, (pair, mentor_label, mentee_label) in current.items():
+        if key in in_file:
+            continue
+        ending = PlannedEnd(
+            pair.id,
+            key[0],
+            key[1],
+            pair.cohort,
+            pair.started_at.date().isoformat(),
+            mentor_label,
+            mentee_label,
+        )
+        (plan.kept if key[0] in protected or key[1] in protected else plan.end).append(ending)
 
 
 def _row_problem(resolution: Resolution, address: str, role: str) -> str:
     if showable_address(address):
         return resolution.problems[address]
-    problem = _problem_for(address, resolution.rejected.get(address), role)
+    problem = problem_for(address, resolution.rejected.get(address), role)
     return problem or resolution.problems[address]
 
 
@@ -172,8 +218,11 @@ def _storable_duplicate(duplicate: Duplicate) -> Duplicate:
     return Duplicate(duplicate.line, duplicate.first_line)
 
 
-def _active_pairs(session: Session, team_id: str) -> dict[tuple[str, str], tuple[Pair, str, str]]:
-    """Active pairs by (mentor id, mentee id), with an email-or-id label for each side."""
+def active_pairs(session: Session, team_id: str) -> ActivePairs:
+    """The team's active pairs by (mentor id, mentee id), with an email-or-id label for each side.
+
+    The dry run compares the file with these, and applying re-checks against them.
+    """
     mentor, mentee = aliased(Person), aliased(Person)
     rows = session.execute(
         select(Pair, mentor.user_id, mentee.user_id, mentor.email, mentee.email)

@@ -23,7 +23,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from email.utils import parseaddr
 
 from bot import privacy
@@ -57,7 +57,10 @@ _WELL_FORMED_EMAIL = re.compile(
     r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
     re.IGNORECASE,
 )
-_SEPARATORS = re.compile(r"[._+]+")
+# Runs of dots, underscores and plus signs, read as spaces before screening (file names,
+# email local parts): the privacy screen's word boundaries do not fall at them, so
+# "smith_john_12345678" would otherwise pass.
+SEPARATORS = re.compile(r"[._+]+")
 
 
 # --- 1. reading -----------------------------------------------------------------------
@@ -121,7 +124,7 @@ def showable_address(address: str) -> str | None:
     if len(address) > 254 or not _WELL_FORMED_EMAIL.match(address):
         return None
     local = address.rsplit("@", 1)[0]
-    if privacy.screen(local) or privacy.screen(_SEPARATORS.sub(" ", local)):
+    if privacy.screen(local) or privacy.screen(SEPARATORS.sub(" ", local)):
         return None
     return address
 
@@ -199,49 +202,17 @@ def read_roster(data: bytes | str) -> ParsedRoster:
     Raises :class:`RosterFileError` only when the file as a whole is unusable (too big,
     binary, no rows).
     """
-    if isinstance(data, bytes):
-        if len(data) > MAX_FILE_BYTES:
-            raise RosterFileError(
-                f"That file is {len(data) / 1_048_576:.1f} MB; the most I can read is "
-                f"{MAX_FILE_BYTES // 1_048_576} MB. Remove columns you don't need, or split it."
-            )
-        text = decode_roster(data)
-    else:
-        text = data
-    text = text.lstrip("\ufeff")
-    # newline="" hands csv the line endings untouched, as its documentation asks, so
-    # quoted fields may hold line breaks and "\r\n" files read right.
-    stream = io.StringIO(text, newline="")
-    first = stream.readline().strip()
-    start, delimiter = 0, None
-    if first.lower().startswith("sep=") and len(first) == 5:
-        # Excel's "sep=;" first line names the delimiter outright.
-        start, delimiter = 1, first[4]
-    else:
-        stream.seek(0)
-    delimiter = delimiter or detect_delimiter(text[:65536])
-    reader = csv.reader(stream, delimiter=delimiter, skipinitialspace=True)
+    text = _roster_text(data)
+    stream, start, delimiter = _open_csv(text)
     parsed = ParsedRoster(rows=[], errors=[], header=None, delimiter=delimiter, data_rows=0)
     columns: tuple[int, int, int | None] | None = None
     positional = True
     seen: dict[tuple[str, str], Row] = {}
-    previous_end = start
-    for record in reader:
-        line = previous_end + 1
-        previous_end = start + reader.line_num
-        if not any(cell.strip() for cell in record):
-            continue  # blank lines and lines of empty cells (",,,") are layout, not data
+    for line, record in _numbered_records(stream, delimiter, start):
         if columns is None:
-            if not any(_looks_like_address(cell) for cell in record[:2]):
-                mentor_col, mentee_col, cohort_col, recognised = map_columns(record)
-                columns = (mentor_col, mentee_col, cohort_col)
-                positional = not recognised
-                parsed.header = storable_header([cell.strip() for cell in record])
-                if not recognised:
-                    parsed.notes.append(
-                        f"line {line} was read as a header, but I couldn't tell which column is the mentor "
-                        "and which the mentee, so I used column 1 for mentors and column 2 for mentees"
-                    )
+            header = _read_header(record, line, parsed)
+            if header is not None:
+                columns, positional = header
                 continue
             columns = (0, 1, 2)
         parsed.data_rows += 1
@@ -251,26 +222,90 @@ def read_roster(data: bytes | str) -> ParsedRoster:
                 "them one after another."
             )
         row = _read_row(record, line, columns, parsed, positional=positional)
-        if row is None:
-            continue
-        key = (row.mentor, row.mentee)
-        first = seen.get(key)
-        if first is not None:
-            note = (
-                f"with cohort “{row.cohort}” instead of “{first.cohort}”; line {first.line}'s is used"
-                if row.cohort and row.cohort != first.cohort
-                else None
-            )
-            parsed.duplicates.append(Duplicate(line, first.line, note))
-            continue
-        seen[key] = row
-        parsed.rows.append(row)
+        if row is not None:
+            _keep_first(parsed, seen, row)
     if parsed.data_rows == 0:
         raise RosterFileError(
             "I couldn't find any rows in that file. Each line needs a mentor email and a mentee email, "
             "like `ana.ruiz@hospital.org,sam.lee@hospital.org`."
         )
     return parsed
+
+
+def _roster_text(data: bytes | str) -> str:
+    """The file as text, without a BOM; bytes are size-checked before they are decoded."""
+    if isinstance(data, bytes):
+        if len(data) > MAX_FILE_BYTES:
+            raise RosterFileError(
+                f"That file is {len(data) / 1_048_576:.1f} MB; the most I can read is "
+                f"{MAX_FILE_BYTES // 1_048_576} MB. Remove columns you don't need, or split it."
+            )
+        data = decode_roster(data)
+    return data.lstrip("\ufeff")
+
+
+def _open_csv(text: str) -> tuple[io.StringIO, int, str]:
+    """(stream, lines already read, delimiter): the stream positioned at the first row."""
+    # newline="" hands csv the line endings untouched, as its documentation asks, so
+    # quoted fields may hold line breaks and "\r\n" files read right.
+    stream = io.StringIO(text, newline="")
+    first = stream.readline().strip()
+    if first.lower().startswith("sep=") and len(first) == 5:
+        # Excel's "sep=;" first line names the delimiter outright.
+        return stream, 1, first[4]
+    stream.seek(0)
+    return stream, 0, detect_delimiter(text[:65536])
+
+
+def _numbered_records(stream: io.StringIO, delimiter: str, start: int) -> Iterator[tuple[int, list[str]]]:
+    """Each record that holds something, with the file line it starts on.
+
+    A quoted field may span lines, so the number comes from where the previous record
+    ended, not from counting records.
+    """
+    reader = csv.reader(stream, delimiter=delimiter, skipinitialspace=True)
+    previous_end = start
+    for record in reader:
+        line = previous_end + 1
+        previous_end = start + reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue  # blank lines and lines of empty cells (",,,") are layout, not data
+        yield line, record
+
+
+def _read_header(
+    record: Sequence[str], line: int, parsed: ParsedRoster
+) -> tuple[tuple[int, int, int | None], bool] | None:
+    """(columns, positional) when the first line is a header, noted on `parsed`; None when it is data.
+
+    A first line with an address in either of its first two cells is a pair, not a header.
+    """
+    if any(_looks_like_address(cell) for cell in record[:2]):
+        return None
+    mentor_col, mentee_col, cohort_col, recognised = map_columns(record)
+    parsed.header = storable_header([cell.strip() for cell in record])
+    if not recognised:
+        parsed.notes.append(
+            f"line {line} was read as a header, but I couldn't tell which column is the mentor "
+            "and which the mentee, so I used column 1 for mentors and column 2 for mentees"
+        )
+    return (mentor_col, mentee_col, cohort_col), not recognised
+
+
+def _keep_first(parsed: ParsedRoster, seen: dict[tuple[str, str], Row], row: Row) -> None:
+    """Add `row` to `parsed`, or note it as a duplicate of the line that first named the pair."""
+    key = (row.mentor, row.mentee)
+    first = seen.get(key)
+    if first is None:
+        seen[key] = row
+        parsed.rows.append(row)
+        return
+    note = (
+        f"with cohort “{row.cohort}” instead of “{first.cohort}”; line {first.line}'s is used"
+        if row.cohort and row.cohort != first.cohort
+        else None
+    )
+    parsed.duplicates.append(Duplicate(row.line, first.line, note))
 
 
 def _read_row(
@@ -281,36 +316,56 @@ def _read_row(
     *,
     positional: bool,
 ) -> Row | None:
+    """One data line as a Row; None when it has problems, which are noted on `parsed`
+    with the line's valid addresses (so their pairs are not ended on its account)."""
     mentor_col, mentee_col, cohort_col = columns
     mentor, mentor_problem = normalize_address(_cell(record, mentor_col))
     mentee, mentee_problem = normalize_address(_cell(record, mentee_col))
-    problems = []
-    if len([cell for cell in record if cell.strip()]) < 2:
-        problems.append("only one value on this line; expected a mentor email, then a mentee email")
-    else:
-        if mentor is None:
-            problems.append(f"the mentor column {mentor_problem or 'is empty'}")
-        if mentee is None:
-            problems.append(f"the mentee column {mentee_problem or 'is empty'}")
-    cohort_text = _cell(record, cohort_col)
-    if positional and len(record) > 3:
-        # Without a header, cells past the third are an unquoted comma in the cohort
-        # ("Surgery, PGY-1"), not columns we were told about.
-        cohort_text = ", ".join(c.strip() for c in record[2:] if c.strip())
-    cohort = clean_cohort(unguard_csv_cell(cohort_text.strip()))
+    problems = _address_problems(record, (mentor, mentor_problem), (mentee, mentee_problem))
+    cohort = _read_cohort(record, cohort_col, positional=positional)
     issue = cohort_issue(cohort)
     if issue:
         problems.append(f"the cohort {issue}")
     if not problems and mentor == mentee:
         assert mentor is not None
-        shown = showable_address(mentor)
-        problems.append("the mentor and the mentee are the same person" + (f" ({shown})" if shown else ""))
+        problems.append(_same_person(mentor))
     if problems:
         parsed.errors.append(RowError(line, "; ".join(problems)))
         parsed.addresses_on_error_lines.update(a for a in (mentor, mentee) if a)
         return None
     assert mentor is not None and mentee is not None
     return Row(line, mentor, mentee, cohort)
+
+
+def _address_problems(
+    record: Sequence[str],
+    mentor: tuple[str | None, str | None],
+    mentee: tuple[str | None, str | None],
+) -> list[str]:
+    """What is wrong with a line's two addresses, each given as (address, problem)."""
+    if len([cell for cell in record if cell.strip()]) < 2:
+        return ["only one value on this line; expected a mentor email, then a mentee email"]
+    return [
+        f"the {role} column {problem or 'is empty'}"
+        for role, (address, problem) in (("mentor", mentor), ("mentee", mentee))
+        if address is None
+    ]
+
+
+def _read_cohort(record: Sequence[str], cohort_col: int | None, *, positional: bool) -> str | None:
+    """The line's cohort, cleaned and with an export's formula guard taken off."""
+    cohort_text = _cell(record, cohort_col)
+    if positional and len(record) > 3:
+        # Without a header, cells past the third are an unquoted comma in the cohort
+        # ("Surgery, PGY-1"), not columns we were told about.
+        cohort_text = ", ".join(c.strip() for c in record[2:] if c.strip())
+    return clean_cohort(unguard_csv_cell(cohort_text.strip()))
+
+
+def _same_person(address: str) -> str:
+    """The reason for a line pairing someone with themselves, naming them only if showable."""
+    shown = showable_address(address)
+    return "the mentor and the mentee are the same person" + (f" ({shown})" if shown else "")
 
 
 # --- 2. resolving ---------------------------------------------------------------------

@@ -8,10 +8,11 @@ and we page through `users.list` once instead (Tier 2, 200 members a page), beca
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from slack_sdk import WebClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.db import SessionFactory, transaction
 from bot.directory import Profile, all_profiles, fetch_profile, lookup_email
@@ -45,8 +46,13 @@ def _from_person(person: Person) -> Profile:
     )
 
 
-def _problem_for(address: str, profile: Profile | None, role: str | None = None) -> str | None:
-    """Why `address` cannot be paired; it is named only when :func:`showable_address` allows."""
+def problem_for(address: str, profile: Profile | None, role: str | None = None) -> str | None:
+    """Why `address` cannot be paired, or None when it can.
+
+    `profile` is the member Slack gave for it (None: nobody has that address). The
+    address is named only when :func:`showable_address` allows; otherwise the reason
+    says "the mentor" or "the mentee" when `role` is given.
+    """
     shown = showable_address(address)
     who = shown or (f"the {role}" if role else "this address")
     if profile is None:
@@ -76,54 +82,19 @@ def resolve_addresses(
     open. Other Slack errors (rate limits beyond our patience, outages) propagate.
     """
     wanted = sorted(set(addresses))
-    wanted_set = set(wanted)
     resolution = Resolution(members={}, problems={})
-    emails = [a for a in wanted if "@" in a]
-    ids = [a for a in wanted if "@" not in a]
     with transaction(session_factory) as session:
-        for start in range(0, max(len(emails), len(ids)), CHUNK):
-            known = session.scalars(
-                select(Person).where(
-                    Person.team_id == team_id,
-                    Person.is_active.is_(True),
-                    Person.email.in_(emails[start : start + CHUNK])
-                    | Person.user_id.in_(ids[start : start + CHUNK]),
-                )
-            ).all()
-            for person in known:
-                for address in (person.email, person.user_id):
-                    if address in wanted_set:
-                        resolution.members[address] = _from_person(person)
-                        resolution.cached.add(address)
+        _add_known_people(session, team_id, wanted, resolution)
     unknown = [a for a in wanted if a not in resolution.members]
     if not unknown:
         return resolution
     client = patient_client(client, RATE_LIMIT_RETRIES)
     if len(unknown) > lookup_limit:
-        by_email: dict[str, Profile] = {}
-        by_id: dict[str, Profile] = {}
-        looking_for = set(unknown)
-        for profile in all_profiles(client):
-            # Keep only the members we are looking for: memory stays flat however big the workspace.
-            resolution.swept_members += 1
-            if profile.user_id in looking_for:
-                by_id[profile.user_id] = profile
-            # An active account wins over a deactivated one that once had the email.
-            if profile.email in looking_for and (
-                profile.email not in by_email or by_email[profile.email].deleted
-            ):
-                by_email[profile.email] = profile
-        resolution.swept = True
-        found = {a: (by_email if "@" in a else by_id).get(a) for a in unknown}
+        found = _sweep_members(client, unknown, resolution)
     else:
-        found = {}
-        for address in unknown:
-            resolution.lookups += 1
-            found[address] = (
-                lookup_email(client, address) if "@" in address else fetch_profile(client, address)
-            )
+        found = _look_up_each(client, unknown, resolution)
     for address, profile in found.items():
-        problem = _problem_for(address, profile)
+        problem = problem_for(address, profile)
         if problem:
             resolution.problems[address] = problem
             resolution.rejected[address] = profile
@@ -131,3 +102,56 @@ def resolve_addresses(
             assert profile is not None
             resolution.members[address] = profile
     return resolution
+
+
+def _add_known_people(session: Session, team_id: str, wanted: Sequence[str], resolution: Resolution) -> None:
+    """Resolve the addresses of active people already in our person table (no Slack call)."""
+    wanted_set = set(wanted)
+    emails = [a for a in wanted if "@" in a]
+    ids = [a for a in wanted if "@" not in a]
+    for start in range(0, max(len(emails), len(ids)), CHUNK):
+        known = session.scalars(
+            select(Person).where(
+                Person.team_id == team_id,
+                Person.is_active.is_(True),
+                Person.email.in_(emails[start : start + CHUNK])
+                | Person.user_id.in_(ids[start : start + CHUNK]),
+            )
+        ).all()
+        for person in known:
+            for address in (person.email, person.user_id):
+                if address in wanted_set:
+                    resolution.members[address] = _from_person(person)
+                    resolution.cached.add(address)
+
+
+def _sweep_members(
+    client: WebClient, unknown: Sequence[str], resolution: Resolution
+) -> dict[str, Profile | None]:
+    """The member behind each unknown address, from one pass through `users.list`."""
+    by_email: dict[str, Profile] = {}
+    by_id: dict[str, Profile] = {}
+    looking_for = set(unknown)
+    for profile in all_profiles(client):
+        # Keep only the members we are looking for: memory stays flat however big the workspace.
+        resolution.swept_members += 1
+        if profile.user_id in looking_for:
+            by_id[profile.user_id] = profile
+        # An active account wins over a deactivated one that once had the email.
+        if profile.email in looking_for and (
+            profile.email not in by_email or by_email[profile.email].deleted
+        ):
+            by_email[profile.email] = profile
+    resolution.swept = True
+    return {a: (by_email if "@" in a else by_id).get(a) for a in unknown}
+
+
+def _look_up_each(
+    client: WebClient, unknown: Sequence[str], resolution: Resolution
+) -> dict[str, Profile | None]:
+    """The member behind each unknown address, one Slack call per address (counted)."""
+    found: dict[str, Profile | None] = {}
+    for address in unknown:
+        resolution.lookups += 1
+        found[address] = lookup_email(client, address) if "@" in address else fetch_profile(client, address)
+    return found
