@@ -15,6 +15,7 @@ from bot.preferences import service as preferences
 from bot.preferences.blocks import OPEN_SETTINGS_ACTION
 from bot.profiles import person_with_profile
 from handlers.modals import why_not_opened
+from handlers.payload import team_and_user
 from handlers.router import CommandRouter
 from handlers.settings import open_settings_modal
 
@@ -38,7 +39,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     @app.action(OPEN_SETTINGS_ACTION)
     def edit_settings(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        team_id, user_id = _team_and_user(body)
+        team_id, user_id = team_and_user(body)
         error = open_settings_modal(deps, body.get("trigger_id"), team_id, user_id)
         if error:
             log.warning(
@@ -56,13 +57,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     @app.action(PAUSE_TWO_WEEKS_ACTION)
     def pause_two_weeks(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        team_id, user_id = _team_and_user(body)
+        team_id, user_id = team_and_user(body)
         with transaction(deps.session_factory) as session:
             preferences.pause_for_text(session, deps.settings, team_id, user_id, "2w", now=deps.now())
         # The tab itself is the confirmation: it now says until when, with a Resume button.
         publish_home(deps, team_id, user_id)
-
-
-def _team_and_user(body: dict[str, Any]) -> tuple[str, str]:
-    user = body.get("user") or {}
-    return (body.get("team") or {}).get("id") or user.get("team_id") or "", user.get("id") or ""

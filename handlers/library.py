@@ -40,6 +40,7 @@ from bot.library.types import (
 )
 from bot.people import is_admin
 from handlers.modals import open_modal, why_not_opened
+from handlers.payload import team_and_user
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             respond(text=ADMINS_ONLY, response_type="ephemeral", replace_original=False)
             return
         word, _, key = (body["actions"][0].get("value") or "").partition(" ")
-        team_id, user_id = _who(body)
+        team_id, user_id = team_and_user(body)
         try:
             with transaction(deps.session_factory) as session:
                 toggle = set_nudge_enabled(
@@ -94,7 +95,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
 
     @app.view(ADD_CALLBACK_ID)
     def submit_new_nudge(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        team_id, user_id = _who(body)
+        team_id, user_id = team_and_user(body)
         draft = draft_from_view(ModalState.of_view(view))
         try:
             if not _is_admin(deps, body):
@@ -201,14 +202,9 @@ def _open_form(deps: Deps, trigger_id: str | None, initial_text: str) -> str | N
     )
 
 
-def _who(body: dict[str, Any]) -> tuple[str, str]:
-    team_id = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
-    return team_id, (body.get("user") or {}).get("id", "")
-
-
 def _is_admin(deps: Deps, body: dict[str, Any]) -> bool:
     # The command router checks admins; forms and buttons are checked again here,
     # because an old message or modal can outlive someone's admin role.
-    team_id, user_id = _who(body)
+    team_id, user_id = team_and_user(body)
     with transaction(deps.session_factory) as session:
         return is_admin(session, deps.settings, team_id, user_id)

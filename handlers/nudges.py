@@ -8,6 +8,7 @@ nudge was sent to can answer it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -49,6 +50,7 @@ from bot.nudges.service import (
 )
 from bot.nudges.types import NoteRefused, NotYourNudge, NudgeCard, NudgeNotFound
 from handlers.modals import open_modal
+from handlers.payload import team_and_user
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
@@ -62,10 +64,35 @@ PACE_CHOICES = {PACE_FEWER: "fewer", PACE_PAUSE: "pause", PACE_KEEP: "keep"}
 PACE_LABELS = {PACE_FEWER: "Fewer nudges", PACE_PAUSE: "Pause for a month", PACE_KEEP: "Keep as is"}
 
 
-def _team_and_user(body: dict[str, Any]) -> tuple[str, str]:
-    user = body.get("user") or {}
-    team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
-    return team, user.get("id", "")
+def register(app: App, deps: Deps, router: CommandRouter) -> None:
+    """Attach the nudge buttons, the note modal and the two mentor subcommands."""
+    answer, pace = _bind(on_answer, deps), _bind(on_pace, deps)
+    for action_id in ANSWER_BY_ACTION:
+        app.action(action_id)(answer)
+    app.action(CHANGE)(_bind(on_change, deps))
+    app.action(re.compile(rf"^{FOLLOWUP_PREFIX}\d+$"))(_bind(on_followup, deps))
+    app.action(NOTE)(_bind(on_note, deps))
+    app.view(NOTE_VIEW)(_bind(on_note_submitted, deps))
+    for action_id in PACE_CHOICES:
+        app.action(action_id)(pace)
+    router.add(
+        "nudge", ask_for_nudge, summary="send me a nudge now (it arrives within a minute)", audience="mentors"
+    )
+    router.add("history", show_history, summary="my last 10 nudges and what I answered", audience="mentors")
+
+
+def _bind(listener: Callable[..., None], deps: Deps) -> Callable[..., None]:
+    """`listener` with `deps` filled in, as Bolt wants it.
+
+    Bolt reads a listener's parameter names to choose what to pass (`ack`, `body`, …);
+    a partial hides the bound `deps` from it. The name is kept for Bolt's debug log.
+    """
+    bound = functools.partial(listener, deps)
+    bound.__name__ = listener.__name__  # type: ignore[attr-defined]
+    return bound
+
+
+# --- shared steps -----------------------------------------------------------------------
 
 
 def _number(text: str | None) -> int | None:
@@ -88,146 +115,159 @@ def couldnt_refresh(saved: str) -> str:
     return f"Saved: {saved} — I couldn't refresh the message above."
 
 
-def register(app: App, deps: Deps, router: CommandRouter) -> None:
-    """Attach the nudge buttons, the note modal and the two mentor subcommands."""
-
-    def for_clicker(
-        body: dict[str, Any], respond: Respond, work: Callable[..., Any], target: int | None, *args: Any
-    ) -> Any:
-        """Run one service call for whoever clicked, in one transaction. Returns None (after
-        telling them why) when the button is not theirs or points at nothing."""
-        team_id, user_id = _team_and_user(body)
-        try:
-            if target is None:
-                raise NudgeNotFound(target)
-            with transaction(deps.session_factory) as session:
-                result = work(session, deps.settings, team_id, user_id, target, *args)
-        except NotYourNudge:
-            _tell(respond, NOT_YOURS)
-            return None
-        except NudgeNotFound:
-            _tell(respond, NOT_FOUND)
-            return None
-        log.info("team=%s user=%s nudge %s: %s", team_id, user_id, target, work.__name__)
-        return result
-
-    def update_message(
-        client: WebClient, card: NudgeCard | None, tell: Callable[[str], None], saved: str
-    ) -> None:
-        """Show the saved answer in the nudge itself; if Slack won't, say it is saved anyway."""
-        if card is None or not card.channel or not card.ts:
-            return
-        try:
-            client.chat_update(channel=card.channel, ts=card.ts, text=card.text, blocks=nudge_blocks(card))
-        except (SlackApiError, OSError) as error:
-            code = error.response.get("error") if isinstance(error, SlackApiError) else "no answer"
-            log.warning("nudge %s: chat.update failed (%s)", card.send_id, code)
-            # The answer is saved; only the message could not be refreshed.
-            tell(couldnt_refresh(saved))
-
-    def on_answer(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
-    ) -> None:
-        ack()
-        answer = ANSWER_BY_ACTION[action["action_id"]]
-        card = for_clicker(body, respond, answer_nudge, _number(action.get("value")), answer, deps.now())
-        update_message(client, card, lambda text: _tell(respond, text), ANSWER_LABELS[answer])
-
-    for action_id in ANSWER_BY_ACTION:
-        app.action(action_id)(on_answer)
-
-    @app.action(CHANGE)
-    def on_change(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
-    ) -> None:
-        ack()
-        answer, _, send = str((action.get("selected_option") or {}).get("value") or "").partition(":")
-        send_id = _number(send) if answer in ANSWER_BY_ACTION.values() else None
-        card = for_clicker(body, respond, answer_nudge, send_id, answer, deps.now())
-        update_message(client, card, lambda text: _tell(respond, text), ANSWER_LABELS.get(answer, answer))
-
-    @app.action(re.compile(rf"^{FOLLOWUP_PREFIX}\d+$"))
-    def on_followup(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
-    ) -> None:
-        ack()
-        send, _, choice = str(action.get("value") or "").partition(":")
-        index = _number(choice)
-        send_id = _number(send) if index is not None else None
-        card = for_clicker(body, respond, answer_followup, send_id, index, deps.now())
-        saved = f"“{card.followup_choice}”" if card is not None and card.followup_choice else "your answer"
-        update_message(client, card, lambda text: _tell(respond, text), saved)
-
-    @app.action(NOTE)
-    def on_note(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        ack()
-        send_id = _number(action.get("value"))
-        found = for_clicker(body, respond, current_note, send_id)
-        if found is None:
-            return
-        text, note = found
-        if open_modal(
-            deps, body.get("trigger_id"), note_modal(send_id, text, note), what=f"nudge {send_id} note"
-        ):
-            # Usually an expired trigger (Slack allows three seconds): let them try again.
-            _tell(respond, "The note box couldn't open just now. Please click *Add a note* again.")
-
-    @app.view(NOTE_VIEW)
-    def on_note_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        team_id, user_id = _team_and_user(body)
-        send_id = _number(view.get("private_metadata"))
-        text = note_from_view(ModalState.of_view(view))
-        try:
-            if send_id is None:
-                raise NudgeNotFound(view.get("private_metadata"))
-            with transaction(deps.session_factory) as session:
-                card = save_note(session, deps.settings, team_id, user_id, send_id, text, deps.now())
-        except NoteRefused as refusal:
-            # Nothing stored; the modal stays open with the reason under the field.
-            ack(response_action="errors", errors={NOTE_BLOCK: str(refusal)})
-            return
-        except (NotYourNudge, NudgeNotFound):
-            ack(response_action="errors", errors={NOTE_BLOCK: NOT_FOUND})
-            return
-        ack()
-        log.info("team=%s user=%s nudge %s: note saved", team_id, user_id, send_id)
-        # A modal has no response_url: if the nudge can't be refreshed, say so by DM.
-        update_message(client, card, lambda text: _dm(client, user_id, text), "your note")
-
-    def on_pace(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
-    ) -> None:
-        ack()
-        choice = PACE_CHOICES[action["action_id"]]
-        chosen = for_clicker(body, respond, choose_pace, _number(action.get("value")), choice, deps.now())
-        if chosen is None or not chosen.channel or not chosen.ts:
-            return
-        try:
-            client.chat_update(
-                channel=chosen.channel,
-                ts=chosen.ts,
-                text=chosen.message,
-                blocks=pace_answer_blocks(chosen.message),
-            )
-        except (SlackApiError, OSError) as error:
-            code = error.response.get("error") if isinstance(error, SlackApiError) else "no answer"
-            log.warning("nudge pace: chat.update failed (%s)", code)
-            _tell(respond, f"{couldnt_refresh(PACE_LABELS[action['action_id']])} {chosen.message}")
-
-    for action_id in PACE_CHOICES:
-        app.action(action_id)(on_pace)
-
-    def ask_for_nudge(call: CommandCall) -> None:
+def _for_clicker(
+    deps: Deps,
+    body: dict[str, Any],
+    respond: Respond,
+    work: Callable[..., Any],
+    target: int | None,
+    *args: Any,
+) -> Any:
+    """Run one service call for whoever clicked, in one transaction. Returns None (after
+    telling them why) when the button is not theirs or points at nothing."""
+    team_id, user_id = team_and_user(body)
+    try:
+        if target is None:
+            raise NudgeNotFound(target)
         with transaction(deps.session_factory) as session:
-            outcome = request_nudge(session, deps.settings, call.team_id, call.user_id, deps.now())
-        call.reply(outcome.message)
+            result = work(session, deps.settings, team_id, user_id, target, *args)
+    except NotYourNudge:
+        _tell(respond, NOT_YOURS)
+        return None
+    except NudgeNotFound:
+        _tell(respond, NOT_FOUND)
+        return None
+    log.info("team=%s user=%s nudge %s: %s", team_id, user_id, target, work.__name__)
+    return result
 
-    def show_history(call: CommandCall) -> None:
+
+def _refreshed(client: WebClient, what: object, channel: str, ts: str, text: str, blocks: Any) -> bool:
+    """Replace a message in place; False (logged) when Slack would not."""
+    try:
+        client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+    except (SlackApiError, OSError) as error:
+        code = error.response.get("error") if isinstance(error, SlackApiError) else "no answer"
+        log.warning("nudge %s: chat.update failed (%s)", what, code)
+        return False
+    return True
+
+
+def _update_message(
+    client: WebClient, card: NudgeCard | None, tell: Callable[[str], None], saved: str
+) -> None:
+    """Show the saved answer in the nudge itself; if Slack won't, say it is saved anyway."""
+    if card is None or not card.channel or not card.ts:
+        return
+    if not _refreshed(client, card.send_id, card.channel, card.ts, card.text, nudge_blocks(card)):
+        # The answer is saved; only the message could not be refreshed.
+        tell(couldnt_refresh(saved))
+
+
+# --- listeners --------------------------------------------------------------------------
+
+
+def on_answer(
+    deps: Deps, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
+    """One of the answer buttons on a nudge."""
+    ack()
+    answer = ANSWER_BY_ACTION[action["action_id"]]
+    card = _for_clicker(deps, body, respond, answer_nudge, _number(action.get("value")), answer, deps.now())
+    _update_message(client, card, lambda text: _tell(respond, text), ANSWER_LABELS[answer])
+
+
+def on_change(
+    deps: Deps, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
+    """The "change my answer" menu: its value is `<answer>:<send id>`."""
+    ack()
+    answer, _, send = str((action.get("selected_option") or {}).get("value") or "").partition(":")
+    send_id = _number(send) if answer in ANSWER_BY_ACTION.values() else None
+    card = _for_clicker(deps, body, respond, answer_nudge, send_id, answer, deps.now())
+    _update_message(client, card, lambda text: _tell(respond, text), ANSWER_LABELS.get(answer, answer))
+
+
+def on_followup(
+    deps: Deps, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
+    """A follow-up choice button: its value is `<send id>:<choice index>`."""
+    ack()
+    send, _, choice = str(action.get("value") or "").partition(":")
+    index = _number(choice)
+    send_id = _number(send) if index is not None else None
+    card = _for_clicker(deps, body, respond, answer_followup, send_id, index, deps.now())
+    saved = f"“{card.followup_choice}”" if card is not None and card.followup_choice else "your answer"
+    _update_message(client, card, lambda text: _tell(respond, text), saved)
+
+
+def on_note(deps: Deps, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    """*Add a note*: open the note modal with what they wrote before, if anything."""
+    ack()
+    send_id = _number(action.get("value"))
+    found = _for_clicker(deps, body, respond, current_note, send_id)
+    if found is None:
+        return
+    text, note = found
+    if open_modal(
+        deps, body.get("trigger_id"), note_modal(send_id, text, note), what=f"nudge {send_id} note"
+    ):
+        # Usually an expired trigger (Slack allows three seconds): let them try again.
+        _tell(respond, "The note box couldn't open just now. Please click *Add a note* again.")
+
+
+def on_note_submitted(
+    deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+) -> None:
+    """The note modal: save the note, or keep the modal open with the reason it wasn't."""
+    team_id, user_id = team_and_user(body)
+    send_id = _number(view.get("private_metadata"))
+    text = note_from_view(ModalState.of_view(view))
+    try:
+        if send_id is None:
+            raise NudgeNotFound(view.get("private_metadata"))
         with transaction(deps.session_factory) as session:
-            lines = recent_history(session, deps.settings, call.team_id, call.user_id)
-        call.reply(history_text(lines), history_blocks(lines))
+            card = save_note(session, deps.settings, team_id, user_id, send_id, text, deps.now())
+    except NoteRefused as refusal:
+        # Nothing stored; the modal stays open with the reason under the field.
+        ack(response_action="errors", errors={NOTE_BLOCK: str(refusal)})
+        return
+    except (NotYourNudge, NudgeNotFound):
+        ack(response_action="errors", errors={NOTE_BLOCK: NOT_FOUND})
+        return
+    ack()
+    log.info("team=%s user=%s nudge %s: note saved", team_id, user_id, send_id)
+    # A modal has no response_url: if the nudge can't be refreshed, say so by DM.
+    _update_message(client, card, lambda text: _dm(client, user_id, text), "your note")
 
-    router.add(
-        "nudge", ask_for_nudge, summary="send me a nudge now (it arrives within a minute)", audience="mentors"
-    )
-    router.add("history", show_history, summary="my last 10 nudges and what I answered", audience="mentors")
+
+def on_pace(
+    deps: Deps, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
+    """The back-off check-in: fewer nudges, a month's pause, or keep the pace."""
+    ack()
+    choice = PACE_CHOICES[action["action_id"]]
+    chosen = _for_clicker(deps, body, respond, choose_pace, _number(action.get("value")), choice, deps.now())
+    if chosen is None or not chosen.channel or not chosen.ts:
+        return
+    blocks = pace_answer_blocks(chosen.message)
+    if not _refreshed(client, "pace", chosen.channel, chosen.ts, chosen.message, blocks):
+        _tell(respond, f"{couldnt_refresh(PACE_LABELS[action['action_id']])} {chosen.message}")
+
+
+# --- `/mentor nudge` and `/mentor history` ---------------------------------------------------
+
+
+def ask_for_nudge(call: CommandCall) -> None:
+    """`/mentor nudge`: queue a nudge for the caller now."""
+    deps = call.deps
+    with transaction(deps.session_factory) as session:
+        outcome = request_nudge(session, deps.settings, call.team_id, call.user_id, deps.now())
+    call.reply(outcome.message)
+
+
+def show_history(call: CommandCall) -> None:
+    """`/mentor history`: the caller's last nudges and what they answered."""
+    deps = call.deps
+    with transaction(deps.session_factory) as session:
+        lines = recent_history(session, deps.settings, call.team_id, call.user_id)
+    call.reply(history_text(lines), history_blocks(lines))

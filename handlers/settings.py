@@ -9,7 +9,8 @@ theirs; known people get their answer in the acknowledgement itself.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, Respond
 
@@ -22,6 +23,7 @@ from bot.preferences.blocks import (
     RESUME_ACTION,
     SETTINGS_CALLBACK,
     START_ACTION,
+    Reply,
     current_zone_reply,
     parse_settings_state,
     pause_reply,
@@ -35,9 +37,13 @@ from bot.preferences.blocks import (
 from bot.preferences.types import FormErrors, PreferenceError
 from bot.profiles import needs_profile, person_with_profile
 from handlers.modals import NO_TRIGGER, open_modal, why_not_opened
+from handlers.payload import team_and_user
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
+
+# What a preferences service returns (PauseOutcome, StopOutcome, …), handed to its reply.
+Outcome = TypeVar("Outcome")
 
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
@@ -71,24 +77,30 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     @app.action(RESUME_ACTION)
     def resume_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        team_id, user_id = _team_and_user(body)
-        with transaction(deps.session_factory) as session:
-            outcome = preferences.resume(session, deps.settings, team_id, user_id, now=deps.now())
-        if _from_message(body):
-            text, blocks = resume_reply(outcome)
-            respond(text=text, blocks=blocks, replace_original=True, response_type="ephemeral")
-        publish_home(deps, team_id, user_id)
+        handle_button(deps, body, respond, preferences.resume, resume_reply)
 
     @app.action(START_ACTION)
     def start_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        team_id, user_id = _team_and_user(body)
-        with transaction(deps.session_factory) as session:
-            outcome = preferences.start(session, deps.settings, team_id, user_id, now=deps.now())
-        if _from_message(body):
-            text, blocks = start_reply(outcome)
-            respond(text=text, blocks=blocks, replace_original=True, response_type="ephemeral")
-        publish_home(deps, team_id, user_id)
+        handle_button(deps, body, respond, preferences.start, start_reply)
+
+
+def handle_button(
+    deps: Deps,
+    body: dict[str, Any],
+    respond: Respond,
+    service: Callable[..., Outcome],
+    reply: Callable[[Outcome], Reply],
+) -> None:
+    """Resume or Undo (start), in a reply or on Home: make the change, then show it where
+    the button was."""
+    team_id, user_id = team_and_user(body)
+    with transaction(deps.session_factory) as session:
+        outcome = service(session, deps.settings, team_id, user_id, now=deps.now())
+    if _from_message(body):
+        text, blocks = reply(outcome)
+        respond(text=text, blocks=blocks, replace_original=True, response_type="ephemeral")
+    publish_home(deps, team_id, user_id)
 
 
 # --- slash subcommands ------------------------------------------------------------------
@@ -126,85 +138,90 @@ def open_settings_modal(deps: Deps, trigger_id: str | None, team_id: str, user_i
 
 def timezone_command(call: CommandCall) -> None:
     """`/mentor timezone`, `/mentor timezone Europe/London`, `/mentor timezone auto`."""
+    if call.rest:
+        _change(call, preferences.set_timezone, call.rest, reply=timezone_reply)
+        return
     _know_caller(call)
-    now = call.deps.now()
-    if not call.rest:
-        with transaction(call.deps.session_factory) as session:
-            personal = preferences.load(session, call.deps.settings, call.team_id, call.user_id, now)
-        call.reply(*current_zone_reply(personal))
-        return
-    try:
-        with transaction(call.deps.session_factory) as session:
-            outcome = preferences.set_timezone(
-                session, call.deps.settings, call.team_id, call.user_id, call.rest, now=now
-            )
-    except PreferenceError as error:
-        call.reply(error.message)
-        return
-    call.reply(*timezone_reply(outcome))
-    publish_home(call.deps, call.team_id, call.user_id)
+    with transaction(call.deps.session_factory) as session:
+        personal = preferences.load(session, call.deps.settings, call.team_id, call.user_id, call.deps.now())
+    call.reply(*current_zone_reply(personal))
 
 
 def pause_command(call: CommandCall) -> None:
     """`/mentor pause 2w`, `/mentor pause until 2027-01-10`, …"""
-    _know_caller(call)
-    try:
-        with transaction(call.deps.session_factory) as session:
-            outcome = preferences.pause_for_text(
-                session, call.deps.settings, call.team_id, call.user_id, call.rest, now=call.deps.now()
-            )
-    except PreferenceError as error:
-        call.reply(error.message)
-        return
-    call.reply(*pause_reply(outcome))
-    publish_home(call.deps, call.team_id, call.user_id)
+    _change(call, preferences.pause_for_text, call.rest, reply=pause_reply)
 
 
 def resume_command(call: CommandCall) -> None:
     """`/mentor resume`: end a pause now."""
-    if call.args:
-        call.reply("`/mentor resume` takes nothing after it: it ends your pause straight away.")
+    if not _takes_nothing(call, "`/mentor resume` takes nothing after it: it ends your pause straight away."):
         return
-    _know_caller(call)
-    with transaction(call.deps.session_factory) as session:
-        outcome = preferences.resume(
-            session, call.deps.settings, call.team_id, call.user_id, now=call.deps.now()
-        )
-    call.reply(*resume_reply(outcome))
-    if outcome.was_paused or outcome.was_stopped:
-        publish_home(call.deps, call.team_id, call.user_id)
+    _change(
+        call,
+        preferences.resume,
+        reply=resume_reply,
+        changed=lambda outcome: outcome.was_paused or outcome.was_stopped,
+    )
 
 
 def stop_command(call: CommandCall) -> None:
     """`/mentor stop`: opt out of every message, with an Undo button in the reply."""
-    if call.args:
-        call.reply(
-            "`/mentor stop` takes nothing after it: it stops every message from Mentor Nudge. "
-            "For a break, try `/mentor pause 2w`."
-        )
+    refusal = (
+        "`/mentor stop` takes nothing after it: it stops every message from Mentor Nudge. "
+        "For a break, try `/mentor pause 2w`."
+    )
+    if not _takes_nothing(call, refusal):
         return
-    with transaction(call.deps.session_factory) as session:
-        outcome = preferences.stop(
-            session, call.deps.settings, call.team_id, call.user_id, now=call.deps.now()
-        )
-    call.reply(*stop_reply(outcome))
-    if not outcome.already_stopped:
-        publish_home(call.deps, call.team_id, call.user_id)
+    # The stop reply names no local time, so there is no Slack profile to read first.
+    _change(
+        call,
+        preferences.stop,
+        reply=stop_reply,
+        changed=lambda outcome: not outcome.already_stopped,
+        know_caller=False,
+    )
 
 
 def start_command(call: CommandCall) -> None:
     """`/mentor start`: undo a stop."""
-    if call.args:
-        call.reply("`/mentor start` takes nothing after it: it turns messages back on after `/mentor stop`.")
+    refusal = "`/mentor start` takes nothing after it: it turns messages back on after `/mentor stop`."
+    if not _takes_nothing(call, refusal):
         return
-    _know_caller(call)
-    with transaction(call.deps.session_factory) as session:
-        outcome = preferences.start(
-            session, call.deps.settings, call.team_id, call.user_id, now=call.deps.now()
-        )
-    call.reply(*start_reply(outcome))
-    if outcome.was_stopped:
-        publish_home(call.deps, call.team_id, call.user_id)
+    _change(call, preferences.start, reply=start_reply, changed=lambda outcome: outcome.was_stopped)
+
+
+def _change(
+    call: CommandCall,
+    service: Callable[..., Outcome],
+    *text: str,
+    reply: Callable[[Outcome], Reply],
+    changed: Callable[[Outcome], bool] = lambda _outcome: True,
+    know_caller: bool = True,
+) -> None:
+    """Every settings command that changes something: know the caller, call `service`
+    (`session, settings, team_id, user_id, *text, now=…`) in one transaction, reply, and
+    re-publish Home when `changed(outcome)`. A PreferenceError (a length or zone we
+    can't read, a day already past) is told to them as it is, and nothing is saved."""
+    if know_caller:
+        _know_caller(call)
+    deps = call.deps
+    try:
+        with transaction(deps.session_factory) as session:
+            outcome = service(session, deps.settings, call.team_id, call.user_id, *text, now=deps.now())
+    except PreferenceError as error:
+        call.reply(error.message)
+        return
+    call.reply(*reply(outcome))
+    if changed(outcome):
+        publish_home(deps, call.team_id, call.user_id)
+
+
+def _takes_nothing(call: CommandCall, refusal: str) -> bool:
+    """True when the command came bare; otherwise says `refusal` (how to use it) and is False."""
+    if call.args:
+        call.reply(refusal)
+        return False
+    return True
 
 
 def _know_caller(call: CommandCall) -> None:
@@ -227,7 +244,7 @@ def handle_settings_submission(deps: Deps, ack: Ack, body: dict[str, Any]) -> No
     the confirmation exactly where the person is looking, with no extra message — and
     the Home tab is re-published.
     """
-    team_id, user_id = _team_and_user(body)
+    team_id, user_id = team_and_user(body)
     form = parse_settings_state(ModalState.of_view(body.get("view")))
     try:
         with transaction(deps.session_factory) as session:
@@ -238,12 +255,6 @@ def handle_settings_submission(deps: Deps, ack: Ack, body: dict[str, Any]) -> No
         return
     ack(response_action="update", view=saved_modal(saved))
     publish_home(deps, team_id, user_id)
-
-
-def _team_and_user(body: dict[str, Any]) -> tuple[str, str]:
-    user = body.get("user") or {}
-    team_id = (body.get("team") or {}).get("id") or user.get("team_id") or ""
-    return team_id, user.get("id") or ""
 
 
 def _from_message(body: dict[str, Any]) -> bool:

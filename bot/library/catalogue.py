@@ -89,8 +89,30 @@ def _followup(raw: Any, key: str) -> Followup | None:
 
 
 def _entry(entry: Any, position: int, seen: set[str]) -> Nudge:
+    """One library entry, checked field by field; the first problem stops the load."""
     if not isinstance(entry, dict):
         raise LibraryError(f"entry #{position} must be a mapping with key, practice and text")
+    key = _entry_key(entry, position, seen)
+    # Every later message starts with the key, so the editor can find the entry.
+    extra = sorted(set(entry) - _ENTRY_FIELDS)
+    if extra:
+        raise LibraryError(f"{key}: unknown field(s) {extra}; allowed: {sorted(_ENTRY_FIELDS)}")
+    practice = _entry_practice(entry.get("practice"), key)
+    text = _entry_text(entry.get("text"), key)
+    retired = entry.get("retired", False)
+    if not isinstance(retired, bool):
+        raise LibraryError(f"{key}: `retired` must be true or false")
+    return Nudge(
+        key=key,
+        practice=practice,
+        text=text,
+        followup=_followup(entry.get("followup"), key),
+        retired=retired,
+    )
+
+
+def _entry_key(entry: dict[str, Any], position: int, seen: set[str]) -> str:
+    """The entry's key: present, unused so far, not an admin's, and shaped like `care.week-really`."""
     key = str(entry.get("key") or "")
     if not key:
         raise LibraryError(f"entry #{position} has no key")
@@ -103,15 +125,21 @@ def _entry(entry: Any, position: int, seen: set[str]) -> Nudge:
             f"{key}: a key looks like `care.week-really` — the practice, a dot, then lowercase "
             f"letters, digits and hyphens, at most {KEY_MAX_LENGTH} characters"
         )
-    extra = sorted(set(entry) - _ENTRY_FIELDS)
-    if extra:
-        raise LibraryError(f"{key}: unknown field(s) {extra}; allowed: {sorted(_ENTRY_FIELDS)}")
-    practice = entry.get("practice")
+    return key
+
+
+def _entry_practice(practice: Any, key: str) -> str:
+    """The entry's practice: a known one, and the one its key starts with."""
     if practice not in PRACTICES:
         raise LibraryError(f"{key}: unknown practice {practice!r}; use one of {', '.join(PRACTICE_KEYS)}")
     if not key.startswith(f"{practice}."):
         raise LibraryError(f"{key}: the key must start with its practice, `{practice}.`")
-    raw_text = entry.get("text")
+    return str(practice)
+
+
+def _entry_text(raw_text: Any, key: str) -> str:
+    """The nudge's words on one line: not empty, within Slack's limit, only {mentee} filled in."""
+    # YAML reads some bare words as numbers or booleans; quoting (or `>-`) is the fix.
     if raw_text is not None and not isinstance(raw_text, str):
         raise LibraryError(f"{key}: the text must be text (put it in quotes or use `>-`)")
     text = " ".join((raw_text or "").split())
@@ -122,16 +150,7 @@ def _entry(entry: Any, position: int, seen: set[str]) -> Nudge:
     unknown = unknown_placeholders(text)
     if unknown:
         raise LibraryError(f"{key}: unknown placeholder(s) {unknown}; only {MENTEE_PLACEHOLDER} is filled in")
-    retired = entry.get("retired", False)
-    if not isinstance(retired, bool):
-        raise LibraryError(f"{key}: `retired` must be true or false")
-    return Nudge(
-        key=key,
-        practice=practice,
-        text=text,
-        followup=_followup(entry.get("followup"), key),
-        retired=retired,
-    )
+    return text
 
 
 def parse_library(raw: Any) -> tuple[Nudge, ...]:

@@ -55,43 +55,55 @@ def _refusal(text: str) -> str | None:
 
 
 def _check_followup(question: str, choices: tuple[str, ...]) -> dict[str, str]:
-    errors: dict[str, str] = {}
+    """Problems with the optional follow-up, by field: a question and its choices come
+    together, or not at all."""
     if not question and not choices:
-        return errors
+        return {}
+    problems = {FIELD_QUESTION: _question_problem(question), FIELD_CHOICES: _choices_problem(choices)}
+    return {field: problem for field, problem in problems.items() if problem}
+
+
+def _has_placeholder(text: str) -> bool:
+    # Only the nudge's own text is filled in; a follow-up shows placeholders as typed.
+    return bool(unknown_placeholders(text)) or MENTEE_PLACEHOLDER in text
+
+
+def _question_problem(question: str) -> str | None:
     if not question:
-        errors[FIELD_QUESTION] = "Add the question these choices answer, or clear the choices."
-    elif len(question) > FOLLOWUP_QUESTION_LIMIT:
-        errors[FIELD_QUESTION] = (
+        return "Add the question these choices answer, or clear the choices."
+    if len(question) > FOLLOWUP_QUESTION_LIMIT:
+        return (
             f"Keep the question to {FOLLOWUP_QUESTION_LIMIT} characters or fewer (this one has "
             f"{len(question)})."
         )
-    elif unknown_placeholders(question) or MENTEE_PLACEHOLDER in question:
-        errors[FIELD_QUESTION] = "Placeholders only work in the nudge itself; write the question plainly."
-    elif refusal := _refusal(question):
-        errors[FIELD_QUESTION] = refusal
+    if _has_placeholder(question):
+        return "Placeholders only work in the nudge itself; write the question plainly."
+    return _refusal(question)
 
+
+def _choices_problem(choices: tuple[str, ...]) -> str | None:
     if not choices:
-        errors[FIELD_CHOICES] = (
+        return (
             f"Add {FOLLOWUP_CHOICES_MIN} to {FOLLOWUP_CHOICES_MAX} choices, one per line, "
             "or clear the question."
         )
-    elif not FOLLOWUP_CHOICES_MIN <= len(choices) <= FOLLOWUP_CHOICES_MAX:
-        errors[FIELD_CHOICES] = (
+    if not FOLLOWUP_CHOICES_MIN <= len(choices) <= FOLLOWUP_CHOICES_MAX:
+        return (
             f"Give {FOLLOWUP_CHOICES_MIN} to {FOLLOWUP_CHOICES_MAX} choices, one per line "
             f"(there are {len(choices)})."
         )
-    elif too_long := [i for i, c in enumerate(choices, start=1) if len(c) > FOLLOWUP_CHOICE_LIMIT]:
-        errors[FIELD_CHOICES] = (
+    # Each choice becomes a button, and Slack limits how long a button label may be.
+    too_long = [i for i, c in enumerate(choices, start=1) if len(c) > FOLLOWUP_CHOICE_LIMIT]
+    if too_long:
+        return (
             f"Choice {too_long[0]} is {len(choices[too_long[0] - 1])} characters; each becomes a "
             f"button, so keep it to {FOLLOWUP_CHOICE_LIMIT} or fewer."
         )
-    elif len({c.casefold() for c in choices}) != len(choices):
-        errors[FIELD_CHOICES] = "Two choices are the same; make each one different."
-    elif any(unknown_placeholders(c) or MENTEE_PLACEHOLDER in c for c in choices):
-        errors[FIELD_CHOICES] = "Placeholders only work in the nudge itself; write the choices plainly."
-    elif refusal := _refusal("\n".join(choices)):
-        errors[FIELD_CHOICES] = refusal
-    return errors
+    if len({c.casefold() for c in choices}) != len(choices):
+        return "Two choices are the same; make each one different."
+    if any(_has_placeholder(c) for c in choices):
+        return "Placeholders only work in the nudge itself; write the choices plainly."
+    return _refusal("\n".join(choices))
 
 
 def check_draft(draft: NudgeDraft) -> dict[str, str]:

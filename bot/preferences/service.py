@@ -100,8 +100,24 @@ def load(
     enterprise_id: str | None = None,
 ) -> PersonalSettings:
     """A person's settings, creating the person with defaults on first sight."""
+    _person, current = _person_and_settings(session, settings, team_id, user_id, now, enterprise_id)
+    return current
+
+
+def _person_and_settings(
+    session: Session,
+    settings: Settings,
+    team_id: str,
+    user_id: str,
+    now: datetime,
+    enterprise_id: str | None,
+) -> tuple[Person, PersonalSettings]:
+    """The person (created with defaults on first sight) and their settings as they stand.
+
+    Every read and change here opens with this; a change compares its result with it.
+    """
     person = ensure_person(session, team_id, user_id, enterprise_id=enterprise_id)
-    return snapshot(session, settings, person, now)
+    return person, snapshot(session, settings, person, now)
 
 
 # --- pause and resume -------------------------------------------------------------------
@@ -121,8 +137,7 @@ def pause(
     """Pause messages through `last_day` (a local date). Refuses past or too-distant days."""
     if reason not in PAUSE_REASONS:
         raise ValueError(f"unknown pause reason {reason!r}")
-    person = ensure_person(session, team_id, user_id, enterprise_id=enterprise_id)
-    before = snapshot(session, settings, person, now)
+    person, before = _person_and_settings(session, settings, team_id, user_id, now, enterprise_id)
     try:
         check_last_day(last_day, before.today)
     except DurationError as error:
@@ -151,10 +166,9 @@ def pause_for_text(
     enterprise_id: str | None = None,
 ) -> PauseOutcome:
     """`/mentor pause <text>`: read the length in the person's own calendar, then pause."""
-    person = ensure_person(session, team_id, user_id, enterprise_id=enterprise_id)
-    today = snapshot(session, settings, person, now).today
+    _person, before = _person_and_settings(session, settings, team_id, user_id, now, enterprise_id)
     try:
-        last_day = parse_pause(text, today)
+        last_day = parse_pause(text, before.today)
     except DurationError as error:
         raise PreferenceError(error.message) from None
     return pause(session, settings, team_id, user_id, last_day=last_day, now=now)
@@ -184,8 +198,7 @@ def resume(
 ) -> ResumeOutcome:
     """End a pause now. Someone who stopped everything and asks to resume clearly wants
     messages again, so a stop is lifted too (and the reply says so)."""
-    person = ensure_person(session, team_id, user_id, enterprise_id=enterprise_id)
-    before = snapshot(session, settings, person, now)
+    person, before = _person_and_settings(session, settings, team_id, user_id, now, enterprise_id)
     if person.paused_until is not None:
         person.paused_until = None
         person.pause_reason = None
@@ -210,16 +223,15 @@ def stop(
     enterprise_id: str | None = None,
 ) -> StopOutcome:
     """Opt out of every message, and cancel whatever was queued."""
-    person = ensure_person(session, team_id, user_id, enterprise_id=enterprise_id)
-    already = person.opted_out_at is not None
+    person, before = _person_and_settings(session, settings, team_id, user_id, now, enterprise_id)
     cancelled = 0
-    if not already:
+    if not before.is_stopped:
         person.opted_out_at = now
         mark_for_replanning(person, now)
         session.flush()
         cancelled = cancel_open_for_person(session, person.id, "not sent: the person stopped all messages")
         log.info("team=%s user=%s: stopped all messages (%d queued cancelled)", team_id, user_id, cancelled)
-    return StopOutcome(snapshot(session, settings, person, now), already, cancelled)
+    return StopOutcome(snapshot(session, settings, person, now), before.is_stopped, cancelled)
 
 
 def start(
@@ -232,13 +244,12 @@ def start(
     enterprise_id: str | None = None,
 ) -> StartOutcome:
     """Undo a stop. A pause, if any, stays: they asked for that separately."""
-    person = ensure_person(session, team_id, user_id, enterprise_id=enterprise_id)
-    was_stopped = person.opted_out_at is not None
-    if was_stopped:
+    person, before = _person_and_settings(session, settings, team_id, user_id, now, enterprise_id)
+    if before.is_stopped:
         person.opted_out_at = None
         mark_for_replanning(person, now)
         log.info("team=%s user=%s: started messages again", team_id, user_id)
-    return StartOutcome(snapshot(session, settings, person, now), was_stopped)
+    return StartOutcome(snapshot(session, settings, person, now), before.is_stopped)
 
 
 # --- time zone --------------------------------------------------------------------------
@@ -263,8 +274,7 @@ def set_timezone(
             override = resolve_zone(cleaned)
         except UnknownZone as error:
             raise PreferenceError(error.message) from None
-    person = ensure_person(session, team_id, user_id, enterprise_id=enterprise_id)
-    before = snapshot(session, settings, person, now)
+    person, before = _person_and_settings(session, settings, team_id, user_id, now, enterprise_id)
     person.tz_override = override
     after = snapshot(session, settings, person, now)
     changed = after.zone != before.zone
@@ -290,8 +300,7 @@ def save_settings(
     enterprise_id: str | None = None,
 ) -> PersonalSettings:
     """Check the form and save it; raises :class:`FormErrors` (saving nothing) if invalid."""
-    person = ensure_person(session, team_id, user_id, enterprise_id=enterprise_id)
-    before = snapshot(session, settings, person, now)
+    person, before = _person_and_settings(session, settings, team_id, user_id, now, enterprise_id)
     override = form.timezone if form.timezone != AUTO_ZONE and is_valid_zone(form.timezone) else None
     # Dates in the form are on the calendar of the zone the form chose.
     new_zone = ZoneInfo(zone_chain(override, person.tz, session.get(Workspace, team_id), settings).name)
