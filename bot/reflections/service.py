@@ -39,7 +39,9 @@ from bot.models import (
     ReflectionPrompt,
     Workspace,
 )
-from bot.people import ensure_workspace
+from bot.outbox import enqueue_message
+from bot.people import ensure_person, ensure_workspace
+from bot.reflections import blocks
 from bot.reflections.questions import find_question
 from bot.reflections.rules import (
     channel_zone,
@@ -55,12 +57,14 @@ from bot.reflections.rules import (
     zone_named,
 )
 from bot.reflections.types import (
+    ANONYMOUS_OFF,
     DEFAULT_MINUTE,
     DEFAULT_RULE,
     ChannelOverview,
     ChannelSettings,
     DayRule,
     Rearmed,
+    ShareResult,
     ShareTarget,
 )
 from bot.sqlutil import insert_ignoring_conflict
@@ -336,6 +340,42 @@ def share_target(session: Session, team_id: str, prompt_id: int, now: datetime) 
     )
 
 
+def share_reflection(
+    session: Session,
+    *,
+    team_id: str,
+    prompt_id: int,
+    text: str,
+    practices: list[str],
+    user_id: str | None,
+    now: datetime,
+) -> ShareResult:
+    """Record a reflection from the share modal if its prompt still takes it; `user_id`
+    None shares it anonymously.
+
+    Sharing may have closed, or anonymous sharing been turned off, while the modal was
+    open: then nothing is recorded and `refused` says why. The check and the record are
+    in one transaction, and the row is flushed so its id can un-record it
+    (`withdraw_reflection`) if the post fails.
+    """
+    target = share_target(session, team_id, prompt_id, now)
+    if target is None or target.closed_reason:
+        return ShareResult(target, refused=target.closed_reason if target else "missing")
+    if user_id is None and not target.allow_anonymous:
+        return ShareResult(target, refused=ANONYMOUS_OFF)
+    reflection = record_reflection(
+        session,
+        team_id=team_id,
+        prompt_id=target.prompt_id,
+        text=text,
+        practices=practices,
+        user_id=user_id,
+        now=now,
+    )
+    session.flush()
+    return ShareResult(target, reflection.id)
+
+
 def _local_day(prompt: ReflectionPrompt, now: datetime) -> date:
     return now.astimezone(channel_zone(prompt.channel)).date()
 
@@ -414,7 +454,8 @@ def record_thread_reply(
     """Record (or update) a reply typed into a prompt's thread.
 
     Returns "recorded", "updated", "refused" (looks like patient information: not stored,
-    and an earlier stored version is removed), "closed" or "ignored" (not a prompt thread).
+    an earlier stored version is removed, and the writer is told by DM), "closed" or
+    "ignored" (not a prompt thread).
     """
     prompt = prompt_for_thread(session, team_id, channel_id, thread_ts)
     if prompt is None:
@@ -422,9 +463,11 @@ def record_thread_reply(
     existing = session.scalars(
         select(Reflection).where(Reflection.prompt_id == prompt.id, Reflection.source_ts == ts)
     ).first()
-    if privacy.check(text) is not None:
+    refusal = privacy.check(text)
+    if refusal is not None:
         if existing is not None:
             session.delete(existing)
+        _tell_writer_not_recorded(session, team_id, channel_id, ts, user_id, refusal, now)
         return "refused"
     if existing is not None:
         existing.text = text
@@ -447,6 +490,22 @@ def record_thread_reply(
         ["prompt_id", "source_ts"],
     )
     return "recorded" if inserted else "updated"
+
+
+def _tell_writer_not_recorded(
+    session: Session, team_id: str, channel_id: str, ts: str, user_id: str, refusal: str, now: datetime
+) -> None:
+    """DM the writer of a screened-out thread reply why it was not recorded (once per reply)."""
+    person = ensure_person(session, team_id, user_id)
+    enqueue_message(
+        session,
+        team_id=team_id,
+        recipient=user_id,
+        dedupe_key=f"reflection-refused:{team_id}:{channel_id}:{ts}",
+        due_at=now,
+        text=blocks.thread_reply_refused_text(channel_id, refusal),
+        person_id=person.id,
+    )
 
 
 def forget_thread_reply(session: Session, *, team_id: str, channel_id: str, thread_ts: str, ts: str) -> bool:

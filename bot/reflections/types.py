@@ -65,6 +65,22 @@ class ShareTarget:
     closed_reason: str | None
 
 
+# Why a share was refused when the channel turned anonymous sharing off while the modal was open.
+ANONYMOUS_OFF = "anonymous_off"
+
+
+@dataclass(frozen=True)
+class ShareResult:
+    """What sharing through the modal did: the prompt it went to and the recorded
+    reflection's id, or why nothing was recorded (`refused`: the prompt's
+    `closed_reason`, "missing" when there is no such posted prompt, or ANONYMOUS_OFF).
+    """
+
+    target: ShareTarget | None
+    reflection_id: int | None = None
+    refused: str | None = None
+
+
 WEEKS = ("first", "second", "third", "fourth", "last")
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
