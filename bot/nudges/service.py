@@ -30,8 +30,8 @@ from bot.nudges.blocks import (
     long_day,
     short_day,
 )
-from bot.nudges.cards import _answer_row, _nudge_or_placeholder, card_for
-from bot.nudges.delivery import _send_for_delivery, record_nudge
+from bot.nudges.cards import card_for, find_answer, nudge_or_placeholder
+from bot.nudges.delivery import record_nudge, send_for_delivery
 from bot.nudges.types import (
     BACKOFF_KIND,
     HistoryLine,
@@ -127,7 +127,7 @@ def answer_followup(
 ) -> NudgeCard:
     """Record the one-tap answer to a nudge's follow-up question."""
     send, person = _own_send(session, team_id, user_id, send_id)
-    nudge = _nudge_or_placeholder(session, send)
+    nudge = nudge_or_placeholder(session, send)
     if nudge.followup is None or not 0 <= choice < len(nudge.followup.choices):
         raise NudgeNotFound(send_id)
     row = _answer_for_update(session, send, person)
@@ -141,7 +141,7 @@ def current_note(
 ) -> tuple[str, str | None]:
     """(nudge text, existing note) for the note modal; checks the clicker owns the nudge."""
     send, _person = _own_send(session, team_id, user_id, send_id)
-    answer = _answer_row(session, send.id)
+    answer = find_answer(session, send.id)
     return card_for(session, settings, send, answer).text, answer.note if answer else None
 
 
@@ -195,7 +195,7 @@ def _schedule_reminder(
             existing.status, existing.error = DeliveryStatus.PENDING, None
             existing.due_at = existing.next_attempt_at = at
             existing.expires_at = expires_at
-            reminder = _send_for_delivery(session, existing.id)
+            reminder = send_for_delivery(session, existing.id)
             if reminder is not None:
                 reminder.planned_for = at
         return
@@ -300,7 +300,7 @@ def recent_history(
     )
     lines = []
     for send, answer in rows:
-        nudge = _nudge_or_placeholder(session, send)
+        nudge = nudge_or_placeholder(session, send)
         practice = PRACTICES.get(send.practice)
         assert send.sent_at is not None
         lines.append(

@@ -41,7 +41,7 @@ FIXABLE_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"
 NOTICE_LIFETIME = timedelta(days=7)
 
 
-def _tell_admin(
+def tell_admin(
     session: Session,
     deps: Deps,
     channel: ReflectionChannel,
@@ -52,6 +52,12 @@ def _tell_admin(
     blocks_: list[dict] | None = None,
     expires_at: datetime | None = None,
 ) -> bool:
+    """Queue a DM to the channel's admin at their next allowed time; False if `dedupe_key`
+    is already in the outbox.
+
+    When `next_contact_time` finds no allowed time (it looks two weeks ahead), the DM is
+    queued for `now`.
+    """
     admin = ensure_person(session, channel.team_id, channel.admin_user_id)
     try:
         due = next_contact_time(admin, zone_for(session, deps.settings, admin), now)
@@ -74,7 +80,7 @@ def tell_admin_about_members(
     session: Session, deps: Deps, prompt: ReflectionPrompt, problem: str | None, now: datetime
 ) -> bool:
     """Tell the admin, once per month, that reminders cannot go out and what would fix it."""
-    return _tell_admin(
+    return tell_admin(
         session,
         deps,
         prompt.channel,
@@ -123,7 +129,7 @@ def _prompt_sent(session: Session, delivery: Delivery, deps: Deps) -> None:
     prompt.summary_due_at = summary_time(year, month, zone, delivery.sent_at)
     prompt.reminder_due_at = reminder_time(delivery.sent_at, prompt.summary_due_at)
     if prompt.problem is not None:
-        _tell_admin(
+        tell_admin(
             session,
             deps,
             prompt.channel,
@@ -144,7 +150,7 @@ def _prompt_error(session: Session, delivery: Delivery, code: str, deps: Deps) -
     prompt.problem = code
     label = month_label(*parse_month_key(prompt.month))
     text, notice_blocks = blocks.problem_notice(code, channel.channel_id, label, prompt.id)
-    _tell_admin(
+    tell_admin(
         session,
         deps,
         channel,
