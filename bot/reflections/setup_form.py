@@ -20,14 +20,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.common import (
-    MESSAGE_BLOCK_LIMIT,
-    chunk_lines,
-    context,
-    header,
-    section,
-    to_dicts,
-)
+from bot.blocks.common import MESSAGE_BLOCK_LIMIT, chunk_lines, context, header, section, to_dicts
 from bot.blocks.state import ModalState
 from bot.library.types import PRACTICE_KEYS, PRACTICES
 from bot.reflections.blocks import (
@@ -58,6 +51,13 @@ from bot.reflections.types import (
 from bot.rhythm import WEEKDAY_NAMES
 from bot.timing import format_minute, parse_minute
 
+# The subcommands, shown under the list and after a channel name that was not understood.
+USAGE = (
+    "`/mentor reflections` lists channels with prompts · `/mentor reflections #channel` turns them on or "
+    "changes them · `/mentor reflections off #channel` stops them · `/mentor reflections retry #channel` "
+    "posts a prompt that was waiting"
+)
+
 
 def settings_from_view(state: ModalState) -> tuple[ChannelSettings | None, dict[str, str]]:
     """Read the set-up modal's state: (settings, {}) or (None, errors by block id)."""
@@ -73,17 +73,8 @@ def settings_from_view(state: ModalState) -> tuple[ChannelSettings | None, dict[
     zone_text = state.text(ZONE_BLOCK)
     zone = zone_named(zone_text) if zone_text else None
     if zone is None:
-        errors[ZONE_BLOCK] = (
-            f"I don't know the time zone “{zone_text}”. Use an IANA name, like America/New_York, "
-            "Europe/London or Australia/Sydney."
-            if zone_text
-            else "Give the channel's time zone, like America/New_York."
-        )
-    themes = tuple(
-        theme
-        for block_id in THEME_BLOCKS
-        if (theme := state.selected(block_id)) is not None and theme in PRACTICES
-    )
+        errors[ZONE_BLOCK] = _zone_problem(zone_text)
+    themes = _chosen_themes(state)
     if not themes:
         errors[THEME_BLOCKS[0]] = "Choose at least one theme."
     chosen = set(state.selected_many(OPTIONS_BLOCK))
@@ -100,6 +91,25 @@ def settings_from_view(state: ModalState) -> tuple[ChannelSettings | None, dict[
             reminder_enabled=OPTION_REMINDER in chosen,
         ),
         {},
+    )
+
+
+def _zone_problem(zone_text: str) -> str:
+    """What to say under the time zone field when it names no zone."""
+    if zone_text:
+        return (
+            f"I don't know the time zone “{zone_text}”. Use an IANA name, like America/New_York, "
+            "Europe/London or Australia/Sydney."
+        )
+    return "Give the channel's time zone, like America/New_York."
+
+
+def _chosen_themes(state: ModalState) -> tuple[str, ...]:
+    """The themes chosen, in rotation order; empty selects are skipped."""
+    return tuple(
+        theme
+        for block_id in THEME_BLOCKS
+        if (theme := state.selected(block_id)) is not None and theme in PRACTICES
     )
 
 
@@ -250,13 +260,6 @@ def setup_done_view(
             ),
         ],
     ).to_dict()
-
-
-USAGE = (
-    "`/mentor reflections` lists channels with prompts · `/mentor reflections #channel` turns them on or "
-    "changes them · `/mentor reflections off #channel` stops them · `/mentor reflections retry #channel` "
-    "posts a prompt that was waiting"
-)
 
 
 def _overview_lines(item: ChannelOverview) -> list[str]:
