@@ -4,8 +4,8 @@ Given one mentor (their settings, time zone, active mentees, recent nudges and a
 and the current instant, :func:`plan_mentor` says which slots are due, what goes in
 each (a nudge, or the one gentle back-off message), and when the mentor's next slot
 is. It reads no database and calls no Slack: the tick step (`schedules.nudge_step`)
-loads the state and writes the decisions, and the preview (`python -m bot preview`)
-runs the very same code over a throwaway database.
+loads the state and writes the decisions (with `bot.nudges.planning`), and the preview
+(`python -m bot preview`) runs the very same code over a throwaway database.
 
 The rules, in one place:
 
@@ -38,7 +38,7 @@ The rules, in one place:
   ignored if it reached Slack and has no answer, note or follow-up by then. After
   :data:`BACKOFF_AFTER` in a row the mentor's pace slows one step (weekly → every two
   weeks → monthly → half the weekdays) and that slot carries one gentle message
-  instead of a fourth nudge. Any answer resets the count (`bot.nudges`).
+  instead of a fourth nudge. Any answer resets the count (`bot.nudges.service`).
 * **Choosing.** See :func:`choose_nudge` and :func:`choose_mentee`.
 """
 

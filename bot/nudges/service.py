@@ -1,10 +1,11 @@
-"""Nudges after the planner: rendering the DM, recording answers, reminders, notes, history.
+"""Nudges after the planner: recording answers, reminders, notes, history.
 
-The planner (`schedules/nudge_planner.py`) decides *when* and *which*; this module owns
-what happens to a nudge once it exists: the outbox kinds that render it at send time
-and note where it landed, the answer buttons, "Remind me tomorrow", notes (screened
-for patient identifiers), the back-off check-in's three choices, and `/mentor history`.
-Each public function is one unit of work inside the caller's transaction.
+The planner (`bot.nudges.planner`) decides *when* and *which*; this module owns what a
+mentor does with a nudge once it exists: the answer buttons, "Remind me tomorrow", notes
+(screened for patient identifiers), the back-off check-in's three choices, and
+`/mentor history`. Rendering at send time is `bot.nudges.delivery`; the card a message
+shows is `bot.nudges.cards`. Each public function is one unit of work inside the
+caller's transaction.
 """
 
 from __future__ import annotations
@@ -26,10 +27,7 @@ from bot.models import (
     NudgeSend,
     Person,
 )
-from bot.nudges.blocks import (
-    long_day,
-    short_day,
-)
+from bot.nudges.blocks import long_day, short_day
 from bot.nudges.cards import card_for, find_answer, nudge_or_placeholder
 from bot.nudges.delivery import record_nudge, send_for_delivery
 from bot.nudges.types import (
@@ -51,10 +49,7 @@ from bot.timing import end_of_contact_day, local_datetime, mark_for_replanning, 
 BACKOFF_PAUSE_DAYS = 28
 
 
-# --- rendering at send time --------------------------------------------------------------
-
-
-# --- reading a nudge ---------------------------------------------------------------------
+# --- the mentor's own nudge --------------------------------------------------------------
 
 
 def _own_send(session: Session, team_id: str, user_id: str, send_id: int) -> tuple[NudgeSend, Person]:

@@ -1,6 +1,21 @@
 """Reflections in the outbox: render the prompt, the summary and the reminders at send
 time, note where the prompt landed, and turn Slack's refusals into a held prompt and a
 notice to the admin who can fix them.
+
+Every message goes through the outbox (`bot.outbox`), with dedupe keys that make each
+one happen at most once:
+
+* the prompt — `reflection:<team>:<channel>:<month>`
+* the month-end summary — `reflection-summary:<team>:<channel>:<month>`
+* a mid-month reminder — `reflection-reminder:<team>:<channel>:<month>:<user>`
+* notices to the admin — `reflection-problem:…`, `reflection-fixed:…`, `reflection-missed:…`,
+  `reflection-members:…`
+
+A prompt Slack refuses for a reason an admin can fix (the app is not in the channel,
+the channel is archived, or it is private and the app cannot see it) is *held*, not
+failed: the admin is told what to do by DM, and the prompt is re-armed by their "Try
+again" button, by `/mentor reflections retry #channel`, or by the hourly daytime retry.
+If the month ends first, the prompt is marked `missed` and the admin is told.
 """
 
 from __future__ import annotations
@@ -11,13 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.models import (
-    Delivery,
-    PromptStatus,
-    Reflection,
-    ReflectionChannel,
-    ReflectionPrompt,
-)
+from bot.models import Delivery, PromptStatus, Reflection, ReflectionChannel, ReflectionPrompt
 from bot.outbox import Cancel, DeliveryKind, ErrorOutcome, Message, enqueue_message
 from bot.people import ensure_person, zone_for
 from bot.reflections import blocks
@@ -220,7 +229,7 @@ def _render_reminder(session: Session, delivery: Delivery, _deps: Deps) -> Messa
 
 
 def reflection_kinds() -> list[DeliveryKind]:
-    """The outbox kinds this feature adds (registered in bot/delivery_kinds.py)."""
+    """The outbox kinds this feature adds (registered in schedules/kinds.py)."""
     return [
         DeliveryKind(
             name=PROMPT_KIND,

@@ -1,18 +1,9 @@
-"""Monthly channel reflections: set-up, the monthly prompt, sharing, reminders, the summary.
+"""Monthly channel reflections, the requests people make: set-up, the channel list,
+re-arming a waiting prompt, sharing through the modal, replies typed into a prompt's
+thread, and the counts for the month-end summary.
 
-Every message goes through the outbox (`bot.outbox`), with dedupe keys that make each
-one happen at most once:
-
-* the prompt — `reflection:<team>:<channel>:<month>`
-* the month-end summary — `reflection-summary:<team>:<channel>:<month>`
-* a mid-month reminder — `reflection-reminder:<team>:<channel>:<month>:<user>`
-* notices to the admin — `reflection-problem:…`, `reflection-fixed:…`, `reflection-missed:…`
-
-A prompt Slack refuses for a reason an admin can fix (the app is not in the channel,
-the channel is archived, or it is private and the app cannot see it) is *held*, not
-failed: the admin is told what to do by DM, and the prompt is re-armed by their "Try
-again" button, by `/mentor reflections retry #channel`, or by the hourly daytime retry.
-If the month ends first, the prompt is marked `missed` and the admin is told.
+The clock's side (planning prompts, reminders and summaries) is `bot.reflections.planning`;
+what happens at send time, and when Slack refuses a prompt, is `bot.reflections.delivery`.
 
 Services take `now` (aware UTC) and a session; each call is one transaction.
 """
@@ -70,9 +61,6 @@ from bot.reflections.types import (
 from bot.sqlutil import insert_ignoring_conflict
 
 log = logging.getLogger(__name__)
-
-
-# --- keys ---------------------------------------------------------------------------------
 
 
 # --- channel settings ---------------------------------------------------------------------
@@ -253,13 +241,7 @@ def overview(session: Session, team_id: str) -> list[ChannelOverview]:
     return result
 
 
-# --- themes and questions -----------------------------------------------------------------
-
-
-# --- planning (called by schedules/reflection_planner.py) ----------------------------------
-
-
-# --- admin notices and re-arming ----------------------------------------------------------
+# --- re-arming a waiting prompt -----------------------------------------------------------
 
 
 def rearm(
@@ -427,6 +409,9 @@ def withdraw_reflection(session: Session, *, team_id: str, reflection_id: int) -
     return True
 
 
+# --- replies typed into a prompt's thread -------------------------------------------------
+
+
 def prompt_for_thread(
     session: Session, team_id: str, channel_id: str, thread_ts: str
 ) -> ReflectionPrompt | None:
@@ -522,11 +507,11 @@ def forget_thread_reply(session: Session, *, team_id: str, channel_id: str, thre
     return True
 
 
+# --- the month-end summary ----------------------------------------------------------------
+
+
 def practice_counts(session: Session, prompt_id: int) -> tuple[int, dict[str, int]]:
     """How many reflections a prompt got, and how many touched each practice."""
     tags = session.scalars(select(Reflection.practices).where(Reflection.prompt_id == prompt_id)).all()
     counts: Counter[str] = Counter(key for practices in tags for key in practices or [])
     return len(tags), {key: counts[key] for key in PRACTICE_KEYS if counts[key]}
-
-
-# --- delivery kinds -----------------------------------------------------------------------
