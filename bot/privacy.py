@@ -70,6 +70,16 @@ _SLACK_MENTION = re.compile(
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|<>]*)(?:\|([^<>]*))?>")
 _BED_OR_ROOM = re.compile(r"\b(?:bed|room|rm|bay)\s*#?\s*\d+", re.IGNORECASE)
 
+# Identifiers one pattern finds on its own, most serious first.
+_SINGLE_PATTERNS = (
+    (_SSN, "ssn", "a Social Security number"),
+    (_RECORD_WORDS, "record_number", "a medical record or patient number"),
+    (_EMAIL, "email", "an email address"),
+    (_PHONE, "phone", "a phone number"),
+)
+# Findings that already account for a long run of digits.
+_NUMBER_KINDS = frozenset({"phone", "ssn", "record_number"})
+
 # How far back a full date must be before it reads as a birth date rather than a
 # recent event ("on 2026-11-03 we talked" is fine; "14/03/1987" is not).
 RECENT_YEARS = 1
@@ -96,44 +106,59 @@ def _year(match: re.Match[str]) -> int | None:
 
 def screen(text: str, *, today: date | None = None) -> list[Finding]:
     """Identifiers found in `text`, most serious first; empty when it looks clean."""
-    today = today or date.today()
+    text = _without_slack_markup(text)
+    findings = [*_single_pattern_findings(text), *_date_findings(text, today or date.today())]
+    findings += _long_number_findings(text, findings)
+    findings += _name_findings(text)
+    return findings
+
+
+def _without_slack_markup(text: str) -> str:
+    """Mentions dropped and links spelled out as their URL and label (see `_SLACK_MENTION`)."""
     text = _SLACK_MENTION.sub(" ", text)
-    text = _SLACK_LINK.sub(lambda m: f" {m.group(1)} {m.group(2) or ''} ", text)
-    findings: list[Finding] = []
+    return _SLACK_LINK.sub(lambda m: f" {m.group(1)} {m.group(2) or ''} ", text)
 
-    def add(kind: str, label: str) -> None:
-        if all(f.kind != kind for f in findings):
-            findings.append(Finding(kind, label))
 
-    if _SSN.search(text):
-        add("ssn", "a Social Security number")
-    if _RECORD_WORDS.search(text):
-        add("record_number", "a medical record or patient number")
-    if _EMAIL.search(text):
-        add("email", "an email address")
-    if _PHONE.search(text):
-        add("phone", "a phone number")
-    has_dob_word = bool(_DOB_WORDS.search(text))
+def _single_pattern_findings(text: str) -> list[Finding]:
+    return [Finding(kind, label) for pattern, kind, label in _SINGLE_PATTERNS if pattern.search(text)]
+
+
+def _date_findings(text: str, today: date) -> list[Finding]:
+    """A date of birth, or a full date old enough to be one; at most one finding."""
+    # Next to "DOB", "born"…, any date at all is a date of birth, however recent.
+    if _DOB_WORDS.search(text):
+        if _FULL_DATE.search(text) or _ANY_DATE.search(text):
+            return [Finding("date_of_birth", "a date of birth")]
+        return []
     for match in _FULL_DATE.finditer(text):
         year = _year(match)
-        if has_dob_word:
-            add("date_of_birth", "a date of birth")
-            break
         if year is not None and year < today.year - RECENT_YEARS:
-            add("old_date", "a full date from years ago (it could be a date of birth)")
-            break
-    if has_dob_word and _ANY_DATE.search(text):
-        add("date_of_birth", "a date of birth")
-    if _LONG_NUMBER.search(text) and not any(f.kind in ("phone", "ssn", "record_number") for f in findings):
-        add("long_number", "a long number that could be a record number")
+            return [Finding("old_date", "a full date from years ago (it could be a date of birth)")]
+    return []
+
+
+def _long_number_findings(text: str, found: list[Finding]) -> list[Finding]:
+    """A long number, unless an earlier finding already explains it."""
+    if _LONG_NUMBER.search(text) and not any(f.kind in _NUMBER_KINDS for f in found):
+        return [Finding("long_number", "a long number that could be a record number")]
+    return []
+
+
+def _name_findings(text: str) -> list[Finding]:
+    """Names that read as a patient's: with a date or bed, after "patient", or with an age."""
+    findings = []
     if _HONORIFIC_NAME.search(text) and (
         _ANY_DATE.search(text) or _FULL_DATE.search(text) or _BED_OR_ROOM.search(text)
     ):
-        add("name_with_date", "what looks like a patient's name with a date or bed number")
+        findings.append(
+            Finding("name_with_date", "what looks like a patient's name with a date or bed number")
+        )
     if _PATIENT_NAME.search(text):
-        add("patient_name", "what looks like a patient's name")
+        findings.append(Finding("patient_name", "what looks like a patient's name"))
     if _AGE_SEX.search(text) and (_CAPITALISED_NAME.search(text) or _ANY_DATE.search(text)):
-        add("age_with_name", "an age with a name or date, which could identify a patient")
+        findings.append(
+            Finding("age_with_name", "an age with a name or date, which could identify a patient")
+        )
     return findings
 
 

@@ -16,6 +16,7 @@ events arrive and the listener below never runs.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -27,11 +28,9 @@ from bot import privacy
 from bot.blocks.state import ModalState
 from bot.db import transaction
 from bot.deps import Deps
-from bot.outbox import enqueue_message
-from bot.people import ensure_person, is_admin
+from bot.people import is_admin
 from bot.reflections import blocks
 from bot.reflections import service as reflections
-from bot.reflections.blocks import share_from_view
 from bot.reflections.rules import channel_zone, local_month, theme_for
 from bot.reflections.setup_form import (
     USAGE,
@@ -40,7 +39,7 @@ from bot.reflections.setup_form import (
     setup_done_view,
     setup_modal,
 )
-from bot.reflections.types import DayRule, Rearmed
+from bot.reflections.types import ANONYMOUS_OFF, DayRule, Rearmed, ShareTarget
 from bot.slack import slack_error_code
 from bot.textparse import parse_channel, parse_user
 from handlers.modals import open_modal, why_not_opened
@@ -323,54 +322,62 @@ def submit_share(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any
     the text in it); a post Slack refuses is un-recorded and the text sent back to the
     writer. Errors go under the text field, so what they wrote stays in the modal.
     """
-    text, practices, anonymous = share_from_view(ModalState.of_view(view))
-    if not text:
-        ack(response_action="errors", errors={blocks.TEXT_BLOCK: "Write a sentence or two first."})
-        return
-    if len(text) > blocks.MAX_REFLECTION_CHARS:
-        ack(
-            response_action="errors",
-            errors={blocks.TEXT_BLOCK: f"Please keep it under {blocks.MAX_REFLECTION_CHARS} characters."},
-        )
-        return
-    refusal = privacy.check(text)
-    if refusal is not None:
-        ack(response_action="errors", errors={blocks.TEXT_BLOCK: refusal})
+    text, practices, anonymous = blocks.share_from_view(ModalState.of_view(view))
+    problem = _text_problem(text)
+    if problem is not None:
+        ack(response_action="errors", errors={blocks.TEXT_BLOCK: problem})
         return
     team_id, user_id = _team(body), body["user"]["id"]
     author = None if anonymous else user_id
     with transaction(deps.session_factory) as session:
-        target = reflections.share_target(
-            session, team_id, int(view.get("private_metadata") or 0), deps.now()
-        )
-        if target is None or target.closed_reason:
-            # Closed while the modal was open: say so under the text, which stays there to copy.
-            closed = blocks.CLOSED_REASONS.get(
-                target.closed_reason if target else "", blocks.CLOSED_REASONS["missing"]
-            )
-            ack(response_action="errors", errors={blocks.TEXT_BLOCK: f"{closed} {blocks.KEEP_YOUR_TEXT}"})
-            return
-        if anonymous and not target.allow_anonymous:
-            ack(
-                response_action="errors",
-                errors={
-                    blocks.ANONYMOUS_BLOCK: "Anonymous sharing was just turned off in this channel. "
-                    "Untick this to share with your name, or cancel."
-                },
-            )
-            return
-        reflection = reflections.record_reflection(
+        shared = reflections.share_reflection(
             session,
             team_id=team_id,
-            prompt_id=target.prompt_id,
+            prompt_id=int(view.get("private_metadata") or 0),
             text=text,
             practices=practices,
             user_id=author,
             now=deps.now(),
         )
-        session.flush()
-        reflection_id = reflection.id
+    if shared.refused is not None:
+        ack(response_action="errors", errors=_refused_errors(shared.refused))
+        return
     ack()
+    target = shared.target
+    assert target is not None and shared.reflection_id is not None
+    code = _post_in_thread(client, target, text, author)
+    if code is not None:
+        _give_back(deps, client, team_id, user_id, target, shared.reflection_id, text, code)
+        return
+    log.info(
+        "reflections: a %s reflection was shared in %s", "named" if author else "anonymous", target.channel_id
+    )
+
+
+def _text_problem(text: str) -> str | None:
+    """What to say under the text field about a reflection that cannot be shared, or None."""
+    if not text:
+        return "Write a sentence or two first."
+    if len(text) > blocks.MAX_REFLECTION_CHARS:
+        return f"Please keep it under {blocks.MAX_REFLECTION_CHARS} characters."
+    return privacy.check(text)
+
+
+def _refused_errors(refused: str) -> dict[str, str]:
+    """The modal's errors for a reflection the service did not record, by block id."""
+    if refused == ANONYMOUS_OFF:
+        return {
+            blocks.ANONYMOUS_BLOCK: "Anonymous sharing was just turned off in this channel. "
+            "Untick this to share with your name, or cancel."
+        }
+    # Closed while the modal was open: say so under the text, which stays there to copy.
+    closed = blocks.CLOSED_REASONS.get(refused, blocks.CLOSED_REASONS["missing"])
+    return {blocks.TEXT_BLOCK: f"{closed} {blocks.KEEP_YOUR_TEXT}"}
+
+
+def _post_in_thread(client: WebClient, target: ShareTarget, text: str, author: str | None) -> str | None:
+    """Post a recorded reflection in its prompt's thread: None once posted, else Slack's
+    error code ("no_answer" when Slack could not be reached)."""
     post_text, post_blocks = blocks.shared_post(text, author)
     try:
         client.chat_postMessage(
@@ -382,22 +389,32 @@ def submit_share(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any
             unfurl_media=False,
         )
     except (SlackApiError, OSError) as error:
-        code = slack_error_code(error) if isinstance(error, SlackApiError) else "no_answer"
-        log.warning("reflections: a reflection could not be posted in %s (%s)", target.channel_id, code)
-        _withdraw(deps, team_id, reflection_id)
-        reason = blocks.SHARE_FAILURES.get(code, f"Slack said `{code}`")
-        # Straight to Slack, not through the outbox: an outbox row would sit in the
-        # database beside an anonymous share with this person's id on it.
-        try:
-            client.chat_postMessage(
-                channel=user_id, text=blocks.share_failed_text(target.channel_id, reason, text)
-            )
-        except (SlackApiError, OSError):
-            log.warning("reflections: could not tell the writer either")
-        return
-    log.info(
-        "reflections: a %s reflection was shared in %s", "named" if author else "anonymous", target.channel_id
-    )
+        return slack_error_code(error) if isinstance(error, SlackApiError) else "no_answer"
+    return None
+
+
+def _give_back(
+    deps: Deps,
+    client: WebClient,
+    team_id: str,
+    user_id: str,
+    target: ShareTarget,
+    reflection_id: int,
+    text: str,
+    code: str,
+) -> None:
+    """A reflection Slack would not post: un-record it, and DM the writer their words."""
+    log.warning("reflections: a reflection could not be posted in %s (%s)", target.channel_id, code)
+    _withdraw(deps, team_id, reflection_id)
+    reason = blocks.SHARE_FAILURES.get(code, f"Slack said `{code}`")
+    # Straight to Slack, not through the outbox: an outbox row would sit in the
+    # database beside an anonymous share with this person's id on it.
+    try:
+        client.chat_postMessage(
+            channel=user_id, text=blocks.share_failed_text(target.channel_id, reason, text)
+        )
+    except (SlackApiError, OSError):
+        log.warning("reflections: could not tell the writer either")
 
 
 def _withdraw(deps: Deps, team_id: str, reflection_id: int) -> None:
@@ -422,54 +439,71 @@ def is_channel_message(event: dict[str, Any]) -> bool:
 
 def record_thread_message(deps: Deps, team_id: str, event: dict[str, Any]) -> None:
     """Record, update or forget a person's reply in a prompt's thread; ignore everything else."""
-    subtype = event.get("subtype")
     channel_id = event.get("channel") or ""
-    if subtype == "message_deleted":
-        previous = event.get("previous_message") or {}
-        if previous.get("thread_ts") and event.get("deleted_ts"):
-            with transaction(deps.session_factory) as session:
-                reflections.forget_thread_reply(
-                    session,
-                    team_id=team_id,
-                    channel_id=channel_id,
-                    thread_ts=previous["thread_ts"],
-                    ts=event["deleted_ts"],
-                )
+    if event.get("subtype") == "message_deleted":
+        _forget_deleted_reply(deps, team_id, channel_id, event)
         return
-    if subtype == "message_changed":
-        message = event.get("message") or {}
-    elif subtype in (None, "thread_broadcast"):
-        message = event
-    else:
-        return
-    thread_ts, ts, user_id = message.get("thread_ts"), message.get("ts"), message.get("user")
-    # Only people's replies inside a thread: our own posts (bot_id) are recorded already.
-    if message.get("bot_id") or not user_id or not thread_ts or not ts or thread_ts == ts:
-        return
-    text = (message.get("text") or "").strip()
-    if not text:
+    reply = _thread_reply_in(event)
+    if reply is None:
         return
     with transaction(deps.session_factory) as session:
         outcome = reflections.record_thread_reply(
             session,
             team_id=team_id,
             channel_id=channel_id,
-            thread_ts=thread_ts,
-            ts=ts,
-            user_id=user_id,
-            text=text,
+            thread_ts=reply.thread_ts,
+            ts=reply.ts,
+            user_id=reply.user_id,
+            text=reply.text,
             now=deps.now(),
         )
-        if outcome == "refused":
-            person = ensure_person(session, team_id, user_id)
-            enqueue_message(
-                session,
-                team_id=team_id,
-                recipient=user_id,
-                dedupe_key=f"reflection-refused:{team_id}:{channel_id}:{ts}",
-                due_at=deps.now(),
-                text=blocks.thread_reply_refused_text(channel_id, privacy.check(text) or ""),
-                person_id=person.id,
-            )
     if outcome != "ignored":
         log.info("reflections: thread reply in %s %s", channel_id, outcome)
+
+
+@dataclass(frozen=True)
+class _ThreadReply:
+    """A person's reply inside a thread, as a message event carries it."""
+
+    thread_ts: str
+    ts: str
+    user_id: str
+    text: str
+
+
+def _thread_reply_in(event: dict[str, Any]) -> _ThreadReply | None:
+    """The reply a new or edited message is, or None for anything else."""
+    message = _message_in(event)
+    if message is None:
+        return None
+    thread_ts, ts, user_id = message.get("thread_ts"), message.get("ts"), message.get("user")
+    # Only people's replies inside a thread: our own posts (bot_id) are recorded already.
+    if message.get("bot_id") or not user_id or not thread_ts or not ts or thread_ts == ts:
+        return None
+    text = (message.get("text") or "").strip()
+    return _ThreadReply(thread_ts, ts, user_id, text) if text else None
+
+
+def _message_in(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The message an event is about: itself, or the new version of an edited one. None
+    for the other subtypes (joins, topic changes…)."""
+    subtype = event.get("subtype")
+    if subtype == "message_changed":
+        return event.get("message") or {}
+    if subtype in (None, "thread_broadcast"):
+        return event
+    return None
+
+
+def _forget_deleted_reply(deps: Deps, team_id: str, channel_id: str, event: dict[str, Any]) -> None:
+    """A deleted thread reply is forgotten (deletions outside threads are ignored)."""
+    previous = event.get("previous_message") or {}
+    if previous.get("thread_ts") and event.get("deleted_ts"):
+        with transaction(deps.session_factory) as session:
+            reflections.forget_thread_reply(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                thread_ts=previous["thread_ts"],
+                ts=event["deleted_ts"],
+            )

@@ -18,23 +18,35 @@ log = logging.getLogger("bot.requests")
 
 def describe_request(body: dict[str, Any]) -> tuple[str, str, str]:
     """(team, user, what) for a log line, from any kind of Slack request body."""
-    team = body.get("team_id") or (body.get("team") or {}).get("id") or "-"
-    user = body.get("user_id") or (body.get("user") or {}).get("id") or "-"
     kind = body.get("type") or ("command" if "command" in body else "unknown")
+    what = _what_arrived(kind, body)
+    unattributed = what.partition(" ")[2].startswith(UNATTRIBUTED_PREFIX)
+    return _team_of(body), "-" if unattributed else _user_of(kind, body), what
+
+
+def _team_of(body: dict[str, Any]) -> str:
+    return body.get("team_id") or (body.get("team") or {}).get("id") or "-"
+
+
+def _user_of(kind: str, body: dict[str, Any]) -> str:
+    user = body.get("user_id") or (body.get("user") or {}).get("id") or "-"
+    if kind == "event_callback":
+        # An event has its user inside it, as an id (some events carry a whole user object).
+        event_user = (body.get("event") or {}).get("user")
+        user = event_user if isinstance(event_user, str) else user
+    return user or "-"
+
+
+def _what_arrived(kind: str, body: dict[str, Any]) -> str:
+    """The action, modal or event a request is about, e.g. "action nudge_done"."""
     if kind == "block_actions":
         actions = body.get("actions") or [{}]
-        what = f"action {actions[0].get('action_id', '?')}"
-    elif kind in ("view_submission", "view_closed"):
-        what = f"{kind} {(body.get('view') or {}).get('callback_id', '?')}"
-    elif kind == "event_callback":
-        event = body.get("event") or {}
-        what = f"event {event.get('type', '?')}"
-        user = event.get("user") if isinstance(event.get("user"), str) else user
-    else:
-        what = kind
-    if what.partition(" ")[2].startswith(UNATTRIBUTED_PREFIX):
-        user = "-"
-    return team, user or "-", what
+        return f"action {actions[0].get('action_id', '?')}"
+    if kind in ("view_submission", "view_closed"):
+        return f"{kind} {(body.get('view') or {}).get('callback_id', '?')}"
+    if kind == "event_callback":
+        return f"event {(body.get('event') or {}).get('type', '?')}"
+    return kind
 
 
 def log_request(body: dict[str, Any], next: Callable[[], None]) -> None:

@@ -57,6 +57,8 @@ INTERRUPTED = "interrupted while sending; not resent so the recipient never gets
 # Where a row held by its kind waits until the feature re-arms it. A fixed instant, not
 # `next_attempt_at.replace(year=9999)`, which fails for a row due on 29 February.
 HELD_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
+# Error codes that mean Slack itself failed, not our message: tried again, like a 5xx.
+SERVER_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 
 @dataclass
@@ -339,6 +341,8 @@ class Sender:
         report: SendReport,
         held_teams: dict[str, datetime | None],
     ) -> None:
+        """Slack answered with an error: wait and retry what is Slack's to fix (rate
+        limits, server errors); hand the rest to `_record_refusal`."""
         status_code = getattr(error.response, "status_code", 200)
         code = str(error.response.get("error") or f"http_{status_code}")
         now = self.deps.now()
@@ -347,55 +351,46 @@ class Sender:
             held_teams[team_id] = retry_at
             self._retry_later(delivery_id, "rate limited by Slack", retry_at, report, counts=False)
             return
-        if status_code >= 500 or code in (
-            "internal_error",
-            "fatal_error",
-            "service_unavailable",
-            "request_timeout",
-        ):
+        if status_code >= 500 or code in SERVER_ERRORS:
             self._retry_later(delivery_id, f"Slack server error ({code})", None, report)
             return
+        self._record_refusal(delivery_id, team_id, kind, code, now, report, held_teams)
+
+    def _record_refusal(
+        self,
+        delivery_id: int,
+        team_id: str,
+        kind: DeliveryKind,
+        code: str,
+        now: datetime,
+        report: SendReport,
+        held_teams: dict[str, datetime | None],
+    ) -> None:
+        """Slack refused the message: the kind decides first (it may hold the row for a
+        person to fix); otherwise a broken token holds the workspace, a person who left
+        is marked inactive, and anything else fails the row."""
         with transaction(self.deps.session_factory) as session:
             row = session.get(Delivery, delivery_id, populate_existing=True)
             assert row is not None
             outcome = kind.on_error(session, row, code, self.deps) if kind.on_error else None
             if outcome is not None:
-                _apply_outcome(row, outcome)
-                if outcome.hold or outcome.retry_at is not None:
-                    report.retried += 1
-                else:
-                    report.failed += 1
-                log.warning(
-                    "team=%s delivery=%s kind=%s: %s (%s)", team_id, delivery_id, row.kind, code, outcome.note
-                )
-                return
-            if code in TOKEN_ERRORS:  # our token no longer works here: stop, keep the rows
+                _record_kind_outcome(row, outcome, code, report)
+            elif code in TOKEN_ERRORS:  # our token no longer works here: stop, keep the rows
                 _pause_workspace(session, team_id, code, now)
                 held_teams[team_id] = None
-                row.status, row.claimed_by, row.lease_until = DeliveryStatus.PENDING, None, None
-                row.attempts = max(0, row.attempts - 1)
-                row.error = f"held: Slack refused our token ({code})"
-                report.retried += 1
-                return
-            if code in PERSON_GONE_ERRORS and kind.to_person and row.person_id is not None:
-                person = session.get(Person, row.person_id)
+                _hold_for_token(row, code, report)
+            elif code in PERSON_GONE_ERRORS and kind.to_person and row.person_id is not None:
+                _fail_person_gone(session, row, code, report)
+            else:
                 row.status, row.error, row.lease_until = DeliveryStatus.FAILED, code, None
-                if person is not None:
-                    _mark_person_inactive(session, person, code)
                 report.failed += 1
-                log.warning(
-                    "team=%s user=%s: Slack says %s; stopped scheduling them", team_id, row.recipient, code
+                log.error(
+                    "team=%s delivery=%s kind=%s: Slack refused the message (%s)",
+                    team_id,
+                    delivery_id,
+                    row.kind,
+                    code,
                 )
-                return
-            row.status, row.error, row.lease_until = DeliveryStatus.FAILED, code, None
-            report.failed += 1
-            log.error(
-                "team=%s delivery=%s kind=%s: Slack refused the message (%s)",
-                team_id,
-                delivery_id,
-                row.kind,
-                code,
-            )
 
     def _retry_later(
         self,
@@ -474,6 +469,35 @@ def _apply_outcome(row: Delivery, outcome: ErrorOutcome) -> None:
         row.status, row.next_attempt_at = DeliveryStatus.PENDING, outcome.retry_at
     else:
         row.status = DeliveryStatus.FAILED
+
+
+def _record_kind_outcome(row: Delivery, outcome: ErrorOutcome, code: str, report: SendReport) -> None:
+    """Apply what the row's kind made of Slack's error, count it and log it."""
+    _apply_outcome(row, outcome)
+    if outcome.hold or outcome.retry_at is not None:
+        report.retried += 1
+    else:
+        report.failed += 1
+    log.warning("team=%s delivery=%s kind=%s: %s (%s)", row.team_id, row.id, row.kind, code, outcome.note)
+
+
+def _hold_for_token(row: Delivery, code: str, report: SendReport) -> None:
+    """Back to pending with its attempt given back: it waits, unsent, while the workspace
+    is paused."""
+    row.status, row.claimed_by, row.lease_until = DeliveryStatus.PENDING, None, None
+    row.attempts = max(0, row.attempts - 1)
+    row.error = f"held: Slack refused our token ({code})"
+    report.retried += 1
+
+
+def _fail_person_gone(session: Session, row: Delivery, code: str, report: SendReport) -> None:
+    """The recipient's account is gone: fail the row and stop scheduling them."""
+    person = session.get(Person, row.person_id)
+    row.status, row.error, row.lease_until = DeliveryStatus.FAILED, code, None
+    if person is not None:
+        _mark_person_inactive(session, person, code)
+    report.failed += 1
+    log.warning("team=%s user=%s: Slack says %s; stopped scheduling them", row.team_id, row.recipient, code)
 
 
 def _pause_workspace(session: Session, team_id: str, code: str, now: datetime) -> None:

@@ -12,20 +12,14 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.library.service import find_nudge
 from bot.library.types import PRACTICES, Nudge
-from bot.models import (
-    NudgeAnswer,
-    NudgeAnswerKind,
-    NudgeOrigin,
-    NudgeSend,
-    Person,
-)
-from bot.nudges.types import (
-    NudgeCard,
-)
+from bot.models import NudgeAnswer, NudgeAnswerKind, NudgeOrigin, NudgeSend, Person
+from bot.nudges.types import NudgeCard
 from bot.people import zone_for
 
 
-def _nudge_or_placeholder(session: Session, send: NudgeSend) -> Nudge:
+def nudge_or_placeholder(session: Session, send: NudgeSend) -> Nudge:
+    """The library nudge a send points at, or a stand-in saying it is gone, so an old
+    message still renders."""
     nudge = find_nudge(session, send.team_id, send.nudge_key)
     if nudge is None:
         # A key no longer in the library (should not happen: keys are permanent).
@@ -37,8 +31,8 @@ def card_for(
     session: Session, settings: Settings, send: NudgeSend, answer: NudgeAnswer | None = None
 ) -> NudgeCard:
     """The message content for a nudge in its current state."""
-    answer = answer or _answer_row(session, send.id)
-    nudge = _nudge_or_placeholder(session, send)
+    answer = answer or find_answer(session, send.id)
+    nudge = nudge_or_placeholder(session, send)
     mentee = session.get(Person, send.mentee_id) if send.mentee_id else None
     practice = PRACTICES.get(send.practice)
     remind_when = None
@@ -59,7 +53,8 @@ def card_for(
     )
 
 
-def _answer_row(session: Session, send_id: int) -> NudgeAnswer | None:
+def find_answer(session: Session, send_id: int) -> NudgeAnswer | None:
+    """The answer row of a nudge send, or None while nobody has answered, noted or followed up."""
     return session.scalars(select(NudgeAnswer).where(NudgeAnswer.nudge_send_id == send_id)).first()
 
 

@@ -10,25 +10,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.models import (
-    Delivery,
-    DeliveryStatus,
-    NudgeOrigin,
-    NudgeSend,
-    Pair,
-    Person,
-)
-from bot.nudges.blocks import (
-    backoff_blocks,
-    backoff_text,
-    nudge_blocks,
-)
+from bot.models import Delivery, DeliveryStatus, NudgeOrigin, NudgeSend, Pair, Person
+from bot.nudges.blocks import backoff_blocks, backoff_text, nudge_blocks
 from bot.nudges.cards import card_for
 from bot.nudges.types import BACKOFF_KIND, NUDGE_KIND
 from bot.outbox import Cancel, DeliveryKind, Message, enqueue
 
 
-def _send_for_delivery(session: Session, delivery_id: int) -> NudgeSend | None:
+def send_for_delivery(session: Session, delivery_id: int) -> NudgeSend | None:
+    """The nudge log row written with an outbox row (see `record_nudge`), or None if there is none."""
     return session.scalars(select(NudgeSend).where(NudgeSend.delivery_id == delivery_id)).first()
 
 
@@ -79,7 +69,7 @@ def record_nudge(
 
 
 def _render_nudge(session: Session, delivery: Delivery, deps: Deps) -> Message:
-    send = _send_for_delivery(session, delivery.id)
+    send = send_for_delivery(session, delivery.id)
     if send is None:
         raise Cancel("no nudge is recorded for this outbox row")
     _check_still_paired(session, send)
@@ -127,7 +117,7 @@ def cancel_nudges_naming(session: Session, mentor_id: int, mentee_id: int, reaso
 
 
 def _nudge_sent(session: Session, delivery: Delivery, _deps: Deps) -> None:
-    send = _send_for_delivery(session, delivery.id)
+    send = send_for_delivery(session, delivery.id)
     if send is not None:
         send.sent_at, send.channel, send.ts = delivery.sent_at, delivery.channel, delivery.ts
 

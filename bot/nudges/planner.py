@@ -4,8 +4,8 @@ Given one mentor (their settings, time zone, active mentees, recent nudges and a
 and the current instant, :func:`plan_mentor` says which slots are due, what goes in
 each (a nudge, or the one gentle back-off message), and when the mentor's next slot
 is. It reads no database and calls no Slack: the tick step (`schedules.nudge_step`)
-loads the state and writes the decisions, and the preview (`python -m bot preview`)
-runs the very same code over a throwaway database.
+loads the state and writes the decisions (with `bot.nudges.planning`), and the preview
+(`python -m bot preview`) runs the very same code over a throwaway database.
 
 The rules, in one place:
 
@@ -38,7 +38,7 @@ The rules, in one place:
   ignored if it reached Slack and has no answer, note or follow-up by then. After
   :data:`BACKOFF_AFTER` in a row the mentor's pace slows one step (weekly → every two
   weeks → monthly → half the weekdays) and that slot carries one gentle message
-  instead of a fourth nudge. Any answer resets the count (`bot.nudges`).
+  instead of a fourth nudge. Any answer resets the count (`bot.nudges.service`).
 * **Choosing.** See :func:`choose_nudge` and :func:`choose_mentee`.
 """
 
@@ -291,20 +291,38 @@ def _pause_end(person: Person, now: datetime) -> datetime | None:
 
 
 def _why_empty(state: MentorState, rhythm: Rhythm, history: Sequence[PastNudge], slot: Slot) -> str | None:
+    """Why `slot` stays empty ("paused", "period used", "too soon", "cap"), or None to fill it."""
     if is_paused(state.person, slot.at):
         return "paused"
-    zone = state.zone
+    # Back-off messages use a slot too, so they count for the period and the spacing.
     in_slots = [h for h in history if h.origin in (NudgeOrigin.SCHEDULED, BACKOFF)]
-    same_period = [
-        h for h in in_slots if period_of(h.planned_for.astimezone(zone).date(), rhythm.cadence) == slot.period
-    ]
-    if len(same_period) > slot.index:
+    if _period_used(in_slots, slot, state.zone, rhythm.cadence):
         return "period used"
+    if _too_soon(in_slots, slot, state.zone, rhythm.cadence):
+        return "too soon"
+    if _weekly_cap_reached(in_slots, slot, state.zone, state.weekly_cap):
+        return "cap"
+    return None
+
+
+def _period_used(in_slots: Sequence[PastNudge], slot: Slot, zone: ZoneInfo, cadence: str) -> bool:
+    """Slot #n is used when its period already holds more than n items (see "Period key")."""
+    same_period = [
+        h for h in in_slots if period_of(h.planned_for.astimezone(zone).date(), cadence) == slot.period
+    ]
+    return len(same_period) > slot.index
+
+
+def _too_soon(in_slots: Sequence[PastNudge], slot: Slot, zone: ZoneInfo, cadence: str) -> bool:
+    """Closer than :data:`MIN_GAP` to the last item on the same weekday (see "Spacing")."""
     same_weekday = [
         h for h in in_slots if h.planned_for.astimezone(zone).weekday() == slot.local_day.weekday()
     ]
-    if same_weekday and slot.at - same_weekday[-1].planned_for < MIN_GAP.get(rhythm.cadence, timedelta(0)):
-        return "too soon"
+    return bool(same_weekday) and slot.at - same_weekday[-1].planned_for < MIN_GAP.get(cadence, timedelta(0))
+
+
+def _weekly_cap_reached(in_slots: Sequence[PastNudge], slot: Slot, zone: ZoneInfo, cap: int) -> bool:
+    """The slot's local ISO week already has `cap` live scheduled nudges (see "Weekly cap")."""
     week = slot.local_day.isocalendar()[:2]
     this_week = [
         h
@@ -313,9 +331,7 @@ def _why_empty(state: MentorState, rhythm: Rhythm, history: Sequence[PastNudge],
         and h.live
         and h.planned_for.astimezone(zone).date().isocalendar()[:2] == week
     ]
-    if len(this_week) >= state.weekly_cap:
-        return "cap"
-    return None
+    return len(this_week) >= cap
 
 
 def _ignored_before(history: Sequence[PastNudge]) -> int:

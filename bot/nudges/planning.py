@@ -44,7 +44,7 @@ from bot.rhythm import describe_pace
 # History the chooser needs: the last few rounds of practices, and everything in the
 # no-repeat window.
 HISTORY_ROWS = 24
-
+# How far back the history holds back-off messages (each one used a slot).
 BACKOFF_HISTORY = timedelta(weeks=26)
 
 

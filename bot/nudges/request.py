@@ -10,25 +10,24 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.library.types import PRACTICES
-from bot.models import (
-    NudgeOrigin,
-    NudgeSend,
-    Person,
-)
+from bot.models import NudgeOrigin, NudgeSend, Person
 from bot.nudges.blocks import long_day
 from bot.nudges.delivery import record_nudge
-from bot.nudges.planner import (
-    choose_mentee,
-    choose_nudge,
-)
+from bot.nudges.planner import choose_mentee, choose_nudge
 from bot.nudges.planning import load_states
 from bot.timing import end_of_contact_day, is_paused
 
 # `/mentor nudge`: an explicit request is allowed past the weekly cap, but not twice
 # in a few minutes (a double tap, or an impatient retry, must not give two).
 REQUEST_COOLDOWN = timedelta(minutes=10)
-
+# A requested nudge lives to the end of the mentor's contact day, and at least this
+# long: it can be asked for (and sent) after hours, when that day is already over.
 REQUEST_LIFETIME = timedelta(hours=1)
+
+NOT_A_MENTOR = (
+    "Nudges are for mentors, and you don't have an active mentee yet. Once your program director pairs "
+    "you with someone, your nudges start on their own."
+)
 
 
 @dataclass(frozen=True)
@@ -108,9 +107,3 @@ def request_nudge(
     return RequestOutcome(
         True, f"On its way: a nudge about *{title}* will arrive in your DMs within a minute."
     )
-
-
-NOT_A_MENTOR = (
-    "Nudges are for mentors, and you don't have an active mentee yet. Once your program director pairs "
-    "you with someone, your nudges start on their own."
-)

@@ -1,10 +1,11 @@
-"""Nudges after the planner: rendering the DM, recording answers, reminders, notes, history.
+"""Nudges after the planner: recording answers, reminders, notes, history.
 
-The planner (`schedules/nudge_planner.py`) decides *when* and *which*; this module owns
-what happens to a nudge once it exists: the outbox kinds that render it at send time
-and note where it landed, the answer buttons, "Remind me tomorrow", notes (screened
-for patient identifiers), the back-off check-in's three choices, and `/mentor history`.
-Each public function is one unit of work inside the caller's transaction.
+The planner (`bot.nudges.planner`) decides *when* and *which*; this module owns what a
+mentor does with a nudge once it exists: the answer buttons, "Remind me tomorrow", notes
+(screened for patient identifiers), the back-off check-in's three choices, and
+`/mentor history`. Rendering at send time is `bot.nudges.delivery`; the card a message
+shows is `bot.nudges.cards`. Each public function is one unit of work inside the
+caller's transaction.
 """
 
 from __future__ import annotations
@@ -26,12 +27,9 @@ from bot.models import (
     NudgeSend,
     Person,
 )
-from bot.nudges.blocks import (
-    long_day,
-    short_day,
-)
-from bot.nudges.cards import _answer_row, _nudge_or_placeholder, card_for
-from bot.nudges.delivery import _send_for_delivery, record_nudge
+from bot.nudges.blocks import long_day, short_day
+from bot.nudges.cards import card_for, find_answer, nudge_or_placeholder
+from bot.nudges.delivery import record_nudge, send_for_delivery
 from bot.nudges.types import (
     BACKOFF_KIND,
     HistoryLine,
@@ -51,10 +49,7 @@ from bot.timing import end_of_contact_day, local_datetime, mark_for_replanning, 
 BACKOFF_PAUSE_DAYS = 28
 
 
-# --- rendering at send time --------------------------------------------------------------
-
-
-# --- reading a nudge ---------------------------------------------------------------------
+# --- the mentor's own nudge --------------------------------------------------------------
 
 
 def _own_send(session: Session, team_id: str, user_id: str, send_id: int) -> tuple[NudgeSend, Person]:
@@ -127,7 +122,7 @@ def answer_followup(
 ) -> NudgeCard:
     """Record the one-tap answer to a nudge's follow-up question."""
     send, person = _own_send(session, team_id, user_id, send_id)
-    nudge = _nudge_or_placeholder(session, send)
+    nudge = nudge_or_placeholder(session, send)
     if nudge.followup is None or not 0 <= choice < len(nudge.followup.choices):
         raise NudgeNotFound(send_id)
     row = _answer_for_update(session, send, person)
@@ -141,7 +136,7 @@ def current_note(
 ) -> tuple[str, str | None]:
     """(nudge text, existing note) for the note modal; checks the clicker owns the nudge."""
     send, _person = _own_send(session, team_id, user_id, send_id)
-    answer = _answer_row(session, send.id)
+    answer = find_answer(session, send.id)
     return card_for(session, settings, send, answer).text, answer.note if answer else None
 
 
@@ -195,7 +190,7 @@ def _schedule_reminder(
             existing.status, existing.error = DeliveryStatus.PENDING, None
             existing.due_at = existing.next_attempt_at = at
             existing.expires_at = expires_at
-            reminder = _send_for_delivery(session, existing.id)
+            reminder = send_for_delivery(session, existing.id)
             if reminder is not None:
                 reminder.planned_for = at
         return
@@ -300,7 +295,7 @@ def recent_history(
     )
     lines = []
     for send, answer in rows:
-        nudge = _nudge_or_placeholder(session, send)
+        nudge = nudge_or_placeholder(session, send)
         practice = PRACTICES.get(send.practice)
         assert send.sent_at is not None
         lines.append(

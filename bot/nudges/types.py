@@ -1,5 +1,6 @@
 """Nudges as values: kinds of outbox row, a nudge card in its current state, a history
-line, and the refusals a click can meet. Nothing else of the feature is imported here.
+line, the refusals a click can meet, and a back-off choice. Nothing else of the feature
+is imported here.
 """
 
 from __future__ import annotations
@@ -7,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.library.types import Followup
+
+NUDGE_KIND = "nudge"
+BACKOFF_KIND = "nudge_backoff"
 
 
 @dataclass(frozen=True)
@@ -39,11 +43,6 @@ class HistoryLine:
     followup_question: str | None = None
     followup_choice: str | None = None
     note: str | None = None
-
-
-NUDGE_KIND = "nudge"
-
-BACKOFF_KIND = "nudge_backoff"
 
 
 class NudgeNotFound(LookupError):

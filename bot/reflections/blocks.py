@@ -1,4 +1,9 @@
-"""Messages and modals for monthly channel reflections (pure: data in, Block Kit dicts out)."""
+"""Messages and modals for monthly channel reflections (pure: data in, Block Kit dicts out):
+the prompt, the share modal (and reading it), the summary, the reminder, admin notices.
+
+The set-up modal and the `/mentor reflections` list are built in
+`bot.reflections.setup_form`, from the ids and helpers defined here.
+"""
 
 from __future__ import annotations
 
@@ -28,11 +33,7 @@ from bot.blocks.common import (
 )
 from bot.blocks.state import ModalState
 from bot.library.types import PRACTICE_KEYS, PRACTICES
-from bot.reflections.rules import (
-    clean_practices,
-    month_label,
-    parse_month_key,
-)
+from bot.reflections.rules import clean_practices, month_label, parse_month_key
 
 # Ids that start with "anon:" are logged without the user (see handlers/request_log.py): the Share button
 # and modal can lead to an anonymous post.
@@ -66,6 +67,11 @@ def practice_title(key: str) -> str:
     """ "Time to listen" for `listen` (the key itself for anything unknown)."""
     practice = PRACTICES.get(key)
     return practice.title if practice else key
+
+
+def practice_option(key: str) -> Option:
+    """A practice as a select option (its title shown, its key as the value)."""
+    return Option(value=key, label=practice_title(key))
 
 
 def month_name(key: str) -> str:
@@ -168,6 +174,15 @@ def share_modal(
         close="Cancel",
         blocks=items,
     ).to_dict()
+
+
+def share_from_view(state: ModalState) -> tuple[str, list[str], bool]:
+    """(text, practice keys, anonymous?) from the share modal's state."""
+    return (
+        state.text(TEXT_BLOCK),
+        clean_practices(state.selected_many(PRACTICES_BLOCK)),
+        bool(state.selected_many(ANONYMOUS_BLOCK)),
+    )
 
 
 CLOSED_REASONS = {
@@ -382,23 +397,3 @@ def retry_reply(outcome: str, channel_id: str, month: str | None, status: str | 
     if status == "scheduled":
         return f"The {month} prompt for <#{channel_id}> is already queued — it goes out at its planned time."
     return f"Nothing is waiting to be retried for <#{channel_id}>."
-
-
-# --- set-up -------------------------------------------------------------------------------
-
-
-# --- `/mentor reflections` ----------------------------------------------------------------
-
-
-def share_from_view(state: ModalState) -> tuple[str, list[str], bool]:
-    """(text, practice keys, anonymous?) from the share modal's state."""
-    return (
-        state.text(TEXT_BLOCK),
-        clean_practices(state.selected_many(PRACTICES_BLOCK)),
-        bool(state.selected_many(ANONYMOUS_BLOCK)),
-    )
-
-
-def practice_option(key: str) -> Option:
-    """A practice as a select option (its title shown, its key as the value)."""
-    return Option(value=key, label=practice_title(key))

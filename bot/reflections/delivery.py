@@ -1,6 +1,21 @@
 """Reflections in the outbox: render the prompt, the summary and the reminders at send
 time, note where the prompt landed, and turn Slack's refusals into a held prompt and a
 notice to the admin who can fix them.
+
+Every message goes through the outbox (`bot.outbox`), with dedupe keys that make each
+one happen at most once:
+
+* the prompt — `reflection:<team>:<channel>:<month>`
+* the month-end summary — `reflection-summary:<team>:<channel>:<month>`
+* a mid-month reminder — `reflection-reminder:<team>:<channel>:<month>:<user>`
+* notices to the admin — `reflection-problem:…`, `reflection-fixed:…`, `reflection-missed:…`,
+  `reflection-members:…`
+
+A prompt Slack refuses for a reason an admin can fix (the app is not in the channel,
+the channel is archived, or it is private and the app cannot see it) is *held*, not
+failed: the admin is told what to do by DM, and the prompt is re-armed by their "Try
+again" button, by `/mentor reflections retry #channel`, or by the hourly daytime retry.
+If the month ends first, the prompt is marked `missed` and the admin is told.
 """
 
 from __future__ import annotations
@@ -11,13 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.models import (
-    Delivery,
-    PromptStatus,
-    Reflection,
-    ReflectionChannel,
-    ReflectionPrompt,
-)
+from bot.models import Delivery, PromptStatus, Reflection, ReflectionChannel, ReflectionPrompt
 from bot.outbox import Cancel, DeliveryKind, ErrorOutcome, Message, enqueue_message
 from bot.people import ensure_person, zone_for
 from bot.reflections import blocks
@@ -41,7 +50,7 @@ FIXABLE_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"
 NOTICE_LIFETIME = timedelta(days=7)
 
 
-def _tell_admin(
+def tell_admin(
     session: Session,
     deps: Deps,
     channel: ReflectionChannel,
@@ -52,6 +61,12 @@ def _tell_admin(
     blocks_: list[dict] | None = None,
     expires_at: datetime | None = None,
 ) -> bool:
+    """Queue a DM to the channel's admin at their next allowed time; False if `dedupe_key`
+    is already in the outbox.
+
+    When `next_contact_time` finds no allowed time (it looks two weeks ahead), the DM is
+    queued for `now`.
+    """
     admin = ensure_person(session, channel.team_id, channel.admin_user_id)
     try:
         due = next_contact_time(admin, zone_for(session, deps.settings, admin), now)
@@ -74,7 +89,7 @@ def tell_admin_about_members(
     session: Session, deps: Deps, prompt: ReflectionPrompt, problem: str | None, now: datetime
 ) -> bool:
     """Tell the admin, once per month, that reminders cannot go out and what would fix it."""
-    return _tell_admin(
+    return tell_admin(
         session,
         deps,
         prompt.channel,
@@ -123,7 +138,7 @@ def _prompt_sent(session: Session, delivery: Delivery, deps: Deps) -> None:
     prompt.summary_due_at = summary_time(year, month, zone, delivery.sent_at)
     prompt.reminder_due_at = reminder_time(delivery.sent_at, prompt.summary_due_at)
     if prompt.problem is not None:
-        _tell_admin(
+        tell_admin(
             session,
             deps,
             prompt.channel,
@@ -144,7 +159,7 @@ def _prompt_error(session: Session, delivery: Delivery, code: str, deps: Deps) -
     prompt.problem = code
     label = month_label(*parse_month_key(prompt.month))
     text, notice_blocks = blocks.problem_notice(code, channel.channel_id, label, prompt.id)
-    _tell_admin(
+    tell_admin(
         session,
         deps,
         channel,
@@ -214,7 +229,7 @@ def _render_reminder(session: Session, delivery: Delivery, _deps: Deps) -> Messa
 
 
 def reflection_kinds() -> list[DeliveryKind]:
-    """The outbox kinds this feature adds (registered in bot/delivery_kinds.py)."""
+    """The outbox kinds this feature adds (registered in schedules/kinds.py)."""
     return [
         DeliveryKind(
             name=PROMPT_KIND,

@@ -26,7 +26,7 @@ from bot.models import (
 from bot.outbox import enqueue
 from bot.people import zone_for
 from bot.reflections import blocks
-from bot.reflections.delivery import NOTICE_LIFETIME, _tell_admin
+from bot.reflections.delivery import NOTICE_LIFETIME, tell_admin
 from bot.reflections.rules import (
     channel_zone,
     local_month,
@@ -130,7 +130,7 @@ def close_month(session: Session, prompt: ReflectionPrompt, deps: Deps, now: dat
             None,
         )
     channel = prompt.channel
-    _tell_admin(
+    tell_admin(
         session,
         deps,
         channel,

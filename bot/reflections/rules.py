@@ -1,7 +1,8 @@
-"""When a channel's monthly reflection happens: day rules, month boundaries, the timeline.
+"""When a channel's monthly reflection happens: month boundaries and the timeline.
 
 A channel chooses *which day* of the month (an nth weekday such as "first Monday" or
-"last Friday", or a day number 1–31) and a local time in the channel's time zone.
+"last Friday", or a day number 1–31: a `DayRule`, in `bot.reflections.types`) and a
+local time in the channel's time zone.
 
 The fallback rule for day numbers: a day past the end of a month falls on that month's
 last day, so "the 31st" is 30 April, 28 February (29th in leap years) and 31 May;
@@ -12,6 +13,9 @@ All instants are aware UTC datetimes; wall-clock times go through `bot.timing`'s
 zoneinfo helpers, so daylight-saving changes are the zone database's business: a local
 time in a spring-forward gap moves forward past the gap (02:30 → 03:30) and a repeated
 local time (fall-back) means its first occurrence.
+
+Also here, as small pure helpers: the outbox dedupe keys, a channel's time zone, the
+theme rotation with its question, and cleaning a list of practice keys.
 """
 
 from __future__ import annotations

@@ -1,18 +1,9 @@
-"""Monthly channel reflections: set-up, the monthly prompt, sharing, reminders, the summary.
+"""Monthly channel reflections, the requests people make: set-up, the channel list,
+re-arming a waiting prompt, sharing through the modal, replies typed into a prompt's
+thread, and the counts for the month-end summary.
 
-Every message goes through the outbox (`bot.outbox`), with dedupe keys that make each
-one happen at most once:
-
-* the prompt — `reflection:<team>:<channel>:<month>`
-* the month-end summary — `reflection-summary:<team>:<channel>:<month>`
-* a mid-month reminder — `reflection-reminder:<team>:<channel>:<month>:<user>`
-* notices to the admin — `reflection-problem:…`, `reflection-fixed:…`, `reflection-missed:…`
-
-A prompt Slack refuses for a reason an admin can fix (the app is not in the channel,
-the channel is archived, or it is private and the app cannot see it) is *held*, not
-failed: the admin is told what to do by DM, and the prompt is re-armed by their "Try
-again" button, by `/mentor reflections retry #channel`, or by the hourly daytime retry.
-If the month ends first, the prompt is marked `missed` and the admin is told.
+The clock's side (planning prompts, reminders and summaries) is `bot.reflections.planning`;
+what happens at send time, and when Slack refuses a prompt, is `bot.reflections.delivery`.
 
 Services take `now` (aware UTC) and a session; each call is one transaction.
 """
@@ -39,7 +30,9 @@ from bot.models import (
     ReflectionPrompt,
     Workspace,
 )
-from bot.people import ensure_workspace
+from bot.outbox import enqueue_message
+from bot.people import ensure_person, ensure_workspace
+from bot.reflections import blocks
 from bot.reflections.questions import find_question
 from bot.reflections.rules import (
     channel_zone,
@@ -55,20 +48,19 @@ from bot.reflections.rules import (
     zone_named,
 )
 from bot.reflections.types import (
+    ANONYMOUS_OFF,
     DEFAULT_MINUTE,
     DEFAULT_RULE,
     ChannelOverview,
     ChannelSettings,
     DayRule,
     Rearmed,
+    ShareResult,
     ShareTarget,
 )
 from bot.sqlutil import insert_ignoring_conflict
 
 log = logging.getLogger(__name__)
-
-
-# --- keys ---------------------------------------------------------------------------------
 
 
 # --- channel settings ---------------------------------------------------------------------
@@ -249,13 +241,7 @@ def overview(session: Session, team_id: str) -> list[ChannelOverview]:
     return result
 
 
-# --- themes and questions -----------------------------------------------------------------
-
-
-# --- planning (called by schedules/reflection_planner.py) ----------------------------------
-
-
-# --- admin notices and re-arming ----------------------------------------------------------
+# --- re-arming a waiting prompt -----------------------------------------------------------
 
 
 def rearm(
@@ -336,6 +322,42 @@ def share_target(session: Session, team_id: str, prompt_id: int, now: datetime) 
     )
 
 
+def share_reflection(
+    session: Session,
+    *,
+    team_id: str,
+    prompt_id: int,
+    text: str,
+    practices: list[str],
+    user_id: str | None,
+    now: datetime,
+) -> ShareResult:
+    """Record a reflection from the share modal if its prompt still takes it; `user_id`
+    None shares it anonymously.
+
+    Sharing may have closed, or anonymous sharing been turned off, while the modal was
+    open: then nothing is recorded and `refused` says why. The check and the record are
+    in one transaction, and the row is flushed so its id can un-record it
+    (`withdraw_reflection`) if the post fails.
+    """
+    target = share_target(session, team_id, prompt_id, now)
+    if target is None or target.closed_reason:
+        return ShareResult(target, refused=target.closed_reason if target else "missing")
+    if user_id is None and not target.allow_anonymous:
+        return ShareResult(target, refused=ANONYMOUS_OFF)
+    reflection = record_reflection(
+        session,
+        team_id=team_id,
+        prompt_id=target.prompt_id,
+        text=text,
+        practices=practices,
+        user_id=user_id,
+        now=now,
+    )
+    session.flush()
+    return ShareResult(target, reflection.id)
+
+
 def _local_day(prompt: ReflectionPrompt, now: datetime) -> date:
     return now.astimezone(channel_zone(prompt.channel)).date()
 
@@ -387,6 +409,9 @@ def withdraw_reflection(session: Session, *, team_id: str, reflection_id: int) -
     return True
 
 
+# --- replies typed into a prompt's thread -------------------------------------------------
+
+
 def prompt_for_thread(
     session: Session, team_id: str, channel_id: str, thread_ts: str
 ) -> ReflectionPrompt | None:
@@ -414,7 +439,8 @@ def record_thread_reply(
     """Record (or update) a reply typed into a prompt's thread.
 
     Returns "recorded", "updated", "refused" (looks like patient information: not stored,
-    and an earlier stored version is removed), "closed" or "ignored" (not a prompt thread).
+    an earlier stored version is removed, and the writer is told by DM), "closed" or
+    "ignored" (not a prompt thread).
     """
     prompt = prompt_for_thread(session, team_id, channel_id, thread_ts)
     if prompt is None:
@@ -422,9 +448,11 @@ def record_thread_reply(
     existing = session.scalars(
         select(Reflection).where(Reflection.prompt_id == prompt.id, Reflection.source_ts == ts)
     ).first()
-    if privacy.check(text) is not None:
+    refusal = privacy.check(text)
+    if refusal is not None:
         if existing is not None:
             session.delete(existing)
+        _tell_writer_not_recorded(session, team_id, channel_id, ts, user_id, refusal, now)
         return "refused"
     if existing is not None:
         existing.text = text
@@ -449,6 +477,22 @@ def record_thread_reply(
     return "recorded" if inserted else "updated"
 
 
+def _tell_writer_not_recorded(
+    session: Session, team_id: str, channel_id: str, ts: str, user_id: str, refusal: str, now: datetime
+) -> None:
+    """DM the writer of a screened-out thread reply why it was not recorded (once per reply)."""
+    person = ensure_person(session, team_id, user_id)
+    enqueue_message(
+        session,
+        team_id=team_id,
+        recipient=user_id,
+        dedupe_key=f"reflection-refused:{team_id}:{channel_id}:{ts}",
+        due_at=now,
+        text=blocks.thread_reply_refused_text(channel_id, refusal),
+        person_id=person.id,
+    )
+
+
 def forget_thread_reply(session: Session, *, team_id: str, channel_id: str, thread_ts: str, ts: str) -> bool:
     """Remove a recorded thread reply its writer deleted in Slack."""
     prompt = prompt_for_thread(session, team_id, channel_id, thread_ts)
@@ -463,11 +507,11 @@ def forget_thread_reply(session: Session, *, team_id: str, channel_id: str, thre
     return True
 
 
+# --- the month-end summary ----------------------------------------------------------------
+
+
 def practice_counts(session: Session, prompt_id: int) -> tuple[int, dict[str, int]]:
     """How many reflections a prompt got, and how many touched each practice."""
     tags = session.scalars(select(Reflection.practices).where(Reflection.prompt_id == prompt_id)).all()
     counts: Counter[str] = Counter(key for practices in tags for key in practices or [])
     return len(tags), {key: counts[key] for key in PRACTICE_KEYS if counts[key]}
-
-
-# --- delivery kinds -----------------------------------------------------------------------

@@ -20,14 +20,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.common import (
-    MESSAGE_BLOCK_LIMIT,
-    chunk_lines,
-    context,
-    header,
-    section,
-    to_dicts,
-)
+from bot.blocks.common import MESSAGE_BLOCK_LIMIT, chunk_lines, context, header, section, to_dicts
 from bot.blocks.state import ModalState
 from bot.library.types import PRACTICE_KEYS, PRACTICES
 from bot.reflections.blocks import (
@@ -58,6 +51,13 @@ from bot.reflections.types import (
 from bot.rhythm import WEEKDAY_NAMES
 from bot.timing import format_minute, parse_minute
 
+# The subcommands, shown under the list and after a channel name that was not understood.
+USAGE = (
+    "`/mentor reflections` lists channels with prompts · `/mentor reflections #channel` turns them on or "
+    "changes them · `/mentor reflections off #channel` stops them · `/mentor reflections retry #channel` "
+    "posts a prompt that was waiting"
+)
+
 
 def settings_from_view(state: ModalState) -> tuple[ChannelSettings | None, dict[str, str]]:
     """Read the set-up modal's state: (settings, {}) or (None, errors by block id)."""
@@ -73,17 +73,8 @@ def settings_from_view(state: ModalState) -> tuple[ChannelSettings | None, dict[
     zone_text = state.text(ZONE_BLOCK)
     zone = zone_named(zone_text) if zone_text else None
     if zone is None:
-        errors[ZONE_BLOCK] = (
-            f"I don't know the time zone “{zone_text}”. Use an IANA name, like America/New_York, "
-            "Europe/London or Australia/Sydney."
-            if zone_text
-            else "Give the channel's time zone, like America/New_York."
-        )
-    themes = tuple(
-        theme
-        for block_id in THEME_BLOCKS
-        if (theme := state.selected(block_id)) is not None and theme in PRACTICES
-    )
+        errors[ZONE_BLOCK] = _zone_problem(zone_text)
+    themes = _chosen_themes(state)
     if not themes:
         errors[THEME_BLOCKS[0]] = "Choose at least one theme."
     chosen = set(state.selected_many(OPTIONS_BLOCK))
@@ -103,6 +94,25 @@ def settings_from_view(state: ModalState) -> tuple[ChannelSettings | None, dict[
     )
 
 
+def _zone_problem(zone_text: str) -> str:
+    """What to say under the time zone field when it names no zone."""
+    if zone_text:
+        return (
+            f"I don't know the time zone “{zone_text}”. Use an IANA name, like America/New_York, "
+            "Europe/London or Australia/Sydney."
+        )
+    return "Give the channel's time zone, like America/New_York."
+
+
+def _chosen_themes(state: ModalState) -> tuple[str, ...]:
+    """The themes chosen, in rotation order; empty selects are skipped."""
+    return tuple(
+        theme
+        for block_id in THEME_BLOCKS
+        if (theme := state.selected(block_id)) is not None and theme in PRACTICES
+    )
+
+
 def _day_option(rule: DayRule) -> Option:
     if rule.day is not None:
         suffix = " (or the last day)" if rule.day > 28 else ""
@@ -113,28 +123,91 @@ def _day_option(rule: DayRule) -> Option:
 
 def setup_modal(channel_id: str, choices: ChannelSettings, *, is_new: bool) -> dict[str, Any]:
     """The set-up modal for a channel, filled with its current choices (or the defaults)."""
+    items: list[Any] = [
+        section(
+            f"Once a month I'll post a short reflection question in <#{channel_id}>, on one of the six "
+            "mentoring practices, with a button to share a thought. On the month's last day I post a "
+            "summary in the thread: how many shared, which practices came up — no names."
+        ),
+        _day_block(choices.day_rule),
+        InputBlock(
+            block_id=TIME_BLOCK,
+            label="Time",
+            element=TimePickerElement(
+                action_id=TIME_BLOCK, initial_time=format_minute(choices.minute_of_day)
+            ),
+        ),
+        InputBlock(
+            block_id=ZONE_BLOCK,
+            label="Channel time zone",
+            hint="The day and time above are in this zone: an IANA name, like America/New_York.",
+            element=PlainTextInputElement(
+                action_id=ZONE_BLOCK, initial_value=choices.timezone, max_length=64
+            ),
+        ),
+        *_theme_blocks(choices.themes),
+        _options_block(choices),
+        context(
+            f"I need to be a member of <#{channel_id}> to post there: type {INVITE} in it if you haven't."
+            + (" Nothing changes until you press *Turn on*." if is_new else "")
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=SETUP_CALLBACK,
+        private_metadata=channel_id,
+        title=MODAL_TITLE,
+        submit="Turn on" if is_new else "Save",
+        close="Cancel",
+        blocks=items,
+    ).to_dict()
+
+
+def _day_block(current: DayRule) -> InputBlock:
+    """Which day of the month: every nth weekday, then every day number."""
     weekday_rules = [DayRule(week=w, weekday=d) for w in WEEKS for d in range(len(WEEKDAY_KEYS))]
     number_rules = [DayRule(day=n) for n in range(1, 32)]
-    theme_blocks = []
-    for n, block_id in enumerate(THEME_BLOCKS):
-        current = choices.themes[n] if n < len(choices.themes) else None
-        theme_blocks.append(
-            InputBlock(
-                block_id=block_id,
-                label=f"Theme {n + 1}" + (" (then it repeats)" if n == len(THEME_BLOCKS) - 1 else ""),
-                optional=n > 0,
-                hint="Prompts rotate through these themes, one a month; leave later ones empty for a "
-                "shorter rotation. A new order starts with theme 1 at the next prompt."
-                if n == 0
-                else None,
-                element=StaticSelectElement(
-                    action_id="theme",
-                    placeholder="No theme",
-                    options=[practice_option(key) for key in PRACTICE_KEYS],
-                    initial_option=practice_option(current) if current else None,
-                ),
-            )
-        )
+    return InputBlock(
+        block_id=DAY_BLOCK,
+        label="Which day of the month",
+        hint="Day numbers past a month's end fall on its last day (31 → 30 April, 28 or 29 February).",
+        element=StaticSelectElement(
+            action_id=DAY_BLOCK,
+            option_groups=[
+                OptionGroup(label="A weekday", options=[_day_option(r) for r in weekday_rules]),
+                OptionGroup(label="A date", options=[_day_option(r) for r in number_rules]),
+            ],
+            initial_option=_day_option(current),
+        ),
+    )
+
+
+def _theme_blocks(themes: Sequence[str]) -> list[InputBlock]:
+    """One select per place in the rotation, filled with the channel's themes in order."""
+    return [_theme_block(n, themes[n] if n < len(themes) else None) for n in range(len(THEME_BLOCKS))]
+
+
+def _theme_block(n: int, current: str | None) -> InputBlock:
+    """The select for the rotation's `n`th theme (from 0); only the first must be chosen."""
+    return InputBlock(
+        block_id=THEME_BLOCKS[n],
+        label=f"Theme {n + 1}" + (" (then it repeats)" if n == len(THEME_BLOCKS) - 1 else ""),
+        optional=n > 0,
+        hint="Prompts rotate through these themes, one a month; leave later ones empty for a "
+        "shorter rotation. A new order starts with theme 1 at the next prompt."
+        if n == 0
+        else None,
+        element=StaticSelectElement(
+            action_id="theme",
+            placeholder="No theme",
+            options=[practice_option(key) for key in PRACTICE_KEYS],
+            initial_option=practice_option(current) if current else None,
+        ),
+    )
+
+
+def _options_block(choices: ChannelSettings) -> InputBlock:
+    """The anonymous-sharing and reminder checkboxes, ticked as the channel has them."""
     option_anonymous = Option(
         value=OPTION_ANONYMOUS,
         label="Allow anonymous sharing",
@@ -153,65 +226,16 @@ def setup_modal(channel_id: str, choices: ChannelSettings, *, is_new: bool) -> d
         )
         if on
     ]
-    items: list[Any] = [
-        section(
-            f"Once a month I'll post a short reflection question in <#{channel_id}>, on one of the six "
-            "mentoring practices, with a button to share a thought. On the month's last day I post a "
-            "summary in the thread: how many shared, which practices came up — no names."
+    return InputBlock(
+        block_id=OPTIONS_BLOCK,
+        label="Options",
+        optional=True,
+        element=CheckboxesElement(
+            action_id=OPTIONS_BLOCK,
+            options=[option_anonymous, option_reminder],
+            initial_options=initial or None,
         ),
-        InputBlock(
-            block_id=DAY_BLOCK,
-            label="Which day of the month",
-            hint="Day numbers past a month's end fall on its last day (31 → 30 April, 28 or 29 February).",
-            element=StaticSelectElement(
-                action_id=DAY_BLOCK,
-                option_groups=[
-                    OptionGroup(label="A weekday", options=[_day_option(r) for r in weekday_rules]),
-                    OptionGroup(label="A date", options=[_day_option(r) for r in number_rules]),
-                ],
-                initial_option=_day_option(choices.day_rule),
-            ),
-        ),
-        InputBlock(
-            block_id=TIME_BLOCK,
-            label="Time",
-            element=TimePickerElement(
-                action_id=TIME_BLOCK, initial_time=format_minute(choices.minute_of_day)
-            ),
-        ),
-        InputBlock(
-            block_id=ZONE_BLOCK,
-            label="Channel time zone",
-            hint="The day and time above are in this zone: an IANA name, like America/New_York.",
-            element=PlainTextInputElement(
-                action_id=ZONE_BLOCK, initial_value=choices.timezone, max_length=64
-            ),
-        ),
-        *theme_blocks,
-        InputBlock(
-            block_id=OPTIONS_BLOCK,
-            label="Options",
-            optional=True,
-            element=CheckboxesElement(
-                action_id=OPTIONS_BLOCK,
-                options=[option_anonymous, option_reminder],
-                initial_options=initial or None,
-            ),
-        ),
-        context(
-            f"I need to be a member of <#{channel_id}> to post there: type {INVITE} in it if you haven't."
-            + (" Nothing changes until you press *Turn on*." if is_new else "")
-        ),
-    ]
-    return View(
-        type="modal",
-        callback_id=SETUP_CALLBACK,
-        private_metadata=channel_id,
-        title=MODAL_TITLE,
-        submit="Turn on" if is_new else "Save",
-        close="Cancel",
-        blocks=items,
-    ).to_dict()
+    )
 
 
 def setup_done_view(
@@ -236,13 +260,6 @@ def setup_done_view(
             ),
         ],
     ).to_dict()
-
-
-USAGE = (
-    "`/mentor reflections` lists channels with prompts · `/mentor reflections #channel` turns them on or "
-    "changes them · `/mentor reflections off #channel` stops them · `/mentor reflections retry #channel` "
-    "posts a prompt that was waiting"
-)
 
 
 def _overview_lines(item: ChannelOverview) -> list[str]:

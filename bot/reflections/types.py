@@ -1,5 +1,5 @@
-"""Reflections as values: the outbox kinds, a channel's settings, what a retry or a share
-click found. Nothing else of the feature is imported here.
+"""Reflections as values: the outbox kinds, a channel's settings and day rule, what a
+retry or a share click found. Nothing else of the feature is imported here.
 """
 
 from __future__ import annotations
@@ -8,16 +8,11 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.models import (
-    ReflectionChannel,
-    ReflectionPrompt,
-)
+from bot.models import ReflectionChannel, ReflectionPrompt
 from bot.rhythm import WEEKDAY_NAMES
 
 PROMPT_KIND = "reflection_prompt"
-
 SUMMARY_KIND = "reflection_summary"
-
 REMINDER_KIND = "reflection_reminder"
 
 
@@ -65,10 +60,25 @@ class ShareTarget:
     closed_reason: str | None
 
 
+# Why a share was refused when the channel turned anonymous sharing off while the modal was open.
+ANONYMOUS_OFF = "anonymous_off"
+
+
+@dataclass(frozen=True)
+class ShareResult:
+    """What sharing through the modal did: the prompt it went to and the recorded
+    reflection's id, or why nothing was recorded (`refused`: the prompt's
+    `closed_reason`, "missing" when there is no such posted prompt, or ANONYMOUS_OFF).
+    """
+
+    target: ShareTarget | None
+    reflection_id: int | None = None
+    refused: str | None = None
+
+
+# The words of a day rule's stored code (`first-mon`, `last-fri`, `day-31`).
 WEEKS = ("first", "second", "third", "fourth", "last")
-
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
 DAY_PREFIX = "day"
 
 
@@ -126,7 +136,8 @@ class DayRule:
         return f"the {self.week} {WEEKDAY_NAMES[self.weekday]}"
 
     def date_in(self, year: int, month: int) -> date:
-        """The rule's date in that month (see the module docstring for the fallback)."""
+        """The rule's date in that month: a day number past the month's end falls on its
+        last day (see `bot.reflections.rules` for the whole rule)."""
         days_in_month = calendar.monthrange(year, month)[1]
         if self.day is not None:
             return date(year, month, min(self.day, days_in_month))
@@ -140,5 +151,4 @@ class DayRule:
 
 
 DEFAULT_RULE = DayRule(week="first", weekday=1)  # the first Tuesday: after Monday's handovers
-
 DEFAULT_MINUTE = 10 * 60
