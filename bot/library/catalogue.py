@@ -34,9 +34,8 @@ CONTENT = Path(__file__).parents[1] / "content" / "nudges.yaml"
 _PLACEHOLDER = re.compile(r"\{[^}]*\}")
 
 # Built-in keys look like `care.week-really`: the practice, a dot, a lowercase slug.
-# 64 characters is what tables that point at a nudge (e.g. CustomNudge.key) can hold.
+# Its length limit is KEY_MAX_LENGTH (bot.library.types).
 KEY_PATTERN = re.compile(r"^[a-z_]+\.[a-z0-9]+(?:-[a-z0-9]+)*$")
-
 _ENTRY_FIELDS = frozenset({"key", "practice", "text", "followup", "retired"})
 _FOLLOWUP_FIELDS = frozenset({"question", "choices"})
 

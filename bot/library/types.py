@@ -12,21 +12,16 @@ from dataclasses import dataclass
 from bot.blocks.common import escape
 
 MENTEE_PLACEHOLDER = "{mentee}"
-
 CUSTOM_PREFIX = "custom:"
-
+# What tables that point at a nudge (e.g. CustomNudge.key) can hold.
 KEY_MAX_LENGTH = 64
 
 # Slack's limits for what a nudge becomes: a section (3000 characters, with room left
 # for the mention {mentee} turns into), a header-length question and button labels.
 TEXT_HARD_LIMIT = 2900
-
 FOLLOWUP_QUESTION_LIMIT = 150
-
 FOLLOWUP_CHOICE_LIMIT = 75
-
 FOLLOWUP_CHOICES_MIN = 2
-
 FOLLOWUP_CHOICES_MAX = 5
 
 # The house style: a nudge reads in under ten seconds. Tests hold the built-in library

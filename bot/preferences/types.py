@@ -13,28 +13,18 @@ from bot.timing import pause_end_instant
 
 # Why someone is paused; "break" is what `/mentor pause` records.
 PAUSE_REASONS = {"nights": "on nights", "leave": "on leave", "break": "taking a break"}
-
 NOT_PAUSED = "none"
-
 AUTO_ZONE = "auto"
 
 # Form fields (the settings modal uses these as block ids, so errors land beside them).
 NUDGE_DAYS = "nudge_days"
-
 NUDGE_TIME = "nudge_time"
-
 CADENCE = "cadence"
-
 CONTACT_START = "contact_start"
-
 CONTACT_END = "contact_end"
-
 WEEKENDS = "weekends"
-
 TIMEZONE = "timezone"
-
 PAUSE_KIND = "pause_kind"
-
 PAUSE_UNTIL = "pause_until"
 
 
