@@ -260,11 +260,19 @@ def settle_requests(session: Session, settings: Settings, now: datetime) -> Coun
         )
     ).all()
     for request in unanswered:
-        request.status, request.closed_reason = FeedbackStatus.CLOSED, "no answer within a week"
         mentor = session.get(Person, request.mentor_id)
         mentee = session.get(Person, request.mentee_id)
         assert mentor is not None and mentee is not None
-        asked_on = short_day(request.requested_at.astimezone(zone_for(session, settings, mentee)))
-        _tell_mentee(session, settings, request, closed_text(mentor.user_id, asked_on), now)
-        counts["closed"] += 1
+        if request.sent_at is None:
+            # A week and still not delivered: say that, not "no answer".
+            request.status, request.closed_reason = FeedbackStatus.UNDELIVERED, "not delivered within a week"
+            cancel_queued_dm(session, request, "not sent: the request closed")
+            text = undelivered_text(mentor.user_id, "it couldn't reach them in time")
+            counts["undelivered"] += 1
+        else:
+            request.status, request.closed_reason = FeedbackStatus.CLOSED, "no answer within a week"
+            asked_on = short_day(request.requested_at.astimezone(zone_for(session, settings, mentee)))
+            text = closed_text(mentor.user_id, asked_on)
+            counts["closed"] += 1
+        _tell_mentee(session, settings, request, text, now)
     return counts

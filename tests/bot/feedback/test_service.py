@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from bot.feedback.service import answer_request, ask_for_chat, mentor_choices
 from bot.feedback.types import RequestClosed
 from bot.models import FeedbackStatus, Person
 from bot.people import find_person
+from schedules.feedback_step import settle_feedback
 from tests.bot.feedback.helpers import deliveries, pair_up, requests
 from tests.conftest import MENTEE, MENTOR
 from tests.fakes.slack_api import TEAM_ID
@@ -125,3 +126,19 @@ def test_the_menu_names_mentors_as_slack_does_and_only_active_ones(session_facto
         choices = mentor_choices(session, TEAM_ID, MENTEE)
 
     assert [(c.user_id, c.label) for c in choices] == [(MENTOR, "Dr Okafor"), ("U0MENTOR2", "U0MENTOR2")]
+
+
+def test_a_request_still_undelivered_after_a_week_is_told_as_undelivered(session_factory, settings):
+    pair_up(session_factory, MENTOR, MENTEE)
+    with transaction(session_factory) as session:
+        ask(session, settings, "rotations")
+
+    assert settle_feedback(session_factory, settings, NOW + timedelta(days=6)) is None
+    assert settle_feedback(session_factory, settings, NOW + timedelta(days=7)) == {"undelivered": 1}
+
+    [request] = requests(session_factory)
+    assert request.status == FeedbackStatus.UNDELIVERED
+    [dm, notice] = deliveries(session_factory)
+    assert dm.status == "cancelled"
+    assert "it couldn't reach them in time" in notice.payload["text"] and notice.recipient == MENTEE
+    assert settle_feedback(session_factory, settings, NOW + timedelta(days=8)) is None
