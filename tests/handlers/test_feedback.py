@@ -550,3 +550,28 @@ def test_a_mentor_whose_slack_account_is_gone_is_not_asked(slack, fake_slack, se
     assert ask(slack).startswith(f"Sent: <@{MENTOR}>")
     assert ask(slack, "<@U0MENTOR2>").startswith("<@U0MENTOR2> isn't receiving Mentor Nudge messages")
     assert len(requests(session_factory)) == 1
+
+
+def test_a_note_box_that_does_not_open_says_so_and_records_nothing(
+    slack, deps, fake_slack, session_factory, pair_id
+):
+    ask(slack)
+    _call, message = deliver(deps, fake_slack)
+    fake_slack.fail("views.open", "expired_trigger_id")
+
+    click(slack, LATER, requests(session_factory)[0].id, message)
+
+    assert requests(session_factory)[0].status == FeedbackStatus.PENDING
+    said = fake_slack.last("response_url").args["text"]
+    assert "The note box didn't open (Slack said `expired_trigger_id`)" in said
+
+
+def test_a_request_form_that_does_not_open_says_so_on_home(slack, fake_slack, session_factory, pair_id):
+    fake_slack.fail("views.open", "expired_trigger_id")
+
+    slack.click(HOME_ASK, user_id=MENTEE, value="home", view=HOME)
+
+    notice = fake_slack.last("views.publish")
+    assert notice.args["user_id"] == MENTEE
+    assert "The request form didn't open (Slack said `expired_trigger_id`)" in notice.text_of_blocks()
+    assert requests(session_factory) == []

@@ -342,3 +342,15 @@ def test_meetings_for_someone_with_no_mentee(slack):
     body = slack.command("meetings", user_id=MENTEE).json()
 
     assert "no mentee in Mentor Nudge right now" in str(body["blocks"])
+
+
+def test_an_answer_is_kept_when_the_dm_cannot_be_refreshed(
+    slack, deps, fake_slack, clock, session_factory, pair_id
+):
+    call, message = ask_question(deps, fake_slack, clock)
+    fake_slack.fail("chat.update", "message_not_found")
+
+    answer(slack, call, message, 15)
+
+    assert [row.minutes for row in meetings(session_factory)] == [15]
+    assert "Saved — I couldn't refresh the message above." in fake_slack.last("response_url").args["text"]
