@@ -8,9 +8,11 @@ from bot.deps import Deps
 from handlers import (
     commands,
     events,
+    feedback,
     help_command,
     home,
     library,
+    meetings,
     nudges,
     privacy_command,
     reflections,
@@ -22,7 +24,19 @@ from handlers import (
 from handlers.router import CommandRouter
 
 # Order matters only for help: subcommands are listed in the order modules add them.
-MODULES = (help_command, privacy_command, settings, home, events, nudges, roster, library, reflections)
+MODULES = (
+    help_command,
+    privacy_command,
+    settings,
+    home,
+    events,
+    nudges,
+    meetings,
+    feedback,
+    roster,
+    library,
+    reflections,
+)
 
 
 def register_all(app: App, deps: Deps) -> CommandRouter:

@@ -1,4 +1,5 @@
-"""The clock: every minute, plan what is due and send it; once a day, housekeeping."""
+"""The clock: every minute, plan what is due and send it; once a day, housekeeping and the
+month's "did you meet?" questions."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.deps import Deps
 from bot.roster.apply import tidy_import_plans
+from schedules.feedback_step import settle_feedback
 from schedules.kinds import all_kinds
+from schedules.meeting_step import plan_meeting_questions
 from schedules.nudge_step import adopt_unscheduled, plan_due
 from schedules.profile_refresh import refresh_stale_profiles
 from schedules.reflection_planner import ReflectionPlanner
@@ -39,12 +42,19 @@ class Clock:
         self.tick_steps: list[tuple[str, Step]] = [
             ("nudges", self._plan_nudges),
             ("reflections", ReflectionPlanner(deps).run_once),
+            ("feedback", lambda: settle_feedback(deps.session_factory, deps.settings, deps.now())),
             ("send", self._send),
         ]
         self.daily_steps: list[tuple[str, Step]] = [
             ("profile_refresh", lambda: refresh_stale_profiles(deps, stopping=self.stopping).counts()),
             ("nudge_adopt", lambda: {"adopted": adopt_unscheduled(deps.session_factory, deps.now())}),
             ("import_plans", lambda: tidy_import_plans(deps.session_factory, deps.now())),
+            (
+                "meeting_questions",
+                lambda: plan_meeting_questions(
+                    deps.session_factory, deps.settings, deps.now(), stopping=self.stopping
+                ),
+            ),
         ]
 
     def stop(self) -> None:

@@ -24,8 +24,17 @@ def privacy_blocks() -> list[dict[str, Any]]:
                 "*If you're a mentor*\n"
                 "• Which nudges you were sent and what you answered (done, skipped, remind me), "
                 "with any note you chose to add\n"
-                "• Only you see your history (`/mentor history`). There are no rankings or comparisons "
-                "between mentors."
+                "• Meetings you log (`/mentor met`, or the monthly “did you meet?” question): with "
+                "which mentee, roughly how long, and which practices came up\n"
+                "• Only you see your history (`/mentor history`, `/mentor meetings`). Program reports "
+                "will show counts only. There are no rankings or comparisons between mentors."
+            ),
+            section(
+                "*Feedback chats*\n"
+                "• A request to your mentor (`/mentor ask`, or Home) is kept with your name, the topic "
+                "you typed, and their answer (with any short note they add). It is not anonymous: your "
+                "mentor sees who asks and the topic\n"
+                "• Program admins will see counts of requests and answers only — never topics or notes"
             ),
             section(
                 "*Reflections in channels*\n"
@@ -34,8 +43,9 @@ def privacy_blocks() -> list[dict[str, Any]]:
             ),
             section(
                 "*What we never store*\n"
-                "• Patient information: notes and reflections are screened, and anything that looks like a "
-                "record number, date of birth, phone number, SSN, email or a patient's name is refused\n"
+                "• Patient information: notes, topics and reflections are screened, and anything that "
+                "looks like a record number, date of birth, phone number, SSN, email or a patient's name "
+                "is refused\n"
                 "• Your direct messages or channel conversations (the app reads nothing there, unless your "
                 "program turned on recording replies in a reflection thread)"
             ),

@@ -24,6 +24,8 @@ from bot.blocks.common import section as text_section
 from bot.config import Settings
 from bot.db import transaction
 from bot.deps import Deps
+from bot.feedback.blocks import home_section as feedback_section
+from bot.feedback.service import home_requests
 from bot.home.blocks import home_view, settings_section, unavailable_section
 from bot.models import Person
 from bot.people import ensure_person
@@ -52,9 +54,17 @@ def _settings(context: HomeContext) -> Sequence[Block]:
     return settings_section(context.personal)
 
 
-# (title, builder) in display order. Other features append theirs here.
+def _feedback(context: HomeContext) -> Sequence[Block]:
+    # Only mentees (people with an active mentor) see it.
+    recent = home_requests(context.session, context.settings, context.person)
+    return [] if recent is None else feedback_section(recent)
+
+
+# (title, builder) in display order. Other features append theirs here. A section with
+# nothing to show for this person returns no blocks and is left out.
 SECTIONS: list[tuple[str, HomeSection]] = [
     ("Your settings", _settings),
+    ("Feedback chats", _feedback),
 ]
 
 
@@ -76,7 +86,9 @@ def build_home(
         try:
             # A savepoint, so a section's failed query cannot spoil the others' session.
             with session.begin_nested():
-                built.append(list(section(context)))
+                blocks = list(section(context))
+            if blocks:
+                built.append(blocks)
         except Exception:
             log.exception("team=%s user=%s: Home section %r failed", team_id, user_id, title)
             built.append(unavailable_section(title))

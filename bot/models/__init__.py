@@ -11,6 +11,13 @@ from bot.models.core import (
     Workspace,
 )
 from bot.models.library import CustomNudge, DisabledNudge
+from bot.models.meetings import (
+    FeedbackRequest,
+    FeedbackSource,
+    FeedbackStatus,
+    MeetingLog,
+    MeetingSource,
+)
 from bot.models.nudges import NudgeAnswer, NudgeAnswerKind, NudgeOrigin, NudgeSend
 from bot.models.reflections import PromptStatus, Reflection, ReflectionChannel, ReflectionPrompt
 from bot.models.roster import RosterImport
@@ -23,6 +30,11 @@ __all__ = [
     "Delivery",
     "DeliveryStatus",
     "DisabledNudge",
+    "FeedbackRequest",
+    "FeedbackSource",
+    "FeedbackStatus",
+    "MeetingLog",
+    "MeetingSource",
     "NudgeAnswer",
     "NudgeAnswerKind",
     "NudgeOrigin",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from sqlalchemy import text
 
 from bot.blocks.common import section
 from bot.db import transaction
 from bot.home.service import SECTIONS, build_home
+from bot.models import Pair
 from bot.people import ensure_person
 from tests.fakes.block_limits import view_errors
 from tests.fakes.slack_api import TEAM_ID
@@ -89,3 +91,31 @@ def test_sections_that_would_pass_slacks_100_block_limit_are_left_out_whole(sess
     assert len(view["blocks"]) <= 100 and view_errors(view) == []
     assert "didn't fit" in home_text(view)
     assert "Privacy" in home_text(view)
+
+
+def test_a_section_with_nothing_to_show_leaves_no_empty_divider(session_factory, settings):
+    sections = [
+        *SECTIONS,
+        ("Nothing here", lambda context: []),
+        ("Last", lambda context: [section("last one")]),
+    ]
+
+    with transaction(session_factory) as session:
+        view = build_home(session, settings, TEAM_ID, "U0HOME005", NOW, sections=sections)
+
+    kinds = [b["type"] for b in view["blocks"]]
+    assert not any(a == b == "divider" for a, b in pairwise(kinds))
+    assert "last one" in home_text(view)
+
+
+def test_mentees_see_the_feedback_section_and_others_do_not(session_factory, settings):
+    with transaction(session_factory) as session:
+        mentor = ensure_person(session, TEAM_ID, "U0HOMEMTR")
+        mentee = ensure_person(session, TEAM_ID, "U0HOMEMTE")
+        session.add(Pair(team_id=TEAM_ID, mentor_id=mentor.id, mentee_id=mentee.id))
+    with transaction(session_factory) as session:
+        mentee_view = build_home(session, settings, TEAM_ID, "U0HOMEMTE", NOW)
+        mentor_view = build_home(session, settings, TEAM_ID, "U0HOMEMTR", NOW)
+
+    assert "Ask for a feedback chat" in home_text(mentee_view) and view_errors(mentee_view) == []
+    assert "Ask for a feedback chat" not in home_text(mentor_view)
