@@ -359,7 +359,7 @@ def admin_command(call: CommandCall) -> None:
 def import_command(call: CommandCall) -> None:
     """`/mentor import`: acknowledge, then open the upload form with the trigger at once."""
     call.ack()
-    error = open_modal(call.deps, call.trigger_id, import_modal(), what="roster import")
+    error = open_modal(call.deps, call.trigger_id, import_modal(), what="roster import", team_id=call.team_id)
     if error:
         call.reply(
             f"I couldn't open the import form ({why_not_opened(error)}). Please run `/mentor import` again."
@@ -471,7 +471,8 @@ def _roster_data(deps: Deps, client: WebClient, form: ImportForm) -> tuple[str, 
     file = _complete_file(client, form.files[0])
     data = download_shared_file(
         file,
-        token=deps.client.token or "",
+        # The request's own client: in OAuth mode, the token of this workspace.
+        token=client.token or "",
         api_url=deps.settings.slack_api_url,
         max_bytes=MAX_FILE_BYTES,
     )

@@ -10,6 +10,7 @@ from bot.models.core import (
     Person,
     Workspace,
 )
+from bot.models.installations import slack_bots, slack_installations, slack_oauth_states
 from bot.models.library import CustomNudge, DisabledNudge
 from bot.models.nudges import NudgeAnswer, NudgeAnswerKind, NudgeOrigin, NudgeSend
 from bot.models.reflections import PromptStatus, Reflection, ReflectionChannel, ReflectionPrompt
@@ -36,5 +37,8 @@ __all__ = [
     "RosterImport",
     "UtcDateTime",
     "Workspace",
+    "slack_bots",
+    "slack_installations",
+    "slack_oauth_states",
     "utcnow",
 ]
