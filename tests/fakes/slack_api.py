@@ -332,6 +332,11 @@ class FakeSlack:
             with self._lock:
                 self.grants[token].revoked = True
 
+    def expire(self, token: str) -> None:
+        """Make a rotating token run out now: calls with it answer `token_expired`."""
+        with self._lock:
+            self.grants[token].expires_at = time.time() - 1
+
     def add_grant(self, grant: Grant) -> Grant:
         """Issue a bot token (an install); see also `oauth.approve` for the real flow."""
         with self._lock:
