@@ -173,3 +173,12 @@ def test_extra_scopes_and_a_redirect_url_are_accepted():
 
     assert settings.slack_scopes[-1] == "channels:history" and len(settings.slack_scopes) == 6
     assert settings.slack_redirect_uri == "https://mentor.example.org/slack/oauth_redirect"
+
+
+def test_an_oauth_install_asks_for_the_scopes_the_manifest_lists():
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
+
+    assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == load(**OAUTH).slack_scopes
+    assert manifest["oauth_config"]["redirect_urls"][0].endswith("/slack/oauth_redirect")
