@@ -412,17 +412,9 @@ class FakeSlack:
         with self._lock:
             self.calls.append(Call(method, args, token, time.time()))
         fault = self._next_fault(method)
-        if fault is not None:
-            if fault.kind == "delay":
-                time.sleep(fault.seconds)
-            elif fault.kind == "error":
-                return 200, {}, {"ok": False, "error": fault.error}
-            elif fault.kind == "status":
-                return fault.status, {}, {"ok": False, "error": "internal_error"}
-            elif fault.kind == "ratelimit":
-                return 429, {"Retry-After": str(fault.retry_after)}, {"ok": False, "error": "ratelimited"}
-            elif fault.kind == "drop":
-                return -1, {}, None
+        scripted = self._misbehave(fault) if fault is not None else None
+        if scripted is not None:
+            return scripted
         implementation = self._methods.get(method)
         if implementation is None:
             return 200, {}, {"ok": False, "error": "unknown_method"}
@@ -448,6 +440,20 @@ class FakeSlack:
                 return 200, {}, implementation(args)
             finally:
                 self._grant = None
+
+    @staticmethod
+    def _misbehave(fault: Fault) -> tuple[int, dict[str, str], Any] | None:
+        """The scripted answer for `fault`, or None to answer normally (after a delay)."""
+        if fault.kind == "delay":
+            time.sleep(fault.seconds)
+            return None
+        if fault.kind == "error":
+            return 200, {}, {"ok": False, "error": fault.error}
+        if fault.kind == "status":
+            return fault.status, {}, {"ok": False, "error": "internal_error"}
+        if fault.kind == "ratelimit":
+            return 429, {"Retry-After": str(fault.retry_after)}, {"ok": False, "error": "ratelimited"}
+        return -1, {}, None  # "drop"
 
     def _check_token(self, method: str, token: str | None) -> str | None:
         if not token:

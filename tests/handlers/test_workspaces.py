@@ -137,6 +137,22 @@ def test_an_org_wide_install_sends_to_each_of_its_workspaces_with_the_org_token(
             ORG_TEAM_1: ORG,
             ORG_TEAM_2: ORG,
         }
+    # A click in an org-wide install (its payload has `team: null`) is the clicker's workspace's.
+    nudge = next(c for c in fake_slack.dms_to("W0MNTR100") if "nudge_done" in str(c.blocks))
+    channel = "D" + "W0MNTR100"[1:]
+    message = next(m for m in fake_slack.messages[channel] if "nudge_done" in str(m["blocks"]))
+    schools[0].click(
+        "nudge_done",
+        user_id="W0MNTR100",
+        value=button(nudge.blocks, "nudge_done")["value"],
+        message=message,
+        channel_id=channel,
+    )
+    with session_factory() as session:
+        [answer] = session.scalars(select(NudgeAnswer))
+    assert (answer.team_id, answer.answer) == (ORG_TEAM_1, "done")
+    [update] = fake_slack.calls_to("chat.update")
+    assert (update.token, update.args.get("team_id")) == (org_token, ORG_TEAM_1)
 
 
 # --- uninstalling one workspace --------------------------------------------------------------
