@@ -170,3 +170,26 @@ def test_uninstalling_an_org_wide_install_stops_every_workspace_it_covered(
     }
     assert oauth_deps.installations.find(ORG_TEAM_1) is None
     assert oauth_deps.installations.find(TEAM_B) is not None
+
+
+def test_the_roster_import_for_a_workspace_without_an_installation_says_so(oauth_deps, tmp_path, capsys):
+    import io
+
+    from bot.roster.cli import EXIT_FAILED, import_roster
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("mentor,mentee\nokafor@riverside.example,sam.lee@riverside.example\n")
+
+    status = import_roster(
+        oauth_deps,
+        team_id=TEAM_B,
+        path=roster,
+        apply=False,
+        end_missing=False,
+        out=io.StringIO(),
+        confirm=None,
+        actor="it-admin",
+    )
+
+    assert status == EXIT_FAILED
+    assert f"not installed in workspace {TEAM_B}; check --team" in capsys.readouterr().err

@@ -431,3 +431,14 @@ def test_clock_process_in_oauth_mode_sends_with_the_installations_token(tmp_path
     assert sent.token == BOT_TOKEN and BOT_TOKEN not in output
     with make_session_factory(engine)() as session:
         assert session.scalars(select(Delivery)).one().status == DeliveryStatus.SENT
+
+
+def test_import_roster_in_oauth_mode_asks_which_workspace(tmp_path, fake_slack):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("mentor,mentee\n")
+    env = oauth_env(fake_slack, f"sqlite:///{tmp_path / 'mn.db'}")
+
+    result = run_bot("import-roster", str(roster), env=env, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "OAuth mode serves several workspaces: say which one with --team" in result.stderr
