@@ -2,6 +2,11 @@
 
 Nothing here runs at import time, so tests can build an app around a fake Slack and a
 fresh database, and the run modes (`bot.cli`) can build exactly what they need.
+
+Single-workspace mode gives Bolt the bot token's client. OAuth mode gives it Bolt's own
+OAuth pieces instead — `OAuthSettings` with slack_sdk's SQLAlchemy installation and state
+stores (`bot.installations`) — so Bolt serves `/slack/install` and
+`/slack/oauth_redirect`, and authorizes each request with its workspace's token.
 """
 
 from __future__ import annotations
@@ -10,16 +15,30 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import datetime
+from typing import Any
+from urllib.parse import urljoin
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 
-from bot.config import Settings
+from bot.config import OAUTH_INSTALL_PATH, OAUTH_REDIRECT_PATH, Settings
 from bot.db import SessionFactory, make_engine, make_session_factory
 from bot.deps import Deps
+from bot.installations import REFRESH_MINUTES_BEFORE_EXPIRY, STATE_EXPIRY_SECONDS, Installations
 from bot.models import utcnow
 from bot.slack import make_client
 from handlers import register_all
+
+log = logging.getLogger(__name__)
+
+# What someone sees when their workspace's installation is gone (uninstalled, revoked).
+NOT_INSTALLED_MESSAGE = (
+    "Mentor Nudge isn't installed in this workspace any more, so it can't answer. "
+    "Ask a Slack admin to install it again."
+)
 
 
 def build_deps(
@@ -32,11 +51,15 @@ def build_deps(
     """Make the shared collaborators, using the given ones where supplied."""
     if session_factory is None:
         session_factory = make_session_factory(make_engine(settings.database_url))
+    client = client if client is not None else make_client(settings)
     return Deps(
         settings=settings,
         session_factory=session_factory,
-        client=client if client is not None else make_client(settings),
+        client=client,
         clock=clock or utcnow,
+        installations=(
+            Installations(settings, session_factory, template=client) if settings.oauth_enabled else None
+        ),
     )
 
 
@@ -61,6 +84,76 @@ def create_app(
         token_verification_enabled=False,
         logger=logging.getLogger("slack_bolt"),
         listener_executor=listener_executor,
+        **(_oauth_options(deps) if deps.installations is not None else {}),
     )
+    if deps.installations is not None:
+        app.use(_remember_workspace(deps.installations))
     register_all(app, deps)
     return app
+
+
+def _oauth_options(deps: Deps) -> dict[str, Any]:
+    """Bolt's OAuth flow and per-request authorization, on our database's stores."""
+    settings, installations = deps.settings, deps.installations
+    assert installations is not None and settings.slack_client_id and settings.slack_client_secret
+    oauth_settings = OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(settings.slack_scopes),
+        user_scopes=[],  # the app acts as its bot only; it never asks for people's tokens
+        redirect_uri=settings.slack_redirect_uri,
+        install_path=OAUTH_INSTALL_PATH,
+        redirect_uri_path=OAUTH_REDIRECT_PATH,
+        # GovSlack's authorize page sits beside its API, as slack.com's does.
+        authorization_url=urljoin(settings.slack_api_url, "../oauth/v2/authorize"),
+        installation_store=installations.store,
+        state_store=installations.state_store,
+        state_expiration_seconds=STATE_EXPIRY_SECONDS,
+        token_rotation_expiration_minutes=REFRESH_MINUTES_BEFORE_EXPIRY,
+        callback_options=CallbackOptions(success=_installed(deps), failure=_install_failed),
+        logger=logging.getLogger("slack_bolt.oauth"),
+    )
+    # Built here rather than by OAuthSettings so that token refreshes go through our
+    # client (SLACK_API_URL), and so a token's auth.test answer is remembered instead
+    # of asked again before every acknowledgement.
+    authorize = InstallationStoreAuthorize(
+        logger=logging.getLogger("slack_bolt.authorize"),
+        installation_store=installations.store,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        token_rotation_expiration_minutes=REFRESH_MINUTES_BEFORE_EXPIRY,
+        cache_enabled=True,
+        client=deps.client,
+    )
+    return {
+        "oauth_settings": oauth_settings,
+        "authorize": authorize,
+        "user_facing_authorize_error_message": NOT_INSTALLED_MESSAGE,
+    }
+
+
+def _installed(deps: Deps) -> Callable[[SuccessArgs], BoltResponse]:
+    def success(args: SuccessArgs) -> BoltResponse:
+        assert deps.installations is not None
+        deps.installations.record_install(args.installation, deps.now())
+        return args.default.success(args)
+
+    return success
+
+
+def _install_failed(args: FailureArgs) -> BoltResponse:
+    # A forged or replayed state, a cancelled approval, a bad code: say why in the log.
+    log.warning("install refused: %s", args.reason)
+    return args.default.failure(args)
+
+
+def _remember_workspace(installations: Installations) -> Callable[..., Any]:
+    """Global middleware: note each workspace's org the first time it is seen (see
+    `Installations.remember_workspace`), then carry on."""
+
+    def remember(context: BoltContext, next: Callable[[], Any]) -> Any:
+        if context.team_id:
+            installations.remember_workspace(context.team_id, context.enterprise_id)
+        return next()
+
+    return remember

@@ -70,7 +70,9 @@ def _add_roster_commands(modes: argparse._SubParsersAction) -> None:  # type: ig
         action="store_true",
         help="end active pairs that are not in the file (for a file listing the whole program)",
     )
-    importer.add_argument("--team", help="Slack workspace id (default: the bot token's workspace)")
+    importer.add_argument(
+        "--team", help="Slack workspace id (default: the bot token's workspace; required in OAuth mode)"
+    )
     importer.set_defaults(run=_import_roster)
 
     exporter = modes.add_parser(
@@ -91,14 +93,25 @@ def _import_roster(args: argparse.Namespace) -> int:
     from bot.runtime import connect_slack, load_runtime_settings, open_database
 
     settings = load_runtime_settings()
-    settings.require_bot_token()
-    engine = open_database(settings)
-    client, identity = connect_slack(settings, engine)
-    deps = build_deps(settings, client=client, session_factory=make_session_factory(engine))
+    if settings.oauth_enabled:
+        if not args.team:
+            raise ConfigError(
+                "OAuth mode serves several workspaces: say which one with --team T… (its id is in the "
+                "workspace's URL, or in the log line written when it installed the app)"
+            )
+        engine = open_database(settings)
+        deps = build_deps(settings, session_factory=make_session_factory(engine))
+        team_id = args.team
+    else:
+        settings.require_bot_token()
+        engine = open_database(settings)
+        client, identity = connect_slack(settings, engine)
+        deps = build_deps(settings, client=client, session_factory=make_session_factory(engine))
+        team_id = args.team or identity.team_id
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     return import_roster(
         deps,
-        team_id=args.team or identity.team_id,
+        team_id=team_id,
         path=args.file,
         apply=args.apply,
         end_missing=args.end_missing,

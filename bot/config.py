@@ -18,6 +18,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# The bot scopes an OAuth install asks for: the same list as manifest.yml (README,
+# "Slack scopes"). SLACK_SCOPES replaces it, e.g. to add the optional history scopes.
+# Where Bolt serves the install page and Slack sends the installer back (OAuth mode).
+OAUTH_INSTALL_PATH = "/slack/install"
+OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
+DEFAULT_BOT_SCOPES = ("commands", "chat:write", "users:read", "users:read.email", "files:read")
 DEFAULT_DATABASE_URL = "sqlite:///mentor_nudge.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -44,6 +50,21 @@ class Settings:
     admin_user_ids: tuple[str, ...] = ()
     program_timezone: str = "UTC"
     nudge_weekly_cap: int = 2
+    # OAuth mode (several workspaces or an Enterprise Grid org): Basic Information →
+    # App Credentials. Used only when no SLACK_BOT_TOKEN is set.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
+    slack_scopes: tuple[str, ...] = DEFAULT_BOT_SCOPES
+    slack_redirect_uri: str | None = None
+
+    @property
+    def oauth_enabled(self) -> bool:
+        """True in OAuth mode: tokens come from installations, not from SLACK_BOT_TOKEN.
+
+        A bot token, when set, always wins: single-workspace installs keep working
+        exactly as before even with OAuth credentials left in the environment.
+        """
+        return self.slack_bot_token is None and self.slack_client_id is not None
 
     def require_bot_token(self) -> str:
         """Return the bot token, or stop with a message saying where to find it."""
@@ -187,10 +208,75 @@ def check_timezone(name: str, value: str | None) -> str:
     return zone
 
 
+def _check_oauth(env: Mapping[str, str]) -> dict[str, str | None]:
+    """SLACK_CLIENT_ID and SLACK_CLIENT_SECRET come as a pair, with the signing secret.
+
+    Half a set would start an app that cannot install anywhere; say which half is
+    missing now rather than at the first install.
+    """
+    client_id, secret = env.get("SLACK_CLIENT_ID") or None, env.get("SLACK_CLIENT_SECRET") or None
+    if client_id is None and secret is None:
+        return {"slack_client_id": None, "slack_client_secret": None}
+    where = "Basic Information → App Credentials"
+    if client_id is None or secret is None:
+        missing = "SLACK_CLIENT_ID" if client_id is None else "SLACK_CLIENT_SECRET"
+        raise ConfigError(
+            f"{missing} is not set: OAuth mode (several workspaces) needs both SLACK_CLIENT_ID and "
+            f"SLACK_CLIENT_SECRET, from {where}"
+        )
+    if not re.fullmatch(r"\d+\.\d+", client_id):
+        raise ConfigError(f"SLACK_CLIENT_ID looks malformed (expected digits.digits, as shown under {where})")
+    if not re.fullmatch(r"[0-9a-fA-F]{16,}", secret):
+        raise ConfigError(
+            f"SLACK_CLIENT_SECRET looks malformed (expected the hexadecimal string under {where})"
+        )
+    if not env.get("SLACK_BOT_TOKEN") and not env.get("SLACK_SIGNING_SECRET"):
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: OAuth mode serves Slack over HTTP, and every request is "
+            f"checked against the Signing Secret ({where})"
+        )
+    return {"slack_client_id": client_id, "slack_client_secret": secret}
+
+
+def _check_scopes(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return DEFAULT_BOT_SCOPES
+    scopes = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    bad = [s for s in scopes if not re.fullmatch(r"[a-z][a-z_-]*(?:[:.][a-z_-]+)*", s)]
+    if bad:
+        raise ConfigError(
+            f"SLACK_SCOPES holds something that is not a Slack scope ({', '.join(bad)}): give bot scopes "
+            "separated by commas, e.g. commands,chat:write,users:read"
+        )
+    missing = [s for s in DEFAULT_BOT_SCOPES if s not in scopes]
+    if missing:
+        raise ConfigError(
+            f"SLACK_SCOPES leaves out scopes the app needs ({', '.join(missing)}); list them too "
+            "(README, 'Slack scopes')"
+        )
+    return scopes
+
+
+def _check_redirect_uri(value: str | None) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    local = parts.hostname in ("localhost", "127.0.0.1")
+    if (parts.scheme != "https" and not local) or not parts.path.rstrip("/").endswith(OAUTH_REDIRECT_PATH):
+        raise ConfigError(
+            "SLACK_REDIRECT_URI must be an https URL ending in /slack/oauth_redirect, the same as under "
+            f"OAuth & Permissions → Redirect URLs (got {value!r})"
+        )
+    return value
+
+
 def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path | None = None) -> Settings:
     """Read and validate configuration; raise :class:`ConfigError` with a plain message."""
     env = _read_environment(environ, dotenv_path)
     return Settings(
+        **_check_oauth(env),
+        slack_scopes=_check_scopes(env.get("SLACK_SCOPES")),
+        slack_redirect_uri=_check_redirect_uri(env.get("SLACK_REDIRECT_URI")),
         slack_bot_token=_check_token(
             "SLACK_BOT_TOKEN",
             env.get("SLACK_BOT_TOKEN"),

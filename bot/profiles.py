@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.db import transaction
 from bot.deps import Deps
 from bot.directory import Profile, apply_profile, fetch_profile
+from bot.installations import NotInstalled
 from bot.models import Person
 from bot.people import ensure_person, find_person, zone_for
 from bot.slack import slack_error_code
@@ -70,12 +71,23 @@ def person_with_profile(
         person = find_person(session, team_id, user_id)
         if person is not None and profile_is_fresh(person, now, max_age):
             return person
-    profile = fetch_profile_quietly(deps.client, user_id)
+    profile = _profile_from_slack(deps, team_id, enterprise_id, user_id)
     with transaction(deps.session_factory) as session:
         person = ensure_person(session, team_id, user_id, enterprise_id=enterprise_id)
         if profile is not None:
             apply_fresh_profile(session, deps.settings, person, profile, now)
         return person
+
+
+def _profile_from_slack(deps: Deps, team_id: str, enterprise_id: str | None, user_id: str) -> Profile | None:
+    try:
+        client = deps.client_for(team_id, enterprise_id)
+    except NotInstalled:
+        # Bolt passes on requests only from installed workspaces, so this is a race with
+        # an uninstall: carry on with what we know, as for any other Slack failure.
+        log.warning("team=%s user=%s: no installation covers this workspace; no profile", team_id, user_id)
+        return None
+    return fetch_profile_quietly(client, user_id)
 
 
 def fetch_profile_quietly(client: WebClient, user_id: str) -> Profile | None:

@@ -39,6 +39,11 @@ def load_runtime_settings() -> Settings:
     """
     settings = load_settings()
     configure_logging(settings.log_level)
+    if settings.slack_bot_token and settings.slack_client_id:
+        log.warning(
+            "SLACK_BOT_TOKEN is set, so the app runs for that one workspace and SLACK_CLIENT_ID/"
+            "SLACK_CLIENT_SECRET are not used; unset SLACK_BOT_TOKEN for OAuth mode (several workspaces)"
+        )
     try:
         builtin_nudges()
     except LibraryError as error:
@@ -102,16 +107,30 @@ def connect_slack(settings: Settings, engine: Engine) -> tuple[WebClient, BotIde
 
 
 def prepare_deps(settings: Settings, engine: Engine) -> Deps:
-    """Deps for a process that talks to Slack."""
+    """Deps for a process that talks to Slack.
+
+    Single-workspace mode checks the bot token with Slack first. OAuth mode has no token
+    to check: each workspace's comes from its installation when it is needed.
+    """
+    if settings.oauth_enabled:
+        deps = build_deps(settings, session_factory=make_session_factory(engine))
+        log.info("OAuth mode: tokens come from the installations in the database (install at /slack/install)")
+        return deps
     client, _identity = connect_slack(settings, engine)
     return build_deps(settings, client=client, session_factory=make_session_factory(engine))
+
+
+def require_slack_credentials(settings: Settings) -> None:
+    """A bot token (one workspace), or OAuth credentials (several): one of the two."""
+    if not settings.oauth_enabled:
+        settings.require_bot_token()
 
 
 def prepare_web() -> tuple[App, Engine, Settings]:
     """Everything the HTTP process needs, checked: (Bolt app, engine, settings)."""
     settings = load_runtime_settings()
     settings.require_signing_secret()
-    settings.require_bot_token()
+    require_slack_credentials(settings)
     engine = open_database(settings)
     deps = prepare_deps(settings, engine)
     return create_app(settings, deps=deps), engine, settings
@@ -125,6 +144,12 @@ def run_socket() -> None:
     from schedules.lock import clock_lock
 
     settings = load_runtime_settings()
+    if settings.oauth_enabled:
+        raise ConfigError(
+            "Socket Mode serves one workspace, with SLACK_BOT_TOKEN; SLACK_CLIENT_ID is set without one. "
+            "For several workspaces or an Enterprise Grid org run `web` and `clock` (OAuth over HTTP); "
+            "for one workspace set SLACK_BOT_TOKEN (README: 'One workspace or many?')"
+        )
     settings.require_bot_token()
     app_token = settings.require_app_token()
     engine = open_database(settings)
@@ -154,7 +179,7 @@ def run_clock() -> None:
     from schedules.lock import clock_lock
 
     settings = load_runtime_settings()
-    settings.require_bot_token()
+    require_slack_credentials(settings)
     engine = open_database(settings)
     deps = prepare_deps(settings, engine)
     with clock_lock(settings.database_url):

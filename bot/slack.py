@@ -30,8 +30,17 @@ REQUEST_TIMEOUT_SECONDS = 10
 # Errors that mean our token is no good for this workspace any more. (From auth.test,
 # `account_inactive` also means that; from chat.postMessage to a person it means the
 # person's account is gone, so the sender treats it separately.)
+# `invalid_refresh_token` comes from token rotation: the workspace's token cannot be
+# renewed, which stops sending there just the same.
 TOKEN_ERRORS = frozenset(
-    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "team_access_not_granted"}
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "team_access_not_granted",
+        "invalid_refresh_token",
+    }
 )
 
 
@@ -47,16 +56,24 @@ def make_client(
     settings: Settings,
     *,
     token: str | None = None,
+    team_id: str | None = None,
     retries: int = 2,
     backoff_factor: float = 0.5,
 ) -> WebClient:
     """Build the WebClient every part of the app uses.
 
+    Single-workspace mode: the bot token's client. OAuth mode without a `token`: a
+    token-less template (Bolt copies it for each request; `bot.installations` builds
+    each workspace's client with its own `token`, and `team_id` for an org-wide
+    install, whose token needs to be told which workspace a call is about).
     `backoff_factor` exists so tests can retry in milliseconds rather than seconds.
     """
+    if token is None and not settings.oauth_enabled:
+        token = settings.require_bot_token()
     backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_factor, jitter=_ProportionalJitter())
     return WebClient(
-        token=token or settings.require_bot_token(),
+        token=token,
+        team_id=team_id,
         base_url=settings.slack_api_url,
         timeout=REQUEST_TIMEOUT_SECONDS,
         logger=logging.getLogger("slack_sdk.web"),
@@ -73,6 +90,7 @@ def patient_client(client: WebClient, rate_limit_retries: int) -> WebClient:
     handlers = [h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)]
     return WebClient(
         token=client.token,
+        team_id=client.default_params.get("team_id"),
         base_url=client.base_url,
         timeout=client.timeout,
         logger=client.logger,
@@ -84,7 +102,12 @@ def quick_client(client: WebClient, timeout: float) -> WebClient:
     """A copy of `client` that tries once, briefly: for calls that are useless late, like
     `views.open` with a trigger id that expires three seconds after Slack issued it."""
     return WebClient(
-        token=client.token, base_url=client.base_url, timeout=timeout, logger=client.logger, retry_handlers=[]
+        token=client.token,
+        team_id=client.default_params.get("team_id"),
+        base_url=client.base_url,
+        timeout=timeout,
+        logger=client.logger,
+        retry_handlers=[],
     )
 
 

@@ -1,4 +1,6 @@
-"""The HTTP run mode: `POST /slack/events` for Slack, `GET /healthz` for load balancers.
+"""The HTTP run mode: `POST /slack/events` for Slack, `GET /healthz` for load balancers,
+and in OAuth mode Bolt's `GET /slack/install` and `GET /slack/oauth_redirect` (Bolt's WSGI
+adapter serves those two whenever the app has an OAuth flow).
 
 Gunicorn builds it with `bot.web:create_wsgi_app()` (see the Procfile), `python -m bot
 web` with :func:`run_web`; tests call `wsgi_app()` with their own app and database.

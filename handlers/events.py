@@ -3,9 +3,12 @@
 * `user_change` carries the whole user object, so a new time zone (travel, a move) is
   applied at once with no Web API call — but only for people the app already knows;
   profile edits by everyone else in a large workspace are ignored.
-* `app_uninstalled` / `tokens_revoked` (bot token) pause all sending to the workspace
-  (the sender skips paused workspaces; `bot.runtime.connect_slack` lifts the pause when
-  a token works again). Bolt delivers both without checking the dead token first.
+* `app_uninstalled` / `tokens_revoked` (bot token) stop all sending to the workspace at
+  once. Single-workspace mode pauses it (the sender skips paused workspaces;
+  `bot.runtime.connect_slack` lifts the pause when a token works again). OAuth mode
+  deletes the installation and cancels the workspace's queued messages — for an
+  org-wide install, those of every workspace it covered — and other workspaces carry on;
+  installing again starts afresh. Bolt delivers both without checking the dead token.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 
 from bot.db import transaction
 from bot.deps import Deps
@@ -42,18 +45,36 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             apply_fresh_profile(session, deps.settings, person, profile, deps.now())
 
     @app.event("app_uninstalled")
-    def app_uninstalled(body: dict[str, Any]) -> None:
-        pause_workspace(deps, body.get("team_id") or "", "the app was uninstalled from Slack")
+    def app_uninstalled(body: dict[str, Any], context: BoltContext) -> None:
+        stop_workspace(deps, body, context, "the app was uninstalled from Slack")
 
     @app.event("tokens_revoked")
-    def tokens_revoked(event: dict[str, Any], body: dict[str, Any]) -> None:
-        team_id = body.get("team_id") or ""
+    def tokens_revoked(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         revoked_bots = (event.get("tokens") or {}).get("bot") or []
         if not revoked_bots:
             # Only user tokens, which this app never holds: nothing stops working.
-            log.info("team=%s: Slack revoked user tokens only; the bot token still works", team_id)
+            log.info(
+                "team=%s: Slack revoked user tokens only; the bot token still works", body.get("team_id")
+            )
             return
-        pause_workspace(deps, team_id, "Slack revoked the bot token")
+        stop_workspace(deps, body, context, "Slack revoked the bot token")
+
+
+def stop_workspace(deps: Deps, body: dict[str, Any], context: BoltContext, reason: str) -> None:
+    """Stop sending where the app lost its token: forget the installation (OAuth mode) or
+    pause the one workspace (single-workspace mode)."""
+    if deps.installations is None:
+        pause_workspace(deps, body.get("team_id") or "", reason)
+        return
+    # Bolt reads these from the event's `authorizations`; an org-wide install has an
+    # enterprise and no team.
+    org_wide = bool(context.is_enterprise_install) or (bool(context.enterprise_id) and not context.team_id)
+    if not org_wide and not context.team_id:
+        log.error("a revocation event arrived without a team or org id; nothing was stopped")
+        return
+    deps.installations.forget(
+        team_id=context.team_id, enterprise_id=context.enterprise_id, org_wide=org_wide, reason=reason
+    )
 
 
 def pause_workspace(deps: Deps, team_id: str, reason: str) -> None:

@@ -170,7 +170,11 @@ def on_later(deps: Deps, ack: Ack, body: dict[str, Any], respond: Respond, clien
     if card is None:
         return
     error = open_modal(
-        deps, body.get("trigger_id"), later_modal(card.request_id, card.mentee_user_id), what="feedback note"
+        deps,
+        body.get("trigger_id"),
+        later_modal(card.request_id, card.mentee_user_id),
+        what="feedback note",
+        team_id=team_and_user(body)[0],
     )
     if error:
         _tell(
@@ -260,7 +264,7 @@ def on_home_ask(deps: Deps, ack: Ack, body: dict[str, Any]) -> None:
     except AskRefused as refused:
         publish_home(deps, team_id, user_id, notice=refused.message)
         return
-    error = open_modal(deps, body.get("trigger_id"), ask_modal(mentors), what="feedback ask")
+    error = open_modal(deps, body.get("trigger_id"), ask_modal(mentors), what="feedback ask", team_id=team_id)
     if error:
         # Home buttons have no response_url: say so where they are looking.
         publish_home(

@@ -69,7 +69,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         if not _is_admin(deps, body):
             respond(text=ADMINS_ONLY, response_type="ephemeral", replace_original=False)
             return
-        error = _open_form(deps, body.get("trigger_id"), "")
+        error = _open_form(deps, team_and_user(body)[0], body.get("trigger_id"), "")
         if error:
             respond(text=error, response_type="ephemeral", replace_original=False)
 
@@ -129,7 +129,7 @@ def nudges_command(call: CommandCall) -> None:
         _show_overview(call, word)
     elif word == "add":
         call.ack()
-        error = _open_form(call.deps, call.trigger_id, call.rest[len(args[0]) :].strip())
+        error = _open_form(call.deps, call.team_id, call.trigger_id, call.rest[len(args[0]) :].strip())
         if error:
             call.reply(error)
     elif word in ON_WORDS + OFF_WORDS:
@@ -191,9 +191,9 @@ def _toggle(call: CommandCall, enabled: bool) -> None:
     call.reply(text, blocks)
 
 
-def _open_form(deps: Deps, trigger_id: str | None, initial_text: str) -> str | None:
+def _open_form(deps: Deps, team_id: str, trigger_id: str | None, initial_text: str) -> str | None:
     """Open the "Add a nudge" modal; returns what to tell the admin if it did not open."""
-    error = open_modal(deps, trigger_id, add_nudge_modal(initial_text), what="nudges add")
+    error = open_modal(deps, trigger_id, add_nudge_modal(initial_text), what="nudges add", team_id=team_id)
     if error is None:
         return None
     return (

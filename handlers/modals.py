@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.installations import NotInstalled
 from bot.slack import quick_client, slack_error_code
 
 log = logging.getLogger(__name__)
@@ -29,12 +30,14 @@ NO_ANSWER = "no_answer"
 NO_TRIGGER = "no_trigger_id"
 
 
-def trigger_client(deps: Deps) -> WebClient:
-    """The app's client for `views.open`: no retries, a timeout inside the trigger's life."""
-    return quick_client(deps.client, TRIGGER_TIMEOUT_SECONDS)
+def trigger_client(deps: Deps, team_id: str) -> WebClient:
+    """The workspace's client for `views.open`: no retries, a timeout inside the trigger's life."""
+    return quick_client(deps.client_for(team_id), TRIGGER_TIMEOUT_SECONDS)
 
 
-def open_modal(deps: Deps, trigger_id: str | None, view: dict[str, Any], *, what: str) -> str | None:
+def open_modal(
+    deps: Deps, trigger_id: str | None, view: dict[str, Any], *, what: str, team_id: str
+) -> str | None:
     """Open `view` with `trigger_id`; None when it opened, else a short error code.
 
     The code is Slack's (`expired_trigger_id`, …), or NO_ANSWER when Slack did not
@@ -44,9 +47,11 @@ def open_modal(deps: Deps, trigger_id: str | None, view: dict[str, Any], *, what
     if not trigger_id:
         return NO_TRIGGER
     try:
-        trigger_client(deps).views_open(trigger_id=trigger_id, view=view)
+        trigger_client(deps, team_id).views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as error:
         code = slack_error_code(error)
+    except NotInstalled:
+        code = "not_installed"
     except OSError as error:  # timeouts and connection failures (urllib raises OSErrors)
         log.warning("views.open for %s: no answer from Slack (%s)", what, error.__class__.__name__)
         return NO_ANSWER

@@ -208,8 +208,9 @@ def on_note(deps: Deps, ack: Ack, body: dict[str, Any], action: dict[str, Any], 
     if found is None:
         return
     text, note = found
+    view = note_modal(send_id, text, note)
     if open_modal(
-        deps, body.get("trigger_id"), note_modal(send_id, text, note), what=f"nudge {send_id} note"
+        deps, body.get("trigger_id"), view, what=f"nudge {send_id} note", team_id=team_and_user(body)[0]
     ):
         # Usually an expired trigger (Slack allows three seconds): let them try again.
         _tell(respond, "The note box couldn't open just now. Please click *Add a note* again.")

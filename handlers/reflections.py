@@ -153,7 +153,7 @@ def open_setup(call: CommandCall, channel_id: str) -> None:
         existing = reflections.find_channel(session, call.team_id, channel_id)
         is_new = existing is None or not existing.enabled
     view = setup_modal(channel_id, choices, is_new=is_new)
-    error = open_modal(deps, call.trigger_id, view, what="reflection set-up")
+    error = open_modal(deps, call.trigger_id, view, what="reflection set-up", team_id=call.team_id)
     if error:
         call.reply(
             f"I couldn't open the set-up form ({why_not_opened(error)}). Please run the command again."
@@ -306,7 +306,7 @@ def open_share_modal(deps: Deps, body: dict[str, Any], respond: Respond) -> None
             month=target.month,
             allow_anonymous=target.allow_anonymous,
         )
-    if open_modal(deps, body.get("trigger_id"), view, what="reflection share"):
+    if open_modal(deps, body.get("trigger_id"), view, what="reflection share", team_id=_team(body)):
         respond(
             text="The reflection box couldn't open just now. Please click *Share a reflection* again.",
             response_type="ephemeral",

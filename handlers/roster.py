@@ -56,6 +56,7 @@ from bot.roster.types import ImportForm, Refusal, RosterFileError
 from bot.slack import slack_error_code
 from bot.textparse import parse_user
 from handlers.modals import open_modal, why_not_opened
+from handlers.payload import team_and_user
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
@@ -267,8 +268,8 @@ def show_pairs(call: CommandCall) -> None:
 
 def turn_page(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
     """Previous/Next under the roster: replace the message with the requested page."""
-    team_id = (body.get("team") or {}).get("id") or ""
-    user_id = (body.get("user") or {}).get("id") or ""
+    # Org-wide installs may send `team: null`; the helper also reads user.team_id.
+    team_id, user_id = team_and_user(body)
     try:
         page = int(((body.get("actions") or [{}])[0]).get("value") or 1)
     except ValueError:
@@ -359,7 +360,7 @@ def admin_command(call: CommandCall) -> None:
 def import_command(call: CommandCall) -> None:
     """`/mentor import`: acknowledge, then open the upload form with the trigger at once."""
     call.ack()
-    error = open_modal(call.deps, call.trigger_id, import_modal(), what="roster import")
+    error = open_modal(call.deps, call.trigger_id, import_modal(), what="roster import", team_id=call.team_id)
     if error:
         call.reply(
             f"I couldn't open the import form ({why_not_opened(error)}). Please run `/mentor import` again."
@@ -367,9 +368,8 @@ def import_command(call: CommandCall) -> None:
 
 
 def _who(body: dict[str, Any]) -> tuple[str, str]:
-    view = body.get("view") or {}
-    team_id = (body.get("team") or {}).get("id") or view.get("team_id") or ""
-    return team_id, (body.get("user") or {}).get("id") or ""
+    team_id, user_id = team_and_user(body)
+    return team_id or (body.get("view") or {}).get("team_id") or "", user_id
 
 
 def _still_admin(deps: Deps, team_id: str, user_id: str) -> bool:
@@ -471,7 +471,8 @@ def _roster_data(deps: Deps, client: WebClient, form: ImportForm) -> tuple[str, 
     file = _complete_file(client, form.files[0])
     data = download_shared_file(
         file,
-        token=deps.client.token or "",
+        # The request's own client: in OAuth mode, the token of this workspace.
+        token=client.token or "",
         api_url=deps.settings.slack_api_url,
         max_bytes=MAX_FILE_BYTES,
     )

@@ -27,6 +27,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.installations import NotInstalled
 from handlers.request_log import describe_request
 from handlers.router import CommandRouter
 
@@ -94,6 +95,7 @@ def _tell(deps: Deps, request: BoltRequest, body: dict[str, Any], user_id: str, 
         if in_message and respond is not None:
             respond(text=text, response_type="ephemeral", replace_original=False)
         elif user_id:
-            deps.client.chat_postMessage(channel=user_id, text=text)
-    except (SlackApiError, OSError) as failure:
+            client = deps.client_for(request.context.team_id or "", request.context.enterprise_id)
+            client.chat_postMessage(channel=user_id, text=text)
+    except (SlackApiError, OSError, NotInstalled) as failure:
         log.warning("could not tell the person about the failure either (%s)", failure.__class__.__name__)

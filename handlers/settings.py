@@ -133,7 +133,7 @@ def open_settings_modal(deps: Deps, trigger_id: str | None, team_id: str, user_i
         return NO_TRIGGER
     with transaction(deps.session_factory) as session:
         personal = preferences.load(session, deps.settings, team_id, user_id, deps.now())
-    return open_modal(deps, trigger_id, settings_modal(personal), what="settings")
+    return open_modal(deps, trigger_id, settings_modal(personal), what="settings", team_id=team_id)
 
 
 def timezone_command(call: CommandCall) -> None:

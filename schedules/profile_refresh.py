@@ -9,8 +9,9 @@ Rate-limit friendly: `users.info` is a Tier 4 method (100+ calls a minute). We g
 batches of 50 and start at most one batch every 30 seconds, i.e. about 100 calls a
 minute, leaving room for the web process's own calls; slack_sdk's retry handler waits
 out any 429 it still meets (Retry-After). A 429 that survives those retries, or a
-refused token, ends the run early — the rest wait for tomorrow. A program of 1,000
-people takes about ten minutes, on the scheduler's housekeeping thread.
+refused token, ends the run early — the rest wait for tomorrow. (With several workspaces
+in OAuth mode, a refused or missing token skips only that workspace's people.) A program
+of 1,000 people takes about ten minutes, on the scheduler's housekeeping thread.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from sqlalchemy import or_, select
 
 from bot.db import transaction
 from bot.deps import Deps
 from bot.directory import Profile, fetch_profile
+from bot.installations import NotInstalled
 from bot.models import Pair, Person, Workspace
 from bot.profiles import apply_fresh_profile
 from bot.slack import TOKEN_ERRORS, slack_error_code
@@ -50,6 +52,7 @@ class RefreshReport:
     not_found: int = 0
     failed: int = 0
     stopped_early: str | None = None
+    teams_skipped: int = 0
 
     def counts(self) -> dict[str, int | str]:
         """Non-zero counts only, as the clock's log line wants them."""
@@ -58,6 +61,10 @@ class RefreshReport:
 
 class _StopRun(Exception):
     """Slack says stop for now (rate limit outlasted our retries, or a dead token)."""
+
+
+class _SkipTeam(Exception):
+    """This workspace's token is refused or gone; its people wait for tomorrow."""
 
 
 def refresh_stale_profiles(
@@ -79,6 +86,7 @@ def refresh_stale_profiles(
     """
     report = RefreshReport()
     last_id = 0
+    skipped: set[str] = set()
     while True:
         started = monotonic()
         batch = _next_batch(deps, last_id, stale_after, batch_size)
@@ -86,7 +94,10 @@ def refresh_stale_profiles(
             break
         last_id = batch[-1][0]
         try:
-            fetched = [(person_id, _fetch(deps, user_id, report)) for person_id, _team, user_id in batch]
+            fetched = [
+                (person_id, _fetch_unless_skipped(deps, team_id, user_id, report, skipped))
+                for person_id, team_id, user_id in batch
+            ]
         except _StopRun as reason:
             report.stopped_early = str(reason)
             log.warning("profile refresh: stopped early (%s); the rest wait for tomorrow", reason)
@@ -138,16 +149,34 @@ FAILED = _Failed()
 _Fetched = Profile | None | _Failed
 
 
-def _fetch(deps: Deps, user_id: str, report: RefreshReport) -> _Fetched:
+def _fetch_unless_skipped(
+    deps: Deps, team_id: str, user_id: str, report: RefreshReport, skipped: set[str]
+) -> _Fetched:
+    if team_id in skipped:
+        return FAILED
+    try:
+        return _fetch(deps, team_id, user_id, report)
+    except _SkipTeam as reason:
+        if deps.installations is None:
+            raise _StopRun(str(reason)) from None  # one token: nobody else to refresh
+        skipped.add(team_id)
+        report.teams_skipped += 1
+        log.warning("profile refresh: team=%s skipped until tomorrow (%s)", team_id, reason)
+        return FAILED
+
+
+def _fetch(deps: Deps, team_id: str, user_id: str, report: RefreshReport) -> _Fetched:
     report.checked += 1
     try:
-        return fetch_profile(deps.client, user_id)
+        return fetch_profile(deps.client_for(team_id), user_id)
+    except (NotInstalled, SlackTokenRotationError) as error:
+        raise _SkipTeam(str(error)) from None
     except SlackApiError as error:
         code = slack_error_code(error)
         if code == "ratelimited" or getattr(error.response, "status_code", 200) == 429:
             raise _StopRun("Slack rate limit") from None
         if code in TOKEN_ERRORS:
-            raise _StopRun(f"Slack refused our token ({code})") from None
+            raise _SkipTeam(f"Slack refused our token ({code})") from None
         log.warning("profile refresh: user=%s: %s", user_id, code)
     except OSError as error:
         log.warning("profile refresh: user=%s: network error %s", user_id, error.__class__.__name__)

@@ -30,6 +30,7 @@ from sqlalchemy import Select, select
 
 from bot.db import is_sqlite, transaction
 from bot.deps import Deps
+from bot.installations import NotInstalled
 from bot.models import PromptStatus, ReflectionChannel, ReflectionPrompt
 from bot.reflections.delivery import tell_admin_about_members
 from bot.reflections.planning import close_month, plan_prompt, plan_reminders, plan_summary
@@ -148,17 +149,17 @@ class ReflectionPlanner:
             prompts = session.scalars(
                 self._locked(select(ReflectionPrompt).where(ReflectionPrompt.reminder_due_at <= now))
             ).all()
-            wanted: list[tuple[int, str]] = []
+            wanted: list[tuple[int, str, str]] = []
             for prompt in prompts:
                 channel = prompt.channel
                 if channel.enabled and channel.reminder_enabled and prompt.status == PromptStatus.POSTED:
-                    wanted.append((prompt.id, prompt.channel_id))
+                    wanted.append((prompt.id, prompt.team_id, prompt.channel_id))
                     prompt.reminder_due_at = now + REMINDER_LEASE
                 else:
                     prompt.reminder_due_at = None
         # Slack is asked outside any transaction: a slow answer never holds the database.
-        for prompt_id, channel_id in wanted:
-            members, problem = self.channel_members(channel_id)
+        for prompt_id, team_id, channel_id in wanted:
+            members, problem = self.channel_members(team_id, channel_id)
             with transaction(self.deps.session_factory) as session:
                 prompt = session.get(ReflectionPrompt, prompt_id)
                 assert prompt is not None
@@ -174,12 +175,16 @@ class ReflectionPlanner:
                 else:
                     prompt.reminder_due_at = now + REMINDER_RETRY
 
-    def channel_members(self, channel_id: str) -> tuple[set[str] | None, str | None]:
+    def channel_members(self, team_id: str, channel_id: str) -> tuple[set[str] | None, str | None]:
         """Everyone in a channel (needs channels:read, or groups:read for private ones)."""
         members: set[str] = set()
         try:
-            for page in self.deps.client.conversations_members(channel=channel_id, limit=MEMBERS_PAGE):
+            client = self.deps.client_for(team_id)
+            for page in client.conversations_members(channel=channel_id, limit=MEMBERS_PAGE):
                 members.update(page.get("members") or [])
+        except NotInstalled:
+            log.warning("reflections: team=%s has no installation; no reminders for %s", team_id, channel_id)
+            return None, "not_installed"
         except SlackApiError as error:
             code = slack_error_code(error)
             log.warning("reflections: cannot list members of %s (%s); no reminders for now", channel_id, code)

@@ -23,17 +23,20 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.error import URLError
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.db import is_sqlite, transaction
 from bot.deps import Deps
 from bot.directory import PERSON_GONE_ERRORS
+from bot.installations import NotInstalled
 from bot.models import Delivery, DeliveryStatus, Person, Workspace
 from bot.outbox import Cancel, DeliveryKind, ErrorOutcome, Message, cancel_open_for_person
 from bot.people import zone_for
@@ -59,6 +62,10 @@ INTERRUPTED = "interrupted while sending; not resent so the recipient never gets
 HELD_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
 # Error codes that mean Slack itself failed, not our message: tried again, like a 5xx.
 SERVER_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+
+# The Web API client for a workspace (`Deps.client_for`): one bot token's, or in OAuth
+# mode that workspace's installation. Raises NotInstalled when nothing covers it.
+ClientProvider = Callable[[str], WebClient]
 
 
 @dataclass
@@ -94,8 +101,10 @@ class Sender:
         batch_size: int = BATCH_SIZE,
         lease: timedelta = LEASE,
         stopping: threading.Event | None = None,
+        clients: ClientProvider | None = None,
     ) -> None:
         self.deps = deps
+        self.clients = clients or deps.client_for
         self.kinds = kinds
         self.worker_id = worker_id or default_worker_id()
         self.batch_size = batch_size
@@ -222,7 +231,17 @@ class Sender:
             return
         team_id, recipient, kind, message = prepared
         try:
-            response = self.deps.client.chat_postMessage(channel=recipient, **message.as_kwargs())
+            client = self.clients(team_id)
+            response = client.chat_postMessage(channel=recipient, **message.as_kwargs())
+        except NotInstalled as missing:
+            # Uninstalled or revoked (OAuth mode): nothing more goes to that workspace.
+            self._finish(delivery_id, DeliveryStatus.CANCELLED, f"not sent: {missing}")
+            report.cancelled += 1
+            return
+        except SlackTokenRotationError as failed:
+            # Its expiring token could not be refreshed: Slack's answer decides, as for a send.
+            self._record_slack_error(delivery_id, team_id, kind, failed.api_error, report, held_teams)
+            return
         except SlackApiError as error:
             self._record_slack_error(delivery_id, team_id, kind, error, report, held_teams)
             return

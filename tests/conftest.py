@@ -30,6 +30,8 @@ from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 from tests.fakes.slack_requests import SIGNING_SECRET, SlackUser, TrackingExecutor
 
 PG_URL_ENV = "TEST_DATABASE_URL"
+# OAuth mode's fixtures (oauth_deps, browser, two_workspaces…), for any test that wants them.
+pytest_plugins = ["tests.oauth_helpers"]
 
 # The people most tests need. More can be added per test with fake_slack.add_user().
 ADMIN = "U0ADMIN01"

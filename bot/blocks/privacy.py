@@ -18,7 +18,9 @@ def privacy_blocks() -> list[dict[str, Any]]:
                 "*What we keep about you*\n"
                 "• Your Slack member id, display name, email (to match roster files) and time zone\n"
                 "• Your settings: nudge days and time, quiet hours, any pause or stop\n"
-                "• Your mentoring pairs, as your program admins set them up"
+                "• Your mentoring pairs, as your program admins set them up\n"
+                "• If you installed the app for your workspace: your member id, kept with the app's access "
+                "to the workspace until it is uninstalled"
             ),
             section(
                 "*If you're a mentor*\n"

@@ -27,6 +27,7 @@ from bot.deps import Deps
 from bot.feedback.blocks import home_section as feedback_section
 from bot.feedback.service import home_requests
 from bot.home.blocks import home_view, settings_section, unavailable_section
+from bot.installations import NotInstalled
 from bot.models import Person
 from bot.people import ensure_person
 from bot.preferences.service import snapshot
@@ -105,7 +106,12 @@ def publish_home(deps: Deps, team_id: str, user_id: str, *, notice: str | None =
     with transaction(deps.session_factory) as session:
         view = build_home(session, deps.settings, team_id, user_id, deps.now(), notice=notice)
     try:
-        deps.client.views_publish(user_id=user_id, view=view)
+        deps.client_for(team_id).views_publish(user_id=user_id, view=view)
+    except NotInstalled:
+        log.warning(
+            "team=%s user=%s: no installation covers this workspace; Home not published", team_id, user_id
+        )
+        return False
     except SlackApiError as error:
         log.warning("team=%s user=%s: could not publish Home (%s)", team_id, user_id, slack_error_code(error))
         return False

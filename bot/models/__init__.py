@@ -10,6 +10,7 @@ from bot.models.core import (
     Person,
     Workspace,
 )
+from bot.models.installations import slack_bots, slack_installations, slack_oauth_states
 from bot.models.library import CustomNudge, DisabledNudge
 from bot.models.meetings import (
     FeedbackRequest,
@@ -48,5 +49,8 @@ __all__ = [
     "RosterImport",
     "UtcDateTime",
     "Workspace",
+    "slack_bots",
+    "slack_installations",
+    "slack_oauth_states",
     "utcnow",
 ]

@@ -236,7 +236,7 @@ def check_and_save_plan(
     Raises RosterFileError for unusable files; Slack errors propagate.
     """
     plan = check_roster(
-        deps.client,
+        deps.client_for(team_id),
         deps.session_factory,
         team_id=team_id,
         data=data,

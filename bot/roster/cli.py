@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from bot.db import SessionFactory, transaction
 from bot.deps import Deps
+from bot.installations import NotInstalled
 from bot.models import Workspace
 from bot.roster.apply import apply_plan
 from bot.roster.blocks import count, result_lines, summary_lines
@@ -73,7 +74,7 @@ def import_roster(
         return EXIT_FAILED
     try:
         plan = check_roster(
-            deps.client,
+            deps.client_for(team_id),
             deps.session_factory,
             team_id=team_id,
             data=data,
@@ -83,6 +84,9 @@ def import_roster(
         )
     except RosterFileError as problem:
         print(f"mentor-nudge: {path}: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    except NotInstalled as missing:
+        print(f"mentor-nudge: {missing}; check --team, or install the app there first.", file=sys.stderr)
         return EXIT_FAILED
     except SlackApiError as error:
         print(

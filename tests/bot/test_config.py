@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,67 @@ def test_dotenv_file_is_read_and_the_environment_wins(tmp_path):
     assert settings.slack_bot_token == "xoxb-from-file"
     assert settings.port == 5000
     assert settings.log_level == "WARNING"
+
+
+# --- OAuth mode ------------------------------------------------------------------------------
+
+OAUTH = {
+    "SLACK_CLIENT_ID": "1111111111.2222222222",
+    "SLACK_CLIENT_SECRET": "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+    "SLACK_SIGNING_SECRET": "0123456789abcdef0123456789abcdef",
+}
+
+
+def test_client_credentials_without_a_bot_token_mean_oauth_mode():
+    settings = load(**OAUTH)
+
+    assert settings.oauth_enabled
+    assert settings.slack_scopes == ("commands", "chat:write", "users:read", "users:read.email", "files:read")
+    assert "0a1b2c3d" not in repr(settings)  # the secret stays out of logs
+
+
+def test_a_bot_token_wins_over_client_credentials():
+    assert not load(**OAUTH, SLACK_BOT_TOKEN="xoxb-123-456-abc").oauth_enabled
+    assert not load(**GOOD).oauth_enabled
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SLACK_CLIENT_ID": OAUTH["SLACK_CLIENT_ID"]}, "SLACK_CLIENT_SECRET is not set: OAuth mode"),
+        ({"SLACK_CLIENT_SECRET": OAUTH["SLACK_CLIENT_SECRET"]}, "SLACK_CLIENT_ID is not set: OAuth mode"),
+        ({**OAUTH, "SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET is not set: OAuth mode serves Slack"),
+        ({**OAUTH, "SLACK_CLIENT_ID": "my-app"}, "SLACK_CLIENT_ID looks malformed"),
+        ({**OAUTH, "SLACK_CLIENT_SECRET": "secret!"}, "SLACK_CLIENT_SECRET looks malformed"),
+        ({**OAUTH, "SLACK_SCOPES": "commands,chat:write"}, "SLACK_SCOPES leaves out scopes the app needs"),
+        ({**OAUTH, "SLACK_SCOPES": "commands;chat write"}, "SLACK_SCOPES holds something that is not"),
+        (
+            {**OAUTH, "SLACK_REDIRECT_URI": "http://mentor.example.org/slack/oauth_redirect"},
+            "must be an https",
+        ),
+        ({**OAUTH, "SLACK_REDIRECT_URI": "https://mentor.example.org/callback"}, "/slack/oauth_redirect"),
+    ],
+)
+def test_an_incomplete_or_malformed_oauth_set_is_named(env, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load(**env)
+
+
+def test_extra_scopes_and_a_redirect_url_are_accepted():
+    settings = load(
+        **OAUTH,
+        SLACK_SCOPES="commands, chat:write,users:read,users:read.email,files:read,channels:history",
+        SLACK_REDIRECT_URI="https://mentor.example.org/slack/oauth_redirect",
+    )
+
+    assert settings.slack_scopes[-1] == "channels:history" and len(settings.slack_scopes) == 6
+    assert settings.slack_redirect_uri == "https://mentor.example.org/slack/oauth_redirect"
+
+
+def test_an_oauth_install_asks_for_the_scopes_the_manifest_lists():
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
+
+    assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == load(**OAUTH).slack_scopes
+    assert manifest["oauth_config"]["redirect_urls"][0].endswith("/slack/oauth_redirect")

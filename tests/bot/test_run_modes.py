@@ -26,6 +26,7 @@ from bot.outbox import enqueue_message
 from bot.people import ensure_workspace
 from tests.conftest import MENTEE, require_postgres
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, TEAM_ID, FakeSlack
+from tests.fakes.slack_oauth import CLIENT_ID, CLIENT_SECRET
 from tests.fakes.slack_requests import SIGNING_SECRET, sign
 from tests.fakes.socket_mode import FakeSocketModeServer
 
@@ -127,6 +128,16 @@ def test_help_lists_the_run_modes(tmp_path):
         ),
         ("socket", {"SLACK_BOT_TOKEN": BOT_TOKEN}, "SLACK_APP_TOKEN is not set"),
         ("web", {"PORT": "http"}, "PORT must be a whole number"),
+        (
+            "socket",
+            {
+                "SLACK_CLIENT_ID": CLIENT_ID,
+                "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            },
+            "Socket Mode serves one workspace, with SLACK_BOT_TOKEN",
+        ),
+        ("web", {"SLACK_CLIENT_ID": CLIENT_ID}, "SLACK_CLIENT_SECRET is not set: OAuth mode"),
         ("migrate", {"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL is not a database URL we can use"),
     ],
 )
@@ -344,3 +355,90 @@ def test_clock_process_sends_what_is_due(tmp_path, fake_slack):
         delivery = session.scalars(select(Delivery)).one()
         assert delivery.status == DeliveryStatus.SENT
         assert session.get(Workspace, TEAM_ID).name == "Riverside Teaching Hospital"
+
+
+def oauth_env(fake: FakeSlack, database_url: str, **extra: str) -> dict[str, str]:
+    """OAuth mode: client credentials and the signing secret, no bot token."""
+    values = {
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "DATABASE_URL": database_url,
+    }
+    return clean_env(**{**values, **extra})
+
+
+def test_procfile_web_line_in_oauth_mode_serves_the_install_page(tmp_path, fake_slack):
+    port = free_port()
+    database_url = f"sqlite:///{tmp_path / 'mn.db'}"
+    assert run_bot("migrate", env=clean_env(DATABASE_URL=database_url), cwd=tmp_path).returncode == 0
+    command = procfile_command("web").replace("$PORT", str(port))
+    env = oauth_env(fake_slack, database_url, PORT=str(port))
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    process = subprocess.Popen(
+        command,
+        shell=True,
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert wait_for_http(f"http://127.0.0.1:{port}/healthz") == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/slack/install", timeout=10) as response:
+            page = response.read().decode()
+            cookie = response.headers["Set-Cookie"]
+        assert f"client_id={CLIENT_ID}" in page and "scope=commands" in page
+        assert cookie.startswith("slack-app-oauth-state=")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert CLIENT_SECRET not in output
+    assert fake_slack.calls_to("auth.test") == []  # no token to check at start-up in OAuth mode
+
+
+def test_clock_process_in_oauth_mode_sends_with_the_installations_token(tmp_path, fake_slack):
+    from slack_sdk.oauth.installation_store import Installation
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
+    database_url = f"sqlite:///{tmp_path / 'mn.db'}"
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    SQLAlchemyInstallationStore(client_id=CLIENT_ID, engine=engine).save(
+        Installation(
+            app_id="A0MENTOR1", team_id=TEAM_ID, bot_token=BOT_TOKEN, bot_id="B0BOT0001", user_id=MENTEE
+        )
+    )
+    with transaction(make_session_factory(engine)) as session:
+        ensure_workspace(session, TEAM_ID)
+        enqueue_message(
+            session,
+            team_id=TEAM_ID,
+            recipient=MENTEE,
+            dedupe_key="oauth-clock-test",
+            due_at=datetime.now(UTC),
+            text="Queued for an installed workspace",
+        )
+    process = start_bot("clock", env=oauth_env(fake_slack, database_url), cwd=tmp_path)
+    try:
+        [sent] = fake_slack.wait_for("chat.postMessage", timeout=30)
+    finally:
+        output = stop(process)
+    assert process.returncode == 0, output
+    assert sent.token == BOT_TOKEN and BOT_TOKEN not in output
+    with make_session_factory(engine)() as session:
+        assert session.scalars(select(Delivery)).one().status == DeliveryStatus.SENT
+
+
+def test_import_roster_in_oauth_mode_asks_which_workspace(tmp_path, fake_slack):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("mentor,mentee\n")
+    env = oauth_env(fake_slack, f"sqlite:///{tmp_path / 'mn.db'}")
+
+    result = run_bot("import-roster", str(roster), env=env, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "OAuth mode serves several workspaces: say which one with --team" in result.stderr

@@ -3,14 +3,22 @@
 The app reaches it through `SLACK_API_URL`, exactly as it would reach slack.com, so the
 real slack_sdk client, its retry handlers and our error handling are all exercised.
 
-It records every call (method, arguments, decoded blocks), keeps just enough state to
-answer consistently (users, channels, messages, views, files), enforces Block Kit
-limits and required arguments, and can be told to misbehave: answer `ok: false`, 429
-with Retry-After, 5xx, slowly, or drop the connection.
+It records every call (method, arguments, decoded blocks, the token that made it),
+keeps just enough state to answer consistently (users, channels, messages, views,
+files), enforces Block Kit limits and required arguments, and can be told to
+misbehave: answer `ok: false`, 429 with Retry-After, 5xx, slowly, or drop the connection.
+
+Several workspaces: each token is a `Grant` for one workspace, or for a whole Enterprise
+Grid org (an org-wide install). A token sees only its own workspace's members and
+channels (or its org's), so a call made with the wrong workspace's token fails as it
+would at Slack. The OAuth side (`oauth.v2.access`: the code exchange of a workspace or
+org-wide install, and token rotation's `grant_type=refresh_token`) lives in
+`tests/fakes/slack_oauth.py`.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import threading
@@ -23,12 +31,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.block_limits import message_errors, view_errors
+from tests.fakes.slack_oauth import FakeOAuth, Grant
 
 BOT_TOKEN = "xoxb-1111-2222-fakebottoken"
 APP_TOKEN = "xapp-1-A111-3333-fakeapptoken"
 TEAM_ID = "T0TEST001"
 TEAM_NAME = "Riverside Teaching Hospital"
 BOT_USER_ID = "U0BOT0001"
+BOT_ID = "B0BOT0001"
 
 # Required arguments per method, from Slack's published Web API spec (token aside).
 # tests/test_fake_slack.py checks this table against ../shared/slack-api-specs when present.
@@ -51,8 +61,13 @@ REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
     "views.push": ("trigger_id", "view"),
     "files.info": ("file",),
     "apps.connections.open": (),
+    # `code` is required by the 2020 spec, but token rotation (2021) exchanges a
+    # refresh_token instead; the fake checks one or the other (slack_oauth.py).
+    "oauth.v2.access": (),
 }
 APP_TOKEN_METHODS = {"apps.connections.open"}
+# Methods authenticated by the app's client id and secret, not by a token.
+CLIENT_CREDENTIAL_METHODS = {"oauth.v2.access"}
 
 
 @dataclass
@@ -116,6 +131,7 @@ class FakeUser:
     deleted: bool = False
     is_bot: bool = False
     team_id: str = TEAM_ID
+    enterprise_id: str | None = None
 
     def as_slack(self) -> dict[str, Any]:
         user: dict[str, Any] = {
@@ -129,6 +145,8 @@ class FakeUser:
         }
         if self.tz is not None:
             user.update({"tz": self.tz, "tz_label": self.tz, "tz_offset": 0})
+        if self.enterprise_id is not None:
+            user["enterprise_user"] = {"enterprise_id": self.enterprise_id, "teams": [self.team_id]}
         return user
 
 
@@ -142,6 +160,8 @@ class FakeChannel:
     is_archived: bool = False
     is_private: bool = False
     members: list[str] = field(default_factory=list)
+    team_id: str = TEAM_ID
+    enterprise_id: str | None = None
 
 
 class FakeSlack:
@@ -151,6 +171,12 @@ class FakeSlack:
         self.bot_token = bot_token
         self.app_token = app_token
         self.revoked = False
+        # Every bot token Slack has issued, by token; the classic one is the first.
+        self.grants: dict[str, Grant] = {
+            bot_token: Grant(bot_token, TEAM_ID, TEAM_NAME, bot_user_id=BOT_USER_ID, bot_id=BOT_ID)
+        }
+        self.oauth = FakeOAuth(self)
+        self._grant: Grant | None = None  # the caller's, while a method runs (lock held)
         self.calls: list[Call] = []
         self.users: dict[str, FakeUser] = {}
         self.channels: dict[str, FakeChannel] = {}
@@ -185,6 +211,7 @@ class FakeSlack:
             "views.publish": self._views_publish,
             "files.info": self._files_info,
             "apps.connections.open": self._apps_connections_open,
+            "oauth.v2.access": self.oauth.access,
         }
 
     # --- lifecycle ------------------------------------------------------------------
@@ -241,10 +268,14 @@ class FakeSlack:
         real_name: str | None = None,
         deleted: bool = False,
         is_bot: bool = False,
+        team_id: str = TEAM_ID,
+        enterprise_id: str | None = None,
     ) -> FakeUser:
-        """Put a member in the workspace."""
+        """Put a member in a workspace (by default the classic test workspace)."""
         name = name or user_id.lower()
-        user = FakeUser(user_id, name, real_name or name.title(), tz, email, deleted, is_bot)
+        user = FakeUser(
+            user_id, name, real_name or name.title(), tz, email, deleted, is_bot, team_id, enterprise_id
+        )
         with self._lock:
             self.users[user_id] = user
         return user
@@ -293,9 +324,24 @@ class FakeSlack:
         """Close the connection without answering (a network failure)."""
         self._add_fault(method, Fault("drop", times))
 
-    def revoke_token(self) -> None:
-        """From now on every bot-token call answers `token_revoked`."""
-        self.revoked = True
+    def revoke_token(self, token: str | None = None) -> None:
+        """From now on calls with `token` (default: the classic bot token) answer `token_revoked`."""
+        if token is None:
+            self.revoked = True
+        else:
+            with self._lock:
+                self.grants[token].revoked = True
+
+    def expire(self, token: str) -> None:
+        """Make a rotating token run out now: calls with it answer `token_expired`."""
+        with self._lock:
+            self.grants[token].expires_at = time.time() - 1
+
+    def add_grant(self, grant: Grant) -> Grant:
+        """Issue a bot token (an install); see also `oauth.approve` for the real flow."""
+        with self._lock:
+            self.grants[grant.token] = grant
+        return grant
 
     def _add_fault(self, method: str, fault: Fault) -> None:
         with self._lock:
@@ -344,6 +390,20 @@ class FakeSlack:
         """chat.postMessage calls addressed to a user (a direct message)."""
         return [c for c in self.calls_to("chat.postMessage") if c.args.get("channel") == user_id]
 
+    def calls_by_token(self, method: str | None = None) -> dict[str | None, int]:
+        """How many calls (of `method`, or of any method) each token made."""
+        counts: dict[str | None, int] = defaultdict(int)
+        with self._lock:
+            for call in self.calls:
+                if method is None or call.method == method:
+                    counts[call.token] += 1
+        return dict(counts)
+
+    def team_of(self, token: str) -> str | None:
+        """The workspace a token belongs to (the org's id for an org-wide token)."""
+        grant = self.grants[token]
+        return grant.team_id or grant.enterprise_id
+
     # --- request handling -----------------------------------------------------------
 
     def handle(self, method: str, args: dict[str, Any], token: str | None) -> tuple[int, dict[str, str], Any]:
@@ -352,21 +412,13 @@ class FakeSlack:
         with self._lock:
             self.calls.append(Call(method, args, token, time.time()))
         fault = self._next_fault(method)
-        if fault is not None:
-            if fault.kind == "delay":
-                time.sleep(fault.seconds)
-            elif fault.kind == "error":
-                return 200, {}, {"ok": False, "error": fault.error}
-            elif fault.kind == "status":
-                return fault.status, {}, {"ok": False, "error": "internal_error"}
-            elif fault.kind == "ratelimit":
-                return 429, {"Retry-After": str(fault.retry_after)}, {"ok": False, "error": "ratelimited"}
-            elif fault.kind == "drop":
-                return -1, {}, None
+        scripted = self._misbehave(fault) if fault is not None else None
+        if scripted is not None:
+            return scripted
         implementation = self._methods.get(method)
         if implementation is None:
             return 200, {}, {"ok": False, "error": "unknown_method"}
-        auth_error = self._check_token(method, token)
+        auth_error = None if method in CLIENT_CREDENTIAL_METHODS else self._check_token(method, token)
         if auth_error:
             return 200, {}, {"ok": False, "error": auth_error}
         missing = [name for name in REQUIRED_ARGS.get(method, ()) if args.get(name) in (None, "")]
@@ -383,17 +435,54 @@ class FakeSlack:
                 },
             )
         with self._lock:
-            return 200, {}, implementation(args)
+            self._grant = self.grants.get(token or "")
+            try:
+                return 200, {}, implementation(args)
+            finally:
+                self._grant = None
+
+    @staticmethod
+    def _misbehave(fault: Fault) -> tuple[int, dict[str, str], Any] | None:
+        """The scripted answer for `fault`, or None to answer normally (after a delay)."""
+        if fault.kind == "delay":
+            time.sleep(fault.seconds)
+            return None
+        if fault.kind == "error":
+            return 200, {}, {"ok": False, "error": fault.error}
+        if fault.kind == "status":
+            return fault.status, {}, {"ok": False, "error": "internal_error"}
+        if fault.kind == "ratelimit":
+            return 429, {"Retry-After": str(fault.retry_after)}, {"ok": False, "error": "ratelimited"}
+        return -1, {}, None  # "drop"
 
     def _check_token(self, method: str, token: str | None) -> str | None:
         if not token:
             return "not_authed"
-        expected = self.app_token if method in APP_TOKEN_METHODS else self.bot_token
-        if token != expected:
-            return "invalid_auth"
-        if self.revoked and method not in APP_TOKEN_METHODS:
-            return "token_revoked"
+        if method in APP_TOKEN_METHODS:
+            return None if token == self.app_token else "invalid_auth"
+        with self._lock:
+            grant = self.grants.get(token)
+            if grant is None:
+                return "invalid_auth"
+            if grant.revoked or (self.revoked and token == self.bot_token):
+                return "token_revoked"
+            if grant.expires_at is not None and grant.expires_at <= time.time():
+                return "token_expired"
         return None
+
+    def _sees(self, team_id: str, enterprise_id: str | None) -> bool:
+        """Whether the calling token may see a member or channel of this workspace."""
+        return self._grant is not None and self._grant.sees(team_id, enterprise_id)
+
+    def _user(self, user_id: str) -> FakeUser | None:
+        """The member, if the calling token's workspace (or org) has them."""
+        user = self.users.get(user_id)
+        return user if user is not None and self._sees(user.team_id, user.enterprise_id) else None
+
+    def _channel(self, channel_id: str) -> FakeChannel | None:
+        """The channel, if it is in the calling token's workspace (or org)."""
+        channel = self.channels.get(channel_id)
+        return channel if channel is not None and self._sees(channel.team_id, channel.enterprise_id) else None
 
     def handle_response_url(self, name: str, body: dict[str, Any]) -> tuple[int, Any]:
         """Record a POST to a response_url and check its blocks."""
@@ -405,8 +494,8 @@ class FakeSlack:
         return 200, {"ok": True}
 
     def download(self, file_id: str, token: str | None) -> tuple[int, bytes]:
-        """Serve a stored file to a caller holding the bot token."""
-        if token != self.bot_token:
+        """Serve a stored file to a caller holding a working bot token."""
+        if token is None or self._check_token("files.download", token) is not None:
             return 403, b"forbidden"
         with self._lock:
             stored = self.files.get(file_id)
@@ -418,19 +507,25 @@ class FakeSlack:
     # --- method implementations (called with the lock held) -------------------------
 
     def _auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
-        return {
+        grant = self._grant
+        assert grant is not None
+        answer = {
             "ok": True,
-            "url": "https://riverside.slack.com/",
-            "team": TEAM_NAME,
+            "url": f"https://{grant.team_name.split()[0].lower()}.slack.com/",
+            "team": grant.team_name,
             "user": "mentor_nudge",
-            "team_id": TEAM_ID,
-            "user_id": BOT_USER_ID,
-            "bot_id": "B0BOT0001",
-            "is_enterprise_install": False,
+            # An org-wide token answers for the org itself.
+            "team_id": grant.team_id or grant.enterprise_id,
+            "user_id": grant.bot_user_id,
+            "bot_id": grant.bot_id,
+            "is_enterprise_install": grant.org_wide,
         }
+        if grant.enterprise_id is not None:
+            answer["enterprise_id"] = grant.enterprise_id
+        return answer
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        user = self.users.get(args["user"])
+        user = self._user(args["user"])
         if user is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user.as_slack()}
@@ -438,7 +533,8 @@ class FakeSlack:
     def _users_lookup_by_email(self, args: dict[str, Any]) -> dict[str, Any]:
         email = str(args["email"]).strip().lower()
         for user in self.users.values():
-            if user.email and user.email.lower() == email and not user.deleted:
+            visible = self._user(user.id) is not None
+            if visible and user.email and user.email.lower() == email and not user.deleted:
                 return {"ok": True, "user": user.as_slack()}
         return {"ok": False, "error": "users_not_found"}
 
@@ -446,7 +542,7 @@ class FakeSlack:
         # Cursor pagination the way Slack does it: an opaque cursor, "" on the last page.
         limit = int(args.get("limit") or 200)
         start = int(args.get("cursor") or 0)
-        users = list(self.users.values())
+        users = [u for u in self.users.values() if self._user(u.id) is not None]
         page = users[start : start + limit]
         cursor = str(start + limit) if start + limit < len(users) else ""
         return {
@@ -457,12 +553,12 @@ class FakeSlack:
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users") or "").split(",")
-        if not users or users[0] not in self.users:
+        if not users or self._user(users[0]) is None:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "channel": {"id": "D" + users[0][1:]}}
 
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self.channels.get(args["channel"])
+        channel = self._channel(args["channel"])
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
         return {
@@ -477,7 +573,7 @@ class FakeSlack:
         }
 
     def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self.channels.get(args["channel"])
+        channel = self._channel(args["channel"])
         if channel is None or (channel.is_private and not channel.is_member):
             return {"ok": False, "error": "channel_not_found"}
         return {"ok": True, "members": list(channel.members), "response_metadata": {"next_cursor": ""}}
@@ -485,15 +581,17 @@ class FakeSlack:
     def _resolve_channel(self, target: str) -> tuple[str | None, str | None]:
         """(channel id to post in, error) for a chat.* `channel` argument."""
         if target.startswith(("U", "W")):
-            user = self.users.get(target)
+            user = self._user(target)
             if user is None:
                 return None, "channel_not_found"
             if user.deleted:
                 return None, "user_disabled"
             return "D" + target[1:], None
         if target.startswith("D"):
-            return target, None
-        channel = self.channels.get(target)
+            # A DM's id is the member's with D for U or W (see _conversations_open).
+            owner = self._user("U" + target[1:]) or self._user("W" + target[1:])
+            return (target, None) if owner is not None else (None, "channel_not_found")
+        channel = self._channel(target)
         if channel is None or (channel.is_private and not channel.is_member):
             return None, "channel_not_found"
         if channel.is_archived:
@@ -527,7 +625,7 @@ class FakeSlack:
             "text": args.get("text"),
             "blocks": args.get("blocks"),
             "thread_ts": thread_ts,
-            "user": BOT_USER_ID,
+            "user": self._grant.bot_user_id if self._grant else BOT_USER_ID,
             "metadata": args.get("metadata"),
         }
         self.messages[channel].append(message)
@@ -547,7 +645,7 @@ class FakeSlack:
         problem = self._check_message(args)
         if problem:
             return problem
-        if args["user"] not in self.users:
+        if self._user(args["user"]) is None:
             return {"ok": False, "error": "user_not_in_channel"}
         _channel, error = self._resolve_channel(str(args["channel"]))
         if error:
@@ -600,7 +698,7 @@ class FakeSlack:
         errors = view_errors(args["view"])
         if errors:
             return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": errors}}
-        if args["user_id"] not in self.users:
+        if self._user(args["user_id"]) is None:
             return {"ok": False, "error": "user_not_found"}
         view = {**args["view"], "id": f"V{next(self._ids):08d}"}
         self.home_views[args["user_id"]] = view
@@ -634,6 +732,13 @@ def _decode_json_arg(name: str, value: Any) -> Any:
         except json.JSONDecodeError:
             return value
     return value
+
+
+def _basic(header: str | None) -> dict[str, str]:
+    if not header or not header.lower().startswith("basic "):
+        return {}
+    client_id, _, secret = base64.b64decode(header[6:].strip()).decode().partition(":")
+    return {"client_id": client_id, "client_secret": secret}
 
 
 def _bearer(header: str | None) -> str | None:
@@ -674,6 +779,9 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
         def _api(self, method: str, args: dict[str, Any]) -> None:
             token = _bearer(self.headers.get("Authorization")) or args.pop("token", None)
             args.pop("token", None)
+            # oauth.v2.access authenticates the app with HTTP Basic client_id:client_secret.
+            for name, value in _basic(self.headers.get("Authorization")).items():
+                args.setdefault(name, value)
             status, headers, body = fake.handle(method, args, token)
             self._send(status, body, headers)
 

@@ -94,12 +94,18 @@ class SlackUser:
         *,
         team_id: str = TEAM_ID,
         secret: str = SIGNING_SECRET,
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
     ) -> None:
         self.wsgi = wsgi
         self.fake = fake
         self.executor = executor
         self.team_id = team_id
         self.secret = secret
+        # Enterprise Grid: the org this workspace belongs to, and whether the app was
+        # installed org-wide (payloads then say is_enterprise_install and may omit `team`).
+        self.enterprise_id = enterprise_id
+        self.org_wide = org_wide
         self._triggers = itertools.count(1)
 
     # --- raw HTTP ---------------------------------------------------------------------
@@ -112,13 +118,14 @@ class SlackUser:
         *,
         content_type: str = "application/x-www-form-urlencoded",
         headers: dict[str, str] | None = None,
+        query: str = "",
     ) -> Reply:
         """Call the WSGI app once, as a web server would."""
         raw = body.encode()
         environ: dict[str, Any] = {
             "REQUEST_METHOD": method,
             "PATH_INFO": path,
-            "QUERY_STRING": "",
+            "QUERY_STRING": query,
             "CONTENT_TYPE": content_type,
             "CONTENT_LENGTH": str(len(raw)),
             "wsgi.input": io.BytesIO(raw),
@@ -183,11 +190,23 @@ class SlackUser:
             "command": command,
             "text": text,
             "api_app_id": "A0MENTOR1",
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if self.org_wide else "false",
             "response_url": response_url or self.fake.response_url("cmd"),
             "trigger_id": self.trigger_id(),
         }
+        if self.enterprise_id:
+            form.update({"enterprise_id": self.enterprise_id, "enterprise_name": "University Health"})
         return self.post_signed(urlencode(form), **signing)
+
+    def _grid(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Add what Slack adds to an interactive payload in an Enterprise Grid org."""
+        if self.enterprise_id:
+            payload["enterprise"] = {"id": self.enterprise_id, "name": "University Health"}
+            payload["is_enterprise_install"] = self.org_wide
+            if self.org_wide:
+                # Org-wide installs may send `team: null`; the workspace is in user.team_id.
+                payload["team"] = None
+        return payload
 
     def _interactive(self, payload: dict[str, Any]) -> Reply:
         return self.post_signed(urlencode({"payload": json.dumps(payload)}))
@@ -237,7 +256,7 @@ class SlackUser:
         if view is not None:
             payload["container"] = {"type": "view", "view_id": view.get("id")}
             payload["view"] = view
-        return self._interactive(payload)
+        return self._interactive(self._grid(payload))
 
     def submit(
         self,
@@ -261,7 +280,7 @@ class SlackUser:
             "trigger_id": self.trigger_id(),
             "view": submitted,
         }
-        return self._interactive(payload)
+        return self._interactive(self._grid(payload))
 
     def event(self, event: dict[str, Any]) -> Reply:
         """Deliver an Events API callback (JSON body, as Slack sends events)."""
@@ -274,4 +293,21 @@ class SlackUser:
             "event_id": f"Ev{next(self._triggers):08d}",
             "event_time": int(time.time()),
         }
+        if self.enterprise_id:
+            body["enterprise_id"] = self.enterprise_id
+            body["is_ext_shared_channel"] = False
+            body["authorizations"] = [
+                {
+                    "enterprise_id": self.enterprise_id,
+                    "team_id": None if self.org_wide else self.team_id,
+                    "user_id": "U0BOT0001",
+                    "is_bot": True,
+                    "is_enterprise_install": self.org_wide,
+                }
+            ]
         return self.post_signed(json.dumps(body), content_type="application/json")
+
+    def get(self, path: str, query: str = "", *, cookie: str | None = None) -> Reply:
+        """A browser's GET (the install page, the OAuth redirect), with its cookie if any."""
+        headers = {"Cookie": cookie} if cookie else {}
+        return self.request("GET", path, query=query, headers=headers)

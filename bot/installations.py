@@ -1,0 +1,231 @@
+"""Which Slack token speaks for which workspace (README, "One workspace or many?").
+
+* **Single-workspace mode** (`SLACK_BOT_TOKEN`): there is nothing to look up;
+  `Deps.client_for` hands back the one client, exactly as before OAuth mode existed.
+* **OAuth mode** (`SLACK_CLIENT_ID` + `SLACK_CLIENT_SECRET`, no bot token): each
+  workspace — or a whole Enterprise Grid org, in one org-wide install — installs the app
+  through Bolt's `/slack/install`. slack_sdk's SQLAlchemy installation and state stores
+  keep the tokens and the OAuth states in our own database (tables created by migration
+  0010, never by `create_tables()` at run time). :class:`Installations` finds the
+  installation for a workspace (its own, else its org's), refreshes a rotating token
+  that is about to expire (slack_sdk's `TokenRotator`) and builds that workspace's
+  client. Bolt does the same for requests; this is for the clock and for services.
+
+Uninstalling, or Slack revoking the bot token, deletes the installation and cancels
+the workspace's queued messages at once (:meth:`Installations.forget`); the other
+workspaces carry on. Tokens are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.oauth.token_rotation import TokenRotator
+from sqlalchemy import select, update
+
+from bot.config import Settings
+from bot.db import SessionFactory, transaction
+from bot.models import Delivery, DeliveryStatus, Workspace
+from bot.models.installations import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
+from bot.people import ensure_workspace
+from bot.slack import make_client
+
+log = logging.getLogger(__name__)
+
+# Refresh a rotating token this long before it expires (Bolt's default too). Slack's
+# tokens live 12 hours, so a clock that sends every minute refreshes about twice a day.
+REFRESH_MINUTES_BEFORE_EXPIRY = 120
+# How long an install link stays usable: from opening /slack/install to approving.
+STATE_EXPIRY_SECONDS = 600
+# Queued messages that have not reached Slack yet; `sending` ones are mid-call.
+_UNSENT = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)
+
+
+class NotInstalled(Exception):
+    """No installation covers this workspace: never installed, uninstalled, or revoked."""
+
+    def __init__(self, team_id: str, enterprise_id: str | None) -> None:
+        where = f"{team_id}" + (f" (org {enterprise_id})" if enterprise_id else "")
+        super().__init__(f"Mentor Nudge is not installed in workspace {where}")
+        self.team_id = team_id
+        self.enterprise_id = enterprise_id
+
+
+class Installations:
+    """OAuth mode's tokens: one installation per workspace or Enterprise Grid org."""
+
+    def __init__(self, settings: Settings, session_factory: SessionFactory, *, template: WebClient) -> None:
+        assert settings.slack_client_id and settings.slack_client_secret, (
+            "OAuth mode needs client credentials"
+        )
+        engine = session_factory.kw["bind"]
+        self.settings = settings
+        self.session_factory = session_factory
+        self.store = SQLAlchemyInstallationStore(
+            client_id=settings.slack_client_id,
+            engine=engine,
+            bots_table_name=BOTS_TABLE,
+            installations_table_name=INSTALLATIONS_TABLE,
+            logger=logging.getLogger("slack_sdk.oauth"),
+        )
+        self.state_store = SQLAlchemyOAuthStateStore(
+            expiration_seconds=STATE_EXPIRY_SECONDS,
+            engine=engine,
+            table_name=OAUTH_STATES_TABLE,
+            logger=logging.getLogger("slack_sdk.oauth"),
+        )
+        # The template carries SLACK_API_URL, so refreshes go to GovSlack (or a test fake)
+        # just like every other call.
+        self.rotator = TokenRotator(
+            client_id=settings.slack_client_id, client_secret=settings.slack_client_secret, client=template
+        )
+        self._refreshing = threading.Lock()
+        self._remembered: set[tuple[str, str | None]] = set()
+
+    # --- finding a workspace's client ------------------------------------------------
+
+    def find(self, team_id: str, enterprise_id: str | None = None) -> Installation | None:
+        """The installation that covers `team_id`: its own, else its org's org-wide one."""
+        enterprise_id = enterprise_id or self._enterprise_of(team_id)
+        installation = self.store.find_installation(enterprise_id=enterprise_id, team_id=team_id)
+        if (installation is None or not installation.bot_token) and enterprise_id:
+            installation = self.store.find_installation(
+                enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True
+            )
+        return installation if installation is not None and installation.bot_token else None
+
+    def client_for(self, team_id: str, enterprise_id: str | None = None) -> WebClient:
+        """The Web API client for `team_id`, with a token good for at least a while yet.
+
+        Raises NotInstalled when nothing covers the workspace, and slack_sdk's
+        SlackTokenRotationError when an expiring token could not be refreshed.
+        """
+        installation = self.find(team_id, enterprise_id)
+        if installation is None:
+            raise NotInstalled(team_id, enterprise_id)
+        installation = self._fresh(installation, team_id)
+        # An org-wide token speaks for every workspace in the org: tell Slack which one.
+        return make_client(
+            self.settings,
+            token=installation.bot_token,
+            team_id=team_id if installation.is_enterprise_install else None,
+        )
+
+    def _fresh(self, installation: Installation, team_id: str) -> Installation:
+        """Refresh a rotating token that expires soon, and store the new one."""
+        if installation.bot_refresh_token is None:
+            return installation
+        # One refresh at a time in this process; a waiting thread re-reads and finds
+        # the token someone else just refreshed.
+        with self._refreshing:
+            current = self.find(team_id, installation.enterprise_id) or installation
+            refreshed = self.rotator.perform_token_rotation(
+                installation=current, minutes_before_expiration=REFRESH_MINUTES_BEFORE_EXPIRY
+            )
+            if refreshed is None:
+                return current
+            self.store.save(refreshed)
+        log.info(
+            "team=%s enterprise=%s: refreshed the expiring bot token",
+            refreshed.team_id or team_id,
+            refreshed.enterprise_id,
+        )
+        return refreshed
+
+    def _enterprise_of(self, team_id: str) -> str | None:
+        with transaction(self.session_factory) as session:
+            return session.scalar(select(Workspace.enterprise_id).where(Workspace.team_id == team_id))
+
+    # --- keeping the workspace table in step -------------------------------------------
+
+    def remember_workspace(self, team_id: str, enterprise_id: str | None) -> None:
+        """Note which org a workspace belongs to, the first time this process sees it.
+
+        An org-wide install names no workspaces; the clock finds the org's token for a
+        workspace through the `enterprise_id` recorded here from its first request.
+        """
+        key = (team_id, enterprise_id)
+        if key in self._remembered:
+            return
+        with transaction(self.session_factory) as session:
+            ensure_workspace(session, team_id, enterprise_id=enterprise_id)
+        self._remembered.add(key)
+
+    def record_install(self, installation: Installation, now: datetime) -> list[str]:
+        """After an install: note the workspace and lift any hold on sending there.
+
+        Returns the workspaces that were held (a token refused earlier), now sending again.
+        """
+        resumed: list[str] = []
+        with transaction(self.session_factory) as session:
+            if installation.team_id:
+                ensure_workspace(
+                    session,
+                    installation.team_id,
+                    enterprise_id=installation.enterprise_id,
+                    name=installation.team_name,
+                    bot_user_id=installation.bot_user_id,
+                )
+                covered = select(Workspace).where(Workspace.team_id == installation.team_id)
+            else:
+                covered = select(Workspace).where(Workspace.enterprise_id == installation.enterprise_id)
+            for workspace in session.scalars(covered):
+                if workspace.sending_paused_reason is not None:
+                    workspace.sending_paused_reason, workspace.sending_paused_at = None, None
+                    resumed.append(workspace.team_id)
+        log.info(
+            "installed: team=%s enterprise=%s org_wide=%s%s",
+            installation.team_id,
+            installation.enterprise_id,
+            installation.is_enterprise_install,
+            f"; sending again to {', '.join(resumed)}" if resumed else "",
+        )
+        return resumed
+
+    def forget(
+        self, *, team_id: str | None, enterprise_id: str | None, org_wide: bool, reason: str
+    ) -> dict[str, int]:
+        """Delete an installation (uninstalled, or its bot token revoked) and cancel the
+        unsent messages of every workspace it covered. Returns {team_id: cancelled}.
+
+        A workspace of the org that has an installation of its own keeps it, and keeps
+        its queue; nothing of any other workspace is touched.
+        """
+        self.store.delete_all(enterprise_id=enterprise_id, team_id=None if org_wide else team_id)
+        with transaction(self.session_factory) as session:
+            if org_wide:
+                teams = list(
+                    session.scalars(select(Workspace.team_id).where(Workspace.enterprise_id == enterprise_id))
+                )
+            else:
+                teams = [team_id] if team_id else []
+        # Outside the transaction: the store reads on its own connection.
+        stopped = [team for team in teams if self.find(team, enterprise_id) is None]
+        cancelled: dict[str, int] = {}
+        with transaction(self.session_factory) as session:
+            for team in stopped:
+                cancelled[team] = (
+                    session.execute(
+                        update(Delivery)
+                        .where(Delivery.team_id == team, Delivery.status.in_(_UNSENT))
+                        .values(
+                            status=DeliveryStatus.CANCELLED, error=f"not sent: {reason}", lease_until=None
+                        )
+                    ).rowcount
+                    or 0
+                )
+        log.critical(
+            "team=%s enterprise=%s: %s; its installation is deleted and %d queued message(s) cancelled. "
+            "Other workspaces are not affected.",
+            team_id,
+            enterprise_id,
+            reason,
+            sum(cancelled.values()),
+        )
+        return cancelled
