@@ -13,6 +13,7 @@ from handlers import (
     library,
     nudges,
     privacy_command,
+    pulse,
     reflections,
     request_log,
     roster,
@@ -22,7 +23,7 @@ from handlers import (
 from handlers.router import CommandRouter
 
 # Order matters only for help: subcommands are listed in the order modules add them.
-MODULES = (help_command, privacy_command, settings, home, events, nudges, roster, library, reflections)
+MODULES = (help_command, privacy_command, settings, home, events, nudges, pulse, roster, library, reflections)
 
 
 def register_all(app: App, deps: Deps) -> CommandRouter:

@@ -18,6 +18,7 @@ from bot.roster.apply import tidy_import_plans
 from schedules.kinds import all_kinds
 from schedules.nudge_step import adopt_unscheduled, plan_due
 from schedules.profile_refresh import refresh_stale_profiles
+from schedules.pulse_step import run_pulse_step
 from schedules.reflection_planner import ReflectionPlanner
 from schedules.sender import Sender
 
@@ -39,6 +40,7 @@ class Clock:
         self.tick_steps: list[tuple[str, Step]] = [
             ("nudges", self._plan_nudges),
             ("reflections", ReflectionPlanner(deps).run_once),
+            ("pulse", lambda: run_pulse_step(deps.session_factory, deps.settings, deps.now())),
             ("send", self._send),
         ]
         self.daily_steps: list[tuple[str, Step]] = [

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from bot.nudges.delivery import nudge_kinds
 from bot.outbox import DeliveryKind, message_kind
+from bot.pulse.delivery import pulse_kinds
 from bot.reflections.delivery import reflection_kinds
 
 
 def all_kinds() -> dict[str, DeliveryKind]:
     """Kinds by name. A row of an unknown kind fails with a clear error, never silently."""
-    kinds = [message_kind(), *nudge_kinds(), *reflection_kinds()]
+    kinds = [message_kind(), *nudge_kinds(), *reflection_kinds(), *pulse_kinds()]
     return {kind.name: kind for kind in kinds}
