@@ -174,36 +174,39 @@ def plan_pairs(session: Session, settings: Settings, now: datetime, report: Plan
     latest, closed_out = _last_regular(session, [p.id for p in pairs])
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(_people_of(pairs))))}
     timings: dict[str, PulseTiming] = {}
-    for pair in pairs:
-        if pair.team_id not in timings:
-            timings[pair.team_id] = timing_for(session, settings, pair.team_id)
-        mentee, mentor = people[pair.mentee_id], people[pair.mentor_id]
-        if pair.ended_at is not None:
-            _plan_close_out(session, settings, pair, mentee, pair.id in closed_out, now, report)
-            continue
-        if mentor.next_selfcheck_at is None:
-            mentor.next_selfcheck_at = now  # the mentor's self-checks start with their first pair
-        number, last_due = latest.get(pair.id, (0, None))
-        timing = timings[pair.team_id]
-        scheduled = next_regular_due(pair.started_at, last_due, timing)
-        if scheduled > now:
-            pair.next_pulse_at = scheduled
-            continue
-        window = round_window(scheduled, now, timing)
-        _new_round(
-            session,
-            settings,
-            key=f"pair:{pair.id}:{number + 1}",
-            kind=RoundKind.MENTEE,
-            pair_id=pair.id,
-            person=mentee,
-            mentor_id=mentor.id,
-            number=number + 1,
-            window=window,
-            now=now,
-            report=report,
-        )
-        pair.next_pulse_at = window[0] + timedelta(days=timing.every_days)
+    # Nothing below reads back what it changes on pairs and people: their updates are
+    # flushed together at commit rather than before every insert.
+    with session.no_autoflush:
+        for pair in pairs:
+            if pair.team_id not in timings:
+                timings[pair.team_id] = timing_for(session, settings, pair.team_id)
+            mentee, mentor = people[pair.mentee_id], people[pair.mentor_id]
+            if pair.ended_at is not None:
+                _plan_close_out(session, settings, pair, mentee, pair.id in closed_out, now, report)
+                continue
+            if mentor.next_selfcheck_at is None:
+                mentor.next_selfcheck_at = now  # the mentor's self-checks start with their first pair
+            number, last_due = latest.get(pair.id, (0, None))
+            timing = timings[pair.team_id]
+            scheduled = next_regular_due(pair.started_at, last_due, timing)
+            if scheduled > now:
+                pair.next_pulse_at = scheduled
+                continue
+            window = round_window(scheduled, now, timing)
+            _new_round(
+                session,
+                settings,
+                key=f"pair:{pair.id}:{number + 1}",
+                kind=RoundKind.MENTEE,
+                pair_id=pair.id,
+                person=mentee,
+                mentor_id=mentor.id,
+                number=number + 1,
+                window=window,
+                now=now,
+                report=report,
+            )
+            pair.next_pulse_at = window[0] + timedelta(days=timing.every_days)
     return len(pairs)
 
 
@@ -271,32 +274,38 @@ def plan_self_checks(session: Session, settings: Settings, now: datetime, report
     ):
         if mentor_id not in latest or number > latest[mentor_id][0]:
             latest[mentor_id] = (number, due_at)
-    for mentor in mentors:
-        started = starts.get(mentor.id)
-        if started is None:
-            mentor.next_selfcheck_at = None  # no active mentee: no self-check until there is one
-            continue
-        timing = timing_for(session, settings, mentor.team_id)
-        number, last_due = latest.get(mentor.id, (0, None))
-        scheduled = next_regular_due(started, last_due, timing)
-        if scheduled > now:
-            mentor.next_selfcheck_at = scheduled
-            continue
-        window = round_window(scheduled, now, timing)
-        _new_round(
-            session,
-            settings,
-            key=f"self:{mentor.id}:{number + 1}",
-            kind=RoundKind.MENTOR,
-            pair_id=None,
-            person=mentor,
-            mentor_id=mentor.id,
-            number=number + 1,
-            window=window,
-            now=now,
-            report=report,
-        )
-        mentor.next_selfcheck_at = window[0] + timedelta(days=timing.every_days)
+    timings: dict[str, PulseTiming] = {}
+    # Nothing below reads back what it changes on pairs and people: their updates are
+    # flushed together at commit rather than before every insert.
+    with session.no_autoflush:
+        for mentor in mentors:
+            started = starts.get(mentor.id)
+            if started is None:
+                mentor.next_selfcheck_at = None  # no active mentee: no self-check until there is one
+                continue
+            if mentor.team_id not in timings:
+                timings[mentor.team_id] = timing_for(session, settings, mentor.team_id)
+            timing = timings[mentor.team_id]
+            number, last_due = latest.get(mentor.id, (0, None))
+            scheduled = next_regular_due(started, last_due, timing)
+            if scheduled > now:
+                mentor.next_selfcheck_at = scheduled
+                continue
+            window = round_window(scheduled, now, timing)
+            _new_round(
+                session,
+                settings,
+                key=f"self:{mentor.id}:{number + 1}",
+                kind=RoundKind.MENTOR,
+                pair_id=None,
+                person=mentor,
+                mentor_id=mentor.id,
+                number=number + 1,
+                window=window,
+                now=now,
+                report=report,
+            )
+            mentor.next_selfcheck_at = window[0] + timedelta(days=timing.every_days)
     return len(mentors)
 
 

@@ -14,6 +14,8 @@ from bot.app import build_deps
 from bot.db import make_session_factory, transaction
 from bot.models import CLOSE_OUT, Delivery, DeliveryStatus, Pair, Person, PulseRound, RoundKind, RoundStatus
 from bot.people import ensure_workspace
+from bot.roster.apply import apply_plan
+from bot.roster.types import ImportPlan, PlannedEnd
 from bot.slack import make_client
 from schedules.clock import Clock
 from schedules.kinds import all_kinds
@@ -231,3 +233,27 @@ def test_two_clocks_at_once_send_each_check_in_exactly_once(settings, pg_engine,
         statuses = Counter(session.scalars(select(Delivery.status)))
         assert statuses == {DeliveryStatus.SENT: MENTEES + MENTORS}
         assert set(session.scalars(select(PulseRound.status))) == {RoundStatus.SENT}
+
+
+def test_the_roster_imports_end_path_plans_the_close_out_too(deps, clock, fake_slack, session_factory):
+    pair_id = make_pair(session_factory, MENTOR, MENTEE)
+    runner = Clock(deps)
+    runner.tick()
+    clock.advance(days=1)
+    plan = ImportPlan(
+        source="roster.csv",
+        end_missing=True,
+        data_rows=0,
+        end=[PlannedEnd(pair_id=pair_id, mentor=MENTOR, mentee=MENTEE, cohort=None, started="2027-01-04")],
+    )
+    with transaction(session_factory) as session:
+        result = apply_plan(
+            session, deps.settings, team_id=TEAM_ID, plan=plan, actor="U0ADMIN01", now=clock.now
+        )
+    assert result.ended == 1
+
+    runner.tick()
+
+    [close_out] = [r for r in rounds(session_factory, RoundKind.MENTEE) if r.number == CLOSE_OUT]
+    assert close_out.pair_id == pair_id and close_out.status == RoundStatus.SENT
+    assert "one last check-in" in fake_slack.dms_to(MENTEE)[-1].text_of_blocks()
