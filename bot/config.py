@@ -57,6 +57,14 @@ class Settings:
     slack_scopes: tuple[str, ...] = DEFAULT_BOT_SCOPES
     slack_redirect_uri: str | None = None
 
+    # The relationship pulse (bot.pulse): results about a mentor (and every cohort figure)
+    # appear only once this many different mentees answered within the window.
+    anonymity_min: int = 5
+    anonymity_window_months: int = 12
+    # Program defaults for the pulse's timing; admins can change them per workspace.
+    pulse_first_days: int = 30
+    pulse_every_days: int = 60
+
     @property
     def oauth_enabled(self) -> bool:
         """True in OAuth mode: tokens come from installations, not from SLACK_BOT_TOKEN.
@@ -195,6 +203,36 @@ def _check_admins(value: str | None) -> tuple[str, ...]:
     return ids
 
 
+# Below three, a mentor with two mentees could tell one answer from the other by knowing
+# their own: the promise of anonymity would be empty.
+ANONYMITY_FLOOR = 3
+PULSE_FIRST_RANGE = (7, 180)
+PULSE_EVERY_RANGE = (30, 180)
+
+
+def _check_anonymity_min(value: str | None) -> int:
+    if value and value.lstrip("-").isdigit() and int(value) < ANONYMITY_FLOOR:
+        raise ConfigError(
+            f"ANONYMITY_MIN is {int(value)}, but it must be at least {ANONYMITY_FLOOR}: with fewer mentees a "
+            "mentor could work out who answered what. The default is 5."
+        )
+    return _check_int(
+        "ANONYMITY_MIN", value, 5, ANONYMITY_FLOOR, 100, "how many different mentees must answer first"
+    )
+
+
+def _check_window(value: str | None) -> int:
+    months = _check_int(
+        "ANONYMITY_WINDOW_MONTHS", value, 12, 3, 36, "how many months of pulse answers count, in quarters"
+    )
+    if months % 3:
+        raise ConfigError(
+            f"ANONYMITY_WINDOW_MONTHS must be a whole number of quarters (3, 6, 9 … 36), because answers are "
+            f"kept by calendar quarter; got {value!r}"
+        )
+    return months
+
+
 def check_timezone(name: str, value: str | None) -> str:
     """Return `value` if it is an IANA zone name this machine knows, else stop with a message."""
     zone = value or "UTC"
@@ -305,5 +343,21 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path
             1,
             7,
             "the most nudges a mentor gets in a week",
+        ),
+        anonymity_min=_check_anonymity_min(env.get("ANONYMITY_MIN")),
+        anonymity_window_months=_check_window(env.get("ANONYMITY_WINDOW_MONTHS")),
+        pulse_first_days=_check_int(
+            "PULSE_FIRST_DAYS",
+            env.get("PULSE_FIRST_DAYS"),
+            30,
+            *PULSE_FIRST_RANGE,
+            "days from a pair's start to its first pulse",
+        ),
+        pulse_every_days=_check_int(
+            "PULSE_EVERY_DAYS",
+            env.get("PULSE_EVERY_DAYS"),
+            60,
+            *PULSE_EVERY_RANGE,
+            "days between a pair's pulses",
         ),
     )

@@ -13,6 +13,12 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     """Add `privacy` to the router."""
 
     def show_privacy(call: CommandCall) -> None:
-        call.reply(PRIVACY_TEXT, privacy_blocks())
+        settings = call.deps.settings
+        call.reply(
+            PRIVACY_TEXT,
+            privacy_blocks(
+                anonymity_min=settings.anonymity_min, window_months=settings.anonymity_window_months
+            ),
+        )
 
     router.add("privacy", show_privacy, summary="what Mentor Nudge keeps about you, and what it never stores")

@@ -21,6 +21,7 @@ from schedules.kinds import all_kinds
 from schedules.meeting_step import plan_meeting_questions
 from schedules.nudge_step import adopt_unscheduled, plan_due
 from schedules.profile_refresh import refresh_stale_profiles
+from schedules.pulse_step import run_pulse_step
 from schedules.reflection_planner import ReflectionPlanner
 from schedules.sender import Sender
 
@@ -43,6 +44,7 @@ class Clock:
             ("nudges", self._plan_nudges),
             ("reflections", ReflectionPlanner(deps).run_once),
             ("feedback", lambda: settle_feedback(deps.session_factory, deps.settings, deps.now())),
+            ("pulse", lambda: run_pulse_step(deps.session_factory, deps.settings, deps.now())),
             ("send", self._send),
         ]
         self.daily_steps: list[tuple[str, Step]] = [

@@ -6,10 +6,18 @@ from bot.feedback.delivery import feedback_kinds
 from bot.meetings.delivery import meeting_kinds
 from bot.nudges.delivery import nudge_kinds
 from bot.outbox import DeliveryKind, message_kind
+from bot.pulse.delivery import pulse_kinds
 from bot.reflections.delivery import reflection_kinds
 
 
 def all_kinds() -> dict[str, DeliveryKind]:
     """Kinds by name. A row of an unknown kind fails with a clear error, never silently."""
-    kinds = [message_kind(), *nudge_kinds(), *reflection_kinds(), *feedback_kinds(), *meeting_kinds()]
+    kinds = [
+        message_kind(),
+        *nudge_kinds(),
+        *reflection_kinds(),
+        *pulse_kinds(),
+        *feedback_kinds(),
+        *meeting_kinds(),
+    ]
     return {kind.name: kind for kind in kinds}

@@ -39,7 +39,7 @@ def make_mentor(
         mark_for_replanning(mentor, now)
         for mentee_user in mentees:
             mentee = ensure_person(session, TEAM_ID, mentee_user)
-            session.add(Pair(team_id=TEAM_ID, mentor_id=mentor.id, mentee_id=mentee.id))
+            session.add(Pair(team_id=TEAM_ID, mentor_id=mentor.id, mentee_id=mentee.id, started_at=now))
         return mentor.id
 
 

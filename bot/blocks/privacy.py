@@ -9,8 +9,11 @@ from bot.blocks.common import context, header, section, to_dicts
 PRIVACY_TEXT = "What Mentor Nudge keeps about you, and what it never stores."
 
 
-def privacy_blocks() -> list[dict[str, Any]]:
-    """A short, plain account of the data the app keeps (matches the README's privacy section)."""
+def privacy_blocks(*, anonymity_min: int = 5, window_months: int = 12) -> list[dict[str, Any]]:
+    """A short, plain account of the data the app keeps (matches the README's privacy section).
+
+    `anonymity_min` and `window_months` are the deployment's pulse release rule.
+    """
     return to_dicts(
         [
             header("Your privacy"),
@@ -37,6 +40,20 @@ def privacy_blocks() -> list[dict[str, Any]]:
                 "you typed, and their answer (with any short note they add). It is not anonymous: your "
                 "mentor sees who asks and the topic\n"
                 "• Program admins will see counts of requests and answers only — never topics or notes"
+            ),
+            section(
+                "*Check-ins about mentoring*\n"
+                "• Mentees are asked seven one-tap questions about each mentor 30 days after a pair starts, "
+                "then every two months (as your program sets it), and once when a pair ends, with an "
+                "optional comment\n"
+                "• A mentee's answers are kept without your name, without a time (only the quarter) and "
+                "in random order; separately, only *that* you answered, so you get no reminder and no "
+                "second request\n"
+                f"• Your mentor and your program see them only combined, once at least {anonymity_min} "
+                f"different mentees have answered within {window_months} months — never one person's "
+                "answers, and never a ranking\n"
+                "• Mentors answer the same questions about themselves (a self-check); that is their own "
+                "record, and only they see it, next to their mentees' combined answers"
             ),
             section(
                 "*Reflections in channels*\n"

@@ -20,11 +20,24 @@ from bot.models.meetings import (
     MeetingSource,
 )
 from bot.models.nudges import NudgeAnswer, NudgeAnswerKind, NudgeOrigin, NudgeSend
+from bot.models.pulse import (
+    CLOSE_OUT,
+    ITEM_COLUMNS,
+    PulseAnswer,
+    PulseParticipation,
+    PulseRound,
+    PulseSelfAnswer,
+    PulseSettings,
+    RoundKind,
+    RoundStatus,
+)
 from bot.models.reflections import PromptStatus, Reflection, ReflectionChannel, ReflectionPrompt
 from bot.models.roster import RosterImport
 
 __all__ = [
     "CADENCES",
+    "CLOSE_OUT",
+    "ITEM_COLUMNS",
     "AuditLog",
     "Base",
     "CustomNudge",
@@ -43,10 +56,17 @@ __all__ = [
     "Pair",
     "Person",
     "PromptStatus",
+    "PulseAnswer",
+    "PulseParticipation",
+    "PulseRound",
+    "PulseSelfAnswer",
+    "PulseSettings",
     "Reflection",
     "ReflectionChannel",
     "ReflectionPrompt",
     "RosterImport",
+    "RoundKind",
+    "RoundStatus",
     "UtcDateTime",
     "Workspace",
     "slack_bots",

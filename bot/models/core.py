@@ -119,6 +119,8 @@ class Person(Base):
     unanswered_streak: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The planner's index: the next instant this mentor has a nudge slot due.
     next_nudge_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The pulse step's index: when this mentor's next self-check is due (bot.pulse).
+    next_selfcheck_at: Mapped[datetime | None] = mapped_column(index=True)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -134,6 +136,12 @@ class Person(Base):
     def mention(self) -> str:
         """How to name this person in a Slack message."""
         return f"<@{self.user_id}>"
+
+
+def _pulse_planning_start(context: Any) -> datetime:
+    """A new pair's `next_pulse_at`: its start (so the pulse step plans it on its next tick)."""
+    started = context.get_current_parameters().get("started_at") if context is not None else None
+    return started if isinstance(started, datetime) else utcnow()
 
 
 class Pair(Base):
@@ -161,6 +169,10 @@ class Pair(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
     created_by: Mapped[str | None] = mapped_column(SlackId)
+    # The pulse step's index: when to look at this pair's check-ins next. A new pair is
+    # due at once (its start), so however it was inserted the clock plans its pulses;
+    # ending a pair sets it to "now" again, for the close-out (bot.pulse.rules).
+    next_pulse_at: Mapped[datetime | None] = mapped_column(default=_pulse_planning_start, index=True)
 
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id], back_populates="mentor_pairs")
     mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id], back_populates="mentee_pairs")

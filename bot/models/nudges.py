@@ -62,6 +62,9 @@ class NudgeSend(Base):
     # The mentee the text names, when it names one.
     mentee_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     origin: Mapped[str] = mapped_column(String(16))
+    # Why the planner leaned toward this practice, when it did: "gap" (the mentor's
+    # released pulse gap) or "self" (their own self-check); None for the plain rotation.
+    reason: Mapped[str | None] = mapped_column(String(8))
     reminder_of_id: Mapped[int | None] = mapped_column(ForeignKey("nudge_send.id", ondelete="SET NULL"))
     # The slot it was planned for (UTC); the sender may post it later the same day.
     planned_for: Mapped[datetime]

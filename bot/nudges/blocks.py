@@ -43,6 +43,12 @@ ANSWER_LABELS = {"done": "Done", "remind": "Remind me tomorrow", "skip": "Skip t
 
 HISTORY_TEXT_CHARS = 220
 
+# The private line saying why the planner leaned toward a nudge's practice (by reason).
+FOCUS_LINES = {
+    "gap": "Chosen because your mentees' answers suggest more room here — only you see this.",
+    "self": "Chosen because your own self-check rated this practice lower — only you see this.",
+}
+
 
 def long_day(local: datetime) -> str:
     """A local datetime as "Tuesday 19 January" (portable: no platform-only strftime codes)."""
@@ -70,9 +76,10 @@ def nudge_blocks(card: NudgeCard) -> list[dict[str, Any]]:
     question (after Done), and a way to add a note or change the answer."""
     value = str(card.send_id)
     label = "⏰ Your reminder · " if card.is_reminder else ""
+    why = FOCUS_LINES.get(card.reason or "")
     blocks: list[Block] = [
         section(card.text, block_id="nudge_text"),
-        context(f"{label}Mentoring practice: *{card.practice_title}*"),
+        context(f"{label}Mentoring practice: *{card.practice_title}*", *([why] if why else [])),
     ]
     status = status_line(card)
     if status is not None:

@@ -48,6 +48,7 @@ def card_for(
         followup_choice=answer.followup_choice if answer else None,
         has_note=bool(answer and answer.note),
         remind_when=remind_when,
+        reason=send.reason,
         channel=send.channel,
         ts=send.ts,
     )

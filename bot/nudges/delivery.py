@@ -34,11 +34,13 @@ def record_nudge(
     due_at: datetime,
     expires_at: datetime | None,
     reminder_of_id: int | None = None,
+    reason: str | None = None,
 ) -> NudgeSend | None:
     """Put a nudge in the outbox and the nudge log together; None if the key exists.
 
     A nudge the mentor asked for (`/mentor nudge`) goes at any hour; the others wait for
-    the mentor's allowed hours if they would land outside them.
+    the mentor's allowed hours if they would land outside them. `reason` is why the
+    planner's focus chose its practice ("gap", "self"), if it did.
     """
     if not enqueue(
         session,
@@ -61,6 +63,7 @@ def record_nudge(
         practice=practice,
         mentee_id=mentee_id,
         origin=origin,
+        reason=reason,
         reminder_of_id=reminder_of_id,
         planned_for=due_at,
     )

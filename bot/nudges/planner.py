@@ -40,6 +40,10 @@ The rules, in one place:
   weeks → monthly → half the weekdays) and that slot carries one gentle message
   instead of a fourth nudge. Any answer resets the count (`bot.nudges.service`).
 * **Choosing.** See :func:`choose_nudge` and :func:`choose_mentee`.
+* **Focus.** A mentor's pulse results (`bot.pulse`: their released gap, or before
+  release their own self-check) make some practices come back sooner
+  (:data:`FOCUS_PULL`), and the nudge records why. Whatever the focus, every practice
+  appears at least once in any :data:`STARVE_WINDOW` consecutive scheduled nudges.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from zoneinfo import ZoneInfo
 
 from bot.library.types import PRACTICE_KEYS, Nudge
 from bot.models import NudgeAnswerKind, NudgeOrigin, Person
+from bot.pulse.types import NO_FOCUS, Focus
 from bot.rhythm import Rhythm, parse_days, slowed, slowest_level
 from bot.timing import end_of_contact_day, in_contact_window, is_contact_day, is_paused, local_datetime
 
@@ -72,6 +77,10 @@ MIN_GAP = {"weekly": timedelta(0), "biweekly": timedelta(days=8), "monthly": tim
 # skipped or ignored practices come back sooner, one just done rests longest. With six
 # practices, all done, the order is a plain round robin.
 REST_SLOTS = {"skip": 2, "ignored": 3, "neutral": 5, "remind": 5, "done": 7}
+# No practice is absent from any this many consecutive scheduled nudges, whatever the focus.
+STARVE_WINDOW = 8
+# How many slots sooner a practice with full focus weight comes back.
+FOCUS_PULL = 4
 
 
 @dataclass(frozen=True)
@@ -196,6 +205,8 @@ class MentorState:
     history: tuple[PastNudge, ...]
     library: tuple[Nudge, ...]
     weekly_cap: int
+    # Where the mentor's nudges lean (from released pulse figures and their self-check).
+    focus: Focus = NO_FOCUS
 
 
 @dataclass(frozen=True)
@@ -214,6 +225,8 @@ class Decision:
     # For the back-off message: the pace before and after.
     old_rhythm: Rhythm | None = None
     new_rhythm: Rhythm | None = None
+    # Why the focus chose this practice ("gap" or "self"), None for the plain rotation.
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -273,12 +286,15 @@ def plan_mentor(state: MentorState, now: datetime) -> MentorPlan:
                     decisions.append(Decision(slot, BACKOFF, expires_at, old_rhythm=old, new_rhythm=rhythm))
                     history.append(PastNudge(BACKOFF, slot.at))
                     continue
-        nudge = choose_nudge(state.library, history, person.user_id, slot.at)
+        nudge = choose_nudge(state.library, history, person.user_id, slot.at, state.focus)
         if nudge is None:
             skipped.append((slot, "no nudge"))
             continue
         mentee_id = choose_mentee(nudge, state.mentees, history)
-        decisions.append(Decision(slot, "nudge", expires_at, live, nudge.key, nudge.practice, mentee_id))
+        reason = state.focus.why if state.focus.weight(nudge.practice) > 0 else None
+        decisions.append(
+            Decision(slot, "nudge", expires_at, live, nudge.key, nudge.practice, mentee_id, reason=reason)
+        )
         history.append(
             PastNudge(NudgeOrigin.SCHEDULED, slot.at, nudge.key, nudge.practice, mentee_id, live=live)
         )
@@ -365,13 +381,16 @@ def _outcome(item: PastNudge) -> str:
     return "neutral"
 
 
-def practice_order(library: Iterable[Nudge], history: Sequence[PastNudge], user_id: str) -> list[str]:
+def practice_order(
+    library: Iterable[Nudge], history: Sequence[PastNudge], user_id: str, focus: Focus = NO_FOCUS
+) -> list[str]:
     """Practices, most due first.
 
     A practice is due `REST_SLOTS[outcome]` slots after it last appeared (outcome of its
-    latest nudge: skipped, ignored, done…); never-shown practices come first. Ties go
-    to the practice shown longest ago, then to a per-mentor fixed order (so mentors do
-    not all start with the same practice).
+    latest nudge: skipped, ignored, done…), and up to :data:`FOCUS_PULL` slots sooner by
+    its focus weight; never-shown practices come first (focused ones first among them).
+    Ties go to the practice shown longest ago, then to a per-mentor fixed order (so
+    mentors do not all start with the same practice).
     """
     present = {n.practice for n in library}
     shown = [h for h in history if h.live and h.practice]
@@ -384,11 +403,12 @@ def practice_order(library: Iterable[Nudge], history: Sequence[PastNudge], user_
     offset = _stable_rank(user_id) % len(PRACTICE_KEYS)
     base = {key: (i - offset) % len(PRACTICE_KEYS) for i, key in enumerate(PRACTICE_KEYS)}
 
-    def due(practice: str) -> tuple[int, int, int]:
+    def due(practice: str) -> tuple[float, int, int]:
+        pull = FOCUS_PULL * focus.weight(practice)
         if practice not in last_index:
-            return (-1, -1, base.get(practice, 99))
+            return (-1 - pull, -1, base.get(practice, 99))
         return (
-            last_index[practice] + REST_SLOTS[last_outcome[practice]],
+            last_index[practice] + REST_SLOTS[last_outcome[practice]] - pull,
             last_index[practice],
             base.get(practice, 99),
         )
@@ -396,15 +416,45 @@ def practice_order(library: Iterable[Nudge], history: Sequence[PastNudge], user_
     return sorted(present, key=due)
 
 
+def allowed_practices(order: Sequence[str], history: Sequence[PastNudge]) -> list[str]:
+    """The practices (in `order`) the next scheduled nudge may be about without leaving
+    any practice out of :data:`STARVE_WINDOW` consecutive scheduled nudges.
+
+    Each practice has a deadline: the scheduled nudge by which it must appear again
+    (its last appearance + the window). A choice is allowed when the others can still
+    meet theirs, earliest deadline first — one new nudge per deadline. If none is (a
+    history from before this rule), the most overdue practice is the only one allowed.
+    """
+    scheduled = [h.practice for h in history if h.origin == NudgeOrigin.SCHEDULED and h.live and h.practice]
+    upcoming = len(scheduled)
+    last = dict.fromkeys(order, -1)
+    for index, practice in enumerate(scheduled):
+        if practice in last:
+            last[practice] = index
+    deadline = {practice: index + STARVE_WINDOW for practice, index in last.items()}
+
+    def keeps_all_fed(choice: str) -> bool:
+        others = sorted(d for practice, d in deadline.items() if practice != choice)
+        return all(d >= upcoming + 1 + i for i, d in enumerate(others))
+
+    allowed = [practice for practice in order if keeps_all_fed(practice)]
+    return allowed or [min(order, key=lambda practice: deadline[practice])]
+
+
 def choose_nudge(
-    library: Sequence[Nudge], history: Sequence[PastNudge], user_id: str, now: datetime
+    library: Sequence[Nudge],
+    history: Sequence[PastNudge],
+    user_id: str,
+    now: datetime,
+    focus: Focus = NO_FOCUS,
 ) -> Nudge | None:
     """The next nudge for a mentor: deterministic given the same inputs.
 
-    The most due practice (see :func:`practice_order`) that still has a nudge not seen
-    in the last eight weeks; within it, the nudge seen longest ago (never seen first),
-    ties broken per mentor. If every nudge was seen in the last eight weeks (a library
-    too small for the cadence), the one seen longest ago is repeated rather than
+    The most due practice (see :func:`practice_order`) that keeps every practice in the
+    rotation (:func:`allowed_practices`) and still has a nudge not seen in the last
+    eight weeks; within it, the nudge seen longest ago (never seen first), ties broken
+    per mentor. If every such nudge was seen in the last eight weeks (a library too
+    small for the cadence), the allowed nudge seen longest ago is repeated rather than
     skipping the slot.
     """
     if not library:
@@ -416,11 +466,12 @@ def choose_nudge(
     def freshness(nudge: Nudge) -> tuple[int, int]:
         return (last_seen.get(nudge.key, -1), _stable_rank(user_id, nudge.key))
 
-    for practice in practice_order(library, history, user_id):
+    allowed = allowed_practices(practice_order(library, history, user_id, focus), history)
+    for practice in allowed:
         fresh = [n for n in library if n.practice == practice and n.key not in recent]
         if fresh:
             return min(fresh, key=freshness)
-    return min(library, key=freshness)
+    return min((n for n in library if n.practice in allowed), key=freshness)
 
 
 def choose_mentee(nudge: Nudge, mentees: Sequence[Mentee], history: Sequence[PastNudge]) -> int | None:

@@ -39,6 +39,7 @@ from bot.nudges.planner import (
 from bot.nudges.types import BACKOFF_KIND
 from bot.outbox import enqueue
 from bot.people import person_timezone
+from bot.pulse.results import focus_for_mentors
 from bot.rhythm import describe_pace
 
 # History the chooser needs: the last few rounds of practices, and everything in the
@@ -73,6 +74,8 @@ def load_states(
     ids = [p.id for p in persons]
     mentees = _active_mentees(session, ids)
     history = _history(session, ids, now)
+    # Released pulse figures and self-checks only: an unreleased answer never steers a nudge.
+    focus = focus_for_mentors(session, settings, ids, now)
     libraries: dict[str, tuple[Nudge, ...]] = {}
     workspaces: dict[str, Workspace | None] = {}
     states = {}
@@ -87,6 +90,7 @@ def load_states(
             history=tuple(history.get(person.id, ())),
             library=libraries[person.team_id],
             weekly_cap=settings.nudge_weekly_cap,
+            focus=focus[person.id],
         )
     return states
 
@@ -189,6 +193,7 @@ def apply_plan(session: Session, person: Person, plan: MentorPlan, report: PlanR
             origin=NudgeOrigin.SCHEDULED,
             due_at=decision.slot.at,
             expires_at=decision.expires_at,
+            reason=decision.reason,
         )
         if send is not None:
             if decision.live:

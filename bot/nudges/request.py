@@ -87,7 +87,7 @@ def request_nudge(
         return RequestOutcome(
             False, "One is already on its way from a few minutes ago — check your DMs from Mentor Nudge."
         )
-    nudge = choose_nudge(state.library, state.history, person.user_id, now)
+    nudge = choose_nudge(state.library, state.history, person.user_id, now, state.focus)
     if nudge is None:
         return RequestOutcome(False, "There are no nudges in the library right now. Please tell your admin.")
     send = record_nudge(
@@ -100,6 +100,7 @@ def request_nudge(
         origin=NudgeOrigin.REQUESTED,
         due_at=now,
         expires_at=max(end_of_contact_day(person, state.zone, now), now + REQUEST_LIFETIME),
+        reason=state.focus.why if state.focus.weight(nudge.practice) > 0 else None,
     )
     if send is None:
         return RequestOutcome(False, "One is already on its way — check your DMs from Mentor Nudge.")

@@ -27,6 +27,8 @@ class NudgeCard:
     has_note: bool = False
     # When the reminder will come, in the mentor's words ("on Wednesday at 09:30").
     remind_when: str | None = None
+    # Why the planner leaned toward this practice ("gap", "self"), shown privately.
+    reason: str | None = None
     # Where the message is in Slack, once sent (for chat.update).
     channel: str | None = None
     ts: str | None = None

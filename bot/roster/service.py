@@ -24,6 +24,7 @@ from bot.models import AuditLog, Pair, Person, Workspace
 from bot.nudges.delivery import cancel_nudges_naming
 from bot.outbox import enqueue_message
 from bot.people import ensure_workspace, find_person, person_timezone, remember_profile
+from bot.pulse.service import mark_pair_ended
 from bot.roster.blocks import welcome_message
 from bot.roster.types import AdminEntry, PairLine, PairOutcome, PersonPairs, ProgramPage, Refusal, RosterRow
 from bot.sqlutil import insert_ignoring_conflict
@@ -198,11 +199,12 @@ def start_pair(
 
 
 def end_pair(session: Session, pair: Pair, mentor: Person, now: datetime) -> None:
-    """End a pair (history stays), cancel queued nudges that name the mentee, and let the
-    planner reconsider the mentor's slots."""
+    """End a pair (history stays), cancel queued nudges that name the mentee, let the
+    planner reconsider the mentor's slots, and the pulse step plan the mentee's close-out."""
     pair.ended_at = now
     cancel_nudges_naming(session, mentor.id, pair.mentee_id, "not sent: the pair it names has ended")
     mark_for_replanning(mentor, now)
+    mark_pair_ended(pair, now)
 
 
 def pair_people(

@@ -142,6 +142,20 @@ def test_a_bot_token_wins_over_client_credentials():
     assert not load(**GOOD).oauth_enabled
 
 
+def test_pulse_defaults():
+    settings = load()
+    assert (settings.anonymity_min, settings.anonymity_window_months) == (5, 12)
+    assert (settings.pulse_first_days, settings.pulse_every_days) == (30, 60)
+    tuned = load(ANONYMITY_MIN="8", ANONYMITY_WINDOW_MONTHS="6", PULSE_FIRST_DAYS="21")
+    assert (tuned.anonymity_min, tuned.anonymity_window_months, tuned.pulse_first_days) == (8, 6, 21)
+
+
+@pytest.mark.parametrize("value", ["2", "1", "0", "-4"])
+def test_an_anonymity_minimum_below_three_stops_start_up(value):
+    with pytest.raises(ConfigError, match=r"ANONYMITY_MIN is -?\d+, but it must be at least 3"):
+        load(ANONYMITY_MIN=value)
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -182,3 +196,18 @@ def test_an_oauth_install_asks_for_the_scopes_the_manifest_lists():
 
     assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == load(**OAUTH).slack_scopes
     assert manifest["oauth_config"]["redirect_urls"][0].endswith("/slack/oauth_redirect")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ANONYMITY_MIN": "five"}, "ANONYMITY_MIN must be a whole number from 3 to 100"),
+        ({"ANONYMITY_WINDOW_MONTHS": "7"}, "ANONYMITY_WINDOW_MONTHS must be a whole number of quarters"),
+        ({"ANONYMITY_WINDOW_MONTHS": "48"}, "ANONYMITY_WINDOW_MONTHS must be a whole number from 3 to 36"),
+        ({"PULSE_FIRST_DAYS": "3"}, "PULSE_FIRST_DAYS must be a whole number from 7 to 180"),
+        ({"PULSE_EVERY_DAYS": "400"}, "PULSE_EVERY_DAYS must be a whole number from 30 to 180"),
+    ],
+)
+def test_malformed_pulse_values_name_the_variable(env, message):
+    with pytest.raises(ConfigError, match=message):
+        load(**env)

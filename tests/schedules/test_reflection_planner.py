@@ -298,7 +298,11 @@ def pair(deps, mentor: str, mentee: str) -> None:
     with transaction(deps.session_factory) as session:
         mentor_row = ensure_person(session, TEAM_ID, mentor)
         mentee_row = ensure_person(session, TEAM_ID, mentee)
-        session.add(Pair(team_id=TEAM_ID, mentor_id=mentor_row.id, mentee_id=mentee_row.id))
+        # Paired on the month's first day: no pulse check-in is due within these tests.
+        started = datetime(2027, 1, 1, tzinfo=UTC)
+        session.add(
+            Pair(team_id=TEAM_ID, mentor_id=mentor_row.id, mentee_id=mentee_row.id, started_at=started)
+        )
 
 
 @pytest.fixture
