@@ -1,0 +1,368 @@
+"""Finding people's names in a note, and what the words around each name say.
+
+A name list alone cannot tell "Grace" the nurse from "grace under pressure", nor
+"Dr Chen" from "Mrs Chen". So the finder reads three kinds of evidence together:
+
+- **the words**: philter-lite's first- and last-name lists, and how common each name is
+  as an ordinary English word (`bot.privacy.lexicon`);
+- **the shape of the text**: a run of capitalised words in mid-sentence is a proper
+  noun; a capital at the start of a sentence says little; lower case says "word"
+  unless a name list and a rare spelling say otherwise;
+- **the context**: a title before the name (Dr, Nurse, charge nurse) or a credential
+  after it (NP, RN) makes it a colleague's; an honorific (Mrs) makes it certainly a
+  name; a relation (daughter Susan), a bed number (bed 3 Okafor), "patient", or an age
+  right after the name (Eleanor Whitfield, 78) makes it a patient's or family's;
+  "sign", "scale", "ward" after it, or an eponym list, make it a thing.
+
+The result is a list of `NameMention`s; `bot.privacy` decides what to refuse and what to
+ask about, and which names the workspace already knows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.privacy.lexicon import Lexicon
+from bot.privacy.vocab import (
+    BED_WORDS,
+    CREDENTIALS,
+    EPONYMS,
+    HONORIFICS,
+    NEVER_NAMES,
+    PATIENT_WORDS,
+    POSSESSIVES,
+    RELATIONS,
+    STAFF_TITLES,
+    STOPWORDS,
+    THING_NOUNS,
+)
+
+# Where a name was found, when the place says whose it is (None: a plain name).
+RELATIVE, BED, PATIENT, AGE = "relative", "bed", "patient", "age"
+
+# How common (per pyspellchecker's counts) a name may be as an English word and still
+# be read as a name: mid-sentence with a capital, at the start of a sentence, and in
+# lower case. "Grace" (24,000) is a name mid-sentence but not at the start; "Will"
+# (5.9 million) never is without a title; "gerald" (300) is one even in lower case.
+MID_SENTENCE_LIMIT = 100_000
+SENTENCE_START_LIMIT = 2_000
+LOWER_CASE_LIMIT = 1_000
+LOWER_CASE_SINGLE_LIMIT = 700
+# After "daughter", "bed 3" or "patient" a lower-case name may be commoner ("son mike").
+LOWER_CASE_AFTER_TRIGGER_LIMIT = 50_000
+
+_TOKEN = re.compile(
+    r"(?P<word>[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*(?:['’]s?)?)"
+    r"|(?P<num>\d+(?:[.,:/]\d+)*[^\W\d_]*)"
+    r"|(?P<punct>[^\w\s])"
+)
+_SENTENCE_END = frozenset(".!?;:")
+# Connectors allowed between a trigger and its name: "daughter, Susan", "wife (Paulette)".
+_CONNECTORS = frozenset({",", "(", "-", ":", "–", "named", "called", "is", "was", "=", "—"})
+# "Eleanor Whitfield, 78", "John Smith 67M", "Arthur Penhaligon aged 82", "(59)".
+_AGE_AFTER = re.compile(
+    r"^\s*[,(]?\s*(?:aged?\s*:?\s*|a\s+)?(?P<age>\d{1,3})\s*"
+    r"(?:\)|,|-?\s*(?:yo\b|y/?o\b|y\.o\.|yrs?\b|years?\b|year\b|[MFmf]\b))"
+)
+
+# "Maria in bed 6", "Mr Ito (room 4)".
+_BED_AFTER = re.compile(r"^\s*[(,]?\s*(?:in|at|from)?\s*(?:" + "|".join(sorted(BED_WORDS)) + r")\s*\d", re.I)
+
+
+@dataclass(frozen=True)
+class NameMention:
+    """A name in the text: as written, its name words (lower case) and its context."""
+
+    text: str
+    words: tuple[str, ...]
+    context: str | None
+    start: int
+    end: int
+
+
+@dataclass
+class _Token:
+    text: str
+    start: int
+    end: int
+    kind: str
+    sentence_start: bool
+
+    @property
+    def lower(self) -> str:
+        """Lower case, without a possessive "'s"."""
+        word = self.text.lower().replace("’", "'")
+        return word[:-2] if word.endswith("'s") else word.rstrip("'")
+
+    @property
+    def is_word(self) -> bool:
+        return self.kind == "word"
+
+    @property
+    def capitalised(self) -> bool:
+        """Title case ("Okafor", "O'Connell"), not all capitals ("MRN", "GCS")."""
+        return self.is_word and self.text[0].isupper() and not (len(self.text) > 1 and self.text.isupper())
+
+
+def tokenize(text: str) -> list[_Token]:
+    """Words, numbers and punctuation, each knowing whether it starts a sentence."""
+    tokens: list[_Token] = []
+    for match in _TOKEN.finditer(text):
+        previous = tokens[-1] if tokens else None
+        starts = (
+            previous is None
+            or previous.text in _SENTENCE_END
+            or "\n" in text[previous.end : match.start()]
+            or (previous.text in "-•*>" and not tokens[:-1])
+        )
+        kind = match.lastgroup or "punct"
+        tokens.append(_Token(match.group(), match.start(), match.end(), kind, bool(starts)))
+    return tokens
+
+
+class NameFinder:
+    """Finds name mentions in one text (build one per text; it is cheap)."""
+
+    def __init__(self, text: str, lexicon: Lexicon) -> None:
+        self.text = text
+        self.lex = lexicon
+        self.tokens = tokenize(text)
+        self.taken: set[int] = set()
+        self.mentions: list[NameMention] = []
+
+    # --- the words ------------------------------------------------------------------
+
+    def _is_name(self, token: _Token) -> bool:
+        return any(self.lex.is_name(part) for part in token.lower.split("-") if part)
+
+    def _frequency(self, token: _Token) -> int:
+        return self.lex.frequency(token.lower)
+
+    def _never(self, token: _Token) -> bool:
+        return token.lower in NEVER_NAMES or token.lower in STOPWORDS
+
+    def _name_after_trigger(self, token: _Token) -> bool:
+        """A name after a relation, a bed number or "patient": capitalised and not an
+        everyday word, or in lower case on a name list and rare as a word."""
+        if not token.is_word or self._never(token):
+            return False
+        if token.capitalised:
+            return self._frequency(token) < MID_SENTENCE_LIMIT
+        return self._is_name(token) and self._frequency(token) < LOWER_CASE_AFTER_TRIGGER_LIMIT
+
+    # --- walking the tokens -----------------------------------------------------------
+
+    def _skip_connectors(self, index: int) -> int:
+        while index < len(self.tokens) and self.tokens[index].lower in _CONNECTORS:
+            index += 1
+        return index
+
+    def _name_run(self, index: int, accept, limit: int = 3) -> list[int]:
+        """Indexes of up to `limit` name tokens from `index` that `accept` allows."""
+        run: list[int] = []
+        while index < len(self.tokens) and len(run) < limit and accept(self.tokens[index]):
+            run.append(index)
+            index += 1
+        return run
+
+    def _add(self, run: list[int], context: str | None, prefix: int | None = None) -> None:
+        if not run or any(i in self.taken for i in run):
+            return
+        first = prefix if prefix is not None else run[0]
+        start, end = self.tokens[first].start, self.tokens[run[-1]].end
+        words = tuple(self.tokens[i].lower for i in run)
+        self.taken.update(range(first, run[-1] + 1))
+        self.mentions.append(NameMention(self.text[start:end], words, context, start, end))
+
+    def _colleague(self, run: list[int]) -> bool:
+        """A title just before the name or a credential or role just after it."""
+        before = run[0] - 1
+        while before >= 0 and (
+            self.tokens[before].text in ",(.-" or self.tokens[before].lower in ("our", "my", "the")
+        ):
+            before -= 1
+        if before >= 0 and self.tokens[before].lower in STAFF_TITLES and not self._is_relation(before):
+            return True
+        after = run[-1] + 1
+        while after < len(self.tokens) and (
+            self.tokens[after].text in ",(-" or self.tokens[after].lower in ("our", "my", "the", "a", "is")
+        ):
+            after += 1
+        return after < len(self.tokens) and (
+            self.tokens[after].lower in CREDENTIALS or self.tokens[after].lower in STAFF_TITLES
+        )
+
+    def _is_relation(self, index: int) -> bool:
+        """Whether the word at `index` names a relative ("sister" only after "his", "the"…)."""
+        word = self.tokens[index].lower
+        if word == "sister":
+            return index > 0 and self.tokens[index - 1].lower in POSSESSIVES
+        return word in RELATIONS
+
+    # --- the rules, most certain first -------------------------------------------------
+
+    def find(self) -> list[NameMention]:
+        """Every name mention, in order of the rules (triggers first, then plain names)."""
+        self._after_honorifics()
+        self._after_triggers()
+        self._names_before_beds()
+        self._capitalised_runs()
+        self._lower_case_runs()
+        self._ages_and_beds_after()
+        return sorted(self.mentions, key=lambda m: m.start)
+
+    def _after_honorifics(self) -> None:
+        """Mrs Kaur, mr. tran, Mr and Mrs Lindqvist: any word after an honorific is a name."""
+        for i, token in enumerate(self.tokens):
+            if token.lower.rstrip(".") not in HONORIFICS or not token.is_word:
+                continue
+            j = i + 1
+            if j < len(self.tokens) and self.tokens[j].text == ".":
+                j += 1
+            # "Mr and Mrs Lindqvist": the name comes after the second honorific.
+            if self._word_at(j) == "and" and self._word_at(j + 1) in HONORIFICS:
+                continue
+            run = self._name_run(j, lambda t: t.is_word and not self._never(t), limit=2)
+            if run and not self._colleague(run):
+                self._add(run, None, prefix=i)
+
+    def _after_triggers(self) -> None:
+        """daughter Susan, bed 3 Okafor, patient Joan Albright."""
+        for i, token in enumerate(self.tokens):
+            if not token.is_word:
+                continue
+            context, j = None, i + 1
+            if self._is_relation(i):
+                context = RELATIVE
+            elif token.lower in PATIENT_WORDS:
+                context = PATIENT
+            elif self._bed_number_at(i):
+                context, j = BED, j + 1
+            if context is None:
+                continue
+            run = self._name_run(self._skip_connectors(j), self._name_after_trigger, limit=2)
+            if run and not self._colleague(run):
+                self._add(run, context)
+
+    def _word_at(self, index: int) -> str | None:
+        return self.tokens[index].lower if 0 <= index < len(self.tokens) else None
+
+    def _bed_number_at(self, index: int) -> bool:
+        """ "bed 3", "rm 12", "b12": a bed word with its number."""
+        token = self.tokens[index]
+        following = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
+        if following is None or following.kind != "num":
+            return False
+        return token.lower in BED_WORDS or (token.lower == "b" and following.start == token.end)
+
+    def _capitalised_runs(self) -> None:
+        """Runs of capitalised words that read as a person's name."""
+        i = 0
+        while i < len(self.tokens):
+            run = self._name_run(i, lambda t: t.capitalised and not self._never(t), limit=4)
+            if not run:
+                i += 1
+                continue
+            i = run[-1] + 1
+            run = self._without_sentence_opener(run)
+            if not run or any(k in self.taken for k in run) or self._colleague(run):
+                continue
+            if self._reads_as_person(run):
+                self._add(run, None)
+
+    def _without_sentence_opener(self, run: list[int]) -> list[int]:
+        """ "Asked Hannah": a capital that only starts the sentence is not part of the name."""
+        first = self.tokens[run[0]]
+        if (
+            len(run) > 1
+            and first.sentence_start
+            and (not self._is_name(first) or self._frequency(first) >= SENTENCE_START_LIMIT)
+        ):
+            return run[1:]
+        return run
+
+    def _reads_as_person(self, run: list[int]) -> bool:
+        tokens = [self.tokens[k] for k in run]
+        following = self.tokens[run[-1] + 1] if run[-1] + 1 < len(self.tokens) else None
+        preceding = self.tokens[run[0] - 1] if run[0] > 0 else None
+        if following is not None and following.lower in THING_NOUNS:
+            return False  # Glasgow Coma Scale, Murphy's sign, Nightingale ward
+        if tokens[-1].lower in THING_NOUNS or any(self._eponym(t) for t in tokens):
+            return False
+        if preceding is not None and preceding.lower in ("st", "saint", "the", "at", "in"):
+            return False  # St Mary's, the Osler firm, at Johns Hopkins, in Glasgow
+        if len(tokens) > 1:
+            return any(self._is_name(t) for t in tokens) and all(
+                self._frequency(t) < MID_SENTENCE_LIMIT for t in tokens
+            )
+        token = tokens[0]
+        if not self._is_name(token) or "-" in token.text:
+            # A lone double-barrelled capital ("Cedars-Sinai", "Stevens-Johnson") is an
+            # institution or an eponym far more often than a person's surname alone.
+            return False
+        if token.sentence_start:
+            return token.lower in self.lex.first_names and self._frequency(token) < SENTENCE_START_LIMIT
+        return self._frequency(token) < MID_SENTENCE_LIMIT
+
+    def _eponym(self, token: _Token) -> bool:
+        return token.lower in EPONYMS or any(part in EPONYMS for part in token.lower.split("-"))
+
+    def _lower_case_runs(self) -> None:
+        """ivan petrenko, gerald: lower-case names that are rare as English words."""
+        i = 0
+        while i < len(self.tokens):
+            run = self._name_run(i, self._lower_case_name, limit=3)
+            if not run:
+                i += 1
+                continue
+            i = run[-1] + 1
+            if any(k in self.taken for k in run) or self._colleague(run):
+                continue
+            if len(run) > 1 or self._rare_first_name(self.tokens[run[0]]):
+                self._add(run, None)
+
+    def _lower_case_name(self, token: _Token) -> bool:
+        return (
+            token.is_word
+            and token.text.islower()
+            and not self._never(token)
+            and self._is_name(token)
+            and token.lower not in self.lex.clinical_words
+            and token.lower not in EPONYMS
+            and self._frequency(token) < LOWER_CASE_LIMIT
+        )
+
+    def _rare_first_name(self, token: _Token) -> bool:
+        return token.lower in self.lex.first_names and self._frequency(token) < LOWER_CASE_SINGLE_LIMIT
+
+    def _names_before_beds(self) -> None:
+        """ "saw john in bay 4": a name-list word just before "in bed 6" is a patient's."""
+        for i in range(2, len(self.tokens) - 1):
+            bed, place, number = self.tokens[i], self.tokens[i - 1], self.tokens[i + 1]
+            if bed.lower not in BED_WORDS or place.lower not in ("in", "at") or number.kind != "num":
+                continue
+            name = self.tokens[i - 2]
+            if name.is_word and not self._never(name) and self._name_after_trigger(name):
+                self._add([i - 2], BED)
+
+    def _ages_and_beds_after(self) -> None:
+        """A plain name followed by an age, or by "in bed 6", becomes a patient's."""
+        for n, mention in enumerate(self.mentions):
+            if mention.context is not None:
+                continue
+            rest = self.text[mention.end :]
+            age = _AGE_AFTER.match(rest)
+            if age and 0 < int(age.group("age")) <= 120:
+                self.mentions[n] = _with_context(mention, AGE)
+            elif _BED_AFTER.match(rest):
+                self.mentions[n] = _with_context(mention, BED)
+
+
+def _with_context(mention: NameMention, context: str) -> NameMention:
+    return NameMention(mention.text, mention.words, context, mention.start, mention.end)
+
+
+def find_names(text: str, lexicon: Lexicon) -> list[NameMention]:
+    """The names in `text` (Slack markup already removed), in order."""
+    return NameFinder(text, lexicon).find()
