@@ -12,6 +12,7 @@ from bot.models.core import (
 )
 from bot.models.library import CustomNudge, DisabledNudge
 from bot.models.nudges import NudgeAnswer, NudgeAnswerKind, NudgeOrigin, NudgeSend
+from bot.models.privacy import ColleagueName
 from bot.models.reflections import PromptStatus, Reflection, ReflectionChannel, ReflectionPrompt
 from bot.models.roster import RosterImport
 
@@ -19,6 +20,7 @@ __all__ = [
     "CADENCES",
     "AuditLog",
     "Base",
+    "ColleagueName",
     "CustomNudge",
     "Delivery",
     "DeliveryStatus",

@@ -28,7 +28,7 @@ from datetime import date
 
 from bot.privacy.lexicon import lexicon
 from bot.privacy.names import AGE, BED, PATIENT, RELATIVE, NameMention, find_names
-from bot.privacy.patterns import Finding, identifier_findings
+from bot.privacy.patterns import EMAIL, URL, Finding, identifier_findings
 
 __all__ = [
     "Finding",
@@ -51,6 +51,7 @@ _SLACK_MENTION = re.compile(
     r"|<!(?:here|channel|everyone|subteam\^[A-Z0-9]+)(?:\|[^<>]*)?>"
 )
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|<>]*)(?:\|([^<>]*))?>")
+_FORMATTING = re.compile(r"[*_~`]")
 _NAME_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 # What a name's context makes it, as a refusal reads it.
@@ -115,6 +116,11 @@ class Verdict:
         """Only names the app cannot place: ask whether they are colleagues."""
         return not self.refused and bool(self.names)
 
+    def placing(self, known: KnownNames) -> Verdict:
+        """The same verdict with the names `known` can place no longer asked about."""
+        unplaced = [m for m in self.mentions if m.context is None and not known.place(m)]
+        return Verdict(self.refused, _unique(m.text for m in unplaced), self.mentions)
+
     def findings(self) -> list[Finding]:
         """Everything found, as refusal findings (an unplaced name as one more)."""
         return [*self.refused, *([UNPLACED_NAME] if self.names else [])]
@@ -134,6 +140,14 @@ def _without_slack_markup(text: str) -> str:
     return _SLACK_LINK.sub(lambda m: f" {m.group(1)} {m.group(2) or ''} ", text)
 
 
+def _without_addresses(text: str) -> str:
+    """Emails and links blanked out and Slack's *bold* _italic_ ~strike~ marks removed
+    (all to spaces, so offsets stay), so neither is read as part of a name."""
+    text = EMAIL.sub(lambda m: " " * len(m.group()), text)
+    text = URL.sub(lambda m: " " * len(m.group()), text)
+    return _FORMATTING.sub(" ", text)
+
+
 def _unique(values: Iterable[str]) -> tuple[str, ...]:
     seen: dict[str, str] = {}
     for value in values:
@@ -141,25 +155,32 @@ def _unique(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-def assess(text: str, *, known: KnownNames = NO_ONE, today: date | None = None) -> Verdict:
-    """The verdict on `text`: identifiers to refuse, names to ask about, or fine."""
+def assess(
+    text: str, *, known: KnownNames = NO_ONE, today: date | None = None, names: bool = True
+) -> Verdict:
+    """The verdict on `text`: identifiers to refuse, names to ask about, or fine.
+
+    `names=False` looks only for identifiers with a shape (numbers, dates, contact
+    details), for text where names are expected, such as a roster's email addresses.
+    """
     clean = _without_slack_markup(text)
     refused = identifier_findings(clean, today or date.today())
-    mentions = find_names(clean, lexicon())
+    mentions = find_names(_without_addresses(clean), lexicon()) if names else []
     for context in (BED, RELATIVE, PATIENT, AGE):
         if any(m.context == context for m in mentions):
             refused.append(_NAME_CONTEXTS[context])
-    unplaced = [m for m in mentions if m.context is None and not known.place(m)]
-    return Verdict(tuple(refused), _unique(m.text for m in unplaced), tuple(mentions))
+    return Verdict(tuple(refused), (), tuple(mentions)).placing(known)
 
 
-def screen(text: str, *, known: KnownNames = NO_ONE, today: date | None = None) -> list[Finding]:
+def screen(
+    text: str, *, known: KnownNames = NO_ONE, today: date | None = None, names: bool = True
+) -> list[Finding]:
     """Identifiers found in `text`, most serious first; empty when it looks clean.
 
     A name the app cannot place counts as a finding here (callers that cannot ask
     refuse it); use `assess` to tell the two apart.
     """
-    return assess(text, known=known, today=today).findings()
+    return assess(text, known=known, today=today, names=names).findings()
 
 
 def refusal(findings: list[Finding], *, ask: str = "describe the conversation") -> str:

@@ -74,13 +74,27 @@ def _english_frequencies() -> dict[str, int]:
     return {word: int(count) for word, count in loaded.items() if isinstance(count, int)}
 
 
+# British spellings the (American) frequency list counts under another spelling:
+# "favour" is as common a word as "favor", not a rare name.
+_BRITISH_ENDINGS = (("our", "or"), ("ise", "ize"), ("ised", "ized"), ("yse", "yze"), ("tre", "ter"), ("ogue", "og"))
+
+
+def _frequency(word: str, english: dict[str, int]) -> int:
+    count = english.get(word, 0)
+    for british, american in _BRITISH_ENDINGS:
+        if word.endswith(british):
+            count = max(count, english.get(word[: -len(british)] + american, 0))
+    return count
+
+
 @cache
 def lexicon() -> Lexicon:
     """The lists, loaded once per process."""
     sets = _philter_sets()
     first, last = sets["firstnames"], sets["lastnames"]
     english = _english_frequencies()
-    names_that_are_words = {word: english[word] for word in first | last if word in english}
+    frequencies = {word: _frequency(word, english) for word in first | last}
+    names_that_are_words = {word: count for word, count in frequencies.items() if count}
     return Lexicon(
         first_names=first,
         last_names=last,

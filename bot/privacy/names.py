@@ -57,7 +57,7 @@ _TOKEN = re.compile(
     r"|(?P<num>\d+(?:[.,:/]\d+)*[^\W\d_]*)"
     r"|(?P<punct>[^\w\s])"
 )
-_SENTENCE_END = frozenset(".!?;:")
+_SENTENCE_END = frozenset(".!?;:•·|")
 # Connectors allowed between a trigger and its name: "daughter, Susan", "wife (Paulette)".
 _CONNECTORS = frozenset({",", "(", "-", ":", "–", "named", "called", "is", "was", "=", "—"})
 # "Eleanor Whitfield, 78", "John Smith 67M", "Arthur Penhaligon aged 82", "(59)".
@@ -66,6 +66,10 @@ _AGE_AFTER = re.compile(
     r"(?:\)|,|-?\s*(?:yo\b|y/?o\b|y\.o\.|yrs?\b|years?\b|year\b|[MFmf]\b))"
 )
 
+# Words after which a lone lower-case first name reads as a person ("talked to gerald").
+_LEADS_TO_A_PERSON = frozenset(
+    "to with about for saw see seen told tell asked ask called met meet helped visited named and by".split()
+)
 # "Maria in bed 6", "Mr Ito (room 4)".
 _BED_AFTER = re.compile(r"^\s*[(,]?\s*(?:in|at|from)?\s*(?:" + "|".join(sorted(BED_WORDS)) + r")\s*\d", re.I)
 
@@ -106,18 +110,21 @@ class _Token:
 
 
 def tokenize(text: str) -> list[_Token]:
-    """Words, numbers and punctuation, each knowing whether it starts a sentence."""
+    """Words, numbers and punctuation, each knowing whether it starts a sentence.
+
+    A sentence starts after . ! ? ; : or a bullet, and at the first word of a line
+    (after any list marker or formatting: "- *Channels*").
+    """
     tokens: list[_Token] = []
+    line_has_word = False
     for match in _TOKEN.finditer(text):
         previous = tokens[-1] if tokens else None
-        starts = (
-            previous is None
-            or previous.text in _SENTENCE_END
-            or "\n" in text[previous.end : match.start()]
-            or (previous.text in "-•*>" and not tokens[:-1])
-        )
+        if previous is not None and "\n" in text[previous.end : match.start()]:
+            line_has_word = False
         kind = match.lastgroup or "punct"
-        tokens.append(_Token(match.group(), match.start(), match.end(), kind, bool(starts)))
+        starts = not line_has_word or (previous is not None and previous.text in _SENTENCE_END)
+        tokens.append(_Token(match.group(), match.start(), match.end(), kind, starts))
+        line_has_word = line_has_word or kind != "punct"
     return tokens
 
 
@@ -288,6 +295,8 @@ class NameFinder:
         preceding = self.tokens[run[0] - 1] if run[0] > 0 else None
         if following is not None and following.lower in THING_NOUNS:
             return False  # Glasgow Coma Scale, Murphy's sign, Nightingale ward
+        if following is not None and following.start == tokens[-1].end and following.text in "-/":
+            return False  # Windows-1252, Covid-19: a product or a version, not a person
         if tokens[-1].lower in THING_NOUNS or any(self._eponym(t) for t in tokens):
             return False
         if preceding is not None and preceding.lower in ("st", "saint", "the", "at", "in"):
@@ -319,7 +328,7 @@ class NameFinder:
             i = run[-1] + 1
             if any(k in self.taken for k in run) or self._colleague(run):
                 continue
-            if len(run) > 1 or self._rare_first_name(self.tokens[run[0]]):
+            if len(run) > 1 or self._lone_lower_case_name(run[0]):
                 self._add(run, None)
 
     def _lower_case_name(self, token: _Token) -> bool:
@@ -333,8 +342,13 @@ class NameFinder:
             and self._frequency(token) < LOWER_CASE_LIMIT
         )
 
-    def _rare_first_name(self, token: _Token) -> bool:
-        return token.lower in self.lex.first_names and self._frequency(token) < LOWER_CASE_SINGLE_LIMIT
+    def _lone_lower_case_name(self, index: int) -> bool:
+        """"talked to gerald about", "yvonne kept asking": a rare first name on its own
+        reads as a name at the start of a sentence or after a word that leads to a person."""
+        token = self.tokens[index]
+        if token.lower not in self.lex.first_names or self._frequency(token) >= LOWER_CASE_SINGLE_LIMIT:
+            return False
+        return token.sentence_start or self._word_at(index - 1) in _LEADS_TO_A_PERSON
 
     def _names_before_beds(self) -> None:
         """ "saw john in bay 4": a name-list word just before "in bed 6" is a patient's."""
