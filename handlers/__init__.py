@@ -12,6 +12,7 @@ from handlers import (
     home,
     library,
     nudges,
+    privacy_ask,
     privacy_command,
     reflections,
     request_log,
@@ -22,7 +23,18 @@ from handlers import (
 from handlers.router import CommandRouter
 
 # Order matters only for help: subcommands are listed in the order modules add them.
-MODULES = (help_command, privacy_command, settings, home, events, nudges, roster, library, reflections)
+MODULES = (
+    help_command,
+    privacy_command,
+    settings,
+    home,
+    events,
+    nudges,
+    roster,
+    library,
+    reflections,
+    privacy_ask,
+)
 
 
 def register_all(app: App, deps: Deps) -> CommandRouter:

@@ -20,7 +20,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot import privacy
-from bot.privacy.workspace import WorkspaceScreen
 from bot.library.catalogue import builtin_nudges, unknown_placeholders
 from bot.library.service import active_nudges, custom_nudge, disabled_builtin_keys
 from bot.library.types import (
@@ -46,6 +45,7 @@ from bot.library.types import (
 )
 from bot.models import AuditLog, CustomNudge, DisabledNudge
 from bot.people import ensure_workspace
+from bot.privacy.workspace import WorkspaceScreen
 from bot.sqlutil import insert_ignoring_conflict
 
 # --- checking a draft -------------------------------------------------------------------

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.privacy.lexicon import lexicon
+from bot.privacy.lexicon import load_lexicon
 from bot.privacy.names import AGE, BED, PATIENT, RELATIVE, NameMention, find_names
 from bot.privacy.patterns import EMAIL, URL, Finding, identifier_findings
 
@@ -165,7 +165,7 @@ def assess(
     """
     clean = _without_slack_markup(text)
     refused = identifier_findings(clean, today or date.today())
-    mentions = find_names(_without_addresses(clean), lexicon()) if names else []
+    mentions = find_names(_without_addresses(clean), load_lexicon()) if names else []
     for context in (BED, RELATIVE, PATIENT, AGE):
         if any(m.context == context for m in mentions):
             refused.append(_NAME_CONTEXTS[context])

@@ -76,7 +76,14 @@ def _english_frequencies() -> dict[str, int]:
 
 # British spellings the (American) frequency list counts under another spelling:
 # "favour" is as common a word as "favor", not a rare name.
-_BRITISH_ENDINGS = (("our", "or"), ("ise", "ize"), ("ised", "ized"), ("yse", "yze"), ("tre", "ter"), ("ogue", "og"))
+_BRITISH_ENDINGS = (
+    ("our", "or"),
+    ("ise", "ize"),
+    ("ised", "ized"),
+    ("yse", "yze"),
+    ("tre", "ter"),
+    ("ogue", "og"),
+)
 
 
 def _frequency(word: str, english: dict[str, int]) -> int:
@@ -88,7 +95,7 @@ def _frequency(word: str, english: dict[str, int]) -> int:
 
 
 @cache
-def lexicon() -> Lexicon:
+def load_lexicon() -> Lexicon:
     """The lists, loaded once per process."""
     sets = _philter_sets()
     first, last = sets["firstnames"], sets["lastnames"]

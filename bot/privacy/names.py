@@ -29,6 +29,7 @@ from bot.privacy.vocab import (
     CREDENTIALS,
     EPONYMS,
     HONORIFICS,
+    LEADS_TO_A_PERSON,
     NEVER_NAMES,
     PATIENT_WORDS,
     POSSESSIVES,
@@ -66,10 +67,6 @@ _AGE_AFTER = re.compile(
     r"(?:\)|,|-?\s*(?:yo\b|y/?o\b|y\.o\.|yrs?\b|years?\b|year\b|[MFmf]\b))"
 )
 
-# Words after which a lone lower-case first name reads as a person ("talked to gerald").
-_LEADS_TO_A_PERSON = frozenset(
-    "to with about for saw see seen told tell asked ask called met meet helped visited named and by".split()
-)
 # "Maria in bed 6", "Mr Ito (room 4)".
 _BED_AFTER = re.compile(r"^\s*[(,]?\s*(?:in|at|from)?\s*(?:" + "|".join(sorted(BED_WORDS)) + r")\s*\d", re.I)
 
@@ -230,9 +227,21 @@ class NameFinder:
             # "Mr and Mrs Lindqvist": the name comes after the second honorific.
             if self._word_at(j) == "and" and self._word_at(j + 1) in HONORIFICS:
                 continue
-            run = self._name_run(j, lambda t: t.is_word and not self._never(t), limit=2)
+            run = self._name_run(j, lambda t: t.is_word and not self._never(t), limit=1)
+            if run and self._second_name_word(run[0] + 1, after=run[0]):
+                run.append(run[0] + 1)
             if run and not self._colleague(run):
                 self._add(run, None, prefix=i)
+
+    def _second_name_word(self, index: int, *, after: int) -> bool:
+        """After "Mrs Kaur", is the next word more of the name ("Mrs Eleanor Kaur")?
+        Not after a possessive, and only a capital or a rare name-list word."""
+        if index >= len(self.tokens) or self.tokens[after].text.lower().endswith(("'s", "’s")):
+            return False
+        token = self.tokens[index]
+        if not token.is_word or self._never(token):
+            return False
+        return token.capitalised or (self._is_name(token) and self._frequency(token) < LOWER_CASE_LIMIT)
 
     def _after_triggers(self) -> None:
         """daughter Susan, bed 3 Okafor, patient Joan Albright."""
@@ -343,12 +352,12 @@ class NameFinder:
         )
 
     def _lone_lower_case_name(self, index: int) -> bool:
-        """"talked to gerald about", "yvonne kept asking": a rare first name on its own
+        """ "talked to gerald about", "yvonne kept asking": a rare first name on its own
         reads as a name at the start of a sentence or after a word that leads to a person."""
         token = self.tokens[index]
         if token.lower not in self.lex.first_names or self._frequency(token) >= LOWER_CASE_SINGLE_LIMIT:
             return False
-        return token.sentence_start or self._word_at(index - 1) in _LEADS_TO_A_PERSON
+        return token.sentence_start or self._word_at(index - 1) in LEADS_TO_A_PERSON
 
     def _names_before_beds(self) -> None:
         """ "saw john in bay 4": a name-list word just before "in bed 6" is a patient's."""

@@ -42,5 +42,7 @@ NEVER_NAMES = _words("never_names") | STAFF_TITLES | HONORIFICS | RELATIONS
 THING_NOUNS = _words("thing_nouns")
 # Medical and teaching eponyms, institutions and places named without naming a patient.
 EPONYMS = _words("eponyms")
+# After these, a lone lower-case first name reads as a person ("talked to gerald").
+LEADS_TO_A_PERSON = _words("leads_to_a_person")
 # Function words that end a name ("Mr and Mrs Lindqvist" reads across "and").
 STOPWORDS = _words("stopwords")

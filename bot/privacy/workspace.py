@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, or_, select, union_all
+from sqlalchemy import ColumnElement, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.models import ColleagueName, Person
@@ -27,7 +28,7 @@ NAME_LIMIT = 255
 
 def stored_name(name: str) -> str:
     """How a confirmed name is kept: "Mrs. Maria  Lopez" → "maria lopez" (no honorific)."""
-    words = [w.lower() for w in name.replace(".", " ").split()]
+    words = [w.lower().replace("’", "'").removesuffix("'s").strip("'") for w in name.replace(".", " ").split()]
     words = [w for w in words if w not in ("mr", "mrs", "ms", "miss", "mx", "dr")]
     return " ".join(words)[:NAME_LIMIT]
 
@@ -50,7 +51,7 @@ class WorkspaceScreen:
         return KnownNames(tuple(self._people)) if self._people else NO_ONE
 
     def _names_sharing_a_word(self, words: set[str]) -> list[frozenset[str]]:
-        def matching(column):  # noqa: ANN001, ANN202 — a SQLAlchemy column expression
+        def matching(column: Any) -> ColumnElement[bool]:
             return or_(*(func.lower(column).like(f"%{w}%") for w in sorted(words)))
 
         people = select(Person.display_name.label("name")).where(
@@ -72,7 +73,9 @@ class WorkspaceScreen:
             return verdict
         return verdict.placing(self.known(verdict.mentions))
 
-    def check(self, text: str, *, today: date | None = None, ask: str = "describe the conversation") -> str | None:
+    def check(
+        self, text: str, *, today: date | None = None, ask: str = "describe the conversation"
+    ) -> str | None:
         """None when `text` may be stored; else the refusal (unplaced names included)."""
         findings = self.assess(text, today=today).findings()
         return refusal(findings, ask=ask) if findings else None

@@ -17,7 +17,6 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.privacy.workspace import WorkspaceScreen
 from bot.config import Settings
 from bot.library.types import PRACTICE_KEYS, PRACTICES
 from bot.models import (
@@ -32,6 +31,7 @@ from bot.models import (
 )
 from bot.outbox import enqueue_message
 from bot.people import ensure_person, ensure_workspace
+from bot.privacy.workspace import WorkspaceScreen
 from bot.reflections import blocks
 from bot.reflections.questions import find_question
 from bot.reflections.rules import (

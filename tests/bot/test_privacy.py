@@ -103,3 +103,43 @@ def test_old_full_dates_read_as_birth_dates(day):
 def test_the_request_can_fit_the_kind_of_text():
     message = check("call 617-555-0199", today=TODAY, ask="write the nudge")
     assert message.endswith("please write the nudge without identifiers and try again.")
+
+
+# --- the defects reported: realistic ward talk the old screen let through -----------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "talked about mrs. lee who fell overnight",
+        "daughter Susan called",
+        "a phone number written 617.555.0199",
+        "she lives at 42 Maple Street with her son",
+        "age 93",
+        # In this project's own style: a full name with an age or an admission date, a
+        # name right after a room number, a patient number in dashed groups.
+        "Eleanor Whitfield, 78, was the case we debriefed",
+        "Rosa Delgado admitted 3/12 and the resident missed the lactate",
+        "room 14 Kowalski was the hard one this week",
+        "patient 004-55-21 had the insulin mix up",
+    ],
+)
+def test_the_reported_defects_are_caught(text):
+    assert check(text, today=TODAY) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("daughter Susan called", "relative_name"),
+        ("a phone number written 617.555.0199", "phone"),
+        ("she lives at 42 Maple Street with her son", "address"),
+        ("age 93", "age_over_89"),
+        ("Eleanor Whitfield, 78, was the case we debriefed", "name_with_age"),
+        ("Rosa Delgado admitted 3/12 and the resident missed the lactate", "care_date"),
+        ("room 14 Kowalski was the hard one this week", "name_in_bed"),
+        ("patient 004-55-21 had the insulin mix up", "record_number"),
+    ],
+)
+def test_each_defect_is_refused_for_the_right_reason(text, kind):
+    assert kind in [f.kind for f in screen(text, today=TODAY)]
