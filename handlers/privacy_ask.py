@@ -34,6 +34,7 @@ from bot.blocks.privacy import (
 from bot.db import transaction
 from bot.deps import Deps
 from bot.privacy import Verdict, refusal
+from bot.privacy.lexicon import load_lexicon
 from bot.privacy.workspace import confirm_colleagues
 from bot.slack import slack_error_code
 from handlers.payload import team_and_user
@@ -182,6 +183,8 @@ def on_colleague_confirmed(deps: Deps, ack: Ack, body: dict[str, Any], view: dic
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
     """Attach "Yes, save" (the question's submit button)."""
+    # Load the name lists now (about a second), not inside the first note's three seconds.
+    load_lexicon()
 
     @app.view(COLLEAGUE_QUESTION)
     def colleague_confirmed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

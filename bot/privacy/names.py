@@ -82,28 +82,20 @@ class NameMention:
     end: int
 
 
-@dataclass
 class _Token:
-    text: str
-    start: int
-    end: int
-    kind: str
-    sentence_start: bool
+    """One word, number or punctuation mark, with what the rules ask of it worked out once."""
 
-    @property
-    def lower(self) -> str:
-        """Lower case, without a possessive "'s"."""
-        word = self.text.lower().replace("’", "'")
-        return word[:-2] if word.endswith("'s") else word.rstrip("'")
+    __slots__ = ("capitalised", "end", "is_word", "kind", "lower", "sentence_start", "start", "text")
 
-    @property
-    def is_word(self) -> bool:
-        return self.kind == "word"
-
-    @property
-    def capitalised(self) -> bool:
-        """Title case ("Okafor", "O'Connell"), not all capitals ("MRN", "GCS")."""
-        return self.is_word and self.text[0].isupper() and not (len(self.text) > 1 and self.text.isupper())
+    def __init__(self, text: str, start: int, end: int, kind: str, sentence_start: bool) -> None:
+        self.text, self.start, self.end, self.kind = text, start, end, kind
+        self.sentence_start = sentence_start
+        self.is_word = kind == "word"
+        # Lower case, without a possessive "'s".
+        word = text.lower().replace("’", "'")
+        self.lower = word[:-2] if word.endswith("'s") else word.rstrip("'")
+        # Title case ("Okafor", "O'Connell"), not all capitals ("MRN", "GCS").
+        self.capitalised = self.is_word and text[0].isupper() and not (len(text) > 1 and text.isupper())
 
 
 def tokenize(text: str) -> list[_Token]:
@@ -300,16 +292,8 @@ class NameFinder:
 
     def _reads_as_person(self, run: list[int]) -> bool:
         tokens = [self.tokens[k] for k in run]
-        following = self.tokens[run[-1] + 1] if run[-1] + 1 < len(self.tokens) else None
-        preceding = self.tokens[run[0] - 1] if run[0] > 0 else None
-        if following is not None and following.lower in THING_NOUNS:
-            return False  # Glasgow Coma Scale, Murphy's sign, Nightingale ward
-        if following is not None and following.start == tokens[-1].end and following.text in "-/":
-            return False  # Windows-1252, Covid-19: a product or a version, not a person
-        if tokens[-1].lower in THING_NOUNS or any(self._eponym(t) for t in tokens):
+        if self._reads_as_thing(run):
             return False
-        if preceding is not None and preceding.lower in ("st", "saint", "the", "at", "in"):
-            return False  # St Mary's, the Osler firm, at Johns Hopkins, in Glasgow
         if len(tokens) > 1:
             return any(self._is_name(t) for t in tokens) and all(
                 self._frequency(t) < MID_SENTENCE_LIMIT for t in tokens
@@ -322,6 +306,21 @@ class NameFinder:
         if token.sentence_start:
             return token.lower in self.lex.first_names and self._frequency(token) < SENTENCE_START_LIMIT
         return self._frequency(token) < MID_SENTENCE_LIMIT
+
+    def _reads_as_thing(self, run: list[int]) -> bool:
+        """Glasgow Coma Scale, Murphy's sign, the Osler firm, Windows-1252, at Johns Hopkins."""
+        tokens = [self.tokens[k] for k in run]
+        following = self.tokens[run[-1] + 1] if run[-1] + 1 < len(self.tokens) else None
+        if following is not None and (
+            following.lower in THING_NOUNS
+            # attached "-1252" or "/19": a product or a version, not a person
+            or (following.start == tokens[-1].end and following.text in "-/")
+        ):
+            return True
+        if tokens[-1].lower in THING_NOUNS or any(self._eponym(t) for t in tokens):
+            return True
+        # St Mary's, the Osler firm, at Johns Hopkins, in Glasgow
+        return self._word_at(run[0] - 1) in ("st", "saint", "the", "at", "in")
 
     def _eponym(self, token: _Token) -> bool:
         return token.lower in EPONYMS or any(part in EPONYMS for part in token.lower.split("-"))

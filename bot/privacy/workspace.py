@@ -26,9 +26,14 @@ from bot.sqlutil import insert_ignoring_conflict
 NAME_LIMIT = 255
 
 
+def _bare(word: str) -> str:
+    """A name word in lower case, without a possessive: "Harold's" → "harold"."""
+    return word.lower().replace("’", "'").removesuffix("'s").strip("'")
+
+
 def stored_name(name: str) -> str:
     """How a confirmed name is kept: "Mrs. Maria  Lopez" → "maria lopez" (no honorific)."""
-    words = [w.lower().replace("’", "'").removesuffix("'s").strip("'") for w in name.replace(".", " ").split()]
+    words = [_bare(w) for w in name.replace(".", " ").split()]
     words = [w for w in words if w not in ("mr", "mrs", "ms", "miss", "mx", "dr")]
     return " ".join(words)[:NAME_LIMIT]
 
