@@ -125,6 +125,11 @@ ANY_DATE = re.compile(
     r"|the\s+\d{1,2}(?:st|nd|rd|th))\b",
     re.IGNORECASE,
 )
+_SCORE = re.compile(
+    r"\b(?:pain|gcs|mmse|moca|amt|apgar|news2?|score[sd]?|rated?|scale)\W{0,3}(?:of\s+|was\s+|is\s+)?\d{1,2}/\d{1,2}\b"
+    r"|\b\d{1,2}/(?:10|15|30)\s+(?:pain|on\s+the)\b",
+    re.IGNORECASE,
+)
 _EVENT = re.compile(r"\b(?:" + "|".join(sorted(EVENT_WORDS)) + r"|passed\s+away)\b", re.IGNORECASE)
 _OLD = r"(?:9\d|1[01]\d)"
 # "is 95%", "was 96 mg": a number with a unit after "is" is a measurement, not an age.
@@ -218,8 +223,15 @@ def _keyword_code(text: str) -> list[Finding]:
     return found
 
 
+def _without_scores(text: str) -> str:
+    """Scores written as fractions ("pain 8/10", "GCS 3/15", "MMSE 24/30") blanked out,
+    so they are not read as dates."""
+    return _SCORE.sub(lambda m: " " * len(m.group()), text)
+
+
 def _dates(text: str, today: date) -> list[Finding]:
     """A date of birth, a date of care (admission, discharge, death) or an old full date."""
+    text = _without_scores(text)
     if DOB_WORDS.search(text) and (ANY_DATE.search(text) or FULL_DATE.search(text)):
         return [Finding("date_of_birth", "a date of birth")]
     if _EVENT.search(text) and (ANY_DATE.search(text) or FULL_DATE.search(text)):

@@ -65,6 +65,8 @@ def test_identifiers_are_found(text, kind):
         "Her in-service scores went 210 225 240 over three years.",
         "Shared <https://example.org/feedback-guide|the R2C2 guide> with <!here>.",
         "Talked with <@W0123456789|dr.long> and <#C0123456789|ward-4> about feedback.",
+        "Admitted with 8/10 pain and GCS 14/15; she escalated at the right time.",
+        "Charge nurse Maria and Dr. Chen ran the debrief; K 3.2, Hb 7.9, NEWS 5 at 03:10.",
         "",
     ],
 )

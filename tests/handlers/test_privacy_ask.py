@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from bot.blocks.privacy import COLLEAGUE_QUESTION
 from bot.db import transaction
 from bot.models import ColleagueName, CustomNudge
+from bot.nudges.blocks import NOTE_VIEW
 from bot.people import ensure_person
+from handlers.privacy_ask import _compact_values, ask_about_names
 from tests.conftest import ADMIN, MENTOR
 from tests.fakes.block_limits import view_errors
 from tests.fakes.clock import MovableClock
@@ -143,3 +145,42 @@ def test_a_forged_or_expired_question_changes_nothing(slack, session_factory):
     assert body["response_action"] == "update" and "expired" in json.dumps(body)
     with session_factory() as session:
         assert session.scalar(select(func.count(ColleagueName.id))) == 0
+
+
+class RecordingAck:
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, **kwargs):
+        self.calls.append(kwargs)
+
+
+def test_a_form_too_long_to_carry_in_the_question_gets_the_advice_beside_its_field():
+    view = {
+        "callback_id": NOTE_VIEW,
+        "private_metadata": "7",
+        "state": {"values": {"note": {"note": {"type": "plain_text_input", "value": "“Maria” " * 400}}}},
+    }
+    ack = RecordingAck()
+
+    ask_about_names(ack, view, ("Maria",), field="note")
+
+    [call] = ack.calls
+    assert call["response_action"] == "errors"
+    assert "Maria" in call["errors"]["note"] and "@mention" in call["errors"]["note"]
+
+
+def test_the_question_carries_only_what_the_form_reader_needs():
+    chosen = {"text": {"type": "plain_text", "text": "Care"}, "value": "care"}
+    values = {
+        "practice": {"practice": {"type": "static_select", "selected_option": chosen}},
+        "choices": {"choices": {"type": "checkboxes", "selected_options": [{"text": {}, "value": "yes"}]}},
+        "note": {"note": {"type": "plain_text_input", "value": "hi"}},
+        "odd": "not a block",
+    }
+
+    assert _compact_values(values) == {
+        "practice": {"practice": {"selected_option": {"value": "care"}}},
+        "choices": {"choices": {"selected_options": [{"value": "yes"}]}},
+        "note": {"note": {"value": "hi"}},
+    }
