@@ -40,6 +40,8 @@ class Profile:
     email: str | None
     deleted: bool
     is_bot: bool
+    # The full name ("Maria Alvarez"), when Slack gives one besides the display name.
+    real_name: str | None = None
 
     @classmethod
     def from_slack(cls, user: dict[str, Any]) -> Profile:
@@ -60,6 +62,7 @@ class Profile:
             email=(profile.get("email") or "").strip().lower() or None,
             deleted=bool(user.get("deleted")),
             is_bot=bool(user.get("is_bot")) or user.get("id") == "USLACKBOT",
+            real_name=(profile.get("real_name") or user.get("real_name") or "").strip()[:255] or None,
         )
 
 
@@ -99,6 +102,7 @@ def all_profiles(client: WebClient) -> Iterable[Profile]:
 def apply_profile(person: Person, profile: Profile, now: datetime) -> None:
     """Copy what Slack says onto our person row (name, zone, email, active)."""
     person.display_name = profile.name
+    person.real_name = profile.real_name
     person.tz = profile.tz
     if profile.email:
         person.email = profile.email

@@ -14,6 +14,7 @@ from handlers import (
     library,
     meetings,
     nudges,
+    privacy_ask,
     privacy_command,
     pulse,
     reflections,
@@ -38,6 +39,7 @@ MODULES = (
     roster,
     library,
     reflections,
+    privacy_ask,
 )
 
 

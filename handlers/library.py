@@ -39,6 +39,8 @@ from bot.library.types import (
     DraftRejected,
 )
 from bot.people import is_admin
+from bot.privacy import NamesToConfirm
+from handlers import privacy_ask
 from handlers.modals import open_modal, why_not_opened
 from handlers.payload import team_and_user
 from handlers.router import CommandCall, CommandRouter
@@ -103,6 +105,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 return
             with transaction(deps.session_factory) as session:
                 nudge = add_custom_nudge(session, team_id, user_id, draft, deps.now())
+        except NamesToConfirm as asking:
+            privacy_ask.ask_about_names(ack, view, asking.names, field=FIELD_TEXT)
+            return
         except DraftRejected as rejected:
             ack(response_action="errors", errors=rejected.errors)
             log.info("team=%s user=%s nudges add: refused (%s)", team_id, user_id, ", ".join(rejected.errors))
@@ -116,6 +121,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             return
         ack(response_action="update", view=added_view(nudge))
         log.info("team=%s user=%s nudges add: stored %s", team_id, user_id, nudge.key)
+
+    privacy_ask.resubmittable(ADD_CALLBACK_ID, submit_new_nudge)
 
 
 def nudges_command(call: CommandCall) -> None:

@@ -49,6 +49,8 @@ from bot.nudges.service import (
     save_note,
 )
 from bot.nudges.types import NoteRefused, NotYourNudge, NudgeCard, NudgeNotFound
+from bot.privacy import NamesToConfirm
+from handlers import privacy_ask
 from handlers.modals import open_modal
 from handlers.payload import team_and_user
 from handlers.router import CommandCall, CommandRouter
@@ -73,6 +75,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     app.action(re.compile(rf"^{FOLLOWUP_PREFIX}\d+$"))(_bind(on_followup, deps))
     app.action(NOTE)(_bind(on_note, deps))
     app.view(NOTE_VIEW)(_bind(on_note_submitted, deps))
+    privacy_ask.resubmittable(
+        NOTE_VIEW, lambda ack, body, view: on_note_submitted(deps, ack, body, view, deps.client)
+    )
     for action_id in PACE_CHOICES:
         app.action(action_id)(pace)
     router.add(
@@ -231,6 +236,9 @@ def on_note_submitted(
     except NoteRefused as refusal:
         # Nothing stored; the modal stays open with the reason under the field.
         ack(response_action="errors", errors={NOTE_BLOCK: str(refusal)})
+        return
+    except NamesToConfirm as asking:
+        privacy_ask.ask_about_names(ack, view, asking.names, field=NOTE_BLOCK)
         return
     except (NotYourNudge, NudgeNotFound):
         ack(response_action="errors", errors={NOTE_BLOCK: NOT_FOUND})

@@ -24,7 +24,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import privacy
 from bot.blocks.state import ModalState
 from bot.db import transaction
 from bot.deps import Deps
@@ -42,6 +41,7 @@ from bot.reflections.setup_form import (
 from bot.reflections.types import ANONYMOUS_OFF, DayRule, Rearmed, ShareTarget
 from bot.slack import slack_error_code
 from bot.textparse import parse_channel, parse_user
+from handlers import privacy_ask
 from handlers.modals import open_modal, why_not_opened
 from handlers.router import CommandCall, CommandRouter
 
@@ -74,6 +74,10 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     @app.view(blocks.SHARE_CALLBACK)
     def share_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         submit_share(deps, ack, body, view, client)
+
+    privacy_ask.resubmittable(
+        blocks.SHARE_CALLBACK, lambda ack, body, view: submit_share(deps, ack, body, view, deps.client)
+    )
 
     @app.action(blocks.RETRY_ACTION)
     def retry_clicked(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
@@ -342,6 +346,9 @@ def submit_share(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any
     if shared.refused is not None:
         ack(response_action="errors", errors=_refused_errors(shared.refused))
         return
+    if shared.screened is not None:
+        privacy_ask.answer_verdict(ack, view, shared.screened, field=blocks.TEXT_BLOCK)
+        return
     ack()
     target = shared.target
     assert target is not None and shared.reflection_id is not None
@@ -360,7 +367,7 @@ def _text_problem(text: str) -> str | None:
         return "Write a sentence or two first."
     if len(text) > blocks.MAX_REFLECTION_CHARS:
         return f"Please keep it under {blocks.MAX_REFLECTION_CHARS} characters."
-    return privacy.check(text)
+    return None  # the privacy screen runs in the service, which knows the workspace
 
 
 def _refused_errors(refused: str) -> dict[str, str]:

@@ -1,12 +1,84 @@
-"""`/mentor privacy`: what Mentor Nudge keeps, and what it never does."""
+"""`/mentor privacy`: what Mentor Nudge keeps, and what it never does; and the question
+the privacy screen asks about a name it cannot place ("Is Maria a colleague?")."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.common import context, header, section, to_dicts
+from slack_sdk.models.views import View
+
+from bot.blocks.common import UNATTRIBUTED_PREFIX, clip, context, escape, header, section, to_dicts
 
 PRIVACY_TEXT = "What Mentor Nudge keeps about you, and what it never stores."
+
+# The question is pushed over the form it interrupts: "Edit" (the close button) goes
+# back to that form with everything still typed; "Yes, save" submits this view. The id
+# is unattributed because the form under it may be an anonymous reflection.
+COLLEAGUE_QUESTION = f"{UNATTRIBUTED_PREFIX}privacy_colleague"
+COLLEAGUE_PROBLEM = f"{UNATTRIBUTED_PREFIX}privacy_colleague_problem"
+# Slack's limit on a view's private_metadata.
+METADATA_LIMIT = 3000
+# At most this many names are listed in one question (the rest are asked next time).
+NAMES_ASKED = 5
+
+
+def listed(names: list[str] | tuple[str, ...]) -> str:
+    """ "Maria", "Maria and Mrs Kaur", "Maria, Tom and Mrs Kaur" (escaped for mrkdwn)."""
+    quoted = [escape(clip(name, 60)) for name in names[:NAMES_ASKED]]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def colleague_question(names: list[str] | tuple[str, ...]) -> str:
+    """ "Is Maria a colleague?" / "Are Maria and Tom colleagues?"."""
+    if len(names) == 1:
+        return f"Is {listed(names)} a colleague?"
+    return f"Are {listed(names)} colleagues?"
+
+
+def colleague_question_view(names: list[str] | tuple[str, ...], metadata: str) -> dict[str, Any]:
+    """The question pushed over a form whose text names someone the app cannot place."""
+    one = len(names) == 1
+    them = "this name" if one else "these names"
+    view = View(
+        type="modal",
+        callback_id=COLLEAGUE_QUESTION,
+        private_metadata=metadata,
+        title="A quick check",
+        submit="Yes, save",
+        close="Edit",
+        blocks=[
+            section(f"*{colleague_question(names)}*"),
+            section(
+                "Mentor Nudge never keeps patients' or their families' names. If "
+                f"{'this is someone' if one else 'these are people'} you work with, choose *Yes, save*: "
+                f"your text is saved as you wrote it, and {them} won't be asked about again in this "
+                f"workspace. If not, choose *Edit* and take {them} out."
+            ),
+            context("Tip: @mention colleagues (or write Dr, Nurse…) and nobody will ask."),
+        ],
+    )
+    return view.to_dict()
+
+
+def colleague_problem_view(message: str) -> dict[str, Any]:
+    """After "Yes, save": the form could not be saved after all, and why ("Back" returns to it)."""
+    view = View(
+        type="modal",
+        callback_id=COLLEAGUE_PROBLEM,
+        title="Not saved",
+        close="Back",
+        blocks=[section(escape(message)), context("Your text is still in the form underneath.")],
+    )
+    return view.to_dict()
+
+
+def unplaced_names_error(names: list[str] | tuple[str, ...]) -> str:
+    """The error beside a field when the question cannot be asked (the text is too long)."""
+    return (
+        f"Mentor Nudge can't tell whether {listed(names)} "
+        f"{'is a colleague' if len(names) == 1 else 'are colleagues'}. @mention colleagues "
+        "(or write Dr, Nurse…) and leave out patients' and families' names."
+    )
 
 
 def privacy_blocks(*, anonymity_min: int = 5, window_months: int = 12) -> list[dict[str, Any]]:
@@ -19,7 +91,7 @@ def privacy_blocks(*, anonymity_min: int = 5, window_months: int = 12) -> list[d
             header("Your privacy"),
             section(
                 "*What we keep about you*\n"
-                "• Your Slack member id, display name, email (to match roster files) and time zone\n"
+                "• Your Slack member id, display and full name, email (to match roster files) and time zone\n"
                 "• Your settings: nudge days and time, quiet hours, any pause or stop\n"
                 "• Your mentoring pairs, as your program admins set them up\n"
                 "• If you installed the app for your workspace: your member id, kept with the app's access "
@@ -62,9 +134,12 @@ def privacy_blocks(*, anonymity_min: int = 5, window_months: int = 12) -> list[d
             ),
             section(
                 "*What we never store*\n"
-                "• Patient information: notes, topics and reflections are screened, and anything that "
-                "looks like a record number, date of birth, phone number, SSN, email or a patient's name "
-                "is refused\n"
+                "• Patient information: notes, topics, check-in comments, reflections and custom nudges "
+                "are screened, and anything that "
+                "looks like a record number, a date of birth or admission, a phone number, an address, an "
+                "email, an age over 89 or a patient's or relative's name is refused. A name the app can't "
+                'place is asked about ("Is Maria a colleague?"); a yes is remembered for the workspace, '
+                "with no note of who answered\n"
                 "• Your direct messages or channel conversations (the app reads nothing there, unless your "
                 "program turned on recording replies in a reflection thread)"
             ),

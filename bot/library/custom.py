@@ -45,13 +45,19 @@ from bot.library.types import (
 )
 from bot.models import AuditLog, CustomNudge, DisabledNudge
 from bot.people import ensure_workspace
+from bot.privacy.workspace import WorkspaceScreen
 from bot.sqlutil import insert_ignoring_conflict
 
 # --- checking a draft -------------------------------------------------------------------
 
 
 def _refusal(text: str) -> str | None:
-    return privacy.check(text, ask="write the nudge") if text else None
+    """The refusal for identifiers in one field. Names are left to `add_custom_nudge`,
+    which can place the workspace's people and ask about the rest."""
+    if not text:
+        return None
+    refused = privacy.assess(text).refused
+    return privacy.refusal(list(refused), ask="write the nudge") if refused else None
 
 
 def _check_followup(question: str, choices: tuple[str, ...]) -> dict[str, str]:
@@ -161,13 +167,23 @@ def _audit(
     )
 
 
+def _ask_about_names(session: Session, team_id: str, draft: NudgeDraft, now: datetime) -> None:
+    """Raise NamesToConfirm when the draft names someone the workspace cannot place."""
+    screen = WorkspaceScreen(session, team_id)
+    fields = (draft.clean_text(), draft.clean_question(), *draft.clean_choices())
+    names = [name for field in fields if field for name in screen.assess(field, today=now.date()).names]
+    if names:
+        raise privacy.NamesToConfirm(dict.fromkeys(names))
+
+
 def add_custom_nudge(
     session: Session, team_id: str, actor_user_id: str, draft: NudgeDraft, now: datetime
 ) -> Nudge:
     """Check the draft and store it as the program's own nudge, switched on.
 
     Raises DraftRejected (nothing stored) when a field needs fixing, including when
-    the program already has a nudge with the same words.
+    the program already has a nudge with the same words, and NamesToConfirm when its
+    only problem is a name the workspace cannot place.
     """
     errors = check_draft(draft)
     text = draft.clean_text()
@@ -179,6 +195,7 @@ def add_custom_nudge(
             errors[FIELD_TEXT] = f"Your program already has this nudge (`{same}`)."
     if errors:
         raise DraftRejected(errors)
+    _ask_about_names(session, team_id, draft, now)
 
     ensure_workspace(session, team_id)
     question = draft.clean_question()

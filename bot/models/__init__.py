@@ -20,6 +20,7 @@ from bot.models.meetings import (
     MeetingSource,
 )
 from bot.models.nudges import NudgeAnswer, NudgeAnswerKind, NudgeOrigin, NudgeSend
+from bot.models.privacy import ColleagueName
 from bot.models.pulse import (
     CLOSE_OUT,
     ITEM_COLUMNS,
@@ -40,6 +41,7 @@ __all__ = [
     "ITEM_COLUMNS",
     "AuditLog",
     "Base",
+    "ColleagueName",
     "CustomNudge",
     "Delivery",
     "DeliveryStatus",

@@ -78,6 +78,9 @@ class Person(Base):
     enterprise_id: Mapped[str | None] = mapped_column(SlackId)
     user_id: Mapped[str] = mapped_column(SlackId)
     display_name: Mapped[str | None] = mapped_column(String(255))
+    # The profile's full name ("Maria Alvarez"), so the privacy screen can place a
+    # colleague written by first name, surname or both (display names are often "maria").
+    real_name: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(320))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 

@@ -41,7 +41,8 @@ from bot.nudges.types import (
 )
 from bot.people import find_person, zone_for
 from bot.preferences import service as preferences
-from bot.privacy import check as privacy_check
+from bot.privacy import NamesToConfirm, refusal
+from bot.privacy.workspace import WorkspaceScreen
 from bot.sqlutil import insert_ignoring_conflict
 from bot.timing import end_of_contact_day, local_datetime, mark_for_replanning, next_contact_time
 
@@ -144,12 +145,15 @@ def save_note(
     session: Session, settings: Settings, team_id: str, user_id: str, send_id: int, text: str, now: datetime
 ) -> NudgeCard:
     """Store a note on a nudge, answered or not. Raises NoteRefused when the text looks
-    like it holds a patient identifier (nothing is stored then)."""
+    like it holds a patient identifier, and NamesToConfirm when its only problem is a
+    name the workspace cannot place (nothing is stored either way)."""
     send, person = _own_send(session, team_id, user_id, send_id)
     cleaned = text.strip()
-    refusal = privacy_check(cleaned)
-    if refusal:
-        raise NoteRefused(refusal)
+    verdict = WorkspaceScreen(session, team_id).assess(cleaned, today=now.date())
+    if verdict.refused:
+        raise NoteRefused(refusal(verdict.findings()))
+    if verdict.names:
+        raise NamesToConfirm(verdict.names)
     row = _answer_for_update(session, send, person)
     row.note, row.note_at = cleaned or None, now
     session.flush()

@@ -17,7 +17,6 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot import privacy
 from bot.config import Settings
 from bot.library.types import PRACTICE_KEYS, PRACTICES
 from bot.models import (
@@ -32,6 +31,7 @@ from bot.models import (
 )
 from bot.outbox import enqueue_message
 from bot.people import ensure_person, ensure_workspace
+from bot.privacy.workspace import WorkspaceScreen
 from bot.reflections import blocks
 from bot.reflections.questions import find_question
 from bot.reflections.rules import (
@@ -345,6 +345,9 @@ def share_reflection(
         return ShareResult(target, refused=target.closed_reason if target else "missing")
     if user_id is None and not target.allow_anonymous:
         return ShareResult(target, refused=ANONYMOUS_OFF)
+    screened = WorkspaceScreen(session, team_id).assess(text, today=now.date())
+    if not screened.fine:
+        return ShareResult(target, screened=screened)
     reflection = record_reflection(
         session,
         team_id=team_id,
@@ -374,11 +377,11 @@ def record_reflection(
 ) -> Reflection:
     """Store a reflection shared through the modal; `user_id` None stores it anonymously.
 
-    The text must already have passed `bot.privacy.check` (checked again here). Only
+    The text must already have passed the privacy screen (checked again here). Only
     the local day is kept, never the time, and nothing else is written in the same
     transaction, so an anonymous row has nothing beside it that names its writer.
     """
-    if privacy.check(text) is not None:
+    if WorkspaceScreen(session, team_id).check(text, today=now.date()) is not None:
         raise ValueError("refusing to store text that failed the privacy check")
     prompt = session.get(ReflectionPrompt, prompt_id)
     if prompt is None or prompt.team_id != team_id:
@@ -448,7 +451,9 @@ def record_thread_reply(
     existing = session.scalars(
         select(Reflection).where(Reflection.prompt_id == prompt.id, Reflection.source_ts == ts)
     ).first()
-    refusal = privacy.check(text)
+    # Outside a form there is nobody to ask "is Maria a colleague?": unplaced names are
+    # refused with the advice to @mention colleagues.
+    refusal = WorkspaceScreen(session, team_id).check(text, today=now.date())
     if refusal is not None:
         if existing is not None:
             session.delete(existing)

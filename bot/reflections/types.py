@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.models import ReflectionChannel, ReflectionPrompt
+from bot.privacy import Verdict
 from bot.rhythm import WEEKDAY_NAMES
 
 PROMPT_KIND = "reflection_prompt"
@@ -68,12 +69,14 @@ ANONYMOUS_OFF = "anonymous_off"
 class ShareResult:
     """What sharing through the modal did: the prompt it went to and the recorded
     reflection's id, or why nothing was recorded (`refused`: the prompt's
-    `closed_reason`, "missing" when there is no such posted prompt, or ANONYMOUS_OFF).
+    `closed_reason`, "missing" when there is no such posted prompt, or ANONYMOUS_OFF;
+    `screened`: the privacy screen's verdict on text it would not store as it is).
     """
 
     target: ShareTarget | None
     reflection_id: int | None = None
     refused: str | None = None
+    screened: Verdict | None = None
 
 
 # The words of a day rule's stored code (`first-mon`, `last-fri`, `day-31`).

@@ -205,7 +205,7 @@ def _may_keep(text: str) -> bool:
     The reasons are written not to repeat cells; this is the check that they don't.
     """
     without_staff = _NAMED_ADDRESS.sub(lambda m: " " if showable_address(m.group()) else m.group(), text)
-    return not privacy.screen(without_staff)
+    return not privacy.screen(without_staff, names=False)
 
 
 def _storable_error(error: RowError) -> RowError:

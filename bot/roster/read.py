@@ -124,7 +124,7 @@ def showable_address(address: str) -> str | None:
     if len(address) > 254 or not _WELL_FORMED_EMAIL.match(address):
         return None
     local = address.rsplit("@", 1)[0]
-    if privacy.screen(local) or privacy.screen(SEPARATORS.sub(" ", local)):
+    if privacy.screen(local, names=False) or privacy.screen(SEPARATORS.sub(" ", local), names=False):
         return None
     return address
 

@@ -43,6 +43,7 @@ def _from_person(person: Person) -> Profile:
         email=person.email,
         deleted=False,
         is_bot=False,
+        real_name=person.real_name,
     )
 
 

@@ -499,7 +499,7 @@ def test_a_refused_topic_stays_in_the_modal_beside_the_field(slack, fake_slack, 
         view, {"topic": {"topic": {"type": "plain_text_input", "value": "call 617 555 0199"}}}, user_id=MENTEE
     ).json()
 
-    assert body["response_action"] == "errors" and "phone number" in body["errors"]["topic"]
+    assert body["response_action"] == "errors" and "phone or fax number" in body["errors"]["topic"]
     assert requests(session_factory) == []
 
 
