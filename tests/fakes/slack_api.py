@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.block_limits import message_errors, view_errors
+from tests.fakes.slack_files import FakeFiles
 from tests.fakes.slack_oauth import FakeOAuth, Grant
 
 BOT_TOKEN = "xoxb-1111-2222-fakebottoken"
@@ -60,6 +61,9 @@ REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
     "views.update": (),
     "views.push": ("trigger_id", "view"),
     "files.info": ("file",),
+    # Newer than the 2020 spec (files_upload_v2's steps; see slack_files.py).
+    "files.getUploadURLExternal": ("filename", "length"),
+    "files.completeUploadExternal": ("files",),
     "apps.connections.open": (),
     # `code` is required by the 2020 spec, but token rotation (2021) exchanges a
     # refresh_token instead; the fake checks one or the other (slack_oauth.py).
@@ -176,6 +180,7 @@ class FakeSlack:
             bot_token: Grant(bot_token, TEAM_ID, TEAM_NAME, bot_user_id=BOT_USER_ID, bot_id=BOT_ID)
         }
         self.oauth = FakeOAuth(self)
+        self.uploads = FakeFiles(self)
         self._grant: Grant | None = None  # the caller's, while a method runs (lock held)
         self.calls: list[Call] = []
         self.users: dict[str, FakeUser] = {}
@@ -210,6 +215,8 @@ class FakeSlack:
             "views.update": self._views_update,
             "views.publish": self._views_publish,
             "files.info": self._files_info,
+            "files.getUploadURLExternal": self.uploads.get_upload_url,
+            "files.completeUploadExternal": self.uploads.complete,
             "apps.connections.open": self._apps_connections_open,
             "oauth.v2.access": self.oauth.access,
         }
@@ -578,6 +585,15 @@ class FakeSlack:
             return {"ok": False, "error": "channel_not_found"}
         return {"ok": True, "members": list(channel.members), "response_metadata": {"next_cursor": ""}}
 
+    @property
+    def caller_token(self) -> str | None:
+        """The bot token of the method now running (None outside a call)."""
+        return self._grant.token if self._grant else None
+
+    def knows_conversation(self, channel: str) -> bool:
+        """Whether `channel` is a conversation id the caller may post in (not a user id)."""
+        return not channel.startswith(("U", "W")) and self._resolve_channel(channel)[1] is None
+
     def _resolve_channel(self, target: str) -> tuple[str | None, str | None]:
         """(channel id to post in, error) for a chat.* `channel` argument."""
         if target.startswith(("U", "W")):
@@ -800,6 +816,11 @@ def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             parts = urlsplit(self.path)
             raw = self._body()
+            if parts.path.startswith("/upload/"):
+                # files_upload_v2's second step: the raw bytes, no token (the URL is the key).
+                status, text = fake.uploads.receive(parts.path.split("/")[2], raw)
+                self._send(status, text.encode())
+                return
             content_type = self.headers.get("Content-Type") or ""
             if "json" in content_type:
                 args = json.loads(raw or b"{}")

@@ -14,7 +14,7 @@ from tests.fakes.slack_api import BOT_TOKEN, REQUIRED_ARGS
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "slack-api-specs" / "slack_web_openapi_v2.json"
 # Methods newer than the 2020 spec.
-NEWER_THAN_SPEC = {"apps.connections.open"}
+NEWER_THAN_SPEC = {"apps.connections.open", "files.getUploadURLExternal", "files.completeUploadExternal"}
 # Arguments the spec requires that Slack has since made optional: token rotation (2021)
 # calls oauth.v2.access with grant_type=refresh_token and no code. The fake still
 # refuses a call with neither (tests/fakes/test_fake_oauth.py).
