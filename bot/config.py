@@ -64,6 +64,14 @@ class Settings:
     # Program defaults for the pulse's timing; admins can change them per workspace.
     pulse_first_days: int = 30
     pulse_every_days: int = 60
+    # Mentoring agreements (bot.agreements): the review cycle, with reviews at its
+    # midpoint and end.
+    agreement_cycle_months: int = 6
+    # Rotas (bot.rota): nothing is delivered on the rest of the day a call or night shift
+    # ends. Calendar feeds are fetched over https only; http to this machine only when
+    # allowed (tests, a local proxy).
+    post_call_rest: bool = True
+    rota_feed_allow_local_http: bool = False
 
     @property
     def oauth_enabled(self) -> bool:
@@ -183,6 +191,17 @@ def _check_int(name: str, value: str | None, default: int, low: int, high: int, 
     if not low <= number <= high:
         raise ConfigError(f"{name} must be a whole number from {low} to {high} ({hint}); got {value!r}")
     return number
+
+
+def _check_bool(name: str, value: str | None, default: bool) -> bool:
+    if not value:
+        return default
+    word = value.lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false; got {value!r}")
 
 
 def _check_log_level(value: str | None) -> str:
@@ -359,5 +378,17 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path
             60,
             *PULSE_EVERY_RANGE,
             "days between a pair's pulses",
+        ),
+        agreement_cycle_months=_check_int(
+            "AGREEMENT_CYCLE_MONTHS",
+            env.get("AGREEMENT_CYCLE_MONTHS"),
+            6,
+            2,
+            24,
+            "months from an agreement to its end review",
+        ),
+        post_call_rest=_check_bool("POST_CALL_REST", env.get("POST_CALL_REST"), True),
+        rota_feed_allow_local_http=_check_bool(
+            "ROTA_FEED_ALLOW_LOCAL_HTTP", env.get("ROTA_FEED_ALLOW_LOCAL_HTTP"), False
         ),
     )

@@ -8,6 +8,8 @@ repeated ones (fall-back) resolve to their first occurrence — Python's `fold=0
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -61,30 +63,78 @@ def may_message(person: Person, moment: datetime, zone: ZoneInfo) -> bool:
     )
 
 
-def next_contact_time(person: Person, zone: ZoneInfo, after: datetime, *, horizon_days: int = 14) -> datetime:
+@dataclass(frozen=True)
+class Busy:
+    """A stretch of time when a person must not be messaged although it is inside their
+    hours — a night shift, a call, the rest of a post-call day (`bot.rota` makes them).
+
+    `why` says it in a few words for previews and logs ("on call", "post-call day").
+    """
+
+    start: datetime  # aware UTC, inclusive
+    end: datetime  # aware UTC, exclusive
+    why: str
+
+
+def busy_at(moment: datetime, busy: Sequence[Busy]) -> Busy | None:
+    """The busy stretch covering `moment` (the one ending last, if several overlap)."""
+    covering = [b for b in busy if b.start <= moment < b.end]
+    return max(covering, key=lambda b: b.end) if covering else None
+
+
+def after_busy(moment: datetime, busy: Sequence[Busy]) -> datetime:
+    """The first instant at or after `moment` that no busy stretch covers.
+
+    Overlapping and back-to-back stretches are walked through one after another, so a
+    night shift followed by its post-call rest ends where the rest ends.
+    """
+    while (covering := busy_at(moment, busy)) is not None:
+        moment = covering.end
+    return moment
+
+
+def _day_window(person: Person, zone: ZoneInfo, day: date) -> tuple[datetime, datetime]:
+    opens = local_datetime(day, person.contact_start, zone)
+    closes = (
+        local_datetime(day, person.contact_end, zone)
+        if person.contact_end < MINUTES_PER_DAY
+        else local_datetime(day + timedelta(days=1), 0, zone)
+    )
+    return opens, closes
+
+
+def next_contact_time(
+    person: Person,
+    zone: ZoneInfo,
+    after: datetime,
+    *,
+    horizon_days: int = 14,
+    busy: Sequence[Busy] = (),
+) -> datetime:
     """The earliest instant at or after `after` when the person may be messaged.
 
-    Respects the contact window, quiet weekends and any pause; returns `after` itself
-    when it is already allowed. Looks at most `horizon_days` ahead of the later of
-    `after` and the pause end (a window of 08:00–18:00 on weekdays always has a slot).
+    Respects the contact window, quiet weekends, any pause and any `busy` stretch (duty
+    from their rota); returns `after` itself when it is already allowed. Looks at most
+    `horizon_days` ahead of the latest of `after`, the pause end and the last busy
+    stretch (a window of 08:00–18:00 on weekdays always has a slot).
     """
     start = after
     if is_paused(person, start):
         assert person.paused_until is not None
         start = person.paused_until
     local_day = start.astimezone(zone).date()
-    for offset in range(horizon_days + 1):
+    last_busy = max((b.end for b in busy if b.end > start), default=start)
+    days = horizon_days + max(0, (last_busy.astimezone(zone).date() - local_day).days)
+    for offset in range(days + 1):
         day = local_day + timedelta(days=offset)
         if not is_contact_day(person, day):
             continue
-        opens = local_datetime(day, person.contact_start, zone)
-        closes = (
-            local_datetime(day, person.contact_end, zone)
-            if person.contact_end < MINUTES_PER_DAY
-            else (local_datetime(day + timedelta(days=1), 0, zone))
-        )
-        if start < closes:
-            return max(start, opens)
+        opens, closes = _day_window(person, zone, day)
+        if start >= closes:
+            continue
+        candidate = after_busy(max(start, opens), busy)
+        if candidate < closes:
+            return candidate
     raise ValueError("no allowed contact time within the horizon; check the contact window")
 
 

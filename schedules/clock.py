@@ -16,6 +16,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.deps import Deps
 from bot.roster.apply import tidy_import_plans
+from schedules.agreement_step import run_agreement_reviews
 from schedules.feedback_step import settle_feedback
 from schedules.kinds import all_kinds
 from schedules.meeting_step import plan_meeting_questions
@@ -23,6 +24,7 @@ from schedules.nudge_step import adopt_unscheduled, plan_due
 from schedules.profile_refresh import refresh_stale_profiles
 from schedules.pulse_step import run_pulse_step
 from schedules.reflection_planner import ReflectionPlanner
+from schedules.rota_step import refresh_feeds, run_checkins, tidy_rota_uploads
 from schedules.sender import Sender
 
 log = logging.getLogger(__name__)
@@ -45,12 +47,16 @@ class Clock:
             ("reflections", ReflectionPlanner(deps).run_once),
             ("feedback", lambda: settle_feedback(deps.session_factory, deps.settings, deps.now())),
             ("pulse", lambda: run_pulse_step(deps.session_factory, deps.settings, deps.now())),
+            ("rotations", lambda: run_checkins(deps.session_factory, deps.settings, deps.now())),
+            ("agreements", lambda: run_agreement_reviews(deps.session_factory, deps.settings, deps.now())),
             ("send", self._send),
         ]
         self.daily_steps: list[tuple[str, Step]] = [
             ("profile_refresh", lambda: refresh_stale_profiles(deps, stopping=self.stopping).counts()),
             ("nudge_adopt", lambda: {"adopted": adopt_unscheduled(deps.session_factory, deps.now())}),
             ("import_plans", lambda: tidy_import_plans(deps.session_factory, deps.now())),
+            ("rota_feeds", self._refresh_feeds),
+            ("rota_uploads", lambda: tidy_rota_uploads(deps.session_factory, deps.now())),
             (
                 "meeting_questions",
                 lambda: plan_meeting_questions(
@@ -65,6 +71,10 @@ class Clock:
 
     def _plan_nudges(self) -> dict[str, Any]:
         return plan_due(self.deps.session_factory, self.deps.settings, self.deps.now()).counts()
+
+    def _refresh_feeds(self) -> dict[str, Any]:
+        deps = self.deps
+        return refresh_feeds(deps.session_factory, deps.settings, deps.now(), stopping=self.stopping)
 
     def _send(self) -> dict[str, Any]:
         report = self.sender.run_once()

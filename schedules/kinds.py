@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from bot.agreements.delivery import agreement_kinds
+
 from bot.feedback.delivery import feedback_kinds
 from bot.meetings.delivery import meeting_kinds
 from bot.nudges.delivery import nudge_kinds
 from bot.outbox import DeliveryKind, message_kind
 from bot.pulse.delivery import pulse_kinds
 from bot.reflections.delivery import reflection_kinds
+from bot.rota.delivery import rota_kinds
 
 
 def all_kinds() -> dict[str, DeliveryKind]:
@@ -19,5 +22,7 @@ def all_kinds() -> dict[str, DeliveryKind]:
         *pulse_kinds(),
         *feedback_kinds(),
         *meeting_kinds(),
+        *rota_kinds(),
+        *agreement_kinds(),
     ]
     return {kind.name: kind for kind in kinds}

@@ -40,8 +40,9 @@ from bot.installations import NotInstalled
 from bot.models import Delivery, DeliveryStatus, Person, Workspace
 from bot.outbox import Cancel, DeliveryKind, ErrorOutcome, Message, cancel_open_for_person
 from bot.people import zone_for
+from bot.rota.service import busy_for
 from bot.slack import TOKEN_ERRORS
-from bot.timing import in_contact_window, next_contact_time
+from bot.timing import busy_at, in_contact_window, next_contact_time
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ INTERRUPTED = "interrupted while sending; not resent so the recipient never gets
 # `next_attempt_at.replace(year=9999)`, which fails for a row due on 29 February.
 HELD_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
 # Error codes that mean Slack itself failed, not our message: tried again, like a 5xx.
+# How far ahead the send-time check reads a person's duty (a run of nights and more).
+DUTY_LOOKAHEAD = timedelta(days=21)
 SERVER_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 # The Web API client for a workspace (`Deps.client_for`): one bot token's, or in OAuth
@@ -310,9 +313,11 @@ class Sender:
         if (row.payload or {}).get("any_hour"):
             return False
         zone = zone_for(session, self.deps.settings, person)
-        if in_contact_window(person, now, zone):
+        # Duty from their rota (a night shift, a call, the post-call day) counts as quiet.
+        busy = busy_for(session, self.deps.settings, person, now, now + DUTY_LOOKAHEAD)
+        if in_contact_window(person, now, zone) and busy_at(now, busy) is None:
             return False
-        allowed = next_contact_time(person, zone, now)
+        allowed = next_contact_time(person, zone, now, busy=busy)
         row.claimed_by, row.lease_until = None, None
         if row.expires_at is not None and allowed >= row.expires_at:
             row.status, row.error = DeliveryStatus.EXPIRED, "its time ran out during the person's quiet hours"

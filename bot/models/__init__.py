@@ -1,5 +1,6 @@
 """All tables. Import models from here so Alembic and the app see the same metadata."""
 
+from bot.models.agreements import Agreement, AgreementStatus, AgreementVersion, GoalReview, GoalState
 from bot.models.base import Base, UtcDateTime, utcnow
 from bot.models.core import (
     CADENCES,
@@ -34,11 +35,15 @@ from bot.models.pulse import (
 )
 from bot.models.reflections import PromptStatus, Reflection, ReflectionChannel, ReflectionPrompt
 from bot.models.roster import RosterImport
+from bot.models.rota import RotaFeed, RotaImport, RotaShift, RotationReflection, ShiftKind, ShiftSource
 
 __all__ = [
     "CADENCES",
     "CLOSE_OUT",
     "ITEM_COLUMNS",
+    "Agreement",
+    "AgreementStatus",
+    "AgreementVersion",
     "AuditLog",
     "Base",
     "ColleagueName",
@@ -49,6 +54,8 @@ __all__ = [
     "FeedbackRequest",
     "FeedbackSource",
     "FeedbackStatus",
+    "GoalReview",
+    "GoalState",
     "MeetingLog",
     "MeetingSource",
     "NudgeAnswer",
@@ -67,8 +74,14 @@ __all__ = [
     "ReflectionChannel",
     "ReflectionPrompt",
     "RosterImport",
+    "RotaFeed",
+    "RotaImport",
+    "RotaShift",
+    "RotationReflection",
     "RoundKind",
     "RoundStatus",
+    "ShiftKind",
+    "ShiftSource",
     "UtcDateTime",
     "Workspace",
     "slack_bots",

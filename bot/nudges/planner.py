@@ -26,6 +26,11 @@ The rules, in one place:
 * **Spacing.** After a cadence change (the mentor's, or a back-off step) a slot on the
   same weekday as the previous slot item must be more than half the new period later
   (:data:`MIN_GAP`), so "every other week" never starts one week after the last one.
+* **Duty.** A slot that falls in the mentor's duty (a call or night shift from their
+  rota, or the post-call day: `bot.rota.rules`) moves to the first allowed moment after
+  it that day, or to the usual time (or the first allowed moment after it) on the next
+  allowed day, at most :data:`MOVE_DAYS` on; it keeps its period key, and records where
+  it came from and why (the preview shows it). Duty lasting all that time empties it.
 * **Pause, stop, inactive.** Slots inside a pause are skipped (not postponed); opted
   out or inactive mentors, and mentors without an active mentee, get no slot at all
   (`next_nudge_at` None).
@@ -50,7 +55,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -58,7 +63,16 @@ from bot.library.types import PRACTICE_KEYS, Nudge
 from bot.models import NudgeAnswerKind, NudgeOrigin, Person
 from bot.pulse.types import NO_FOCUS, Focus
 from bot.rhythm import Rhythm, parse_days, slowed, slowest_level
-from bot.timing import end_of_contact_day, in_contact_window, is_contact_day, is_paused, local_datetime
+from bot.timing import (
+    Busy,
+    after_busy,
+    busy_at,
+    end_of_contact_day,
+    in_contact_window,
+    is_contact_day,
+    is_paused,
+    local_datetime,
+)
 
 # Weeks are counted from this Monday for the biweekly cadence ("every other week").
 EPOCH_MONDAY = date(2024, 1, 1)
@@ -68,6 +82,8 @@ NO_REPEAT = timedelta(weeks=8)
 CATCH_UP_LIMIT = timedelta(weeks=8)
 # How far ahead to look for the next slot (a monthly slot is at most ~5 weeks away).
 SEARCH_DAYS = 75
+# How many days a slot may move to get past the mentor's duty.
+MOVE_DAYS = 7
 # The history item that marks a back-off message (not a nudge, but it used a slot).
 BACKOFF = "backoff"
 # Least time between two slots on the same weekday, by cadence (see "Spacing").
@@ -91,6 +107,9 @@ class Slot:
     local_day: date
     period: str
     index: int
+    # Where the rhythm put it, and why it moved (duty), when it did.
+    moved_from: datetime | None = None
+    moved_why: str | None = None
 
     def dedupe_key(self, team_id: str, user_id: str) -> str:
         """The outbox key: one row per mentor, period and chosen weekday."""
@@ -136,32 +155,82 @@ def slot_on(person: Person, zone: ZoneInfo, rhythm: Rhythm, day: date) -> Slot |
     return Slot(at, day, period_of(day, rhythm.cadence), rhythm.days.index(day.weekday()))
 
 
+def _allowed_on(
+    person: Person, zone: ZoneInfo, day: date, moment: datetime, busy: Sequence[Busy]
+) -> datetime | None:
+    """The first moment at or after `moment` on local `day` inside the mentor's hours and
+    off duty, or None when the day has none left."""
+    if not is_contact_day(person, day):
+        return None
+    free = after_busy(max(moment, local_datetime(day, person.contact_start, zone)), busy)
+    if free.astimezone(zone).date() != day or not in_contact_window(person, free, zone):
+        return None
+    return free
+
+
+def place(person: Person, zone: ZoneInfo, slot: Slot, busy: Sequence[Busy]) -> Slot | None:
+    """The slot moved past the mentor's duty (see "Duty"); itself when it is off duty,
+    None when duty lasts :data:`MOVE_DAYS` days."""
+    covering = busy_at(slot.at, busy)
+    if covering is None:
+        return slot
+    minute = max(person.nudge_minute, person.contact_start)
+    for offset in range(MOVE_DAYS + 1):
+        day = slot.local_day + timedelta(days=offset)
+        start = slot.at if offset == 0 else local_datetime(day, minute, zone)
+        free = _allowed_on(person, zone, day, start, busy)
+        if free is not None:
+            return replace(slot, at=free, moved_from=slot.at, moved_why=covering.why)
+    return None
+
+
 def slots_between(
-    person: Person, zone: ZoneInfo, rhythm: Rhythm, start: datetime, end: datetime
+    person: Person,
+    zone: ZoneInfo,
+    rhythm: Rhythm,
+    start: datetime,
+    end: datetime,
+    busy: Sequence[Busy] = (),
 ) -> list[Slot]:
-    """Every slot with `start <= at <= end`, oldest first."""
-    day, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    """Every slot (after any move past duty) with `start <= at <= end`, oldest first."""
+    # A slot from a few days before `start` may have moved into the window.
+    day = start.astimezone(zone).date() - timedelta(days=MOVE_DAYS if busy else 0)
+    last = end.astimezone(zone).date()
     found = []
     while day <= last:
         slot = slot_on(person, zone, rhythm, day)
-        if slot is not None and start <= slot.at <= end:
-            found.append(slot)
+        placed = place(person, zone, slot, busy) if slot is not None else None
+        if placed is not None and start <= placed.at <= end:
+            found.append(placed)
         day += timedelta(days=1)
-    return found
+    return sorted(found, key=lambda s: s.at)
 
 
 def next_slot(
-    person: Person, zone: ZoneInfo, rhythm: Rhythm, after: datetime, *, not_before: datetime | None = None
+    person: Person,
+    zone: ZoneInfo,
+    rhythm: Rhythm,
+    after: datetime,
+    *,
+    not_before: datetime | None = None,
+    busy: Sequence[Busy] = (),
 ) -> Slot | None:
-    """The first slot later than `after` (and not before `not_before`, e.g. a pause's end)."""
+    """The first slot (after any move past duty) later than `after`, and not before
+    `not_before` (e.g. a pause's end)."""
     floor = max(after, not_before) if not_before else after
-    day = floor.astimezone(zone).date()
-    for _ in range(SEARCH_DAYS):
+    day = floor.astimezone(zone).date() - timedelta(days=MOVE_DAYS if busy else 0)
+    best: Slot | None = None
+    for _ in range(SEARCH_DAYS + (MOVE_DAYS if busy else 0)):
         slot = slot_on(person, zone, rhythm, day)
-        if slot is not None and slot.at > after and (not_before is None or slot.at >= not_before):
-            return slot
         day += timedelta(days=1)
-    return None
+        if slot is None:
+            continue
+        if best is not None and slot.at >= best.at:
+            break  # a move only ever goes later: nothing from here on can come first
+        placed = place(person, zone, slot, busy)
+        if placed is not None and placed.at > after and (not_before is None or placed.at >= not_before):
+            best = placed if best is None or placed.at < best.at else best
+    return best
 
 
 # --- state in, decisions out -------------------------------------------------------------
@@ -207,6 +276,8 @@ class MentorState:
     weekly_cap: int
     # Where the mentor's nudges lean (from released pulse figures and their self-check).
     focus: Focus = NO_FOCUS
+    # Their duty from the rota (shifts and post-call rest): slots move past it.
+    busy: tuple[Busy, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -269,7 +340,7 @@ def plan_mentor(state: MentorState, now: datetime) -> MentorPlan:
     skipped: list[tuple[Slot, str]] = []
     start = max(person.next_nudge_at or now, now - CATCH_UP_LIMIT)
     rhythm = slowed(base, level)
-    for slot in slots_between(person, state.zone, rhythm, start, now):
+    for slot in slots_between(person, state.zone, rhythm, start, now, state.busy):
         reason = _why_empty(state, rhythm, history, slot)
         if reason:
             skipped.append((slot, reason))
@@ -298,7 +369,7 @@ def plan_mentor(state: MentorState, now: datetime) -> MentorPlan:
         history.append(
             PastNudge(NudgeOrigin.SCHEDULED, slot.at, nudge.key, nudge.practice, mentee_id, live=live)
         )
-    upcoming = next_slot(person, state.zone, rhythm, now, not_before=_pause_end(person, now))
+    upcoming = next_slot(person, state.zone, rhythm, now, not_before=_pause_end(person, now), busy=state.busy)
     return MentorPlan(tuple(decisions), upcoming.at if upcoming else None, streak, level, tuple(skipped))
 
 

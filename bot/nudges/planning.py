@@ -30,7 +30,10 @@ from bot.models import (
 from bot.nudges.delivery import record_nudge
 from bot.nudges.planner import (
     BACKOFF,
+    CATCH_UP_LIMIT,
     NO_REPEAT,
+    SEARCH_DAYS,
+    Decision,
     Mentee,
     MentorPlan,
     MentorState,
@@ -41,6 +44,7 @@ from bot.outbox import enqueue
 from bot.people import person_timezone
 from bot.pulse.results import focus_for_mentors
 from bot.rhythm import describe_pace
+from bot.rota.service import busy_for_people
 
 # History the chooser needs: the last few rounds of practices, and everything in the
 # no-repeat window.
@@ -76,6 +80,9 @@ def load_states(
     history = _history(session, ids, now)
     # Released pulse figures and self-checks only: an unreleased answer never steers a nudge.
     focus = focus_for_mentors(session, settings, ids, now)
+    # Duty from the rota over every slot the planner may look at (catch-up to search).
+    horizon = (now - CATCH_UP_LIMIT, now + timedelta(days=SEARCH_DAYS))
+    busy = busy_for_people(session, settings, persons, *horizon)
     libraries: dict[str, tuple[Nudge, ...]] = {}
     workspaces: dict[str, Workspace | None] = {}
     states = {}
@@ -91,6 +98,7 @@ def load_states(
             library=libraries[person.team_id],
             weekly_cap=settings.nudge_weekly_cap,
             focus=focus[person.id],
+            busy=busy.get(person.id, ()),
         )
     return states
 
@@ -195,6 +203,8 @@ def apply_plan(session: Session, person: Person, plan: MentorPlan, report: PlanR
             expires_at=decision.expires_at,
             reason=decision.reason,
         )
+        if send is not None and decision.slot.moved_from is not None:
+            _note_move(session, send, decision)
         if send is not None:
             if decision.live:
                 report.nudges += 1
@@ -207,6 +217,17 @@ def apply_plan(session: Session, person: Person, plan: MentorPlan, report: PlanR
     person.next_nudge_at = plan.next_nudge_at
     person.unanswered_streak = plan.unanswered_streak
     person.backoff_level = plan.backoff_level
+
+
+def _note_move(session: Session, send: NudgeSend, decision: Decision) -> None:
+    """Keep where a slot moved from and why (duty) on its outbox row, for the preview."""
+    delivery = session.get(Delivery, send.delivery_id)
+    if delivery is not None and decision.slot.moved_from is not None:
+        delivery.payload = {
+            **(delivery.payload or {}),
+            "moved_from": decision.slot.moved_from.isoformat(),
+            "moved_why": decision.slot.moved_why,
+        }
 
 
 def mentor_ids_without_schedule(session: Session) -> Iterable[int]:

@@ -37,7 +37,6 @@ from bot.models import (
     RoundStatus,
 )
 from bot.outbox import enqueue
-from bot.people import zone_for
 from bot.pulse.rules import (
     MAX_ATTEMPTS,
     close_out_wanted,
@@ -47,8 +46,8 @@ from bot.pulse.rules import (
 )
 from bot.pulse.service import is_answered, problem_with, timing_for
 from bot.pulse.types import PULSE_KIND, REMINDER_KIND, PlanReport, PulseTiming
+from bot.rota.service import allowed_moment
 from bot.sqlutil import insert_ignoring_conflict
-from bot.timing import next_contact_time
 
 BATCH_SIZE = 200
 
@@ -69,10 +68,9 @@ def reachable(person: Person) -> bool:
 
 
 def _contact_time(session: Session, settings: Settings, person: Person, after: datetime) -> datetime:
-    try:
-        return next_contact_time(person, zone_for(session, settings, person), after)
-    except ValueError:  # a contact window with no allowed day in the horizon: keep the time
-        return after
+    # Inside their hours and off duty (a night shift, a call, the post-call day); `after`
+    # itself when no such moment is found, so nothing is lost.
+    return allowed_moment(session, settings, person, after)
 
 
 def queue_invitation(

@@ -19,14 +19,12 @@ requests (or processes):
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from email.utils import parseaddr
 
-from bot import privacy
+from bot import csvread, privacy
+from bot.csvread import UnreadableFile, decode_csv
 from bot.roster.service import (
     clean_cohort,
     cohort_issue,
@@ -37,7 +35,6 @@ from bot.textparse import parse_user
 # Slack's file_input accepts up to 10 MB; a 2,000-pair export is about 150 kB.
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DATA_ROWS = 5000
-DELIMITERS = (",", ";", "\t", "|")
 
 MENTOR_WORDS = ("mentor", "faculty", "advisor", "adviser", "attending", "supervisor", "preceptor", "coach")
 MENTEE_WORDS = ("mentee", "resident", "student", "learner", "advisee", "trainee", "protege", "protégé")
@@ -67,22 +64,11 @@ SEPARATORS = re.compile(r"[._+]+")
 
 
 def decode_roster(data: bytes) -> str:
-    """Text of an uploaded file: UTF-8 (with or without BOM), UTF-16 from Excel, or cp1252."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = data.decode("utf-16")
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            # Excel on Windows saves "CSV" in the machine's code page; cp1252 maps every
-            # byte Western exports use (names with accents, smart quotes).
-            text = data.decode("cp1252", errors="replace")
-    if "\x00" in text:
-        raise RosterFileError(
-            "That file doesn't look like a CSV (it holds binary data). In Excel use File → Save As → "
-            "CSV UTF-8, then upload that."
-        )
-    return text
+    """Text of an uploaded file (see `bot.csvread.decode_csv`); RosterFileError if it is binary."""
+    try:
+        return decode_csv(data)
+    except UnreadableFile as problem:
+        raise RosterFileError(str(problem)) from None
 
 
 def guard_csv_cell(value: str) -> str:
@@ -134,24 +120,15 @@ def _looks_like_address(cell: str) -> bool:
     return address is not None
 
 
-def _score_delimiter(lines: Sequence[str], delimiter: str) -> tuple[int, int]:
-    rows = list(csv.reader(lines, delimiter=delimiter, skipinitialspace=True))
+def _rows_with_two_addresses(rows: Sequence[Sequence[str]]) -> int:
     # The right delimiter puts two addresses in two different cells; wrong ones leave
-    # "a@x;b@y" in one cell. Ties (a header-only sample) go to the one that splits most.
-    with_addresses = sum(1 for row in rows if sum(_looks_like_address(c) for c in row[:4]) >= 2)
-    split = sum(1 for row in rows if len(row) >= 2)
-    return with_addresses, split
+    # "a@x;b@y" in one cell.
+    return sum(1 for row in rows if sum(_looks_like_address(c) for c in row[:4]) >= 2)
 
 
 def detect_delimiter(text: str) -> str:
     """Comma, semicolon, tab or pipe: whichever separates the addresses in the first lines."""
-    sample = [line for line in text.splitlines() if line.strip()][:25]
-    best, best_score = ",", (-1, -1)
-    for delimiter in DELIMITERS:
-        score = _score_delimiter(sample, delimiter)
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
+    return csvread.detect_delimiter(text, _rows_with_two_addresses)
 
 
 def _find_column(header: Sequence[str], words: Sequence[str], taken: set[int]) -> int | None:
@@ -203,12 +180,12 @@ def read_roster(data: bytes | str) -> ParsedRoster:
     binary, no rows).
     """
     text = _roster_text(data)
-    stream, start, delimiter = _open_csv(text)
+    stream, start, delimiter = csvread.open_csv(text, _rows_with_two_addresses)
     parsed = ParsedRoster(rows=[], errors=[], header=None, delimiter=delimiter, data_rows=0)
     columns: tuple[int, int, int | None] | None = None
     positional = True
     seen: dict[tuple[str, str], Row] = {}
-    for line, record in _numbered_records(stream, delimiter, start):
+    for line, record in csvread.numbered_records(stream, delimiter, start):
         if columns is None:
             header = _read_header(record, line, parsed)
             if header is not None:
@@ -242,35 +219,6 @@ def _roster_text(data: bytes | str) -> str:
             )
         data = decode_roster(data)
     return data.lstrip("\ufeff")
-
-
-def _open_csv(text: str) -> tuple[io.StringIO, int, str]:
-    """(stream, lines already read, delimiter): the stream positioned at the first row."""
-    # newline="" hands csv the line endings untouched, as its documentation asks, so
-    # quoted fields may hold line breaks and "\r\n" files read right.
-    stream = io.StringIO(text, newline="")
-    first = stream.readline().strip()
-    if first.lower().startswith("sep=") and len(first) == 5:
-        # Excel's "sep=;" first line names the delimiter outright.
-        return stream, 1, first[4]
-    stream.seek(0)
-    return stream, 0, detect_delimiter(text[:65536])
-
-
-def _numbered_records(stream: io.StringIO, delimiter: str, start: int) -> Iterator[tuple[int, list[str]]]:
-    """Each record that holds something, with the file line it starts on.
-
-    A quoted field may span lines, so the number comes from where the previous record
-    ended, not from counting records.
-    """
-    reader = csv.reader(stream, delimiter=delimiter, skipinitialspace=True)
-    previous_end = start
-    for record in reader:
-        line = previous_end + 1
-        previous_end = start + reader.line_num
-        if not any(cell.strip() for cell in record):
-            continue  # blank lines and lines of empty cells (",,,") are layout, not data
-        yield line, record
 
 
 def _read_header(

@@ -28,6 +28,7 @@ from bot.pulse.service import mark_pair_ended
 from bot.roster.blocks import welcome_message
 from bot.roster.types import AdminEntry, PairLine, PairOutcome, PersonPairs, ProgramPage, Refusal, RosterRow
 from bot.sqlutil import insert_ignoring_conflict
+from bot.agreements.service import invite_new_pair
 from bot.timing import is_paused, mark_for_replanning, next_contact_time
 
 # Fits the `pair.cohort` column.
@@ -195,6 +196,9 @@ def start_pair(
     session.add(pair)
     # Contract with the nudge planner: next_nudge_at <= now means "plan this mentor".
     mark_for_replanning(mentor, now)
+    # The mentee is invited to draft a mentoring agreement (a day later, in their hours).
+    session.flush()
+    invite_new_pair(session, pair=pair, mentee=mentee, now=now)
     return pair
 
 
