@@ -138,6 +138,70 @@ def _export_roster(args: argparse.Namespace) -> int:
     return status
 
 
+def _add_rota_and_agreement_commands(modes: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `import-rota` and `export-agreements` to `python -m bot`'s subcommands."""
+    importer = modes.add_parser(
+        "import-rota",
+        help="check a rota (CSV or .ics) against the program; apply it with --apply",
+        description="Read a rota file (person, start, end, kind per line; or an iCalendar file with one "
+        "attendee per event) and show what it holds. Nothing changes unless you pass --apply or answer y.",
+    )
+    importer.add_argument("file", type=Path, help="the CSV or .ics file")
+    importer.add_argument("--apply", action="store_true", help="apply it without asking")
+    importer.add_argument("--team", help="Slack workspace id (needed only when the database holds several)")
+    importer.set_defaults(run=_import_rota)
+    exporter = modes.add_parser(
+        "export-agreements",
+        help="write the mentoring agreements as CSV (counts; goal text only with --include-text)",
+        description="One row per agreement: the pair, when agreed, goals and how they stand. Goal text is "
+        "private to the pair and is included only with --include-text; anonymous answers never are.",
+    )
+    exporter.add_argument(
+        "--include-text", action="store_true", help="also write the goals and ways of working"
+    )
+    exporter.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
+    exporter.add_argument("--team", help="Slack workspace id (needed only when the database holds several)")
+    exporter.set_defaults(run=_export_agreements)
+
+
+def _import_rota(args: argparse.Namespace) -> int:
+    """`import-rota`: needs only the database."""
+    from datetime import UTC, datetime
+
+    from bot.db import make_session_factory
+    from bot.rota.cli import import_rota
+    from bot.runtime import load_runtime_settings, open_database
+
+    settings = load_runtime_settings()
+    session_factory = make_session_factory(open_database(settings))
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    return import_rota(
+        session_factory,
+        settings,
+        path=args.file,
+        team_id=args.team,
+        apply=args.apply,
+        now=datetime.now(UTC),
+        confirm=_ask_yes_no if interactive else None,
+    )
+
+
+def _export_agreements(args: argparse.Namespace) -> int:
+    """`export-agreements`: needs only the database."""
+    from bot.agreements.cli import export_agreements
+    from bot.db import make_session_factory
+    from bot.runtime import load_runtime_settings, open_database
+
+    settings = load_runtime_settings()
+    session_factory = make_session_factory(open_database(settings))
+    if args.output is None:
+        return export_agreements(
+            session_factory, team_id=args.team, include_text=args.include_text, out=sys.stdout
+        )
+    with args.output.open("w", newline="", encoding="utf-8") as out:
+        return export_agreements(session_factory, team_id=args.team, include_text=args.include_text, out=out)
+
+
 def _ask_yes_no(question: str) -> bool:
     try:
         return input(question).strip().lower() in ("y", "yes")
@@ -185,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     migrate.set_defaults(run=_migrate)
     _add_roster_commands(modes)
+    _add_rota_and_agreement_commands(modes)
 
     preview = modes.add_parser(
         "preview",
@@ -196,6 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     preview.add_argument("--days", type=int, default=30, help="how many days to show (default 30)")
     preview.add_argument("--roster", metavar="FILE.csv", help="preview this roster instead of the database")
+    preview.add_argument(
+        "--rota",
+        metavar="FILE",
+        help="a rota (CSV or .ics) to apply first: slots on duty move, and the preview says why",
+    )
     preview.add_argument(
         "--start", type=_iso_date, metavar="DATE", help="first day, YYYY-MM-DD (default: now)"
     )

@@ -6,6 +6,7 @@ from slack_bolt import App
 
 from bot.deps import Deps
 from handlers import (
+    agreements,
     commands,
     events,
     feedback,
@@ -20,6 +21,7 @@ from handlers import (
     reflections,
     request_log,
     roster,
+    rota,
     safety_net,
     settings,
 )
@@ -36,6 +38,8 @@ MODULES = (
     pulse,
     meetings,
     feedback,
+    agreements,
+    rota,
     roster,
     library,
     reflections,

@@ -51,11 +51,15 @@ from bot.models import (
     NudgeSend,
     Pair,
     Person,
+    RotaShift,
     Workspace,
 )
 from bot.models.core import DEFAULT_NUDGE_DAYS, DEFAULT_NUDGE_MINUTE
 from bot.nudges.types import BACKOFF_KIND, NUDGE_KIND
 from bot.people import zone_for
+from bot.rota.rules import describe_move, to_utc
+from bot.rota.service import read_upload
+from bot.rota.types import FROM_UPLOAD, RotaFileError
 from bot.timing import format_minute, local_datetime, parse_minute
 from schedules.lock import sqlite_file
 from schedules.nudge_step import plan_due
@@ -301,6 +305,7 @@ def copy_program(source: Engine, session_factory: SessionFactory, now: datetime)
         copy(Person)
         copy(Pair, Pair.ended_at.is_(None))
         copy(CustomNudge)
+        copy(RotaShift, RotaShift.ends_at >= since)
         recent = select(NudgeSend.id).where(NudgeSend.planned_for >= since)
         copy(
             Delivery,
@@ -326,6 +331,8 @@ class PreviewLine:
     mentor: str
     practice: str
     nudge_key: str
+    # "moved from Tue 09:30 (night shift)" when duty moved the slot.
+    moved: str | None = None
 
 
 def simulate(
@@ -402,14 +409,15 @@ def _planned_lines(
 ) -> list[PreviewLine]:
     with session_factory() as session:
         rows = session.execute(
-            select(NudgeSend, Person)
+            select(NudgeSend, Person, Delivery.payload)
             .join(Person, Person.id == NudgeSend.person_id)
+            .outerjoin(Delivery, Delivery.id == NudgeSend.delivery_id)
             .where(NudgeSend.person_id.in_(list(windows)))
             .order_by(NudgeSend.planned_for, Person.display_name, Person.user_id)
         ).all()
         lines = []
         zones: dict[int, ZoneInfo] = {}
-        for send, person in rows:
+        for send, person, payload in rows:
             begins, ends = windows[person.id]
             if not begins <= send.planned_for < ends:
                 continue  # history copied from the real database, or past the window
@@ -422,9 +430,64 @@ def _planned_lines(
                     mentor=person.display_name or person.user_id,
                     practice=send.practice,
                     nudge_key=send.nudge_key,
+                    moved=_moved_words(payload, zones[person.id]),
                 )
             )
     return lines
+
+
+def _moved_words(payload: dict[str, object] | None, zone: ZoneInfo) -> str | None:
+    """Where duty moved a nudge from, and why, as the planner noted it on its row."""
+    moved_from = (payload or {}).get("moved_from")
+    if not isinstance(moved_from, str):
+        return None
+    original = datetime.fromisoformat(moved_from)
+    return describe_move(original, original, str((payload or {}).get("moved_why") or "duty"), zone)
+
+
+def load_rota(
+    session_factory: SessionFactory, settings: Settings, path: str, now: datetime
+) -> tuple[int, list[str]]:
+    """Put a rota file's shifts into the scratch database for the people it names (by
+    email, Slack ID or the roster's label); returns (shifts loaded, problems by line)."""
+    try:
+        data = Path(path).read_bytes()
+        parsed = read_upload(data, name=path, now=now)
+    except OSError as error:
+        raise ConfigError(f"cannot read the rota file {path}: {error.strerror}") from None
+    except RotaFileError as problem:
+        raise ConfigError(f"the rota file {path}: {problem}") from None
+    problems = [f"line {e.line}: {e.reason}" for e in parsed.errors]
+    loaded = 0
+    with transaction(session_factory) as session:
+        people: dict[str, Person] = {}
+        for person in session.scalars(select(Person)):
+            for key in (person.user_id, person.email, person.display_name):
+                if key:
+                    people[key.lower()] = person
+        for row in parsed.rows:
+            person = people.get((row.who or "").lower())
+            if person is None:
+                problems.append(f"line {row.line}: names no one in this preview")
+                continue
+            shift = to_utc(row, zone_for(session, settings, person))
+            if shift.ends_at <= shift.starts_at:
+                problems.append(f"line {row.line}: it ends before it starts")
+                continue
+            session.add(
+                RotaShift(
+                    team_id=person.team_id,
+                    person_id=person.id,
+                    kind=shift.kind,
+                    label=shift.label,
+                    starts_at=shift.starts_at,
+                    ends_at=shift.ends_at,
+                    all_day=shift.all_day,
+                    source=FROM_UPLOAD,
+                )
+            )
+            loaded += 1
+    return loaded, problems
 
 
 # --- printing ------------------------------------------------------------------------------
@@ -453,6 +516,7 @@ def format_preview(
                 f"{line.local:%a %Y-%m-%d}  {format_minute(line.local.hour * 60 + line.local.minute)} "
                 f"{line.local.tzname() or '':<5}  {line.mentor[:mentor_width]:<{mentor_width}}  "
                 f"{practice:<{practice_width}}  {line.nudge_key}"
+                + (f"  ← {line.moved}" if line.moved else "")
             )
     if quiet:
         out += [
@@ -488,10 +552,18 @@ def run_preview(args: argparse.Namespace, *, now: datetime | None = None) -> int
                 copy_program(source, session_factory, now)
             finally:
                 source.dispose()
+        rota_note = None
+        if getattr(args, "rota", None):
+            loaded, problems = load_rota(session_factory, settings, args.rota, now)
+            rota_note = f"Rota: {loaded} shift(s) loaded from {args.rota}." + "".join(
+                f"\n  {problem}" for problem in problems[:20]
+            )
         lines, quiet = simulate(session_factory, settings, start=args.start, days=args.days, now=now)
         with session_factory() as session:
             mentors = session.scalar(
                 select(func.count(func.distinct(Pair.mentor_id))).where(Pair.ended_at.is_(None))
             )
+    if rota_note:
+        print(rota_note + "\n")
     print(format_preview(lines, quiet, mentors=mentors or 0, days=args.days, start=args.start))
     return 0

@@ -13,12 +13,12 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    FileInputElement,
     InputBlock,
     PlainTextInputElement,
     PlainTextObject,
     UserSelectElement,
 )
+from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 
 from bot.blocks.common import context, escape, section, to_dicts
