@@ -29,15 +29,16 @@ def parse_calendar(data: bytes | str, *, start: datetime, end: datetime) -> Pars
 
     RotaFileError when the data is not a calendar at all.
     """
+    parsed = ParsedRota()
     try:
         calendar = Calendar.from_ical(data)
+        _drop_events_without_start(calendar, parsed)
         events = recurring_ical_events.of(calendar, skip_bad_series=True).between(start, end)
     except Exception as error:  # the libraries raise ValueError, KeyError… on broken input
         raise RotaFileError(
             f"That isn't a calendar file I can read ({error.__class__.__name__}). Export it again as "
             "iCalendar (.ics), or use a CSV."
         ) from None
-    parsed = ParsedRota()
     for number, event in enumerate(sorted(events, key=_start_key), start=1):
         if number > MAX_EVENTS:
             raise RotaFileError(f"That calendar has more than {MAX_EVENTS:,} events in the coming weeks.")
@@ -49,6 +50,21 @@ def parse_calendar(data: bytes | str, *, start: datetime, end: datetime) -> Pars
         else:
             parsed.rows.append(row)
     return parsed
+
+
+def _drop_events_without_start(calendar: Any, parsed: ParsedRota) -> None:
+    """Events with no start cannot be placed (and stop the expansion): noted, then left out.
+    They are numbered by their place among the file's events."""
+    kept = []
+    number = 0
+    for component in calendar.subcomponents:
+        if component.name == "VEVENT":
+            number += 1
+            if component.get("DTSTART") is None:
+                parsed.errors.append(RowError(number, f"event {number} in the file has no start"))
+                continue
+        kept.append(component)
+    calendar.subcomponents[:] = kept
 
 
 def _start_key(event: Any) -> str:
