@@ -55,9 +55,7 @@ def detect_delimiter(text: str, score: Callable[[Sequence[Sequence[str]]], int])
     return best
 
 
-def open_csv(
-    text: str, score: Callable[[Sequence[Sequence[str]]], int]
-) -> tuple[io.StringIO, int, str]:
+def open_csv(text: str, score: Callable[[Sequence[Sequence[str]]], int]) -> tuple[io.StringIO, int, str]:
     """(stream, lines already read, delimiter): the stream positioned at the first row."""
     # newline="" hands csv the line endings untouched, as its documentation asks, so
     # quoted fields may hold line breaks and "\r\n" files read right.

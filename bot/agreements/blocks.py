@@ -294,9 +294,9 @@ def status_words(card: AgreementCard, reader_user_id: str) -> str:
     return "This agreement is closed."
 
 
-def agreed_text(card: AgreementCard) -> str:
-    """The message both see once the agreement is agreed."""
-    return "Your mentoring agreement with <@{other}> is agreed. 🎉".replace("{other}", "")
+def agreed_text(card: AgreementCard, reader_user_id: str) -> str:
+    """The notification text once the agreement is agreed."""
+    return f"Your mentoring agreement with <@{card.other(reader_user_id)}> is agreed."
 
 
 def agreed_blocks(card: AgreementCard, reader_user_id: str) -> list[dict[str, Any]]:
