@@ -14,7 +14,7 @@ import sys
 from typing import TextIO
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from bot.agreements.delivery import goal_states
 from bot.agreements.types import CHANGED, MEETING_CHOICES, MET, WORKING
@@ -52,30 +52,38 @@ def export_agreements(
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(HEADER + (TEXT_HEADER if include_text else ()))
         for agreement, mentor_row, mentee_row in rows:
-            number = agreement.agreed_version or agreement.latest_version
-            version = session.scalars(
-                select(AgreementVersion).where(
-                    AgreementVersion.agreement_id == agreement.id, AgreementVersion.number == number
-                )
-            ).one()
-            states = list(goal_states(session, agreement))
-            line = [
-                mentor_row.email or mentor_row.user_id,
-                mentee_row.email or mentee_row.user_id,
-                agreement.status,
-                agreement.cycle_started_at.date().isoformat() if agreement.cycle_started_at else "",
-                len(version.goals or []),
-                states.count(MET),
-                states.count(WORKING),
-                states.count(CHANGED),
-            ]
-            if include_text:
-                goals = [*(version.goals or []), "", "", ""]
-                line += [
-                    *goals[:3],
-                    MEETING_CHOICES.get(version.meet_every or "", ""),
-                    version.reach or "",
-                    version.feedback or "",
-                ]
+            line = _line(session, agreement, mentor_row, mentee_row, include_text=include_text)
             writer.writerow([_guard(str(cell)) for cell in line])
     return 0
+
+
+def _line(
+    session: Session, agreement: Agreement, mentor: Person, mentee: Person, *, include_text: bool
+) -> list[object]:
+    """One agreement's CSV cells: counts, and the text only when asked for."""
+    number = agreement.agreed_version or agreement.latest_version
+    version = session.scalars(
+        select(AgreementVersion).where(
+            AgreementVersion.agreement_id == agreement.id, AgreementVersion.number == number
+        )
+    ).one()
+    states = list(goal_states(session, agreement))
+    line: list[object] = [
+        mentor.email or mentor.user_id,
+        mentee.email or mentee.user_id,
+        agreement.status,
+        agreement.cycle_started_at.date().isoformat() if agreement.cycle_started_at else "",
+        len(version.goals or []),
+        states.count(MET),
+        states.count(WORKING),
+        states.count(CHANGED),
+    ]
+    if include_text:
+        goals = [*(version.goals or []), "", "", ""]
+        line += [
+            *goals[:3],
+            MEETING_CHOICES.get(version.meet_every or "", ""),
+            version.reach or "",
+            version.feedback or "",
+        ]
+    return line

@@ -198,32 +198,30 @@ def draft_context(session: Session, *, team_id: str, user_id: str, pair_id: int)
 # --- proposing -----------------------------------------------------------------------------------
 
 
-def submit_draft(
+def _checked_fields(fields: dict[str, object], *, changing: bool) -> Draft:
+    goals = fields.get("goals")
+    return check_draft(
+        [str(goal) for goal in goals] if isinstance(goals, list) else [],
+        meet_every=str(fields["meet_every"]) if fields.get("meet_every") else None,
+        reach=str(fields.get("reach") or ""),
+        feedback=str(fields.get("feedback") or ""),
+        note=str(fields.get("note") or "") if changing else None,
+    )
+
+
+def _agreement_to_change(
     session: Session,
     settings: Settings,
     *,
-    team_id: str,
-    user_id: str,
-    pair_id: int,
+    pair: Pair,
+    person: Person,
+    role: str,
     agreement_id: int | None,
     base_version: int | None,
-    fields: dict[str, object],
     now: datetime,
-) -> AgreementCard:
-    """Store a new version and send it to the other person. DraftRefused (naming the field)
-    for an unsafe or oversized text; Superseded when someone changed it meanwhile."""
-    draft = check_draft(
-        [str(g) for g in fields.get("goals") or []],  # type: ignore[union-attr]
-        meet_every=fields.get("meet_every") or None,  # type: ignore[arg-type]
-        reach=str(fields.get("reach") or ""),
-        feedback=str(fields.get("feedback") or ""),
-        note=str(fields.get("note") or "") if base_version is not None else None,
-    )
-    person = ensure_person(session, team_id, user_id)
-    entry = next((e for e in _pairs_of(session, person) if e[0].id == pair_id), None)
-    if entry is None:
-        raise AgreementRefused("That pairing has ended or isn't yours, so nothing was saved.")
-    pair, role, other = entry
+) -> Agreement:
+    """The open agreement the new version goes into (locked), or a new one; Superseded
+    when the version the writer started from is no longer the latest."""
     agreement = _open_agreement(session, pair.id, lock=True)
     if agreement is not None and agreement_id is None and _cycle_over(agreement):
         agreement.status, agreement.ended_at, agreement.next_review_at = ENDED, now, None
@@ -231,7 +229,7 @@ def submit_draft(
         agreement = None
     if agreement is None:
         agreement = Agreement(
-            team_id=team_id,
+            team_id=pair.team_id,
             enterprise_id=person.enterprise_id,
             pair_id=pair.id,
             mentor_id=pair.mentor_id,
@@ -249,6 +247,39 @@ def submit_draft(
             "The agreement changed while you were writing — here is the latest. Nothing was saved.",
             card_for(session, settings, agreement, person),
         )
+    return agreement
+
+
+def submit_draft(
+    session: Session,
+    settings: Settings,
+    *,
+    team_id: str,
+    user_id: str,
+    pair_id: int,
+    agreement_id: int | None,
+    base_version: int | None,
+    fields: dict[str, object],
+    now: datetime,
+) -> AgreementCard:
+    """Store a new version and send it to the other person. DraftRefused (naming the field)
+    for an unsafe or oversized text; Superseded when someone changed it meanwhile."""
+    draft = _checked_fields(fields, changing=base_version is not None)
+    person = ensure_person(session, team_id, user_id)
+    entry = next((e for e in _pairs_of(session, person) if e[0].id == pair_id), None)
+    if entry is None:
+        raise AgreementRefused("That pairing has ended or isn't yours, so nothing was saved.")
+    pair, role, other = entry
+    agreement = _agreement_to_change(
+        session,
+        settings,
+        pair=pair,
+        person=person,
+        role=role,
+        agreement_id=agreement_id,
+        base_version=base_version,
+        now=now,
+    )
     agreement.latest_version += 1
     agreement.status, agreement.proposed_by, agreement.updated_at = PROPOSED, role, now
     session.add(

@@ -114,6 +114,16 @@ def privacy_blocks(*, anonymity_min: int = 5, window_months: int = 12) -> list[d
                 "• Program admins will see counts of requests and answers only — never topics or notes"
             ),
             section(
+                "*Mentoring agreements and your rota*\n"
+                "• An agreement keeps its goals, how often you meet, how to reach each other and feedback "
+                "wishes — every version, with who wrote it — and each goal's review mark. Only the two of "
+                "you see the words; program reports count agreements and goals met\n"
+                "• Your shifts (call, night, day) and rotations, from your program's rota or your own "
+                "calendar feed, so nothing reaches you on duty or post-call. A feed link is kept private, "
+                "never logged, shown masked, and deleted with `/mentor rota feed off`\n"
+                "• An end-of-rotation line you write is kept for you alone"
+            ),
+            section(
                 "*Check-ins about mentoring*\n"
                 "• Mentees are asked seven one-tap questions about each mentor 30 days after a pair starts, "
                 "then every two months (as your program sets it), and once when a pair ends, with an "

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from bot import privacy
+from bot.agreements.service import invite_new_pair
 from bot.config import Settings
 from bot.directory import Profile
 from bot.models import AuditLog, Pair, Person, Workspace
@@ -28,7 +29,6 @@ from bot.pulse.service import mark_pair_ended
 from bot.roster.blocks import welcome_message
 from bot.roster.types import AdminEntry, PairLine, PairOutcome, PersonPairs, ProgramPage, Refusal, RosterRow
 from bot.sqlutil import insert_ignoring_conflict
-from bot.agreements.service import invite_new_pair
 from bot.timing import is_paused, mark_for_replanning, next_contact_time
 
 # Fits the `pair.cohort` column.
