@@ -42,10 +42,11 @@ def import_rota(
     team_id: str | None,
     apply: bool,
     now: datetime,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     confirm: Callable[[str], bool] | None = None,
 ) -> int:
     """Check a rota file and, when told, apply it in one transaction."""
+    out = out or sys.stdout
     team = _team(session_factory, team_id)
     if team is None:
         print("mentor-nudge: name the workspace with --team T…", file=sys.stderr)
