@@ -431,7 +431,11 @@ def test_applying_creates_people_pairs_welcomes_and_one_audit_row(deps, corpus_p
     assert people[CHLOE].tz == "Australia/Sydney" and people[CHLOE].email == e("chloe.martin")
     assert people[ANA].next_nudge_at == NOW and people[BEN].next_nudge_at == NOW  # planner, look here
     assert people[DEV].next_nudge_at is None
-    assert keys == {f"welcome:{TEAM_ID}:{u}" for u in (ANA, BEN, CHLOE, DEV, ELI)}
+    assert {k for k in keys if k.startswith("welcome:")} == {
+        f"welcome:{TEAM_ID}:{u}" for u in (ANA, BEN, CHLOE, DEV, ELI)
+    }
+    # Each new pair's mentee is invited to draft a mentoring agreement (bot.agreements).
+    assert len({k for k in keys if k.startswith("agreement-invite:")}) == 3
     assert (audit.actor_user_id, audit.action, audit.target) == (ADMIN, "import.apply", "roster.csv")
     assert audit.detail["added"] == 3 and len(audit.detail["added_pair_ids"]) == 3
 
@@ -440,7 +444,9 @@ def test_someone_who_joins_as_mentor_and_mentee_at_once_gets_one_welcome_coverin
     apply(deps, check(deps, f"{e('ana.ruiz')},{e('ben.okoro')}\n{e('ben.okoro')},{e('dev.patel')}\n"))
 
     with transaction(deps.session_factory) as session:
-        welcome = session.scalars(select(Delivery).where(Delivery.recipient == BEN)).one()
+        welcome = session.scalars(
+            select(Delivery).where(Delivery.recipient == BEN, Delivery.dedupe_key.like("welcome:%"))
+        ).one()
     text = str(welcome.payload["blocks"])
     assert f"You're now a mentor to <@{DEV}> and a mentee of <@{ANA}>." in text
     assert "*As a mentor*" in text and "*As a mentee*" in text
