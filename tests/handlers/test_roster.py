@@ -72,7 +72,12 @@ def test_an_admin_pairs_two_people_by_mention(slack, fake_slack, deps):
     with transaction(deps.session_factory) as session:
         keys = set(session.scalars(select(Delivery.dedupe_key)))
         ana = session.scalars(select(Person).where(Person.user_id == ANA)).one()
-    assert keys == {f"welcome:{TEAM_ID}:{ANA}", f"welcome:{TEAM_ID}:{CHLOE}"}
+    # Two welcomes, and the mentee's invitation to draft a mentoring agreement (a day later).
+    assert keys == {
+        f"welcome:{TEAM_ID}:{ANA}",
+        f"welcome:{TEAM_ID}:{CHLOE}",
+        f"agreement-invite:{TEAM_ID}:1:start",
+    }
     assert ana.next_nudge_at is not None
 
 
