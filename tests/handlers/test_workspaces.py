@@ -47,9 +47,15 @@ def pair_and_ask_for_nudges(a, b, fake):
 
 
 def outbox(session_factory, team_id):
+    """A workspace's outbox rows due by now: a new pair's invitation to draft an agreement
+    is due a day later, so it is left out (these tests are about whose token sends)."""
     with session_factory() as session:
         return list(
-            session.scalars(select(Delivery).where(Delivery.team_id == team_id).order_by(Delivery.id))
+            session.scalars(
+                select(Delivery)
+                .where(Delivery.team_id == team_id, Delivery.kind != "agreement_invite")
+                .order_by(Delivery.id)
+            )
         )
 
 
