@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.agreements.delivery import agreement_kinds
-
 from bot.feedback.delivery import feedback_kinds
 from bot.meetings.delivery import meeting_kinds
 from bot.nudges.delivery import nudge_kinds
