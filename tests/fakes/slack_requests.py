@@ -53,8 +53,13 @@ class TrackingExecutor(ThreadPoolExecutor):
         with self._lock:
             self._pending.discard(future)
 
-    def wait_idle(self, timeout: float = 10.0) -> None:
-        """Block until every submitted listener has returned."""
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Block until every submitted listener has returned.
+
+        The timeout only turns a hung listener into a failure instead of a hung suite; it
+        is generous because a loaded 2-core CI machine can be slow, not because any
+        listener should take long.
+        """
         deadline = time.monotonic() + timeout
         while True:
             with self._lock:
