@@ -64,6 +64,9 @@ class Settings:
     # Program defaults for the pulse's timing; admins can change them per workspace.
     pulse_first_days: int = 30
     pulse_every_days: int = 60
+    # Free text (notes, reflections, feedback topics, check-in comments) older than this
+    # many days is emptied by the daily housekeeping; counts and one-tap answers stay.
+    retention_days: int = 180
 
     @property
     def oauth_enabled(self) -> bool:
@@ -208,6 +211,9 @@ def _check_admins(value: str | None) -> tuple[str, ...]:
 ANONYMITY_FLOOR = 3
 PULSE_FIRST_RANGE = (7, 180)
 PULSE_EVERY_RANGE = (30, 180)
+# A month at least (a note is still worth re-reading after a rotation), five years at
+# most (past that, free text is no longer "kept for the program" but archived).
+RETENTION_RANGE = (30, 1825)
 
 
 def _check_anonymity_min(value: str | None) -> int:
@@ -359,5 +365,12 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path
             60,
             *PULSE_EVERY_RANGE,
             "days between a pair's pulses",
+        ),
+        retention_days=_check_int(
+            "RETENTION_DAYS",
+            env.get("RETENTION_DAYS"),
+            180,
+            *RETENTION_RANGE,
+            "how many days free text is kept before the daily housekeeping empties it",
         ),
     )

@@ -13,6 +13,7 @@ from handlers import (
     home,
     library,
     meetings,
+    mydata,
     nudges,
     privacy_ask,
     privacy_command,
@@ -29,6 +30,7 @@ from handlers.router import CommandRouter
 MODULES = (
     help_command,
     privacy_command,
+    mydata,
     settings,
     home,
     events,

@@ -19,6 +19,7 @@ from bot.models.meetings import (
     MeetingLog,
     MeetingSource,
 )
+from bot.models.mydata import ForgetMark, KeptCount
 from bot.models.nudges import NudgeAnswer, NudgeAnswerKind, NudgeOrigin, NudgeSend
 from bot.models.privacy import ColleagueName
 from bot.models.pulse import (
@@ -49,6 +50,8 @@ __all__ = [
     "FeedbackRequest",
     "FeedbackSource",
     "FeedbackStatus",
+    "ForgetMark",
+    "KeptCount",
     "MeetingLog",
     "MeetingSource",
     "NudgeAnswer",
