@@ -55,7 +55,7 @@ from bot.mydata.export import collect, installation_scope
 from bot.mydata.kept import Tally, add_counts, month_of
 from bot.mydata.types import ForgetOutcome, ForgetRefused
 from bot.nudges.delivery import cancel_nudges_naming
-from bot.people import ensure_workspace, find_person, forget_fingerprint, is_admin
+from bot.people import ensure_workspace, forget_fingerprint, is_admin
 from bot.sqlutil import insert_ignoring_conflict
 from bot.timing import mark_for_replanning
 
@@ -103,7 +103,11 @@ def _forget(
     successor: str | None,
 ) -> ForgetOutcome:
     outcome = ForgetOutcome()
-    person = find_person(session, team_id, user_id)
+    # Locked first: a planner holding the row (queueing a nudge for them) finishes before
+    # we look at the outbox, and planners skip it while we work (SKIP LOCKED).
+    person = session.scalars(
+        select(Person).where(Person.team_id == team_id, Person.user_id == user_id).with_for_update()
+    ).first()
     if person is not None:
         pairs = list(
             session.scalars(select(Pair).where(or_(Pair.mentor_id == person.id, Pair.mentee_id == person.id)))
