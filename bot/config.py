@@ -72,6 +72,9 @@ class Settings:
     # allowed (tests, a local proxy).
     post_call_rest: bool = True
     rota_feed_allow_local_http: bool = False
+    # Free text (notes, reflections, feedback topics, check-in comments) older than this
+    # many days is emptied by the daily housekeeping; counts and one-tap answers stay.
+    retention_days: int = 180
 
     @property
     def oauth_enabled(self) -> bool:
@@ -227,6 +230,9 @@ def _check_admins(value: str | None) -> tuple[str, ...]:
 ANONYMITY_FLOOR = 3
 PULSE_FIRST_RANGE = (7, 180)
 PULSE_EVERY_RANGE = (30, 180)
+# A month at least (a note is still worth re-reading after a rotation), five years at
+# most (past that, free text is no longer "kept for the program" but archived).
+RETENTION_RANGE = (30, 1825)
 
 
 def _check_anonymity_min(value: str | None) -> int:
@@ -390,5 +396,12 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path
         post_call_rest=_check_bool("POST_CALL_REST", env.get("POST_CALL_REST"), True),
         rota_feed_allow_local_http=_check_bool(
             "ROTA_FEED_ALLOW_LOCAL_HTTP", env.get("ROTA_FEED_ALLOW_LOCAL_HTTP"), False
+        ),
+        retention_days=_check_int(
+            "RETENTION_DAYS",
+            env.get("RETENTION_DAYS"),
+            180,
+            *RETENTION_RANGE,
+            "how many days free text is kept before the daily housekeeping empties it",
         ),
     )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.directory import Profile, apply_profile
-from bot.models import Person, Workspace
+from bot.models import ForgetMark, Person, Workspace, utcnow
 from bot.sqlutil import insert_ignoring_conflict
 from bot.zones import is_valid_zone
 
@@ -60,7 +62,44 @@ def ensure_person(
     )
     person = find_person(session, team_id, user_id)
     assert person is not None
+    honour_forget_marks(session, team_id, [person])
     return person
+
+
+# Fingerprints per DELETE … IN (…): far below SQLite's and PostgreSQL's parameter limits.
+_MARK_CHUNK = 500
+
+
+def forget_fingerprint(team_id: str, user_id: str) -> str:
+    """The one thing kept about someone who asked to be forgotten (bot.mydata.forget):
+    a SHA-256 of workspace and member id, so the app can recognise them if they are
+    added again without keeping who they are in readable form."""
+    return hashlib.sha256(f"{team_id}:{user_id}".encode()).hexdigest()
+
+
+def honour_forget_marks(session: Session, team_id: str, people: Iterable[Person]) -> list[Person]:
+    """Start freshly created people who were once forgotten with messages off.
+
+    Call it right after creating person rows. Someone who used `/mentor forget-me` (or
+    was forgotten by an admin) is not messaged again unless they come back and choose
+    `/mentor start`: if an admin pairs them again, or they open Home, their new row is
+    opted out and the mark is used up (the row now carries the choice). Returns the
+    people it opted out.
+    """
+    by_print = {forget_fingerprint(team_id, p.user_id): p for p in people}
+    prints = list(by_print)
+    used: list[str] = []
+    for start in range(0, len(prints), _MARK_CHUNK):
+        chunk = prints[start : start + _MARK_CHUNK]
+        used += session.scalars(
+            delete(ForgetMark)
+            .where(ForgetMark.team_id == team_id, ForgetMark.fingerprint.in_(chunk))
+            .returning(ForgetMark.fingerprint)
+        ).all()
+    quiet = [by_print[fingerprint] for fingerprint in used]
+    for person in quiet:
+        person.opted_out_at = utcnow()
+    return quiet
 
 
 def is_admin(session: Session, settings: Settings, team_id: str, user_id: str) -> bool:

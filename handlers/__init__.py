@@ -14,6 +14,7 @@ from handlers import (
     home,
     library,
     meetings,
+    mydata,
     nudges,
     privacy_ask,
     privacy_command,
@@ -31,6 +32,7 @@ from handlers.router import CommandRouter
 MODULES = (
     help_command,
     privacy_command,
+    mydata,
     settings,
     home,
     events,

@@ -17,7 +17,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         call.reply(
             PRIVACY_TEXT,
             privacy_blocks(
-                anonymity_min=settings.anonymity_min, window_months=settings.anonymity_window_months
+                anonymity_min=settings.anonymity_min,
+                window_months=settings.anonymity_window_months,
+                retention_days=settings.retention_days,
             ),
         )
 

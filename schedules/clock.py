@@ -1,5 +1,5 @@
-"""The clock: every minute, plan what is due and send it; once a day, housekeeping and the
-month's "did you meet?" questions."""
+"""The clock: every minute, plan what is due and send it; once a day, housekeeping (profiles,
+retention of free text, old roster checks) and the month's "did you meet?" questions."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from schedules.nudge_step import adopt_unscheduled, plan_due
 from schedules.profile_refresh import refresh_stale_profiles
 from schedules.pulse_step import run_pulse_step
 from schedules.reflection_planner import ReflectionPlanner
+from schedules.retention_step import purge_old_text
 from schedules.rota_step import refresh_feeds, run_checkins, tidy_rota_uploads
 from schedules.sender import Sender
 
@@ -57,6 +58,7 @@ class Clock:
             ("import_plans", lambda: tidy_import_plans(deps.session_factory, deps.now())),
             ("rota_feeds", self._refresh_feeds),
             ("rota_uploads", lambda: tidy_rota_uploads(deps.session_factory, deps.now())),
+            ("retention", lambda: purge_old_text(deps.session_factory, deps.settings, deps.now())),
             (
                 "meeting_questions",
                 lambda: plan_meeting_questions(

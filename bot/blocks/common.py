@@ -15,6 +15,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.models.core import is_former_member
+
 # Slack's published limits, checked here so a long roster or note fails in tests, not
 # in a program director's Slack.
 SECTION_TEXT_LIMIT = 3000
@@ -33,6 +35,12 @@ def escape(text: str) -> str:
     """Make typed text safe inside mrkdwn: `&`, `<` and `>` are the only characters Slack
     needs escaped, and unescaped they could turn into mentions (`<!channel>`) or links."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mention(user_id: str, *, former: str = "a former member") -> str:
+    """`<@U…>` for a Slack member; `former` where someone asked to be forgotten (their
+    place in another person's history keeps a placeholder, not their id)."""
+    return former if is_former_member(user_id) else f"<@{user_id}>"
 
 
 def clip(text: str, limit: int) -> str:

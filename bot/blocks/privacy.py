@@ -81,10 +81,13 @@ def unplaced_names_error(names: list[str] | tuple[str, ...]) -> str:
     )
 
 
-def privacy_blocks(*, anonymity_min: int = 5, window_months: int = 12) -> list[dict[str, Any]]:
+def privacy_blocks(
+    *, anonymity_min: int = 5, window_months: int = 12, retention_days: int = 180
+) -> list[dict[str, Any]]:
     """A short, plain account of the data the app keeps (matches the README's privacy section).
 
-    `anonymity_min` and `window_months` are the deployment's pulse release rule.
+    `anonymity_min` and `window_months` are the deployment's pulse release rule;
+    `retention_days` is how long free text is kept (RETENTION_DAYS).
     """
     return to_dicts(
         [
@@ -153,9 +156,20 @@ def privacy_blocks(*, anonymity_min: int = 5, window_months: int = 12) -> list[d
                 "• Your direct messages or channel conversations (the app reads nothing there, unless your "
                 "program turned on recording replies in a reflection thread)"
             ),
-            context(
-                "`/mentor stop` turns off every message; `/mentor pause 2w` takes a break. "
-                "To have your records removed, ask a program admin (`/mentor admins`)."
+            section(
+                "*How long, and your own copy*\n"
+                f"• What people type — nudge notes, feedback-chat topics and notes, check-in comments, "
+                f"reflections — is emptied {retention_days} days after it was written; the one-tap answers "
+                "and counts stay\n"
+                "• `/mentor my-data` sends you everything Mentor Nudge keeps about you, as two files "
+                "in your DM (one to read, one with every field)\n"
+                "• `/mentor forget-me` deletes it (it shows what would go and asks first; it can't be "
+                "undone). Only counts with no link to you stay, and the app won't message you again unless "
+                "you come back with `/mentor start`. The people you were paired with keep their own history, "
+                "without your name or your words. A program admin can do the same for someone who left "
+                "(`/mentor forget @person`, "
+                "recorded in the audit log)"
             ),
+            context("`/mentor stop` turns off every message; `/mentor pause 2w` takes a break."),
         ]
     )

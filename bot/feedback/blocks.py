@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.common import BUTTON_TEXT_LIMIT, clip, context, escape, section, to_dicts
+from bot.blocks.common import BUTTON_TEXT_LIMIT, clip, context, escape, mention, section, to_dicts
 from bot.blocks.state import ModalState
 from bot.feedback.types import (
     ANSWER_LABELS,
@@ -210,8 +210,8 @@ def closed_text(mentor_user_id: str, asked_on: str) -> str:
 def ended_text(mentor_user_id: str) -> str:
     """The mentee's notice when the pair ended while their request waited."""
     return (
-        f"Your feedback-chat request to <@{mentor_user_id}> was closed because your pairing in Mentor "
-        "Nudge has ended."
+        f"Your feedback-chat request to {mention(mentor_user_id, former='your mentor')} was closed because "
+        "your pairing in Mentor Nudge has ended."
     )
 
 
@@ -295,7 +295,8 @@ def home_section(recent: Sequence[RequestCard]) -> list[Block]:
     ]
     if recent:
         lines = [
-            f"{card.asked_on} · <@{card.mentor_user_id}> · {_outcome_words(card)}"
+            f"{card.asked_on} · {mention(card.mentor_user_id, former='a former mentor')} · "
+            f"{_outcome_words(card)}"
             for card in recent[:HOME_RECENT]
         ]
         blocks.append(context("\n".join(lines)))

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
 )
 
-from bot.blocks.common import context, header, section, to_dicts
+from bot.blocks.common import context, header, mention, section, to_dicts
 from bot.blocks.state import ModalState
 from bot.library.types import PRACTICE_KEYS, PRACTICES
 from bot.meetings.rules import clean_practices, minutes_in_words, month_name
@@ -158,7 +158,8 @@ def overview_blocks(mentees: Sequence[MenteeMeetings]) -> list[dict[str, Any]]:
     for mentee in mentees[:40]:
         ended = " _(pairing ended)_" if not mentee.active else ""
         lines = "\n".join(f"• {_month_words(line)}" for line in mentee.months)
-        blocks.append(section(f"*<@{mentee.mentee_user_id}>*{ended}\n{lines}"))
+        who = mention(mentee.mentee_user_id, former="A former mentee")
+        blocks.append(section(f"*{who}*{ended}\n{lines}"))
     blocks.append(context(f"Log one any time: `/mentor met @mentee 30m`. {YOURS_ONLY}"))
     return to_dicts(blocks)
 

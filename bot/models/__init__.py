@@ -20,6 +20,7 @@ from bot.models.meetings import (
     MeetingLog,
     MeetingSource,
 )
+from bot.models.mydata import ForgetMark, KeptCount
 from bot.models.nudges import NudgeAnswer, NudgeAnswerKind, NudgeOrigin, NudgeSend
 from bot.models.privacy import ColleagueName
 from bot.models.pulse import (
@@ -54,8 +55,10 @@ __all__ = [
     "FeedbackRequest",
     "FeedbackSource",
     "FeedbackStatus",
+    "ForgetMark",
     "GoalReview",
     "GoalState",
+    "KeptCount",
     "MeetingLog",
     "MeetingSource",
     "NudgeAnswer",

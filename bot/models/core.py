@@ -36,6 +36,19 @@ DEFAULT_NUDGE_DAYS = "1"
 DEFAULT_NUDGE_MINUTE = 9 * 60 + 30
 CADENCES = ("weekly", "biweekly", "monthly")
 
+# Someone who asked to be forgotten but still has a place in another person's history
+# (an ended pair, the other side's meeting log) keeps a bare row whose `user_id` is this
+# prefix and a random tail; columns that named them as the author of something (an
+# admin's audit rows, a custom nudge) say FORMER_MEMBER. Neither is a Slack member id,
+# so neither matches a mention, a click or a Slack call (bot.mydata.forget).
+FORMER_MEMBER_PREFIX = "former-"
+FORMER_MEMBER = "former-member"
+
+
+def is_former_member(user_id: str | None) -> bool:
+    """True for the placeholder that stands where a forgotten person's Slack id was."""
+    return bool(user_id) and str(user_id).startswith(FORMER_MEMBER_PREFIX)
+
 
 class Workspace(Base):
     """A Slack workspace the app is installed in."""
@@ -138,7 +151,7 @@ class Person(Base):
     @property
     def mention(self) -> str:
         """How to name this person in a Slack message."""
-        return f"<@{self.user_id}>"
+        return "a former member" if is_former_member(self.user_id) else f"<@{self.user_id}>"
 
 
 def _pulse_planning_start(context: Any) -> datetime:

@@ -65,7 +65,10 @@ class NudgeSend(Base):
     # Why the planner leaned toward this practice, when it did: "gap" (the mentor's
     # released pulse gap) or "self" (their own self-check); None for the plain rotation.
     reason: Mapped[str | None] = mapped_column(String(8))
-    reminder_of_id: Mapped[int | None] = mapped_column(ForeignKey("nudge_send.id", ondelete="SET NULL"))
+    # Indexed: deleting a nudge (bot.mydata.forget) has the database look for reminders of it.
+    reminder_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nudge_send.id", ondelete="SET NULL"), index=True
+    )
     # The slot it was planned for (UTC); the sender may post it later the same day.
     planned_for: Mapped[datetime]
     sent_at: Mapped[datetime | None]

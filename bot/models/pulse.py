@@ -105,7 +105,10 @@ class PulseRound(Base):
     closes_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(8), default=RoundStatus.QUEUED)
     # The outbox row carrying the invitation now; `attempts` counts re-queues after a pause.
-    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("delivery.id", ondelete="SET NULL"))
+    # Indexed: deleting an outbox row has the database look for the rounds that point at it.
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delivery.id", ondelete="SET NULL"), index=True
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     sent_at: Mapped[datetime | None]
     channel: Mapped[str | None] = mapped_column(SlackId)

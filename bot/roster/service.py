@@ -24,7 +24,13 @@ from bot.directory import Profile
 from bot.models import AuditLog, Pair, Person, Workspace
 from bot.nudges.delivery import cancel_nudges_naming
 from bot.outbox import enqueue_message
-from bot.people import ensure_workspace, find_person, person_timezone, remember_profile
+from bot.people import (
+    ensure_workspace,
+    find_person,
+    honour_forget_marks,
+    person_timezone,
+    remember_profile,
+)
 from bot.pulse.service import mark_pair_ended
 from bot.roster.blocks import welcome_message
 from bot.roster.types import AdminEntry, PairLine, PairOutcome, PersonPairs, ProgramPage, Refusal, RosterRow
@@ -554,7 +560,10 @@ def ensure_people(session: Session, team_id: str, user_ids: Iterable[str]) -> di
             insert_ignoring_conflict(
                 session, Person, {"team_id": team_id, "user_id": user_id}, ["team_id", "user_id"]
             )
-        found.update(_people_by_user_id(session, team_id, missing))
+        created = _people_by_user_id(session, team_id, missing)
+        # Someone once forgotten starts again with messages off (bot.people).
+        honour_forget_marks(session, team_id, created.values())
+        found.update(created)
     return found
 
 
