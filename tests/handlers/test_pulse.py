@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.models import CLOSE_OUT, Delivery, DeliveryStatus, Pair, PulseRound, RoundKind, RoundStatus
+from bot.models import CLOSE_OUT, Delivery, DeliveryStatus, Pair, Person, PulseRound, RoundKind, RoundStatus
 from bot.pulse.blocks import ANSWER_CALLBACK, OPEN_ACTION, SELF_CALLBACK
 from bot.pulse.sealing import BOX_BYTES
 from bot.pulse.types import REMINDER_KIND
@@ -396,3 +396,46 @@ def _deliveries(session_factory, kind, recipient=MENTEE):
     with session_factory() as session:
         query = select(Delivery).where(Delivery.kind == kind, Delivery.recipient == recipient)
         return list(session.scalars(query.order_by(Delivery.id)))
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 30, "-1", "12abc"])
+def test_a_forged_button_value_or_metadata_is_refused_plainly(
+    deps, clock, fake_slack, slack, session_factory, pair_id, value
+):
+    Clock(deps).tick()
+    _dm, channel, message = invitation(fake_slack)
+    slack.click(OPEN_ACTION, user_id=MENTEE, value=value, message=message, channel_id=channel)
+    assert "can't find that check-in" in fake_slack.last("response_url").args["text"]
+
+    view = open_modal(slack, fake_slack)
+    reply = slack.submit(
+        {**view, "private_metadata": f"{value}||"}, modal_values(view, answers_of(3)), user_id=MENTEE
+    )
+    assert "can't find that check-in" in str(reply.json()["view"])
+    assert participation(session_factory) == [] and inbox(session_factory) == []
+
+
+def test_no_check_in_about_a_mentor_who_is_no_longer_active(
+    deps, clock, fake_slack, slack, session_factory, pair_id
+):
+    clock.set(FIRST_DUE - timedelta(hours=6))  # queued for 08:00 in New York…
+    with session_factory.begin() as session:
+        session.get(Pair, pair_id).next_pulse_at = clock.now
+        session.get(Pair, pair_id).started_at -= timedelta(hours=6)
+    runner = Clock(deps)
+    runner.tick()
+    with session_factory.begin() as session:  # …and the mentor's account is deactivated before then
+        mentor = session.scalars(select(Person).where(Person.user_id == MENTOR)).one()
+        mentor.is_active = False
+    clock.set(FIRST_DUE)
+    runner.tick()
+
+    assert fake_slack.dms_to(MENTEE) == []
+    [row] = _deliveries(session_factory, "pulse")
+    assert row.status == DeliveryStatus.CANCELLED and "no longer active" in row.error
+
+    # The next period is not even planned as an invitation: the round is skipped.
+    clock.set(FIRST_DUE + timedelta(days=61))
+    runner.tick()
+    assert fake_slack.dms_to(MENTEE) == []
+    assert [r.status for r in rounds(session_factory, RoundKind.MENTEE)][-1] == RoundStatus.SKIPPED

@@ -187,6 +187,15 @@ def test_a_new_pair_follows_the_rhythm_admins_chose(deps, clock, slack, session_
     assert len(fake_slack.dms_to(MENTEE)) == 1
 
 
+@pytest.mark.parametrize("typed", ["every ²", "every 9999999999999999999999", "first -5", "every 60 first"])
+def test_a_malformed_rhythm_gets_the_usage_and_changes_nothing(deps, clock, slack, session_factory, typed):
+    reply = slack.command(f"pulse {typed}", user_id=ADMIN).json()
+    assert "Try `/mentor pulse every 60 first 30`" in reply["text"]
+    assert "invalid literal" not in reply["text"]
+    with session_factory() as session:
+        assert session.scalars(select(AuditLog).where(AuditLog.action == "pulse.timing")).all() == []
+
+
 def test_unknown_pulse_words_get_the_usage(deps, clock, slack):
     reply = slack.command("pulse sometimes", user_id=ADMIN).json()
     assert "Usage: `/mentor pulse [program | settings | every N first N]`" in reply["text"]
