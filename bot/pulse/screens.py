@@ -256,7 +256,7 @@ def timing_changed_text(change: TimingChange) -> str:
         f"Done: check-ins now go {after.first_days} days after a pair starts, then every {after.every_days} "
         f"days (before: {change.before.first_days} and {change.before.every_days}). "
         f"The {change.replanned_pairs} active pair(s) follow the new rhythm from their last check-in; "
-        "ones already sent stay open as they were."
+        "ones already sent stay open as they were, and the next comes only once they have closed."
     )
 
 
