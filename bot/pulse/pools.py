@@ -24,7 +24,7 @@ can uncover at most a whole batch — at least `minimum` different mentees.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from bot.pulse.types import Batch, SealedAnswer
 
@@ -63,12 +63,9 @@ def pool_batch(
     enough = enough_for_cohort if cohort else enough_for_mentor
     if not pool or not enough(pool, minimum):
         return None
-    items = []
-    for key in keys:
-        raters = [a for a in pool if dict(a.values).get(key) is not None]
-        if raters and enough(raters, minimum):
-            values = [int(dict(a.values)[key] or 0) for a in raters]
-            items.append((key, (sum(values), len(values))))
+    items = tuple(
+        (key, figures) for key in keys if (figures := _item_sums(pool, key, enough, minimum)) is not None
+    )
     comments = () if cohort else tuple(a.comment for a in pool if a.comment)
     return Batch(
         first_quarter=min(a.quarter for a in pool),
@@ -76,9 +73,24 @@ def pool_batch(
         answers=len(pool),
         mentees=len({a.mentee for a in pool}),
         mentors=len({a.mentor_id for a in pool}),
-        items=tuple(items),
+        items=items,
         comments=comments,
     )
+
+
+def _item_sums(
+    pool: Sequence[SealedAnswer],
+    key: str,
+    enough: Callable[[Sequence[SealedAnswer], int], bool],
+    minimum: int,
+) -> tuple[int, int] | None:
+    """(sum, count) of one item's ratings in `pool`, or None when its raters fail the rule."""
+    rated = [(a, dict(a.values).get(key)) for a in pool]
+    raters = [a for a, value in rated if value is not None]
+    if not raters or not enough(raters, minimum):
+        return None
+    values = [int(value) for _a, value in rated if value is not None]
+    return sum(values), len(values)
 
 
 def pools_by(
