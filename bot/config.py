@@ -56,6 +56,9 @@ class Settings:
     slack_client_secret: str | None = field(default=None, repr=False)
     slack_scopes: tuple[str, ...] = DEFAULT_BOT_SCOPES
     slack_redirect_uri: str | None = None
+    # Seals mentees' check-in answers until they are published (bot.pulse.sealing). With
+    # SQLite it may be left out: a key file is kept beside the database file instead.
+    secret_key: str | None = field(default=None, repr=False)
 
     # The relationship pulse (bot.pulse): results about a mentor (and every cohort figure)
     # appear only once this many different mentees answered within the window.
@@ -170,6 +173,20 @@ def _check_signing_secret(value: str | None) -> str | None:
         raise ConfigError(
             "SLACK_SIGNING_SECRET looks malformed (expected the hexadecimal string shown under "
             "Basic Information → App Credentials → Signing Secret)"
+        )
+    return value
+
+
+SECRET_KEY_MIN_CHARS = 32
+
+
+def _check_secret_key(value: str | None) -> str | None:
+    if not value:
+        return None
+    if len(value) < SECRET_KEY_MIN_CHARS or any(c.isspace() for c in value):
+        raise ConfigError(
+            f"SECRET_KEY must be at least {SECRET_KEY_MIN_CHARS} characters with no spaces; make one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))', and keep it with your secrets"
         )
     return value
 
@@ -347,6 +364,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path
             "copy the Bot User OAuth Token from OAuth & Permissions",
         ),
         slack_signing_secret=_check_signing_secret(env.get("SLACK_SIGNING_SECRET")),
+        secret_key=_check_secret_key(env.get("SECRET_KEY")),
         slack_app_token=_check_token(
             "SLACK_APP_TOKEN",
             env.get("SLACK_APP_TOKEN"),

@@ -26,6 +26,7 @@ from bot.library.catalogue import builtin_nudges
 from bot.library.types import LibraryError
 from bot.logging_setup import configure_logging
 from bot.people import ensure_workspace
+from bot.pulse.sealing import require_key
 from bot.slack import BotIdentity, make_client, verify_token
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,10 @@ def prepare_deps(settings: Settings, engine: Engine) -> Deps:
     """Deps for a process that talks to Slack.
 
     Single-workspace mode checks the bot token with Slack first. OAuth mode has no token
-    to check: each workspace's comes from its installation when it is needed.
+    to check: each workspace's comes from its installation when it is needed. Either way
+    the key that seals check-in answers must be there (SECRET_KEY, or SQLite's key file).
     """
+    require_key(settings)
     if settings.oauth_enabled:
         deps = build_deps(settings, session_factory=make_session_factory(engine))
         log.info("OAuth mode: tokens come from the installations in the database (install at /slack/install)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -85,7 +86,16 @@ def _bind(listener: Callable[..., None], deps: Deps) -> Callable[..., None]:
 
 
 def _number(text: object) -> int | None:
-    return int(text) if isinstance(text, str) and text.isdigit() else None
+    # ASCII digits only, and short: "²" passes isdigit() but not int(), and a thirty-digit
+    # value would overflow the database's integer.
+    return int(text) if isinstance(text, str) and re.fullmatch(r"[0-9]{1,9}", text) else None
+
+
+def _enterprise_of(body: dict[str, Any]) -> str | None:
+    """The Enterprise Grid org a payload came from (None outside one), kept like a command's."""
+    enterprise = body.get("enterprise")
+    found = enterprise.get("id") if isinstance(enterprise, dict) else None
+    return found if isinstance(found, str) and found else None
 
 
 def _tell(respond: Respond, text: str) -> None:
@@ -294,6 +304,7 @@ def on_ask_submitted(
                 topic_text=topic,
                 source=FROM_HOME,
                 now=deps.now(),
+                enterprise_id=_enterprise_of(body),
             )
     except AskRefused as refused:
         # The message goes beside the mentor menu when the modal has one and it is about whom to ask.

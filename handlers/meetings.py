@@ -75,7 +75,9 @@ def _bind(listener: Callable[..., None], deps: Deps) -> Callable[..., None]:
 
 
 def _number(text: object) -> int | None:
-    return int(text) if isinstance(text, str) and text.isdigit() else None
+    # ASCII digits only, and short: "²" passes isdigit() but not int(), and a thirty-digit
+    # value would overflow the database's integer.
+    return int(text) if isinstance(text, str) and re.fullmatch(r"[0-9]{1,9}", text) else None
 
 
 def _tell(respond: Respond, text: str) -> None:

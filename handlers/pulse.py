@@ -34,6 +34,7 @@ from bot.pulse.blocks import (
     thanks_view,
 )
 from bot.pulse.results import personal_pulse, program_overview
+from bot.pulse.rules import parse_number
 from bot.pulse.screens import (
     personal_blocks,
     personal_text,
@@ -112,12 +113,12 @@ def _source(body: dict[str, Any]) -> tuple[str | None, str | None]:
 def open_check_in_modal(deps: Deps, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
     """The check-in button: open its modal, or say why it can't be answered."""
     team_id, user_id = team_and_user(body)
-    value = str(action.get("value") or "")
+    round_id = parse_number(action.get("value"))
     try:
-        if not value.isdigit():
-            raise PulseNotFound(value)
+        if round_id is None:
+            raise PulseNotFound(round_id)
         with transaction(deps.session_factory) as session:
-            invitation = open_check_in(session, deps.settings, team_id, user_id, int(value), deps.now())
+            invitation = open_check_in(session, deps.settings, team_id, user_id, round_id, deps.now())
     except (PulseNotFound, NotYourPulse, PulseClosed, AlreadyAnswered) as error:
         respond(text=_refusal(error), response_type="ephemeral", replace_original=False)
         return

@@ -40,6 +40,8 @@ MENTEE = "U0MENTEE1"
 
 # Tests never read a developer's own .env file.
 _NO_DOTENV = Path("/nonexistent/.env")
+# The key that seals check-in answers in tests (bot.pulse.sealing); production sets its own.
+TEST_SECRET_KEY = "test-secret-key-for-sealing-answers-0123456789"
 
 
 def postgres_url() -> str | None:
@@ -129,6 +131,7 @@ def settings_for(fake: FakeSlack, database_url: str, **overrides: str) -> Settin
         "SLACK_API_URL": fake.api_url,
         "DATABASE_URL": database_url,
         "ADMIN_USER_IDS": ADMIN,
+        "SECRET_KEY": TEST_SECRET_KEY,
         **overrides,
     }
     return load_settings(environ, dotenv_path=_NO_DOTENV)

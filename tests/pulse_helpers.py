@@ -13,7 +13,8 @@ from bot.deps import Deps
 from bot.models import (
     Pair,
     Person,
-    PulseAnswer,
+    PulseBatch,
+    PulseInbox,
     PulseParticipation,
     PulseRound,
     PulseSelfAnswer,
@@ -22,14 +23,19 @@ from bot.models import (
 from bot.people import ensure_person
 from bot.pulse.blocks import item_block
 from bot.pulse.items import ITEM_KEYS
+from bot.pulse.publishing import box_context
+from bot.pulse.sealing import open_box
 from bot.pulse.service import record_answers, record_self_check
-from bot.pulse.types import Answers
+from bot.pulse.types import Answers, PlanReport
+from schedules.pulse_step import publish_due
 from tests.fakes.slack_api import TEAM_ID
 
 # Monday 4 January 2027, 14:00 UTC: pairs start; their first check-in is 30 days later,
 # Wednesday 3 February at 14:00 UTC (09:00 in New York, 14:00 in London).
 START = datetime(2027, 1, 4, 14, 0, tzinfo=UTC)
 FIRST_DUE = START + timedelta(days=30)
+# Two hours into the next quarter: the first quarter (2027-Q1) is closed and publishable.
+AFTER_Q1 = datetime(2027, 4, 1, 2, 0, tzinfo=UTC)
 
 
 def make_pair(
@@ -76,10 +82,45 @@ def mentee_round(session_factory: SessionFactory, pair_id: int, number: int = 1)
         ).one()
 
 
-def answers_table(session_factory: SessionFactory) -> list[PulseAnswer]:
-    """Every stored mentee answer."""
+def inbox(session_factory: SessionFactory) -> list[PulseInbox]:
+    """Every sealed answer waiting to be published."""
     with session_factory() as session:
-        return list(session.scalars(select(PulseAnswer)))
+        return list(session.scalars(select(PulseInbox)))
+
+
+def sealed_answers(deps: Deps) -> list[dict[str, Any]]:
+    """Every waiting answer, opened with the app's key as the publishing step would
+    (the content, plus its row's quarter)."""
+    found = []
+    for row in inbox(deps.session_factory):
+        content = open_box(deps.settings, row.sealed, box_context(row.team_id, row.quarter))
+        found.append({**content, "quarter": row.quarter})
+    return found
+
+
+def batches(session_factory: SessionFactory, scope: str | None = None) -> list[PulseBatch]:
+    """Every published batch (optionally of one scope), oldest first."""
+    with session_factory() as session:
+        query = select(PulseBatch).order_by(PulseBatch.id)
+        if scope is not None:
+            query = query.where(PulseBatch.scope == scope)
+        return list(session.scalars(query))
+
+
+def next_quarter_start(moment: datetime) -> datetime:
+    """The first instant of the quarter after `moment`'s (UTC)."""
+    month = ((moment.month - 1) // 3 + 1) * 3 + 1
+    year = moment.year + (month > 12)
+    return datetime(year, (month - 1) % 12 + 1, 1, tzinfo=UTC)
+
+
+def publish(deps: Deps, clock: Any, at: datetime | None = None) -> dict[str, int]:
+    """Move the clock two hours past the end of the current quarter (or to `at`) and run
+    the publishing step, as the clock's pulse step would; returns its counts."""
+    clock.set(at or next_quarter_start(clock()) + timedelta(hours=2))
+    report = PlanReport()
+    publish_due(deps.session_factory, deps.settings, deps.now(), report)
+    return dict(report.counts)
 
 
 def participation(session_factory: SessionFactory) -> list[PulseParticipation]:

@@ -23,6 +23,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks.common import BUTTON_TEXT_LIMIT, clip, context, escape, mention, section, to_dicts
 from bot.blocks.state import ModalState
+from bot.feedback.rules import MENTION
 from bot.feedback.types import (
     ANSWER_LABELS,
     NOTE_MAX_CHARS,
@@ -65,8 +66,17 @@ def _button(text: str, action_id: str, value: str, *, style: str | None = None) 
     )
 
 
+def escape_keeping_mentions(text: str) -> str:
+    """Typed text made safe for mrkdwn, except @mentions (`<@U123>`), which stay mentions."""
+    pieces, last = [], 0
+    for found in MENTION.finditer(text):
+        pieces += [escape(text[last : found.start()]), found.group(0)]
+        last = found.end()
+    return "".join([*pieces, escape(text[last:])])
+
+
 def _topic_line(topic: str | None) -> str:
-    return f"\nTopic: “{escape(topic)}”" if topic else ""
+    return f"\nTopic: “{escape_keeping_mentions(topic)}”" if topic else ""
 
 
 # --- the mentor's DM -----------------------------------------------------------------------
@@ -186,7 +196,7 @@ def answer_text(card: RequestCard) -> str:
 
 def answer_blocks(card: RequestCard) -> list[dict[str, Any]]:
     """The mentee's message: the answer, then what they asked about and when."""
-    topic = f"Your topic: “{escape(card.topic)}” · " if card.topic else ""
+    topic = f"Your topic: “{escape_keeping_mentions(card.topic)}” · " if card.topic else ""
     return to_dicts([section(answer_text(card)), context(f"{topic}You asked on {card.asked_on}.")])
 
 

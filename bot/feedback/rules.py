@@ -10,18 +10,19 @@ from bot.privacy import check as privacy_check
 from bot.textparse import parse_user
 
 # In command text Slack sends "<@U123|ana>" for a mention and escapes &, < and >.
-_LABELLED_MENTION = re.compile(r"<@[UW][A-Z0-9]+\|([^<>|]+)>")
-_BARE_MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
+_LABELLED_MENTION = re.compile(r"<@([UW][A-Z0-9]+)\|[^<>|]*>")
+# A mention as stored and shown: Slack renders it as the person's current name.
+MENTION = re.compile(r"<@[UW][A-Z0-9]+>")
 _SPACES = re.compile(r"\s+")
 
 ASK_USAGE = "Type `/mentor ask` (to your mentor), or `/mentor ask @mentor what you'd like to talk about`."
 
 
 def plain_text(text: str) -> str:
-    """Command text as the person typed it: mentions as @name, Slack's escapes undone,
-    runs of spaces and line breaks folded into one space."""
-    text = _LABELLED_MENTION.sub(lambda m: "@" + m.group(1), text)
-    text = _BARE_MENTION.sub(lambda m: "@" + m.group(1), text)
+    """Command text as the person typed it: mentions kept as mentions (`<@U123>`, so Slack
+    shows the name and the privacy screen knows them for colleagues), Slack's escapes
+    undone, runs of spaces and line breaks folded into one space."""
+    text = _LABELLED_MENTION.sub(lambda m: f"<@{m.group(1)}>", text)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return _SPACES.sub(" ", text).strip()
 

@@ -1,6 +1,7 @@
 """The monthly "did you meet?" question in the outbox: planning one DM per active pair
 per month (`plan_questions`, run by the clock's daily step) and rendering it at send
-time, when a meeting logged since or a pair that ended cancels it.
+time, when a meeting logged since, a pair that ended or a mentee no longer active
+cancels it.
 
 Dedupe key: `meeting-ask:<team>:<pair>:<YYYY-MM>` — one question per pair and month,
 however often planning runs and on however many clocks.
@@ -158,7 +159,8 @@ def _render_question(session: Session, delivery: Delivery, _deps: Deps) -> Messa
     if logged_months(session, [pair.id], {month}):
         raise Cancel("a meeting was logged for this month since it was planned")
     mentee = session.get(Person, pair.mentee_id)
-    assert mentee is not None
+    if mentee is None or not mentee.is_active:
+        raise Cancel("the mentee is no longer active")
     card = MeetingCard(mentee_user_id=mentee.user_id, month=month, question_id=delivery.id)
     return Message(text=question_text(card), blocks=question_blocks(card))
 

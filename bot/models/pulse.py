@@ -1,27 +1,31 @@
-"""The relationship pulse: check-ins sent, who took part, and the answers, kept apart.
-
-Four tables, and why they are four:
+"""The relationship pulse: check-ins sent, who took part, answers waiting to be
+published, and the published figures — kept apart.
 
 * `pulse_round` — one check-in sent to one person: a mentee about one pair (pulse n of
   that pair, or its close-out), or a mentor's self-check. It is the sending side: when
-  it was due, the outbox row that carries it, where it landed, its reminder.
+  it was due, the outbox row that carries it, where it landed, its reminder. Answering
+  never changes it.
 * `pulse_participation` — *that* a mentee answered a pair's pulse: the pair, the pulse
   number and the calendar quarter, and nothing finer. It stops the reminder and refuses
   a second answer.
-* `pulse_answer` — *what* mentees answered: the mentor it is about, the pair's cohort,
-  the quarter, the seven items and an optional comment. No mentee, no time finer than
-  the quarter, and a random id. Nothing in it lines up with a participation row (see
-  `bot.pulse.service` for how the physical row order is kept from doing so too).
+* `pulse_inbox` — *what* mentees answered, sealed with the app's secret key until the
+  quarter has closed and enough different mentees stand behind it; a random id, the
+  quarter, and a fixed-size ciphertext (`bot.pulse.sealing`).
+* `pulse_batch` — what may be shown: the combined answers of one mentor's mentees, or of
+  one cohort, over whole closed quarters, written once when published (`bot.pulse.pools`
+  says when), with the comments of a mentor's batch in random order.
 * `pulse_self_answer` — a mentor's own self-check, linked to them: it is their data.
 
-`pulse_settings` holds each program's pulse timing, set by its admins.
+`pulse_settings` holds each program's pulse timing, set by its admins;
+`pulse_publication` how far each workspace's answers have been through publishing.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, utcnow
@@ -129,35 +133,80 @@ class PulseParticipation(Base):
     quarter: Mapped[str] = mapped_column(String(7), index=True)  # "2026-Q4"
 
 
-class PulseAnswer(Base):
-    """What one mentee answered about a mentor, without the mentee.
+class PulseInbox(Base):
+    """One mentee answer waiting to be published, sealed with the app's secret key.
 
-    A random text id instead of a sequence, no timestamp, and no SQLite rowid
-    (`WITHOUT ROWID`, so rows are kept in id order — random order).
+    `sealed` is a fixed-size AES-GCM box (bot.pulse.sealing) holding the mentor, the
+    cohort, the mentee (to count different mentees), the seven items and the comment:
+    without the key a reader of the database sees only its quarter. A random text id,
+    no timestamp, and no SQLite rowid (`WITHOUT ROWID`: rows are kept in id order).
     """
 
-    __tablename__ = "pulse_answer"
+    __tablename__ = "pulse_inbox"
     __table_args__ = (
-        CheckConstraint(_ITEM_RANGE, name="items"),
-        Index("ix_pulse_answer_mentor_quarter", "mentor_id", "quarter"),
-        Index("ix_pulse_answer_team_quarter", "team_id", "quarter"),
+        Index("ix_pulse_inbox_team_quarter", "team_id", "quarter"),
         {"sqlite_with_rowid": False},
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     team_id: Mapped[str] = mapped_column(SlackId, ForeignKey("workspace.team_id", ondelete="CASCADE"))
-    mentor_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
-    cohort: Mapped[str | None] = mapped_column(String(120))
     quarter: Mapped[str] = mapped_column(String(7))
-    care: Mapped[int | None] = mapped_column(SmallInteger)
-    no_ego: Mapped[int | None] = mapped_column(SmallInteger)
-    mistakes_ok: Mapped[int | None] = mapped_column(SmallInteger)
-    own_errors: Mapped[int | None] = mapped_column(SmallInteger)
-    listen: Mapped[int | None] = mapped_column(SmallInteger)
-    autonomy: Mapped[int | None] = mapped_column(SmallInteger)
-    zwisch: Mapped[int | None] = mapped_column(SmallInteger)
-    # Screened for patient identifiers before it is stored.
-    comment: Mapped[str | None] = mapped_column(Text)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class BatchScope:
+    """Whom a published batch is about."""
+
+    MENTOR = "mentor"  # one mentor's mentees (shown to that mentor only)
+    COHORT = "cohort"  # one cohort (shown to admins, and summed into the program's line)
+
+    ALL = (MENTOR, COHORT)
+
+
+class PulseBatch(Base):
+    """Published figures: the combined answers of one group over whole closed quarters.
+
+    Written once, when a quarter closes and the group's new answers come from enough
+    different mentees (bot.pulse.pools); never changed. What anyone is shown is a sum of
+    whole batches, so comparing two views can reveal no less than one batch.
+    `items` holds `{item: [sum, count]}` for the items enough mentees rated; `comments`
+    (mentor batches only) is in random order.
+    """
+
+    __tablename__ = "pulse_batch"
+    __table_args__ = (
+        CheckConstraint("scope IN ('mentor', 'cohort')", name="scope"),
+        CheckConstraint("answers > 0 AND mentees > 0 AND mentors > 0", name="counts"),
+        Index("ix_pulse_batch_team_scope", "team_id", "scope", "first_quarter"),
+        Index("ix_pulse_batch_mentor", "mentor_id", "first_quarter"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SlackId, ForeignKey("workspace.team_id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(8))
+    mentor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    cohort: Mapped[str | None] = mapped_column(String(120))
+    first_quarter: Mapped[str] = mapped_column(String(7))
+    last_quarter: Mapped[str] = mapped_column(String(7))
+    answers: Mapped[int] = mapped_column(Integer)
+    mentees: Mapped[int] = mapped_column(Integer)
+    mentors: Mapped[int] = mapped_column(Integer)
+    items: Mapped[dict[str, Any]] = mapped_column(JSON)
+    comments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PulsePublication(Base):
+    """How far a workspace's answers have been through publishing: the last closed quarter."""
+
+    __tablename__ = "pulse_publication"
+
+    team_id: Mapped[str] = mapped_column(
+        SlackId, ForeignKey("workspace.team_id", ondelete="CASCADE"), primary_key=True
+    )
+    # The clock asks every minute which workspaces are behind: an index keeps that a lookup.
+    through_quarter: Mapped[str] = mapped_column(String(7), index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PulseSelfAnswer(Base):

@@ -361,8 +361,10 @@ def plan_mentor(state: MentorState, now: datetime) -> MentorPlan:
         if nudge is None:
             skipped.append((slot, "no nudge"))
             continue
-        mentee_id = choose_mentee(nudge, state.mentees, history)
         reason = state.focus.why if state.focus.weight(nudge.practice) > 0 else None
+        # Never name a mentee beside "chosen because of your mentees' answers" (or your
+        # self-check): it would read as that mentee's answer. "Your mentee" instead.
+        mentee_id = None if reason else choose_mentee(nudge, state.mentees, history)
         decisions.append(
             Decision(slot, "nudge", expires_at, live, nudge.key, nudge.practice, mentee_id, reason=reason)
         )

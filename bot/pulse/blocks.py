@@ -28,6 +28,7 @@ from slack_sdk.models.views import View
 from bot.blocks.common import UNATTRIBUTED_PREFIX, context, section, to_dicts
 from bot.blocks.state import ModalState
 from bot.pulse.items import ITEMS, MENTEE_LEAD, MENTOR_LEAD, NOT_APPLICABLE, Item
+from bot.pulse.rules import parse_number
 from bot.pulse.types import Answers, Invitation, PulseInputError
 
 OPEN_ACTION = f"{UNATTRIBUTED_PREFIX}pulse_open"
@@ -49,11 +50,17 @@ def long_day(local: datetime) -> str:
     return f"{local:%A} {local.day} {local:%B}"
 
 
+def closing_time(local: datetime) -> str:
+    """When a check-in closes, in the recipient's words: "Tuesday 2 February at 09:00"."""
+    return f"{long_day(local)} at {local:%H:%M}"
+
+
 def _anonymity_line(invitation: Invitation) -> str:
     who = f"<@{invitation.mentor_user}>"
     return (
-        f"Your answers are anonymous: {who} and your program see them only combined with those of at "
-        f"least {invitation.anonymity_min} mentees — never yours on its own, and nothing at all until then."
+        f"Your answers are anonymous: {who} and your program never see them on their own — only combined "
+        f"with other mentees' answers, at least {invitation.anonymity_min} different mentees in all (you "
+        "included), after the quarter has ended."
     )
 
 
@@ -117,8 +124,8 @@ def answered_blocks(invitation: Invitation) -> list[dict[str, Any]]:
     else:
         text = (
             f"✅ Thank you — your check-in about mentoring with <@{invitation.mentor_user}> is in. "
-            "It is kept without your name, and shown only combined with at least "
-            f"{invitation.anonymity_min} mentees' answers."
+            "It is kept sealed and without your name, and shown only combined with other mentees' answers — "
+            f"at least {invitation.anonymity_min} different mentees in all, you included."
         )
     return to_dicts([section(text, block_id="pulse_text")])
 
@@ -161,7 +168,7 @@ def parse_metadata(text: str | None) -> tuple[int | None, str | None, str | None
     """(round id, channel, ts) from a modal's private metadata; None for what is missing."""
     round_id, _, rest = str(text or "").partition("|")
     channel, _, ts = rest.partition("|")
-    return (int(round_id) if round_id.isdigit() else None), channel or None, ts or None
+    return parse_number(round_id), channel or None, ts or None
 
 
 def check_in_modal(invitation: Invitation, channel: str | None, ts: str | None) -> dict[str, Any]:
@@ -183,9 +190,11 @@ def check_in_modal(invitation: Invitation, channel: str | None, ts: str | None) 
                 optional=True,
                 label=PlainTextObject(text="Anything you'd like your mentor to hear? (optional)"),
                 hint=PlainTextObject(
-                    text=f"Shown without your name, in random order, and only once at least "
-                    f"{invitation.anonymity_min} mentees have answered. Please leave out anything that could "
-                    "identify a patient — names, dates of birth, record or phone numbers."
+                    text="Your mentor sees it word for word, without your name, in random order with any "
+                    f"other comments — only once at least {invitation.anonymity_min} different mentees' "
+                    "answers (yours included) can be shown together, after the quarter ends. Please leave "
+                    "out anything that could identify a patient — names, dates of birth, record or phone "
+                    "numbers."
                 ),
                 element=PlainTextInputElement(
                     action_id=COMMENT_BLOCK, multiline=True, max_length=COMMENT_MAX_CHARS
@@ -228,8 +237,9 @@ def thanks_view(invitation: Invitation) -> dict[str, Any]:
         text = "Saved — thank you. `/mentor pulse` shows your self-check, and the gap once it can be shown."
     else:
         text = (
-            "Thank you — that's all. Your answers are kept without your name, and your mentor sees them only "
-            f"combined with at least {invitation.anonymity_min} mentees' answers."
+            "Thank you — that's all. Your answers are kept sealed and without your name, and your mentor "
+            f"sees them only combined with other mentees' answers — at least {invitation.anonymity_min} "
+            "different mentees in all, you included, after the quarter has ended."
         )
     return View(
         type="modal",

@@ -1,7 +1,8 @@
 """Check-ins in the outbox: the invitation and its one reminder, rendered at send time.
 
 Both re-check at send time that the round still takes answers (its pair may have
-ended, its period closed) and that it is unanswered, and cancel themselves otherwise.
+ended, its period closed), that it is unanswered and that the mentor it asks about is
+still active, and cancel themselves otherwise.
 When an invitation reaches Slack its reminder is armed for three working days later
 (Monday–Friday in the recipient's zone); the clock's pulse step sends it then, unless
 the check-in was answered.
@@ -12,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.models import Delivery, Person, PulseRound, RoundStatus
+from bot.models import Delivery, Person, PulseRound, RoundKind, RoundStatus
 from bot.outbox import Cancel, DeliveryKind, Message
 from bot.people import zone_for
 from bot.pulse.blocks import invitation_blocks, invitation_text
@@ -35,6 +36,9 @@ def _render(session: Session, delivery: Delivery, deps: Deps, *, reminder: bool)
         raise Cancel("the check-in no longer takes answers (its pair ended or its period closed)")
     if is_answered(session, found):
         raise Cancel("the check-in was answered already")
+    mentor = session.get(Person, found.mentor_id)
+    if found.kind == RoundKind.MENTEE and (mentor is None or not mentor.is_active):
+        raise Cancel("the mentor it asks about is no longer active")
     invitation = invitation_for(session, deps.settings, found, reminder=reminder)
     return Message(text=invitation_text(invitation), blocks=invitation_blocks(invitation))
 

@@ -37,6 +37,7 @@ from bot.models import (
     RoundStatus,
 )
 from bot.outbox import enqueue
+from bot.pulse.publishing import track
 from bot.pulse.rules import (
     MAX_ATTEMPTS,
     close_out_wanted,
@@ -112,8 +113,10 @@ def _new_round(
     window: tuple[datetime, datetime],
     now: datetime,
     report: PlanReport,
+    about_active: bool = True,
 ) -> None:
-    """Create one round (once: its key is unique) and queue its invitation."""
+    """Create one round (once: its key is unique) and queue its invitation; skipped when
+    the person cannot be asked, or the mentor it asks about is no longer active."""
     values = {
         "team_id": person.team_id,
         "key": key,
@@ -124,7 +127,7 @@ def _new_round(
         "number": number,
         "due_at": window[0],
         "closes_at": window[1],
-        "status": RoundStatus.QUEUED if reachable(person) else RoundStatus.SKIPPED,
+        "status": RoundStatus.QUEUED if reachable(person) and about_active else RoundStatus.SKIPPED,
         "attempts": 1,
         "created_at": now,
     }
@@ -142,22 +145,23 @@ def _new_round(
 # --- pairs: the mentee's pulses ------------------------------------------------------------
 
 
-def _last_regular(
-    session: Session, pair_ids: Sequence[int]
-) -> tuple[dict[int, tuple[int, datetime]], set[int]]:
-    """Per pair, (number, due) of its latest regular round; and the pairs with a close-out."""
-    latest: dict[int, tuple[int, datetime]] = {}
+Latest = dict[int, tuple[int, datetime, datetime]]
+
+
+def _last_regular(session: Session, pair_ids: Sequence[int]) -> tuple[Latest, set[int]]:
+    """Per pair, (number, due, closes) of its latest regular round; and the pairs with a close-out."""
+    latest: Latest = {}
     closed_out: set[int] = set()
     rows = session.execute(
-        select(PulseRound.pair_id, PulseRound.number, PulseRound.due_at).where(
+        select(PulseRound.pair_id, PulseRound.number, PulseRound.due_at, PulseRound.closes_at).where(
             PulseRound.pair_id.in_(pair_ids)
         )
     )
-    for pair_id, number, due_at in rows:
+    for pair_id, number, due_at, closes_at in rows:
         if number == CLOSE_OUT:
             closed_out.add(pair_id)
         elif pair_id not in latest or number > latest[pair_id][0]:
-            latest[pair_id] = (number, due_at)
+            latest[pair_id] = (number, due_at, closes_at)
     return latest, closed_out
 
 
@@ -178,15 +182,16 @@ def plan_pairs(session: Session, settings: Settings, now: datetime, report: Plan
         for pair in pairs:
             if pair.team_id not in timings:
                 timings[pair.team_id] = timing_for(session, settings, pair.team_id)
+                track(session, pair.team_id, now)  # its answers will need publishing
             mentee, mentor = people[pair.mentee_id], people[pair.mentor_id]
             if pair.ended_at is not None:
-                _plan_close_out(session, settings, pair, mentee, pair.id in closed_out, now, report)
+                _plan_close_out(session, settings, pair, (mentee, mentor), pair.id in closed_out, now, report)
                 continue
             if mentor.next_selfcheck_at is None:
                 mentor.next_selfcheck_at = now  # the mentor's self-checks start with their first pair
-            number, last_due = latest.get(pair.id, (0, None))
+            number, last_due, last_closes = latest.get(pair.id, (0, None, None))
             timing = timings[pair.team_id]
-            scheduled = next_regular_due(pair.started_at, last_due, timing)
+            scheduled = next_regular_due(pair.started_at, last_due, timing, last_closes)
             if scheduled > now:
                 pair.next_pulse_at = scheduled
                 continue
@@ -203,6 +208,7 @@ def plan_pairs(session: Session, settings: Settings, now: datetime, report: Plan
                 window=window,
                 now=now,
                 report=report,
+                about_active=bool(mentor.is_active),
             )
             pair.next_pulse_at = window[0] + timedelta(days=timing.every_days)
     return len(pairs)
@@ -216,7 +222,7 @@ def _plan_close_out(
     session: Session,
     settings: Settings,
     pair: Pair,
-    mentee: Person,
+    people: tuple[Person, Person],
     has_close_out: bool,
     now: datetime,
     report: PlanReport,
@@ -224,6 +230,7 @@ def _plan_close_out(
     """An ended pair: its open regular rounds stop taking answers (render and answers
     check the pair), and the mentee gets one close-out, if the pair lasted."""
     pair.next_pulse_at = None
+    mentee, mentor = people
     assert pair.ended_at is not None
     if has_close_out or not close_out_wanted(pair.started_at, pair.ended_at, now):
         return
@@ -239,6 +246,7 @@ def _plan_close_out(
         window=close_out_window(pair.ended_at, now),
         now=now,
         report=report,
+        about_active=bool(mentor.is_active),
     )
 
 
@@ -264,14 +272,14 @@ def plan_self_checks(session: Session, settings: Settings, now: datetime, report
             .group_by(Pair.mentor_id)
         ).all()
     )
-    latest: dict[int, tuple[int, datetime]] = {}
-    for mentor_id, number, due_at in session.execute(
-        select(PulseRound.mentor_id, PulseRound.number, PulseRound.due_at).where(
+    latest: Latest = {}
+    for mentor_id, number, due_at, closes_at in session.execute(
+        select(PulseRound.mentor_id, PulseRound.number, PulseRound.due_at, PulseRound.closes_at).where(
             PulseRound.kind == RoundKind.MENTOR, PulseRound.mentor_id.in_(ids)
         )
     ):
         if mentor_id not in latest or number > latest[mentor_id][0]:
-            latest[mentor_id] = (number, due_at)
+            latest[mentor_id] = (number, due_at, closes_at)
     timings: dict[str, PulseTiming] = {}
     # Nothing below reads back what it changes on pairs and people: their updates are
     # flushed together at commit rather than before every insert.
@@ -284,8 +292,8 @@ def plan_self_checks(session: Session, settings: Settings, now: datetime, report
             if mentor.team_id not in timings:
                 timings[mentor.team_id] = timing_for(session, settings, mentor.team_id)
             timing = timings[mentor.team_id]
-            number, last_due = latest.get(mentor.id, (0, None))
-            scheduled = next_regular_due(started, last_due, timing)
+            number, last_due, last_closes = latest.get(mentor.id, (0, None, None))
+            scheduled = next_regular_due(started, last_due, timing, last_closes)
             if scheduled > now:
                 mentor.next_selfcheck_at = scheduled
                 continue

@@ -1,43 +1,37 @@
-"""Released figures: a mentor's results and gap, cohort figures for admins, and each
+"""Published figures: a mentor's results and gap, cohort figures for admins, and each
 mentor's focus for the nudge planner.
 
-One rule everywhere (`bot.pulse.rules`): nothing about a group of mentees is read out
-until at least `ANONYMITY_MIN` different mentees in it answered within the window. The
-mentee averages of an unreleased mentor are not even queried, so no caller — least of
-all the nudge planner, whose choice the mentor sees — can be influenced by them.
+One rule everywhere: mentee figures are read only from published batches
+(`pulse_batch`, see `bot.pulse.pools`) whose quarters are all within the window — never
+from answers as they arrive. Each batch comes from at least `ANONYMITY_MIN` different
+mentees; batches never overlap, and a figure is a sum of whole batches, so it changes
+only when a whole batch arrives or leaves, and no two views differ by less than one.
+Unpublished answers are sealed and not even readable here, so no caller — least of all
+the nudge planner, whose choice the mentor sees — can be influenced by them.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.models import (
     ITEM_COLUMNS,
+    BatchScope,
     Pair,
     Person,
-    PulseAnswer,
-    PulseParticipation,
+    PulseBatch,
     PulseRound,
     PulseSelfAnswer,
-    RoundKind,
     RoundStatus,
 )
-from bot.pulse.rules import (
-    focus_from,
-    is_released,
-    item_figures,
-    shown_average,
-    window_quarters,
-    window_start,
-)
+from bot.pulse.rules import focus_from, item_figures, published_window, shown_average, window_quarters
 from bot.pulse.service import invitation_for, is_answered, problem_with, timing_for
 from bot.pulse.types import (
     CohortFigures,
@@ -55,64 +49,70 @@ _RANDOM = random.SystemRandom()
 CHUNK = 500
 
 
-@dataclass(frozen=True)
-class _Sums:
-    """One group's answers: how many rows, and per item (sum, how many rated it)."""
+@dataclass
+class _Combined:
+    """Whole batches added up: per item (sum, count), answers, comments."""
 
-    rows: int
-    items: dict[str, tuple[float | None, int]]
+    items: dict[str, list[float]] = field(default_factory=dict)
+    answers: int = 0
+    mentees: int = 0
+    through: str | None = None
+    comments: list[str] = field(default_factory=list)
 
-    def averages(self, minimum: int) -> dict[str, float | None]:
-        """Item averages, each shown only when at least `minimum` answers rated it."""
-        return {key: shown_average(total, count, minimum) for key, (total, count) in self.items.items()}
+    def add(self, batch: PulseBatch) -> None:
+        for key, (total, count) in (batch.items or {}).items():
+            found = self.items.setdefault(key, [0.0, 0])
+            found[0] += total
+            found[1] += count
+        self.answers += batch.answers
+        # Batches may share mentees: the largest batch is what is known for sure.
+        self.mentees = max(self.mentees, batch.mentees)
+        self.through = max(self.through or "", batch.last_quarter)
+        self.comments.extend(batch.comments or [])
 
-    def plain_averages(self) -> dict[str, float | None]:
-        """Item averages with no minimum (a mentor's own self-checks)."""
-        return self.averages(1)
+    def averages(self) -> dict[str, float | None]:
+        return {key: shown_average(self.items[key][0], int(self.items[key][1])) for key in self.items}
 
 
-def _sums(
-    session: Session, model: Any, group: ColumnElement[Any], where: Sequence[ColumnElement[bool]]
-) -> dict[Any, _Sums]:
-    """Per value of `group`: the row count and each item's sum and count, in one query."""
-    columns = [getattr(model, name) for name in ITEM_COLUMNS]
+def _combine(batches: Iterable[PulseBatch]) -> _Combined:
+    combined = _Combined()
+    for batch in batches:
+        combined.add(batch)
+    return combined
+
+
+def _own_averages(
+    session: Session, mentor_ids: Sequence[int], quarters: Sequence[str]
+) -> dict[int, tuple[dict[str, float | None], int]]:
+    """Each mentor's own self-check averages over `quarters`, and how many self-checks."""
+    columns = [getattr(PulseSelfAnswer, name) for name in ITEM_COLUMNS]
     query = (
-        select(group, func.count(), *[func.sum(c) for c in columns], *[func.count(c) for c in columns])
-        .where(*where)
-        .group_by(group)
+        select(
+            PulseSelfAnswer.mentor_id,
+            func.count(),
+            *[func.sum(c) for c in columns],
+            *[func.count(c) for c in columns],
+        )
+        .where(PulseSelfAnswer.mentor_id.in_(mentor_ids), PulseSelfAnswer.quarter.in_(quarters))
+        .group_by(PulseSelfAnswer.mentor_id)
     )
     n = len(columns)
     found = {}
     for row in session.execute(query):
         sums, counts = row[2 : 2 + n], row[2 + n :]
-        found[row[0]] = _Sums(
-            int(row[1]),
-            {
-                name: (float(sums[i]) if sums[i] is not None else None, int(counts[i]))
-                for i, name in enumerate(ITEM_COLUMNS)
-            },
-        )
+        averages = {
+            key: shown_average(float(sums[i]) if sums[i] is not None else None, int(counts[i]))
+            for i, key in enumerate(ITEM_COLUMNS)
+        }
+        found[int(row[0])] = (averages, int(row[1]))
     return found
-
-
-def _mentees_per_mentor(
-    session: Session, mentor_ids: Sequence[int], quarters: Sequence[str]
-) -> dict[int, int]:
-    """How many different mentees answered about each mentor within the window."""
-    rows = session.execute(
-        select(Pair.mentor_id, func.count(Pair.mentee_id.distinct()))
-        .join(PulseParticipation, PulseParticipation.pair_id == Pair.id)
-        .where(Pair.mentor_id.in_(mentor_ids), PulseParticipation.quarter.in_(quarters))
-        .group_by(Pair.mentor_id)
-    )
-    return {mentor_id: int(count) for mentor_id, count in rows}
 
 
 @dataclass(frozen=True)
 class _MentorFigures:
     released: bool
     items: tuple[ItemFigure, ...]
-    answers: int
+    published: _Combined
     self_checks: int
 
 
@@ -120,40 +120,31 @@ def _mentor_figures(
     session: Session, settings: Settings, mentor_ids: Sequence[int], now: datetime
 ) -> dict[int, _MentorFigures]:
     """Released or not, and the item figures, for many mentors in a fixed number of queries."""
-    quarters = window_quarters(now, settings.anonymity_window_months)
-    minimum = settings.anonymity_min
+    window = published_window(now, settings.anonymity_window_months)
+    own_quarters = window_quarters(now, settings.anonymity_window_months)
     found: dict[int, _MentorFigures] = {}
     for start in range(0, len(mentor_ids), CHUNK):
         chunk = list(mentor_ids[start : start + CHUNK])
-        mentees = _mentees_per_mentor(session, chunk, quarters)
-        released = [m for m in chunk if is_released(mentees.get(m, 0), minimum)]
-        # Only released mentors' answers are read at all.
-        theirs = (
-            _sums(
-                session,
-                PulseAnswer,
-                PulseAnswer.mentor_id,
-                (PulseAnswer.mentor_id.in_(released), PulseAnswer.quarter.in_(quarters)),
+        batches: dict[int, list[PulseBatch]] = {}
+        for batch in session.scalars(
+            select(PulseBatch).where(
+                PulseBatch.scope == BatchScope.MENTOR,
+                PulseBatch.mentor_id.in_(chunk),
+                PulseBatch.first_quarter.in_(window),
             )
-            if released
-            else {}
-        )
-        own = _sums(
-            session,
-            PulseSelfAnswer,
-            PulseSelfAnswer.mentor_id,
-            (PulseSelfAnswer.mentor_id.in_(chunk), PulseSelfAnswer.quarter.in_(quarters)),
-        )
+        ):
+            assert batch.mentor_id is not None
+            batches.setdefault(batch.mentor_id, []).append(batch)
+        own = _own_averages(session, chunk, own_quarters)
         for mentor_id in chunk:
-            mine = own.get(mentor_id)
-            own_averages = mine.plain_averages() if mine else {}
-            group = theirs.get(mentor_id) if mentor_id in released else None
-            mentee_averages = group.averages(minimum) if group else None
+            published = _combine(batches.get(mentor_id, ()))
+            released = mentor_id in batches
+            own_averages, self_checks = own.get(mentor_id, ({}, 0))
             found[mentor_id] = _MentorFigures(
-                released=mentor_id in released,
-                items=item_figures(own_averages, mentee_averages, ITEM_COLUMNS),
-                answers=group.rows if group else 0,
-                self_checks=mine.rows if mine else 0,
+                released=released,
+                items=item_figures(own_averages, published.averages() if released else None, ITEM_COLUMNS),
+                published=published,
+                self_checks=self_checks,
             )
     return found
 
@@ -161,37 +152,26 @@ def _mentor_figures(
 def focus_for_mentors(
     session: Session, settings: Settings, mentor_ids: Sequence[int], now: datetime
 ) -> dict[int, Focus]:
-    """Each mentor's focus for the nudge planner, from released figures and self-checks only."""
+    """Each mentor's focus for the nudge planner, from published figures and self-checks only."""
     figures = _mentor_figures(session, settings, mentor_ids, now)
     return {m: focus_from(f.items, released=f.released) for m, f in figures.items()}
 
 
 def mentor_results(session: Session, settings: Settings, mentor: Person, now: datetime) -> MentorResults:
-    """A mentor's results as they may see them: released figures and the gap, or only
-    their own self-check while their mentees' answers are not released."""
+    """A mentor's results as they may see them: published figures and the gap, or only
+    their own self-check while none of their mentees' answers are published."""
     figures = _mentor_figures(session, settings, [mentor.id], now)[mentor.id]
-    comments: tuple[str, ...] = ()
-    if figures.released:
-        quarters = window_quarters(now, settings.anonymity_window_months)
-        found = list(
-            session.scalars(
-                select(PulseAnswer.comment).where(
-                    PulseAnswer.mentor_id == mentor.id,
-                    PulseAnswer.quarter.in_(quarters),
-                    PulseAnswer.comment.is_not(None),
-                )
-            )
-        )
-        _RANDOM.shuffle(found)
-        comments = tuple(c for c in found if c)
+    comments = list(figures.published.comments)
+    _RANDOM.shuffle(comments)
     return MentorResults(
         released=figures.released,
         anonymity_min=settings.anonymity_min,
         window_months=settings.anonymity_window_months,
         items=figures.items,
-        answers=figures.answers,
-        comments=comments,
+        answers=figures.published.answers,
+        comments=tuple(c for c in comments if c),
         self_checks=figures.self_checks,
+        through=figures.published.through,
     )
 
 
@@ -199,67 +179,49 @@ def mentor_results(session: Session, settings: Settings, mentor: Person, now: da
 
 
 def program_overview(session: Session, settings: Settings, team_id: str, now: datetime) -> ProgramOverview:
-    """Cohort-level figures, each under the release rule; never a figure per mentor."""
-    quarters = window_quarters(now, settings.anonymity_window_months)
-    minimum = settings.anonymity_min
-    answered_by = (
-        select(Pair.cohort, func.count(Pair.mentee_id.distinct()), func.count())
-        .join(PulseParticipation, PulseParticipation.pair_id == Pair.id)
-        .where(PulseParticipation.team_id == team_id, PulseParticipation.quarter.in_(quarters))
-    )
-    mentees = {
-        cohort: (int(n), int(rows)) for cohort, n, rows in session.execute(answered_by.group_by(Pair.cohort))
-    }
-    sent = (
-        select(Pair.cohort, func.count())
-        .select_from(PulseRound)
-        .join(Pair, Pair.id == PulseRound.pair_id)
-        .where(
-            PulseRound.team_id == team_id,
-            PulseRound.kind == RoundKind.MENTEE,
-            PulseRound.status == RoundStatus.SENT,
-            PulseRound.sent_at >= window_start(now, settings.anonymity_window_months),
+    """Cohort-level figures from published cohort batches; the whole program's line is
+    the sum of those same batches (so it can never be used to uncover an unpublished
+    cohort). Never a figure per mentor."""
+    window = published_window(now, settings.anonymity_window_months)
+    by_cohort: dict[str | None, list[PulseBatch]] = {}
+    for batch in session.scalars(
+        select(PulseBatch).where(
+            PulseBatch.team_id == team_id,
+            PulseBatch.scope == BatchScope.COHORT,
+            PulseBatch.first_quarter.in_(window),
+        )
+    ):
+        by_cohort.setdefault(batch.cohort, []).append(batch)
+    known = set(
+        session.scalars(
+            select(Pair.cohort).where(Pair.team_id == team_id, Pair.ended_at.is_(None)).distinct()
         )
     )
-    asked = {cohort: int(n) for cohort, n in session.execute(sent.group_by(Pair.cohort))}
-    scope = (PulseAnswer.team_id == team_id, PulseAnswer.quarter.in_(quarters))
-    released = [c for c, (n, _rows) in mentees.items() if is_released(n, minimum)]
-    sums = _sums(
-        session, PulseAnswer, PulseAnswer.cohort, (*scope, PulseAnswer.cohort.in_([c for c in released if c]))
-    )
-    if None in released:
-        sums.update(_sums(session, PulseAnswer, PulseAnswer.cohort, (*scope, PulseAnswer.cohort.is_(None))))
     cohorts = tuple(
-        _cohort(cohort, mentees.get(cohort, (0, 0)), asked.get(cohort, 0), sums.get(cohort), minimum)
-        for cohort in sorted(set(mentees) | set(asked), key=lambda c: (c is None, c or ""))
+        _cohort(cohort, by_cohort.get(cohort, []))
+        for cohort in sorted(known | set(by_cohort), key=lambda c: (c is None, c or ""))
     )
-    whole = session.execute(
-        answered_by.with_only_columns(func.count(Pair.mentee_id.distinct()), func.count())
-    ).one()
-    program_sums = _sums(session, PulseAnswer, PulseAnswer.team_id, scope).get(team_id)
-    program = _cohort(None, (int(whole[0]), int(whole[1])), sum(asked.values()), program_sums, minimum)
+    program = _cohort(None, [b for batches in by_cohort.values() for b in batches])
     return ProgramOverview(
         timing=timing_for(session, settings, team_id),
-        anonymity_min=minimum,
+        anonymity_min=settings.anonymity_min,
         window_months=settings.anonymity_window_months,
         program=program,
         cohorts=cohorts,
     )
 
 
-def _cohort(
-    cohort: str | None, answered: tuple[int, int], asked: int, sums: _Sums | None, minimum: int
-) -> CohortFigures:
-    mentees, rows = answered
-    if not is_released(mentees, minimum):
+def _cohort(cohort: str | None, batches: list[PulseBatch]) -> CohortFigures:
+    if not batches:
         return CohortFigures(cohort, released=False)
-    averages = sums.averages(minimum) if sums else {}
+    combined = _combine(batches)
+    averages = combined.averages()
     return CohortFigures(
         cohort,
         released=True,
-        mentees=mentees,
-        asked=max(asked, rows),
-        answered=rows,
+        mentees=combined.mentees,
+        asked=None,
+        answered=combined.answers,
         averages=tuple((key, averages.get(key)) for key in ITEM_COLUMNS),
     )
 

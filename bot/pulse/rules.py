@@ -3,18 +3,19 @@ filed under, the rolling window, the release rule, the gap, and a mentor's focus
 
 * **Timing.** A pair's first check-in is due `first_days` after it starts, then every
   `every_days` after the previous one (measured from the last one, so changing the
-  timing never gives two check-ins in a row). A mentor's self-check follows the same
-  timing from the start of their earliest active pair. A check-in planned late (the
-  clock was down, or the app was upgraded long after a pair began) is due at once with
-  a full period, rather than arriving already closed.
+  timing never gives two check-ins in a row), and never before the previous one has
+  closed (a shorter rhythm never leaves two open at once, nor cuts one short). A
+  mentor's self-check follows the same timing from the start of their earliest active
+  pair. A check-in planned late (the clock was down, or the app was upgraded long after
+  a pair began) is due at once with a full period, rather than arriving already closed.
 * **Close-out.** When a pair ends, the mentee gets one last check-in, open for
   :data:`CLOSE_OUT_OPEN` — unless the pair lasted less than :data:`MIN_PAIR_FOR_CLOSE_OUT`
   (a pair made by mistake and undone should not ask anyone how it went).
 * **Quarters.** Answers are filed under the calendar quarter (UTC) they were given in,
-  no finer; the window is the current quarter and the ones before it, `months / 3` in all.
-* **Release.** A mentor's results (and every cohort figure) appear only when at least
-  `ANONYMITY_MIN` different mentees answered within the window, and an item's average
-  only when at least that many answers rated it (the rest said "doesn't apply").
+  no finer. Published figures cover the last `months / 3` *closed* quarters; a quarter
+  is published :data:`PUBLISH_GRACE` after it ends (`bot.pulse.pools` says what).
+* **Release.** A mentor's results (and every cohort figure) appear only as published
+  batches, each from at least `ANONYMITY_MIN` different mentees (`bot.pulse.pools`).
 * **Gap.** Per item: the mentor's own self-check average minus their mentees' released
   average. Shown only to that mentor, only when released.
 * **Focus.** The nudge planner leans toward the practices with the largest released gap
@@ -25,8 +26,9 @@ filed under, the rolling window, the release rule, the gap, and a mentor's focus
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.pulse.items import PRACTICE_ITEMS
@@ -40,6 +42,11 @@ LATE_PLANNING = timedelta(days=7)
 REMINDER_WORKING_DAYS = 3
 # A re-queued invitation (cancelled by a pause, then re-armed) is given up after this many.
 MAX_ATTEMPTS = 5
+# A closed quarter is published this long after it ends (an answer sent in its last
+# second has long been committed by then).
+PUBLISH_GRACE = timedelta(hours=1)
+# Button values, metadata and typed numbers: digits only, short enough for any column.
+_NUMBER = re.compile(r"[0-9]{1,9}")
 
 # Focus: signals below MIN_SIGNAL are noise; FULL_SIGNAL (points on the 1–4 scale)
 # gives full weight. Before release, a self-rating of SELF_CEILING or more adds nothing.
@@ -53,13 +60,16 @@ MENTEE_MIDPOINT = 3.0
 # --- timing ------------------------------------------------------------------------------
 
 
-def next_regular_due(started_at: datetime, last_due: datetime | None, timing: PulseTiming) -> datetime:
+def next_regular_due(
+    started_at: datetime, last_due: datetime | None, timing: PulseTiming, last_closes: datetime | None = None
+) -> datetime:
     """When the next regular check-in is due: `first_days` after the start, then
-    `every_days` after the last one (never before `first_days` after the start)."""
+    `every_days` after the last one (never before `first_days` after the start), and
+    never before the last one closes (`last_closes`)."""
     first = started_at + timedelta(days=timing.first_days)
     if last_due is None:
         return first
-    return max(first, last_due + timedelta(days=timing.every_days))
+    return max(first, last_due + timedelta(days=timing.every_days), last_closes or first)
 
 
 def round_window(scheduled: datetime, now: datetime, timing: PulseTiming) -> tuple[datetime, datetime]:
@@ -117,6 +127,32 @@ def _quarter_number(key: str) -> int:
     return int(year) * 4 + int(quarter) - 1
 
 
+def _quarter_key(number: int) -> str:
+    return f"{number // 4}-Q{number % 4 + 1}"
+
+
+def last_closed_quarter(now: datetime, grace: timedelta = timedelta(0)) -> str:
+    """The newest quarter that had ended `grace` before `now`."""
+    return _quarter_key(_quarter_number(quarter_of(now - grace)) - 1)
+
+
+def quarters_through(last: str, months: int) -> tuple[str, ...]:
+    """`months / 3` quarters ending with `last`, oldest first."""
+    end = _quarter_number(last)
+    return tuple(_quarter_key(n) for n in range(end - max(1, months // 3) + 1, end + 1))
+
+
+def published_window(now: datetime, months: int) -> tuple[str, ...]:
+    """The closed quarters published figures may cover now (the last `months / 3`)."""
+    return quarters_through(last_closed_quarter(now), months)
+
+
+def parse_number(text: object) -> int | None:
+    """A button value or typed number: 1 to 9 ASCII digits, else None (so "²", "-1" or a
+    thirty-digit string never reach `int()` or the database)."""
+    return int(text) if isinstance(text, str) and _NUMBER.fullmatch(text) else None
+
+
 def window_quarters(now: datetime, months: int) -> tuple[str, ...]:
     """The quarters in the rolling window: the current one and those before it."""
     current = _quarter_number(quarter_of(now))
@@ -124,21 +160,10 @@ def window_quarters(now: datetime, months: int) -> tuple[str, ...]:
     return tuple(f"{n // 4}-Q{n % 4 + 1}" for n in range(current - count + 1, current + 1))
 
 
-def window_start(now: datetime, months: int) -> datetime:
-    """The first instant of the window's oldest quarter."""
-    oldest = _quarter_number(window_quarters(now, months)[0])
-    return datetime.combine(date(oldest // 4, (oldest % 4) * 3 + 1, 1), datetime.min.time(), tzinfo=UTC)
-
-
 # --- release, averages and the gap -------------------------------------------------------
 
 
-def is_released(mentees: int, minimum: int) -> bool:
-    """Results appear only when at least `minimum` different mentees answered."""
-    return mentees >= minimum
-
-
-def shown_average(total: float | None, count: int, minimum: int) -> float | None:
+def shown_average(total: float | None, count: int, minimum: int = 1) -> float | None:
     """An item's average to show: None when fewer than `minimum` answers rated it."""
     if total is None or count < minimum or count == 0:
         return None
@@ -215,7 +240,7 @@ def parse_timing(
     found: dict[str, int] = {}
     for name, value in zip(words[::2], words[1::2], strict=True):
         name = name.lower()
-        if name not in ("every", "first") or name in found or not value.isdigit():
+        if name not in ("every", "first") or name in found or parse_number(value) is None:
             raise ValueError(usage)
         low, high = first_range if name == "first" else every_range
         if not low <= int(value) <= high:

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, PlainTex
 from bot.blocks.common import (
     MESSAGE_BLOCK_LIMIT,
     UNATTRIBUTED_PREFIX,
-    clip,
+    chunk_lines,
     context,
     escape,
     header,
@@ -22,6 +22,7 @@ from bot.blocks.common import (
     to_dicts,
 )
 from bot.pulse.items import BY_KEY, ITEMS, PRACTICE_ITEMS, describe_average
+from bot.pulse.pools import COHORT_MIN_MENTORS
 from bot.pulse.types import (
     CohortFigures,
     ItemFigure,
@@ -37,7 +38,6 @@ from bot.pulse.types import (
 OPEN_ACTION = f"{UNATTRIBUTED_PREFIX}pulse_open"
 NOT_YET = "Not enough answers yet to keep them anonymous."
 COMMENTS_SHOWN = 10
-COMMENT_CHARS = 300
 # Leaves room in a message for the header and the closing lines.
 COHORTS_SHOWN = MESSAGE_BLOCK_LIMIT - 8
 
@@ -62,9 +62,20 @@ def timing_sentence(timing: PulseTiming) -> str:
 def release_sentence(minimum: int, months: int) -> str:
     """The anonymity rule in words."""
     return (
-        f"Mentees' answers are shown only combined, once at least {minimum} different mentees have answered "
-        f"within {months} months — never one person's answers, and never a ranking of mentors."
+        f"Mentees' answers are shown only combined, and only from closed quarters: figures change once a "
+        f"quarter at most, and only when at least {minimum} different mentees stand behind the change; they "
+        f"cover the last {months} months of closed quarters. Never one person's answers, and never a ranking "
+        "of mentors."
     )
+
+
+def _quarter_words(quarter: str | None) -> str:
+    """ "2027-Q1" → "January–March 2027"."""
+    if not quarter or "-Q" not in quarter:
+        return "the last closed quarter"
+    year, number = quarter.split("-Q")
+    months = ("January–March", "April–June", "July–September", "October–December")
+    return f"{months[int(number) - 1]} {year}"
 
 
 # --- a mentor's results --------------------------------------------------------------------
@@ -91,19 +102,18 @@ def results_blocks(results: MentorResults) -> list[Block]:
     if results.released:
         blocks.append(
             section(
-                f"From {results.answers} answers by at least {results.anonymity_min} mentees over the last "
-                f"{results.window_months} months, next to your own self-check. "
-                "Scale: 1 = rarely … 4 = almost "
-                "always (who led: 1 = they mostly watched … 4 = they led on their own)."
+                f"Your mentees' answers up to the end of {_quarter_words(results.through)}, combined — each "
+                f"update from at least {results.anonymity_min} different mentees — next to your own "
+                "self-check. Scale: 1 = rarely … 4 = almost always (who led: 1 = they mostly watched … 4 = "
+                "they led on their own)."
             )
         )
     else:
         blocks.append(
             section(
-                f"*{NOT_YET}* Your mentees' answers appear here once at least "
-                f"{results.anonymity_min} different "
-                f"mentees have answered within {results.window_months} months — until then nobody sees them, "
-                "you included."
+                f"*{NOT_YET}* Your mentees' answers appear here after a quarter ends, once at least "
+                f"{results.anonymity_min} different mentees have answered within {results.window_months} "
+                "months — until then nobody sees them, you included."
             )
         )
     if results.released or results.self_checks:
@@ -119,9 +129,15 @@ def results_blocks(results: MentorResults) -> list[Block]:
             )
         )
     if results.comments:
-        quoted = "\n".join(f">{escape(clip(c, COMMENT_CHARS))}" for c in results.comments[:COMMENTS_SHOWN])
-        blocks.append(section(f"*In your mentees' words* (no names, random order)\n{quoted}"))
+        blocks += comment_sections(results.comments[:COMMENTS_SHOWN])
     return blocks
+
+
+def comment_sections(comments: tuple[str, ...]) -> list[Block]:
+    """Mentees' comments, each whole and quoted, in as few sections as fit."""
+    quoted = ["\n".join(f">{line}" for line in escape(comment).splitlines() or [""]) for comment in comments]
+    texts = chunk_lines(["*In your mentees' words* (no names, random order)", *quoted])
+    return [section(text) for text in texts]
 
 
 # --- `/mentor pulse` -----------------------------------------------------------------------
@@ -186,10 +202,7 @@ def _cohort_line(figures: CohortFigures, name: str) -> str:
     led = averages.get("zwisch")
     if led is not None:
         parts.append(f"who led {_number(led)}")
-    return (
-        f"*{escape(name)}* — {figures.mentees} mentees answered · {figures.answered} answers to "
-        f"{figures.asked} check-ins\n" + " · ".join(parts)
-    )
+    return f"*{escape(name)}* — at least {figures.mentees} different mentees\n" + " · ".join(parts)
 
 
 def program_text(overview: ProgramOverview) -> str:
@@ -202,7 +215,7 @@ def program_blocks(overview: ProgramOverview) -> list[dict[str, Any]]:
     blocks: list[Block] = [
         header("Check-ins across the program"),
         section(timing_sentence(overview.timing)),
-        section(_cohort_line(overview.program, "Whole program")),
+        section(_cohort_line(overview.program, "Whole program (published cohorts)")),
     ]
     named = [c for c in overview.cohorts if c.cohort is not None or len(overview.cohorts) > 1]
     for figures in named[:COHORTS_SHOWN]:
@@ -211,10 +224,11 @@ def program_blocks(overview: ProgramOverview) -> list[dict[str, Any]]:
         blocks.append(context(f"…and {len(named) - COHORTS_SHOWN} more cohorts."))
     blocks.append(
         context(
-            f"{release_sentence(overview.anonymity_min, overview.window_months)} "
-            "Averages: 1 = rarely … 4 = almost "
-            "always; who led: 1 = mostly watched … 4 = led on their own. `/mentor pulse every 60 first 30` "
-            "changes the rhythm."
+            f"{release_sentence(overview.anonymity_min, overview.window_months)} A cohort's figures also "
+            f"need answers about at least {COHORT_MIN_MENTORS} different mentors, and never rest mostly on "
+            "one mentor's mentees; the first line adds up the cohorts shown, nothing else. Averages: 1 = "
+            "rarely … 4 = almost always; who led: 1 = mostly watched … 4 = led on their own. "
+            "`/mentor pulse every 60 first 30` changes the rhythm."
         )
     )
     return to_dicts(blocks)
@@ -242,7 +256,7 @@ def timing_changed_text(change: TimingChange) -> str:
         f"Done: check-ins now go {after.first_days} days after a pair starts, then every {after.every_days} "
         f"days (before: {change.before.first_days} and {change.before.every_days}). "
         f"The {change.replanned_pairs} active pair(s) follow the new rhythm from their last check-in; "
-        "ones already sent stay open as they were."
+        "ones already sent stay open as they were, and the next comes only once they have closed."
     )
 
 

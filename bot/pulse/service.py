@@ -2,31 +2,34 @@
 
 Each public function is one unit of work inside the caller's transaction.
 
-How a mentee's answer is kept unlinkable from the mentee, beyond its columns:
+How a mentee's answer is kept from being lined up with the mentee in the database:
 
 * `pulse_participation` gets (pair, pulse number, quarter): enough to stop the reminder
   and refuse a second answer, and no time finer than the quarter.
-* `pulse_answer` gets the answer with the mentor, cohort and quarter, under a random id,
-  with no timestamp (and, on SQLite, no rowid: the table is `WITHOUT ROWID`).
-* PostgreSQL keeps rows in the order they were written (`ctid`) and stamps each with
-  the transaction that wrote it (`xmin`). So every new answer about a mentor rewrites
-  *all* of that mentor's answers for the quarter, in a random order with fresh random
-  ids, in the answering transaction: all of them then carry that one transaction and a
-  shuffled place, and none lines up with the participation row written before it.
-  The mentor's row is locked first, so two answers about one mentor take turns.
+* `pulse_inbox` gets the answer *sealed* (`bot.pulse.sealing`): a random id, the
+  quarter, and a box of one fixed size. Both rows come from one transaction, and a
+  database keeps traces of that (PostgreSQL's `xmin` on every row version, live or
+  dead; the WAL; SQLite's journal and free pages; backups) — so nothing in the clear in
+  that transaction says what was answered, and nothing else is written in it (the
+  round is not touched: answered or not is read from participation).
+* The answer is opened only by the publishing step once its quarter has closed, and
+  shown only as part of a batch of at least `ANONYMITY_MIN` different mentees
+  (`bot.pulse.publishing`, `bot.pulse.pools`).
 * Nothing here logs who answered; the handler logs "pulse answered" without the user,
   and the request log leaves the user out of the modal's line (its id starts "anon:").
+
+Against whom this holds: someone with the database (and its backups) alone cannot tell
+what a mentee answered. Someone with the database *and* the app's secret key can open
+answers not yet published; the app never does that outside publishing.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import PULSE_EVERY_RANGE, PULSE_FIRST_RANGE, Settings
@@ -36,7 +39,7 @@ from bot.models import (
     AuditLog,
     Pair,
     Person,
-    PulseAnswer,
+    PulseInbox,
     PulseParticipation,
     PulseRound,
     PulseSelfAnswer,
@@ -45,8 +48,10 @@ from bot.models import (
 )
 from bot.people import ensure_workspace, zone_for
 from bot.privacy import check as privacy_check
-from bot.pulse.blocks import long_day
+from bot.pulse.blocks import closing_time
+from bot.pulse.publishing import box_context
 from bot.pulse.rules import closed_reason, parse_timing, quarter_of
+from bot.pulse.sealing import seal
 from bot.pulse.types import (
     AlreadyAnswered,
     Answers,
@@ -65,10 +70,6 @@ log = logging.getLogger(__name__)
 # The comment box's limit (the modal enforces it too; a forged request may not).
 COMMENT_MAX_CHARS = 500
 COMMENT_BLOCK = "comment"
-
-Shuffle = Callable[[list[dict[str, object]]], None]
-# The operating system's randomness: nothing a reader of the database could replay.
-_SYSTEM_RANDOM = random.SystemRandom()
 
 
 # --- the program's timing ----------------------------------------------------------------
@@ -183,14 +184,12 @@ def invitation_for(
     mentor = session.get(Person, found.mentor_id)
     assert person is not None and mentor is not None
     zone = zone_for(session, settings, person)
-    # The last day it takes answers: the local day of the instant before it closes.
-    last_day = long_day((found.closes_at.astimezone(zone)).replace(microsecond=0))
     return Invitation(
         round_id=found.id,
         kind=found.kind,
         mentor_user=mentor.user_id,
         close_out=found.number == CLOSE_OUT and found.kind == RoundKind.MENTEE,
-        closes_on=last_day,
+        closes_on=closing_time(found.closes_at.astimezone(zone)),
         anonymity_min=settings.anonymity_min,
         reminder=reminder,
     )
@@ -249,16 +248,13 @@ def record_answers(
     round_id: int,
     answers: Answers,
     now: datetime,
-    *,
-    shuffle: Shuffle | None = None,
 ) -> Invitation:
-    """Store a mentee's check-in: participation, and the answer unlinked from them.
+    """Store a mentee's check-in: participation, and the answer sealed (see the module doc).
 
     Raises PulseInputError (a comment with a patient identifier, or a malformed form:
     nothing is stored), PulseNotFound, NotYourPulse, PulseClosed, AlreadyAnswered.
-    `shuffle` (tests only) replaces the system's random shuffle.
     """
-    found, _person = own_round(session, team_id, user_id, round_id)
+    found, person = own_round(session, team_id, user_id, round_id)
     if found.kind != RoundKind.MENTEE:
         raise PulseNotFound(round_id)
     values = _checked(answers, with_comment=True)
@@ -266,9 +262,6 @@ def record_answers(
     reason = problem_with(session, found, now)
     if reason is not None:
         raise PulseClosed(reason)
-    # Answers about one mentor take turns (PostgreSQL; SQLite has one writer anyway):
-    # each rewrites the mentor's quarter, which must see the one before it.
-    session.execute(select(Person.id).where(Person.id == found.mentor_id).with_for_update())
     quarter = quarter_of(now)
     if not insert_ignoring_conflict(
         session,
@@ -279,29 +272,18 @@ def record_answers(
         raise AlreadyAnswered(round_id)
     pair = session.get(Pair, found.pair_id)
     assert pair is not None
-    new_row: dict[str, object] = {**values, "comment": comment, "cohort": pair.cohort}
-    _rewrite_quarter(session, team_id, found.mentor_id, quarter, new_row, shuffle or _SYSTEM_RANDOM.shuffle)
-    return invitation_for(session, settings, found)
-
-
-def _rewrite_quarter(
-    session: Session, team_id: str, mentor_id: int, quarter: str, new_row: dict[str, object], shuffle: Shuffle
-) -> None:
-    """Replace the mentor's answers for the quarter with the same answers plus `new_row`,
-    in a random order with fresh random ids (see the module docstring for why)."""
-    columns = [getattr(PulseAnswer, name) for name in ("cohort", *ITEM_COLUMNS, "comment")]
-    scope = (
-        PulseAnswer.team_id == team_id,
-        PulseAnswer.mentor_id == mentor_id,
-        PulseAnswer.quarter == quarter,
+    content = {
+        "mentor": found.mentor_id,
+        "cohort": pair.cohort,
+        "mentee": person.id,
+        "items": values,
+        "comment": comment,
+    }
+    box = seal(settings, content, box_context(team_id, quarter))
+    session.execute(
+        insert(PulseInbox).values(id=uuid.uuid4().hex, team_id=team_id, quarter=quarter, sealed=box)
     )
-    rows = [dict(row) for row in session.execute(select(*columns).where(*scope)).mappings()]
-    rows.append(new_row)
-    shuffle(rows)
-    for row in rows:
-        row.update(id=uuid.uuid4().hex, team_id=team_id, mentor_id=mentor_id, quarter=quarter)
-    session.execute(delete(PulseAnswer).where(*scope).execution_options(synchronize_session=False))
-    session.execute(insert(PulseAnswer), rows)
+    return invitation_for(session, settings, found)
 
 
 def record_self_check(

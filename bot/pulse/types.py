@@ -70,21 +70,35 @@ class ItemFigure:
 
 @dataclass(frozen=True)
 class MentorResults:
-    """A mentor's pulse results as they may see them now."""
+    """A mentor's pulse results as they may see them now.
+
+    Mentee figures come from published batches only (whole closed quarters, each from at
+    least `anonymity_min` different mentees), so they change only when a new batch is
+    published — never because one more mentee answered.
+    """
 
     released: bool
     anonymity_min: int
     window_months: int
     items: tuple[ItemFigure, ...]
-    # Released only: how many answers the averages rest on, and the comments, shuffled.
+    # Released only: how many answers the published batches hold, and their comments, shuffled.
     answers: int = 0
     comments: tuple[str, ...] = ()
     self_checks: int = 0
+    # Released only: the newest quarter the published figures cover ("2027-Q1").
+    through: str | None = None
 
 
 @dataclass(frozen=True)
 class CohortFigures:
-    """Cohort-level figures for admins; every number is None unless released."""
+    """Cohort-level figures for admins; every number is None unless released.
+
+    From published cohort batches only (each from at least `anonymity_min` different
+    mentees about at least three mentors). `mentees` is a lower bound on how many
+    different mentees stand behind the figures (the largest batch's count); `answered`
+    how many answers the batches hold. `asked` is no longer computed (always None): a
+    count of check-ins sent could not be matched to the cohort each answer was filed under.
+    """
 
     cohort: str | None
     released: bool
@@ -92,6 +106,36 @@ class CohortFigures:
     asked: int | None = None
     answered: int | None = None
     averages: tuple[tuple[str, float | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class SealedAnswer:
+    """One mentee answer as the publishing step opens it from its sealed box.
+
+    `mentee` exists only inside that step, to count different mentees; it is never
+    stored next to the answer in the clear.
+    """
+
+    mentor_id: int
+    cohort: str | None
+    mentee: int
+    quarter: str
+    values: tuple[tuple[str, int | None], ...]
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one group's pool of answers publishes: the quarters it covers, its counts,
+    `{item: (sum, count)}` for the items enough mentees rated, and its comments."""
+
+    first_quarter: str
+    last_quarter: str
+    answers: int
+    mentees: int
+    mentors: int
+    items: tuple[tuple[str, tuple[int, int]], ...]
+    comments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,14 @@ from bot.feedback.blocks import ASK_VIEW, CANT, HOME_ASK, LATER, LATER_VIEW, TAL
 from bot.models import DeliveryStatus, FeedbackStatus
 from bot.people import find_person
 from bot.preferences import service as preferences
+from bot.web import wsgi_app
 from schedules.clock import Clock
 from tests.bot.feedback.helpers import action_ids, deliveries, end_pair, pair_up, requests
 from tests.conftest import ADMIN, MENTEE, MENTOR
 from tests.fakes.block_limits import message_errors, view_errors
 from tests.fakes.clock import MovableClock
 from tests.fakes.slack_api import TEAM_ID
+from tests.fakes.slack_requests import SlackUser
 
 # Tuesday 1 December 2026, 14:00 UTC: 14:00 in London (the mentor), 09:00 in New York
 # (the mentee) — inside both people's default hours.
@@ -216,7 +218,7 @@ def test_a_click_by_someone_else_is_refused_and_changes_nothing(
     assert "sent to someone else" in fake_slack.last("response_url").args["text"]
 
 
-@pytest.mark.parametrize("value", ["999999", "not-a-number", ""])
+@pytest.mark.parametrize("value", ["999999", "not-a-number", "", "²", "9" * 30])
 def test_a_forged_or_old_button_changes_nothing_and_says_so(
     slack, deps, fake_slack, session_factory, pair_id, value
 ):
@@ -575,3 +577,32 @@ def test_a_request_form_that_does_not_open_says_so_on_home(slack, fake_slack, se
     assert notice.args["user_id"] == MENTEE
     assert "The request form didn't open (Slack said `expired_trigger_id`)" in notice.text_of_blocks()
     assert requests(session_factory) == []
+
+
+def test_a_colleague_mentioned_in_the_topic_stays_a_mention(
+    slack, deps, fake_slack, session_factory, pair_id
+):
+    # Slack sends a picked mention as <@U…|name>; it is a colleague, not a record number.
+    said = ask(slack, "working with <@U07ABC1234|dr.kim> on rounds")
+
+    assert said.startswith("Sent:")
+    [request] = requests(session_factory)
+    assert request.topic == "working with <@U07ABC1234> on rounds"
+    call, _message = deliver(deps, fake_slack)
+    # The mentor's DM shows it as a mention (Slack renders the name), not as raw "@U…".
+    assert "Topic: “working with <@U07ABC1234> on rounds”" in call.text_of_blocks()
+    assert "&lt;@U07ABC1234" not in call.text_of_blocks()
+
+
+def test_a_request_from_home_in_an_enterprise_org_keeps_the_org(
+    app, engine, slack, fake_slack, listener_executor, session_factory, pair_id
+):
+    org_slack = SlackUser(wsgi_app(app, engine), fake_slack, listener_executor, enterprise_id="E0ORG0001")
+    org_slack.click(HOME_ASK, user_id=MENTEE, value="home", view=HOME)
+    view = fake_slack.last("views.open").view
+    org_slack.submit(
+        view, {"topic": {"topic": {"type": "plain_text_input", "value": "rota swaps"}}}, user_id=MENTEE
+    )
+
+    [request] = requests(session_factory)
+    assert request.source == "home" and request.enterprise_id == "E0ORG0001"

@@ -9,8 +9,10 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bot.db import transaction
 from bot.meetings.blocks import PRACTICES_ACTION, PRACTICES_BLOCK, SAVE_ACTION
 from bot.models import DeliveryStatus
+from bot.people import find_person
 from schedules.clock import Clock
 from schedules.meeting_step import plan_meeting_questions
 from tests.bot.feedback.helpers import action_ids, button, deliveries, end_pair, meetings, pair_up
@@ -183,6 +185,10 @@ def test_ticks_by_someone_else_or_on_a_forged_log_change_nothing(
     assert "sent to someone else" in fake_slack.last("response_url").args["text"]
     save(slack, 424242, ["care"], message=message)
     assert "can't find that meeting" in fake_slack.last("response_url").args["text"]
+    # Forged values: "²" passes str.isdigit() but not int(), and thirty digits overflow a column.
+    for forged in ("²", "9" * 30):
+        save(slack, forged, ["care"], message=message)
+        assert "can't find that meeting" in fake_slack.last("response_url").args["text"]
     save(slack, log_id, ["care"], message=message, state=False)
     assert "couldn't read your ticks" in fake_slack.last("response_url").args["text"]
 
@@ -225,6 +231,21 @@ def test_a_pair_that_ended_gets_no_question(deps, fake_slack, clock, session_fac
 
     assert fake_slack.dms_to(MENTOR) == []
     assert deliveries(session_factory, "meeting_question")[0].status == DeliveryStatus.CANCELLED
+
+
+def test_no_question_about_a_mentee_who_is_no_longer_active(
+    deps, fake_slack, clock, session_factory, pair_id
+):
+    plan_meeting_questions(deps.session_factory, deps.settings, clock.now)
+    with transaction(session_factory) as session:
+        find_person(session, TEAM_ID, MENTEE).is_active = False  # their Slack account was deactivated
+
+    clock.set(QUESTION_AT)
+    Clock(deps).tick()
+
+    assert fake_slack.dms_to(MENTOR) == []
+    [row] = deliveries(session_factory, "meeting_question")
+    assert row.status == DeliveryStatus.CANCELLED and "no longer active" in row.error
 
 
 # --- /mentor met -----------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.models import CLOSE_OUT, Delivery, DeliveryStatus, Pair, PulseRound, RoundKind, RoundStatus
+from bot.models import CLOSE_OUT, Delivery, DeliveryStatus, Pair, Person, PulseRound, RoundKind, RoundStatus
 from bot.pulse.blocks import ANSWER_CALLBACK, OPEN_ACTION, SELF_CALLBACK
+from bot.pulse.sealing import BOX_BYTES
 from bot.pulse.types import REMINDER_KIND
 from schedules.clock import Clock
 from tests.conftest import ADMIN, MENTEE, MENTOR
@@ -19,12 +20,13 @@ from tests.fakes.clock import MovableClock
 from tests.pulse_helpers import (
     FIRST_DUE,
     answers_of,
-    answers_table,
+    inbox,
     make_pair,
     mentee_round,
     modal_values,
     participation,
     rounds,
+    sealed_answers,
     self_answers,
 )
 
@@ -77,7 +79,8 @@ def test_the_first_check_in_arrives_and_one_submission_stores_participation_and_
     [dm] = fake_slack.dms_to(MENTEE)
     assert message_errors(dm.args.get("text"), dm.blocks) == []
     words = dm.text_of_blocks()
-    assert f"<@{MENTOR}>" in words and "anonymous" in words and "at least 5 mentees" in words
+    assert f"<@{MENTOR}>" in words and "anonymous" in words and "at least 5 different mentees" in words
+    assert "Open until Sunday 4 April at 10:00" in words  # when it really closes, in New York time
     assert button(dm.blocks)["text"]["text"] == "Answer — under a minute"
     # The mentor's own self-check starts on the same rhythm.
     [self_dm] = fake_slack.dms_to(MENTOR)
@@ -102,13 +105,21 @@ def test_the_first_check_in_arrives_and_one_submission_stores_participation_and_
     assert "Thank you" in str(reply.json()["view"])
     [row] = participation(session_factory)
     assert (row.pair_id, row.number, row.quarter) == (pair_id, 1, "2027-Q1")
-    [answer] = answers_table(session_factory)
-    assert answer.care == 3 and answer.own_errors is None and answer.zwisch == 4
-    assert (
-        answer.comment == "Really felt listened to."
-        and answer.cohort == "IM 2027"
-        and answer.quarter == "2027-Q1"
-    )
+    # The answer waits sealed: nothing of it is readable in the row…
+    [row] = inbox(session_factory)
+    assert row.quarter == "2027-Q1" and len(row.sealed) == BOX_BYTES and b"listened" not in row.sealed
+    # …and the app's key opens it to what the publishing step needs.
+    [answer] = sealed_answers(deps)
+    assert answer["items"] == {
+        "care": 3,
+        "no_ego": 3,
+        "mistakes_ok": 3,
+        "own_errors": None,
+        "listen": 3,
+        "autonomy": 3,
+        "zwisch": 4,
+    }
+    assert answer["comment"] == "Really felt listened to." and answer["cohort"] == "IM 2027"
     # The DM now says thank you instead of offering the button.
     update = fake_slack.last("chat.update")
     assert update.args["channel"] == MENTEE_DM and "Thank you" in update.text_of_blocks()
@@ -125,7 +136,7 @@ def test_nothing_in_the_log_names_the_mentee_who_answered(
 
     slack.submit(view, modal_values(view, answers_of(2)), user_id=MENTEE)
 
-    assert answers_table(session_factory)
+    assert inbox(session_factory)
     lines = [record.getMessage() for record in caplog.records]
     assert any("pulse answered" in line for line in lines)
     assert not [line for line in lines if MENTEE in line or MENTEE.lower() in line]
@@ -143,7 +154,7 @@ def test_the_mentor_answers_their_own_self_check(deps, clock, fake_slack, slack,
     assert reply.json()["response_action"] == "update"
     [own] = self_answers(session_factory)
     assert own.listen == 2 and own.care == 4 and own.answered_at == clock.now
-    assert answers_table(session_factory) == [] and participation(session_factory) == []
+    assert inbox(session_factory) == [] and participation(session_factory) == []
 
 
 def test_one_reminder_after_three_working_days_if_unanswered_and_none_after_the_answer(
@@ -209,8 +220,8 @@ def test_a_second_answer_is_refused_and_changes_nothing(
     assert "already answered" in fake_slack.last("response_url").args["text"]
     assert len(fake_slack.calls_to("views.open")) == opened
     assert len(participation(session_factory)) == 1
-    [answer] = answers_table(session_factory)
-    assert answer.care == 3
+    [answer] = sealed_answers(deps)
+    assert answer["items"]["care"] == 3
 
 
 def test_a_click_or_a_submission_by_someone_else_is_refused(
@@ -228,7 +239,7 @@ def test_a_click_or_a_submission_by_someone_else_is_refused(
     view = open_modal(slack, fake_slack)
     reply = slack.submit(view, modal_values(view, answers_of(1)), user_id=MENTOR)
     assert "sent to someone else" in str(reply.json()["view"])
-    assert participation(session_factory) == [] and answers_table(session_factory) == []
+    assert participation(session_factory) == [] and inbox(session_factory) == []
 
 
 def test_a_forged_or_malformed_submission_changes_nothing(
@@ -248,7 +259,7 @@ def test_a_forged_or_malformed_submission_changes_nothing(
         {**view, "private_metadata": "999999||"}, modal_values(view, answers_of(3)), user_id=MENTEE
     )
     assert "can't find that check-in" in str(reply.json()["view"])
-    assert participation(session_factory) == [] and answers_table(session_factory) == []
+    assert participation(session_factory) == [] and inbox(session_factory) == []
 
 
 def test_a_comment_with_a_patient_identifier_is_refused_and_nothing_is_stored(
@@ -263,11 +274,11 @@ def test_a_comment_with_a_patient_identifier_is_refused_and_nothing_is_stored(
     assert reply.json()["response_action"] == "errors" and "comment" in reply.json()["errors"]
     reply = slack.submit(view, modal_values(view, answers_of(3, comment="x" * 501)), user_id=MENTEE)
     assert "under 500 characters" in reply.json()["errors"]["comment"]
-    assert participation(session_factory) == [] and answers_table(session_factory) == []
+    assert participation(session_factory) == [] and inbox(session_factory) == []
 
     # Fixed, it goes through.
     slack.submit(view, modal_values(view, answers_of(3, comment="Kind and clear.")), user_id=MENTEE)
-    assert [a.comment for a in answers_table(session_factory)] == ["Kind and clear."]
+    assert [a["comment"] for a in sealed_answers(deps)] == ["Kind and clear."]
 
 
 def test_ending_the_pair_closes_its_check_in_and_sends_one_close_out(
@@ -385,3 +396,46 @@ def _deliveries(session_factory, kind, recipient=MENTEE):
     with session_factory() as session:
         query = select(Delivery).where(Delivery.kind == kind, Delivery.recipient == recipient)
         return list(session.scalars(query.order_by(Delivery.id)))
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 30, "-1", "12abc"])
+def test_a_forged_button_value_or_metadata_is_refused_plainly(
+    deps, clock, fake_slack, slack, session_factory, pair_id, value
+):
+    Clock(deps).tick()
+    _dm, channel, message = invitation(fake_slack)
+    slack.click(OPEN_ACTION, user_id=MENTEE, value=value, message=message, channel_id=channel)
+    assert "can't find that check-in" in fake_slack.last("response_url").args["text"]
+
+    view = open_modal(slack, fake_slack)
+    reply = slack.submit(
+        {**view, "private_metadata": f"{value}||"}, modal_values(view, answers_of(3)), user_id=MENTEE
+    )
+    assert "can't find that check-in" in str(reply.json()["view"])
+    assert participation(session_factory) == [] and inbox(session_factory) == []
+
+
+def test_no_check_in_about_a_mentor_who_is_no_longer_active(
+    deps, clock, fake_slack, slack, session_factory, pair_id
+):
+    clock.set(FIRST_DUE - timedelta(hours=6))  # queued for 08:00 in New York…
+    with session_factory.begin() as session:
+        session.get(Pair, pair_id).next_pulse_at = clock.now
+        session.get(Pair, pair_id).started_at -= timedelta(hours=6)
+    runner = Clock(deps)
+    runner.tick()
+    with session_factory.begin() as session:  # …and the mentor's account is deactivated before then
+        mentor = session.scalars(select(Person).where(Person.user_id == MENTOR)).one()
+        mentor.is_active = False
+    clock.set(FIRST_DUE)
+    runner.tick()
+
+    assert fake_slack.dms_to(MENTEE) == []
+    [row] = _deliveries(session_factory, "pulse")
+    assert row.status == DeliveryStatus.CANCELLED and "no longer active" in row.error
+
+    # The next period is not even planned as an invitation: the round is skipped.
+    clock.set(FIRST_DUE + timedelta(days=61))
+    runner.tick()
+    assert fake_slack.dms_to(MENTEE) == []
+    assert [r.status for r in rounds(session_factory, RoundKind.MENTEE)][-1] == RoundStatus.SKIPPED

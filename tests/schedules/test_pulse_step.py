@@ -149,7 +149,8 @@ def test_a_tick_reads_only_what_is_due_through_an_index(deps, clock, session_fac
     statements = _statements(engine, lambda: run_pulse_step(session_factory, deps.settings, later))
 
     selects = [(sql, params) for sql, params in statements if sql.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 4  # one per part: pairs, self-checks, reminders, held invitations
+    # One per part: pairs, self-checks, reminders, held invitations, workspaces to publish.
+    assert len(selects) == 5
     with engine.connect() as connection:
         for sql, params in selects:
             plan = " ".join(

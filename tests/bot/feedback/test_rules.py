@@ -21,8 +21,16 @@ def test_a_name_typed_without_the_menu_is_refused_not_guessed():
     assert "`@okafor`" in refused.value.message and refused.value.about == "mentor"
 
 
-def test_command_text_is_stored_as_typed():
-    assert plain_text("M&amp;M  prep &lt;3\nwith <@U0AB12345|ana>") == "M&M prep <3 with @ana"
+def test_command_text_is_stored_as_typed_with_mentions_kept():
+    assert plain_text("M&amp;M  prep &lt;3\nwith <@U0AB12345|ana>") == "M&M prep <3 with <@U0AB12345>"
+
+
+def test_a_mention_in_a_topic_is_a_colleague_not_a_record_number():
+    # Screened as a mention, it is not mistaken for an identifier, and it stays a mention.
+    assert (
+        check_topic("pairing with <@U07ABC1234|dr.kim> on nights") == "pairing with <@U07ABC1234> on nights"
+    )
+    assert check_topic("pairing with <@U07ABC1234>") == "pairing with <@U07ABC1234>"
 
 
 def test_topics_are_trimmed_limited_and_screened():

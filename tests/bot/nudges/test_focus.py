@@ -21,7 +21,7 @@ from bot.pulse.types import FOCUS_GAP, FOCUS_SELF, NO_FOCUS, Focus
 from schedules.clock import Clock
 from tests.conftest import MENTOR
 from tests.nudge_helpers import sends
-from tests.pulse_helpers import FIRST_DUE, answer_round, answers_of, make_pair, rounds
+from tests.pulse_helpers import FIRST_DUE, answer_round, answers_of, make_pair, publish, rounds
 
 LONDON = ZoneInfo("Europe/London")
 START = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)  # a Tuesday, 09:30 in London
@@ -131,10 +131,10 @@ def test_even_a_lopsided_focus_keeps_every_practice_in_every_window():
 MENTEES = [f"U0MENTEE{n}" for n in range(2, 7)]
 
 
-def _plan_for(deps, mentor_id):
+def _plan_for(deps, mentor_id, at=FIRST_DUE + timedelta(days=6)):  # the Tuesday after
     with deps.session_factory() as session:
         person = session.get(Person, mentor_id)
-        person.next_nudge_at = FIRST_DUE + timedelta(days=6)  # the Tuesday after
+        person.next_nudge_at = at
         state = load_states(session, deps.settings, [person], person.next_nudge_at)[person.id]
         return state.focus, plan_mentor(state, person.next_nudge_at)
 
@@ -162,10 +162,33 @@ def test_unreleased_mentee_answers_never_change_the_plan_and_released_ones_do(
     assert after_focus == before_focus
     assert after_plan.decisions == before_plan.decisions
 
-    # The fifth answer releases them: now the gap (care) steers, and says so.
+    # The fifth answer changes nothing either while the quarter is open…
     answer_round(deps, mentee_rounds[4], answers_of(4, care=1))
-    released_focus, _plan = _plan_for(deps, mentor_id)
+    fifth_focus, fifth_plan = _plan_for(deps, mentor_id)
+    assert fifth_focus == before_focus and fifth_plan.decisions == before_plan.decisions
+    # …and once the quarter is published, the gap (care) steers, and says so.
+    publish(deps, clock)
+    released_focus, _plan = _plan_for(deps, mentor_id, at=datetime(2027, 4, 6, 8, 30, tzinfo=UTC))
     assert released_focus.why == FOCUS_GAP and released_focus.weight("care") == 1.0
+
+
+def test_a_nudge_chosen_for_the_gap_or_the_self_check_names_no_mentee():
+    # Beside "your mentees' answers suggest more room here", a named mentee would read as
+    # the one whose answer it was: such nudges say "your mentee" instead.
+    library = tuple(
+        Nudge(key=f"{p}.{i}", practice=p, text="Ask {mentee} one thing.")
+        for p in PRACTICE_KEYS
+        for i in range(3)
+    )
+    person = mentor_person()
+    for why in (FOCUS_GAP, FOCUS_SELF):
+        focus = Focus(why, tuple((p, 1.0) for p in PRACTICE_KEYS))
+        state = MentorState(person, LONDON, (Mentee(2, "U2"), Mentee(3, "U3")), (), library, 2, focus)
+        [decision] = plan_mentor(state, START).decisions
+        assert decision.reason == why and decision.mentee_id is None
+    state = MentorState(person, LONDON, (Mentee(2, "U2"), Mentee(3, "U3")), (), library, 2, NO_FOCUS)
+    [decision] = plan_mentor(state, START).decisions
+    assert decision.reason is None and decision.mentee_id == 2
 
 
 def test_the_dm_says_privately_why_its_practice_was_chosen(deps, clock, fake_slack, session_factory):

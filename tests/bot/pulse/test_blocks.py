@@ -123,6 +123,23 @@ def test_results_screens_fit_slack_even_with_many_long_comments(released):
     assert ("Not enough answers yet to keep them anonymous" in shown) is not released
 
 
+def test_comments_are_shown_whole_up_to_the_500_characters_a_mentee_may_write():
+    longest = "<b>&" + "w" * 480 + "\nsecond line end"  # 500 characters, with what must be escaped
+    results = MentorResults(
+        released=True,
+        anonymity_min=5,
+        window_months=12,
+        items=_results(True).items,
+        comments=(longest,) * 10,
+        through="2027-Q1",
+    )
+    blocks = personal_blocks(PersonalPulse(results, (), PulseTiming(30, 60), False), 5, 12)
+    assert message_errors("x", blocks) == []
+    shown = "".join(str(b) for b in blocks)
+    assert shown.count("&lt;b&gt;&amp;" + "w" * 480 + "\\n>second line end") == 10
+    assert "January–March 2027" in shown
+
+
 def test_the_program_screen_fits_slack_with_many_cohorts_and_never_names_a_mentor():
     cohorts = tuple(
         CohortFigures(f"Cohort {n}", released=n % 2 == 0, mentees=6, asked=12, answered=9, averages=())

@@ -16,15 +16,16 @@ from bot.pulse.rules import (
     closed_reason,
     focus_from,
     gap,
-    is_released,
     item_figures,
+    last_closed_quarter,
     next_regular_due,
+    parse_number,
     parse_timing,
+    published_window,
     quarter_of,
     round_window,
     shown_average,
     window_quarters,
-    window_start,
 )
 from bot.pulse.types import FOCUS_GAP, FOCUS_SELF, NO_FOCUS, ItemFigure, PulseTiming
 
@@ -79,12 +80,41 @@ def test_quarters_and_the_rolling_window():
     now = datetime(2027, 2, 10, tzinfo=UTC)
     assert window_quarters(now, 12) == ("2026-Q2", "2026-Q3", "2026-Q4", "2027-Q1")
     assert window_quarters(now, 3) == ("2027-Q1",)
-    assert window_start(now, 12) == datetime(2026, 4, 1, tzinfo=UTC)
+    # Published figures cover closed quarters only: the current one never.
+    assert published_window(now, 12) == ("2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4")
+    assert published_window(now, 3) == ("2026-Q4",)
+    first_hour = datetime(2027, 4, 1, 0, 30, tzinfo=UTC)
+    assert last_closed_quarter(first_hour) == "2027-Q1"
+    # Within the grace after a quarter ends, publishing still waits for late commits.
+    assert last_closed_quarter(first_hour, timedelta(hours=1)) == "2026-Q4"
 
 
-@pytest.mark.parametrize(("mentees", "released"), [(2, False), (3, False), (4, False), (5, True), (6, True)])
-def test_release_needs_the_minimum_number_of_different_mentees(mentees, released):
-    assert is_released(mentees, 5) is released
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("12", 12),
+        ("007", 7),
+        ("999999999", 999999999),
+        ("1234567890", None),
+        ("²", None),
+        ("٣", None),
+        ("-1", None),
+        ("", None),
+        (" 1", None),
+        (None, None),
+        (12, None),
+    ],
+)
+def test_numbers_from_buttons_and_commands_are_plain_short_digits(text, number):
+    assert parse_number(text) == number
+
+
+def test_a_shorter_rhythm_never_opens_a_check_in_before_the_last_one_closes():
+    last_due = START + timedelta(days=30)
+    closes = last_due + timedelta(days=60)
+    shorter = PulseTiming(30, 30)
+    assert next_regular_due(START, last_due, shorter) == last_due + timedelta(days=30)
+    assert next_regular_due(START, last_due, shorter, closes) == closes
 
 
 def test_an_item_average_needs_the_minimum_number_of_answers_that_rated_it():
