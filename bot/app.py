@@ -19,7 +19,6 @@ from typing import Any
 from urllib.parse import urljoin
 
 from slack_bolt import App, BoltContext, BoltResponse
-from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
@@ -27,7 +26,12 @@ from slack_sdk import WebClient
 from bot.config import OAUTH_INSTALL_PATH, OAUTH_REDIRECT_PATH, Settings
 from bot.db import SessionFactory, make_engine, make_session_factory
 from bot.deps import Deps
-from bot.installations import REFRESH_MINUTES_BEFORE_EXPIRY, STATE_EXPIRY_SECONDS, Installations
+from bot.installations import (
+    REFRESH_MINUTES_BEFORE_EXPIRY,
+    STATE_EXPIRY_SECONDS,
+    Installations,
+    RotatingAuthorize,
+)
 from bot.models import utcnow
 from bot.slack import make_client
 from handlers import register_all
@@ -114,9 +118,11 @@ def _oauth_options(deps: Deps) -> dict[str, Any]:
         logger=logging.getLogger("slack_bolt.oauth"),
     )
     # Built here rather than by OAuthSettings so that token refreshes go through our
-    # client (SLACK_API_URL), and so a token's auth.test answer is remembered instead
-    # of asked again before every acknowledgement.
-    authorize = InstallationStoreAuthorize(
+    # client (SLACK_API_URL) and `Installations.refresh` (one process at a time), and so
+    # a token's auth.test answer is remembered instead of asked again before every
+    # acknowledgement.
+    authorize = RotatingAuthorize(
+        installations,
         logger=logging.getLogger("slack_bolt.authorize"),
         installation_store=installations.store,
         client_id=settings.slack_client_id,

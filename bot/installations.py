@@ -14,27 +14,43 @@
 Uninstalling, or Slack revoking the bot token, deletes the installation and cancels
 the workspace's queued messages at once (:meth:`Installations.forget`); the other
 workspaces carry on. Tokens are never logged.
+
+**Rotating tokens across processes.** Slack spends a refresh token when it is used, so
+two processes refreshing one installation at once (a web worker and the clock) would
+leave one of them with `invalid_refresh_token` although the other stored a good new
+token. Every refresh — the clock's and, through :class:`RotatingAuthorize`, Bolt's —
+goes through :meth:`Installations.refresh`, which holds a PostgreSQL advisory lock for
+that installation (one process refreshes; the others wait and then find the new token),
+and which, should Slack still say `invalid_refresh_token`, reads the installation again
+and carries on with the newer token someone else stored. On SQLite (one machine, one
+clock) the in-process lock and the re-read do the same.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation import TokenRotator
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 
 from bot.config import Settings
 from bot.db import SessionFactory, transaction
 from bot.models import Delivery, DeliveryStatus, Workspace
 from bot.models.installations import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
 from bot.people import ensure_workspace
-from bot.slack import make_client
+from bot.slack import make_client, slack_error_code
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +137,39 @@ class Installations:
         """Refresh a rotating token that expires soon, and store the new one."""
         if installation.bot_refresh_token is None:
             return installation
-        # One refresh at a time in this process; a waiting thread re-reads and finds
-        # the token someone else just refreshed.
-        with self._refreshing:
-            current = self.find(team_id, installation.enterprise_id) or installation
-            refreshed = self.rotator.perform_token_rotation(
-                installation=current, minutes_before_expiration=REFRESH_MINUTES_BEFORE_EXPIRY
-            )
+        return self.refresh(installation, team_id)
+
+    def refresh(
+        self, installation: Installation, team_id: str | None = None, *, minutes: int | None = None
+    ) -> Installation:
+        """The installation with a token good for at least `minutes` more (refreshed and
+        stored if it was not), whichever process refreshes it.
+
+        Raises slack_sdk's SlackTokenRotationError when Slack will not refresh it.
+        """
+        minutes = REFRESH_MINUTES_BEFORE_EXPIRY if minutes is None else minutes
+        team_id = team_id or installation.team_id
+        # One refresh at a time in this process, and (PostgreSQL) in the deployment; a
+        # waiting caller re-reads and finds the token someone else just refreshed.
+        with self._refreshing, self._rotation_lock(installation):
+            current = self._latest(installation, team_id)
+            try:
+                refreshed = self.rotator.perform_token_rotation(
+                    installation=current, minutes_before_expiration=minutes
+                )
+            except SlackTokenRotationError as error:
+                if slack_error_code(error.api_error) != "invalid_refresh_token":
+                    raise
+                # Spent: another process (SQLite has no lock between them) refreshed
+                # first. Its new token is in the store; carry on with that.
+                latest = self._latest(installation, team_id)
+                if latest.bot_refresh_token in (None, current.bot_refresh_token):
+                    raise
+                log.info("team=%s: another process refreshed the bot token first; using its token", team_id)
+                current = latest
+                refreshed = self.rotator.perform_token_rotation(
+                    installation=current, minutes_before_expiration=minutes
+                )
             if refreshed is None:
                 return current
             self.store.save(refreshed)
@@ -137,6 +179,32 @@ class Installations:
             refreshed.enterprise_id,
         )
         return refreshed
+
+    def _latest(self, installation: Installation, team_id: str | None) -> Installation:
+        """The installation as stored now (another process may have refreshed it)."""
+        found = None
+        if team_id:
+            found = self.find(team_id, installation.enterprise_id)
+        elif installation.enterprise_id:
+            found = self.store.find_installation(
+                enterprise_id=installation.enterprise_id, team_id=None, is_enterprise_install=True
+            )
+        return found or installation
+
+    @contextmanager
+    def _rotation_lock(self, installation: Installation) -> Iterator[None]:
+        """On PostgreSQL, an advisory lock for this installation, held until the new token is
+        stored (the store writes on connections of its own, which the lock does not block)."""
+        engine = self.session_factory.kw["bind"]
+        if engine.dialect.name != "postgresql":
+            yield
+            return
+        team = None if installation.is_enterprise_install else installation.team_id
+        owner = f"{installation.enterprise_id}:{team}"
+        key = int.from_bytes(hashlib.blake2b(owner.encode(), digest_size=8).digest(), "big", signed=True)
+        with engine.begin() as connection:
+            connection.execute(select(func.pg_advisory_xact_lock(key)))
+            yield
 
     def _enterprise_of(self, team_id: str) -> str | None:
         with transaction(self.session_factory) as session:
@@ -229,3 +297,29 @@ class Installations:
             sum(cancelled.values()),
         )
         return cancelled
+
+    # --- housekeeping --------------------------------------------------------------------
+
+    def purge_expired_states(self, now: datetime) -> int:
+        """Delete install links (OAuth states) that expired: each is good for ten minutes and
+        used once; an abandoned install would otherwise leave its row behind for ever."""
+        table = self.state_store.oauth_states
+        with self.session_factory.kw["bind"].begin() as connection:
+            expired = delete(table).where(table.c.expire_at < normalize_datetime_for_db(now))
+            return connection.execute(expired).rowcount or 0
+
+
+class RotatingAuthorize(InstallationStoreAuthorize):
+    """Bolt's per-request authorization, refreshing rotating tokens the way the clock does
+    (`Installations.refresh`: one process at a time, and a spent refresh token recovered)."""
+
+    def __init__(self, installations: Installations, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.installations = installations
+
+    def _rotate_and_save_tokens_if_necessary(self, installation: Installation | None) -> Installation | None:
+        # Bolt's own version refreshes with the row it read and saves; ours serialises the
+        # refresh across processes. No user tokens are ever held, so only bot tokens rotate.
+        if installation is None or installation.bot_refresh_token is None:
+            return None
+        return self.installations.refresh(installation, minutes=self.token_rotation_expiration_minutes)
