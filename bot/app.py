@@ -155,11 +155,14 @@ def _install_failed(args: FailureArgs) -> BoltResponse:
 
 def _remember_workspace(installations: Installations) -> Callable[..., Any]:
     """Global middleware: note each workspace's org the first time it is seen (see
-    `Installations.remember_workspace`), then carry on."""
+    `Installations.remember_workspace`), lift a hold on a workspace the app can reach
+    again (`Installations.seen_working`), then carry on."""
 
     def remember(context: BoltContext, next: Callable[[], Any]) -> Any:
         if context.team_id:
             installations.remember_workspace(context.team_id, context.enterprise_id)
+            if context.authorize_result is not None:
+                installations.seen_working(context.team_id)
         return next()
 
     return remember

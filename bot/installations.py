@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -43,7 +44,8 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation import TokenRotator
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.db import SessionFactory, transaction
@@ -61,6 +63,29 @@ REFRESH_MINUTES_BEFORE_EXPIRY = 120
 STATE_EXPIRY_SECONDS = 600
 # Queued messages that have not reached Slack yet; `sending` ones are mid-call.
 _UNSENT = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED)
+# Slack's answers when an org-wide token may not reach one of the org's workspaces (an
+# org admin took the app out of it). Access can come back without a reinstall.
+ACCESS_CODES = ("team_access_not_granted", "team_access_revoked")
+# How often a request from a held workspace makes us look whether its hold can go.
+ACCESS_RECHECK_SECONDS = 300
+
+
+def grant_access(session: Session, team_ids: list[str], enterprise_id: str | None) -> list[str]:
+    """An org admin let the org's app into these workspaces (again): note them with their
+    org, and lift a hold on sending there. Returns the workspaces that were held."""
+    for team_id in team_ids:
+        ensure_workspace(session, team_id, enterprise_id=enterprise_id)
+    return lift_holds(session, select(Workspace).where(Workspace.team_id.in_(team_ids)))
+
+
+def lift_holds(session: Session, workspaces: Select[tuple[Workspace]]) -> list[str]:
+    """Sending resumes in these workspaces; returns those that were held."""
+    resumed = []
+    for workspace in session.scalars(workspaces):
+        if workspace.sending_paused_reason is not None:
+            workspace.sending_paused_reason, workspace.sending_paused_at = None, None
+            resumed.append(workspace.team_id)
+    return resumed
 
 
 class NotInstalled(Exception):
@@ -103,6 +128,8 @@ class Installations:
         )
         self._refreshing = threading.Lock()
         self._remembered: set[tuple[str, str | None]] = set()
+        # When each workspace's access hold was last looked at (`seen_working`).
+        self._access_checked: dict[str, float] = {}
 
     # --- finding a workspace's client ------------------------------------------------
 
@@ -212,6 +239,24 @@ class Installations:
 
     # --- keeping the workspace table in step -------------------------------------------
 
+    def seen_working(self, team_id: str) -> bool:
+        """A request from `team_id` was authorized: if sending there is held because Slack
+        said the org's token could not reach the workspace, access is back — lift the hold.
+        Looked at no more than once every few minutes per workspace. True when lifted."""
+        last = self._access_checked.get(team_id)
+        if last is not None and time.monotonic() - last < ACCESS_RECHECK_SECONDS:
+            return False
+        self._access_checked[team_id] = time.monotonic()
+        with transaction(self.session_factory) as session:
+            reason = session.scalar(
+                select(Workspace.sending_paused_reason).where(Workspace.team_id == team_id)
+            )
+            if not reason or not any(code in reason for code in ACCESS_CODES):
+                return False
+            lift_holds(session, select(Workspace).where(Workspace.team_id == team_id))
+        log.warning("team=%s: the app can reach this workspace again; sending resumes (%s)", team_id, reason)
+        return True
+
     def remember_workspace(self, team_id: str, enterprise_id: str | None) -> None:
         """Note which org a workspace belongs to, the first time this process sees it.
 
@@ -230,7 +275,6 @@ class Installations:
 
         Returns the workspaces that were held (a token refused earlier), now sending again.
         """
-        resumed: list[str] = []
         with transaction(self.session_factory) as session:
             if installation.team_id:
                 ensure_workspace(
@@ -243,10 +287,7 @@ class Installations:
                 covered = select(Workspace).where(Workspace.team_id == installation.team_id)
             else:
                 covered = select(Workspace).where(Workspace.enterprise_id == installation.enterprise_id)
-            for workspace in session.scalars(covered):
-                if workspace.sending_paused_reason is not None:
-                    workspace.sending_paused_reason, workspace.sending_paused_at = None, None
-                    resumed.append(workspace.team_id)
+            resumed = lift_holds(session, covered)
         log.info(
             "installed: team=%s enterprise=%s org_wide=%s%s",
             installation.team_id,
