@@ -73,12 +73,20 @@ _SCORE = re.compile(
 _CONFESSING = (
     r"(?!\s+(?:that|to\s+(?:me|us|him|her|them|feeling|being|having)|it|how|what|she|he|they|i|we|you)\b)"
 )
+# "the discharge summary", "the admission list": the paperwork of care, not an event.
+_PAPERWORK = (
+    r"(?!\s+(?:summar(?:y|ies)|letters?|planning|plans?|templates?|checklists?|lounge|process|lists?|units?"
+    r"|wards?|criteria|paperwork|meetings?|clerking|rotas?|targets?|forms?|notes|teams?|coordinators?"
+    r"|policy|policies|protocols?|pathways?|bundles?|documents?)\b)"
+)
 _EVENT = re.compile(
-    r"\b(?:admit(?:s|ted)?"
+    r"\b(?:(?:admit(?:s|ted)?"
     + _CONFESSING
     + "|"
     + "|".join(sorted(EVENT_WORDS - {"admit", "admitted"}))
-    + r"|passed\s+away)\b",
+    + r"|passed\s+away)\b"
+    + _PAPERWORK
+    + ")",
     re.IGNORECASE,
 )
 # A birth year after a birth word: "born in 1929", "DOB 1950".
@@ -197,8 +205,14 @@ def birth_date(text: str, today: date) -> bool:
     """A date of birth: a birth word beside a date, or beside a year ("born in 1929")."""
     if not DOB_WORDS.search(text):
         return False
-    years = [m.span() for m in _YEAR.finditer(text) if int(m.group()) <= today.year]
-    return _beside(text, DOB_WORDS, _date_spans(text)) or _beside(text, DOB_WORDS, years, distance=15)
+    if _beside(text, DOB_WORDS, _date_spans(text)):
+        return True
+    # A bare year only just after the birth word: "born in 1929", not "2019 … born in Leeds".
+    return any(
+        (year := _YEAR.search(text, word.end(), word.end() + 12)) is not None
+        and int(year.group()) <= today.year
+        for word in DOB_WORDS.finditer(text)
+    )
 
 
 def care_date(text: str) -> bool:

@@ -83,10 +83,10 @@ _OLD_AGE_AFTER = re.compile(
 # was admitted", "Mr Ferreira died". A title does not make them a colleague then.
 _PATIENT_EVENT_AFTER = re.compile(
     r"^(?:(?!\b(?:and|but|said|says|told|that|because|when|while|so|who|which)\b)[^.;!?\n]){0,40}?"
-    r"\b(?:was|were|got|been|being|is)\s+(?:\w+ly\s+)?(?:re)?(?:admitted|discharged|intubated|transferred"
+    r"\b(?:was|were|got|been|being|is)\s+(?:\w+ly\s+)?(?:re)?(?:admitted|discharged|intubated"
     r"|resuscitated|ventilated|sectioned|brought\s+in)\b"
-    r"|^\s*[,(]?\s*(?:has\s+|had\s+|sadly\s+|suddenly\s+)*(?:died|passed\s+away|deteriorated|arrested"
-    r"|coded|refus(?:ed|ing)\s+(?:treatment|the|his|her|to))\b",
+    r"|^\s*[,(]?\s*(?:has\s+|had\s+|sadly\s+|suddenly\s+)*(?:died|passed\s+away|deteriorated"
+    r"|refus(?:ed|ing)\s+(?:treatment|the|his|her|to))\b",
     re.I,
 )
 # "a doctor himself": describing the person talked about, not naming a colleague.
@@ -219,6 +219,8 @@ class NameFinder:
         following = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
         if following is not None and following.kind == "num" and following.start == token.end:
             word += following.text.lower()  # "F1", "FY2", "ST3"
+            if self.text.startswith(("'s", "’s"), following.end):
+                return False  # "my F1's patient"
         if word == "resident" and self._lives_in_a_home(index):
             return False
         return word in STAFF_TITLES
