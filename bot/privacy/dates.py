@@ -133,6 +133,16 @@ AGE_OVER_89 = re.compile(
 )
 
 
+# Every age `AGE_OVER_89` finds holds one of these; most texts hold none, and are not
+# put through its many alternatives at every position.
+_AGE_HINT = re.compile(r"(?<!\d)(?:9\d|1[01]\d)(?!\d)|ninet|hundred|narian", re.IGNORECASE)
+
+
+def age_over_89(text: str) -> bool:
+    """An age over 89 in any of the ways people write one."""
+    return bool(_AGE_HINT.search(text)) and bool(AGE_OVER_89.search(text))
+
+
 def without_scores(text: str) -> str:
     """Scores written as fractions ("pain 8/10", "GCS 3/15", "MMSE 24/30") blanked out,
     so they are not read as dates."""

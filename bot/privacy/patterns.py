@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from bot.privacy.dates import AGE_OVER_89, FULL_DATE, birth_date, care_date, old_full_date, without_scores
+from bot.privacy.dates import FULL_DATE, age_over_89, birth_date, care_date, old_full_date, without_scores
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,7 @@ _CHECKS: tuple[tuple[str, str, Callable[[str], bool]], ...] = (
     ("ip_address", "an IP address", lambda t: bool(IP_ADDRESS.search(t))),
     ("address", "a street address or where someone lives", lambda t: bool(_address(t))),
     ("postcode", "a ZIP code or postcode", lambda t: bool(POSTCODE.search(t))),
-    ("age_over_89", "an age over 89", lambda t: bool(AGE_OVER_89.search(t))),
+    ("age_over_89", "an age over 89", age_over_89),
 )
 # Findings that already account for a long run of digits.
 _NUMBER_KINDS = frozenset(
