@@ -35,8 +35,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.installation_store import Installation
@@ -88,6 +90,35 @@ def lift_holds(session: Session, workspaces: Select[tuple[Workspace]]) -> list[s
     return resumed
 
 
+class InstallRefused(BoltError):
+    """An install from a workspace or org that SLACK_ALLOWED_TEAMS does not list."""
+
+    def __init__(self, installation: Installation) -> None:
+        super().__init__(
+            f"team={installation.team_id} enterprise={installation.enterprise_id} is not allowed"
+        )
+        self.installation = installation
+
+
+class AllowListedStore(SQLAlchemyInstallationStore):
+    """slack_sdk's installation store that keeps no installation SLACK_ALLOWED_TEAMS leaves
+    out (Bolt's install flow then shows its failure page)."""
+
+    def __init__(self, *, allowed: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.allowed = allowed
+
+    def save(self, installation: Installation) -> None:
+        if not is_allowed(self.allowed, installation.team_id, installation.enterprise_id):
+            raise InstallRefused(installation)
+        super().save(installation)
+
+
+def is_allowed(allowed: tuple[str, ...], team_id: str | None, enterprise_id: str | None) -> bool:
+    """Whether a workspace (or its Grid org) may use this deployment: any, when the list is empty."""
+    return not allowed or team_id in allowed or enterprise_id in allowed
+
+
 class NotInstalled(Exception):
     """No installation covers this workspace: never installed, uninstalled, or revoked."""
 
@@ -108,7 +139,8 @@ class Installations:
         engine = session_factory.kw["bind"]
         self.settings = settings
         self.session_factory = session_factory
-        self.store = SQLAlchemyInstallationStore(
+        self.store = AllowListedStore(
+            allowed=settings.slack_allowed_teams,
             client_id=settings.slack_client_id,
             engine=engine,
             bots_table_name=BOTS_TABLE,
@@ -136,6 +168,8 @@ class Installations:
     def find(self, team_id: str, enterprise_id: str | None = None) -> Installation | None:
         """The installation that covers `team_id`: its own, else its org's org-wide one."""
         enterprise_id = enterprise_id or self._enterprise_of(team_id)
+        if not is_allowed(self.settings.slack_allowed_teams, team_id, enterprise_id):
+            return None  # installed before SLACK_ALLOWED_TEAMS left it out: served no more
         installation = self.store.find_installation(enterprise_id=enterprise_id, team_id=team_id)
         if (installation is None or not installation.bot_token) and enterprise_id:
             installation = self.store.find_installation(
@@ -357,6 +391,14 @@ class RotatingAuthorize(InstallationStoreAuthorize):
     def __init__(self, installations: Installations, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.installations = installations
+
+    def __call__(self, *, context: Any, enterprise_id: str | None, team_id: str | None, **kwargs: Any) -> Any:
+        if not is_allowed(self.installations.settings.slack_allowed_teams, team_id, enterprise_id):
+            log.warning(
+                "team=%s enterprise=%s: not in SLACK_ALLOWED_TEAMS; not served", team_id, enterprise_id
+            )
+            return None
+        return super().__call__(context=context, enterprise_id=enterprise_id, team_id=team_id, **kwargs)
 
     def _rotate_and_save_tokens_if_necessary(self, installation: Installation | None) -> Installation | None:
         # Bolt's own version refreshes with the row it read and saves; ours serialises the
