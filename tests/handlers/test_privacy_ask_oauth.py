@@ -121,3 +121,4 @@ def test_yes_save_on_a_custom_nudge_shows_the_done_screen_with_the_workspaces_to
     assert (update.method, update.token) == ("views.update", token_of(fake_slack, TEAM_A))
     assert update.args["view_id"] == "VFORM0001"
     assert update.view["title"]["text"] == "Nudge added"
+    assert colleague_names(session_factory) == ["bernadette"]
