@@ -8,6 +8,10 @@ names someone.
 
     python bench/bench_privacy.py [--notes 400]
 
+It also times texts built to make a careless regex backtrack (a run of "Ann-", of "a."
+before an "@", of "-1" after "MRN"…) at the screen's size limit, 4,000 characters:
+each must cost about what ordinary text of that length costs, never seconds.
+
 Results are printed as a Markdown table for docs/privacy.md and docs/benchmarks.md.
 """
 
@@ -20,7 +24,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from bot.privacy import assess
+from bot.privacy import TEXT_LIMIT, assess
 from bot.privacy.lexicon import load_lexicon
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "privacy"
@@ -41,6 +45,36 @@ def notes(pool: list[str], count: int, rng: random.Random) -> list[str]:
             parts.append(rng.choice(pool).rstrip(".") + ".")
         built.append(" ".join(parts)[:NOTE_LENGTH])
     return built
+
+
+def adversarial(length: int) -> dict[str, str]:
+    """Texts of `length` characters shaped to make a backtracking regex work hard."""
+
+    def fill(unit: str, prefix: str = "", suffix: str = "") -> str:
+        room = length - len(prefix) - len(suffix)
+        return prefix + (unit * (room // len(unit) + 1))[:room] + suffix
+
+    prose = "We talked with the student about feedback on rounds and asking for help early. "
+    return {
+        "ordinary prose": fill(prose),
+        '"Ann-" repeated': fill("Ann-"),
+        '"a." … "@" "b." …': fill("a.", suffix="@" + "b." * (length // 6))[:length],
+        '"MRN " then "-1" repeated': fill("-1", prefix="MRN "),
+        '"www." then "a." repeated': fill("a.", prefix="www."),
+        '"call " then "1 " repeated': fill("1 ", prefix="call "),
+        '"admitted 1/2 " repeated': fill("admitted 1/2 "),
+        '"Mr " repeated': fill("Mr "),
+    }
+
+
+def time_adversarial() -> None:
+    print(f"| text built to backtrack ({TEXT_LIMIT:,} characters) | CPU time |")
+    print("|---|---:|")
+    for label, text in adversarial(TEXT_LIMIT).items():
+        started = time.thread_time()
+        assess(text)
+        print(f"| {label} | {(time.thread_time() - started) * 1000:.0f} ms |")
+    print()
 
 
 def main() -> None:
@@ -78,6 +112,7 @@ def main() -> None:
         p95 = times[int(len(times) * 0.95) - 1]
         print(f"| {label} | {statistics.median(times):.2f} ms | {p95:.2f} ms | {times[-1]:.2f} ms |")
     print()
+    time_adversarial()
     print(
         f"Loading the name and word lists once per process: {load_seconds:.2f} s CPU, "
         f"{peak / 2**20:.0f} MiB peak."

@@ -19,21 +19,35 @@ from typing import Any
 from urllib.parse import urljoin
 
 from slack_bolt import App, BoltContext, BoltResponse
-from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.config import OAUTH_INSTALL_PATH, OAUTH_REDIRECT_PATH, Settings
 from bot.db import SessionFactory, make_engine, make_session_factory
 from bot.deps import Deps
-from bot.installations import REFRESH_MINUTES_BEFORE_EXPIRY, STATE_EXPIRY_SECONDS, Installations
+from bot.installations import (
+    REFRESH_MINUTES_BEFORE_EXPIRY,
+    STATE_EXPIRY_SECONDS,
+    Installations,
+    InstallRefused,
+    RotatingAuthorize,
+)
 from bot.models import utcnow
 from bot.slack import make_client
 from handlers import register_all
 
 log = logging.getLogger(__name__)
 
+# What someone installing from a workspace this deployment does not serve sees.
+INSTALL_NOT_ALLOWED_PAGE = (
+    "<!doctype html><html><head><meta charset='utf-8'><title>Mentor Nudge</title></head><body>"
+    "<h1>Mentor Nudge can't be installed here</h1>"
+    "<p>This Mentor Nudge server serves only the workspaces its administrators listed, and this "
+    "workspace isn't one of them. Nothing was installed. If your program should use it, ask whoever "
+    "runs the server to add your workspace.</p></body></html>"
+)
 # What someone sees when their workspace's installation is gone (uninstalled, revoked).
 NOT_INSTALLED_MESSAGE = (
     "Mentor Nudge isn't installed in this workspace any more, so it can't answer. "
@@ -110,13 +124,15 @@ def _oauth_options(deps: Deps) -> dict[str, Any]:
         state_store=installations.state_store,
         state_expiration_seconds=STATE_EXPIRY_SECONDS,
         token_rotation_expiration_minutes=REFRESH_MINUTES_BEFORE_EXPIRY,
-        callback_options=CallbackOptions(success=_installed(deps), failure=_install_failed),
+        callback_options=CallbackOptions(success=_installed(deps), failure=_install_failed(deps)),
         logger=logging.getLogger("slack_bolt.oauth"),
     )
     # Built here rather than by OAuthSettings so that token refreshes go through our
-    # client (SLACK_API_URL), and so a token's auth.test answer is remembered instead
-    # of asked again before every acknowledgement.
-    authorize = InstallationStoreAuthorize(
+    # client (SLACK_API_URL) and `Installations.refresh` (one process at a time), and so
+    # a token's auth.test answer is remembered instead of asked again before every
+    # acknowledgement.
+    authorize = RotatingAuthorize(
+        installations,
         logger=logging.getLogger("slack_bolt.authorize"),
         installation_store=installations.store,
         client_id=settings.slack_client_id,
@@ -141,19 +157,47 @@ def _installed(deps: Deps) -> Callable[[SuccessArgs], BoltResponse]:
     return success
 
 
-def _install_failed(args: FailureArgs) -> BoltResponse:
-    # A forged or replayed state, a cancelled approval, a bad code: say why in the log.
-    log.warning("install refused: %s", args.reason)
-    return args.default.failure(args)
+def _install_failed(deps: Deps) -> Callable[[FailureArgs], BoltResponse]:
+    def failure(args: FailureArgs) -> BoltResponse:
+        if isinstance(args.error, InstallRefused):
+            return _refuse_install(deps, args.error)
+        # A forged or replayed state, a cancelled approval, a bad code: say why in the log.
+        log.warning("install refused: %s", args.reason)
+        return args.default.failure(args)
+
+    return failure
+
+
+def _refuse_install(deps: Deps, refused: InstallRefused) -> BoltResponse:
+    """A workspace SLACK_ALLOWED_TEAMS leaves out: give back the token Slack just issued
+    (so the app is not left installed there, answering nobody) and say why."""
+    installation = refused.installation
+    log.warning(
+        "install refused: team=%s enterprise=%s is not in SLACK_ALLOWED_TEAMS",
+        installation.team_id,
+        installation.enterprise_id,
+    )
+    try:
+        deps.client.auth_revoke(token=installation.bot_token)
+    except (SlackApiError, OSError) as error:
+        log.warning("install refused: could not give the token back (%s)", error.__class__.__name__)
+    return BoltResponse(
+        status=403,
+        headers={"Content-Type": "text/html; charset=utf-8"},
+        body=INSTALL_NOT_ALLOWED_PAGE,
+    )
 
 
 def _remember_workspace(installations: Installations) -> Callable[..., Any]:
     """Global middleware: note each workspace's org the first time it is seen (see
-    `Installations.remember_workspace`), then carry on."""
+    `Installations.remember_workspace`), lift a hold on a workspace the app can reach
+    again (`Installations.seen_working`), then carry on."""
 
     def remember(context: BoltContext, next: Callable[[], Any]) -> Any:
         if context.team_id:
             installations.remember_workspace(context.team_id, context.enterprise_id)
+            if context.authorize_result is not None:
+                installations.seen_working(context.team_id)
         return next()
 
     return remember

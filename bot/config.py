@@ -59,6 +59,9 @@ class Settings:
     # Seals mentees' check-in answers until they are published (bot.pulse.sealing). With
     # SQLite it may be left out: a key file is kept beside the database file instead.
     secret_key: str | None = field(default=None, repr=False)
+    # OAuth mode: the only workspaces (T…) and Grid orgs (E…) that may install the app;
+    # empty: any that Slack lets install it (see README, "One workspace or many?").
+    slack_allowed_teams: tuple[str, ...] = ()
 
     # The relationship pulse (bot.pulse): results about a mentor (and every cohort figure)
     # appear only once this many different mentees answered within the window.
@@ -337,6 +340,19 @@ def _check_scopes(value: str | None) -> tuple[str, ...]:
     return scopes
 
 
+def _check_allowed_teams(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    ids = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    bad = [i for i in ids if not re.fullmatch(r"[TE][A-Z0-9]{2,}", i)]
+    if bad:
+        raise ConfigError(
+            f"SLACK_ALLOWED_TEAMS holds something that is not a workspace (T…) or Grid org (E…) id "
+            f"({', '.join(bad)}); give ids separated by commas, e.g. T0123ABCD,E0456EFGH"
+        )
+    return ids
+
+
 def _check_redirect_uri(value: str | None) -> str | None:
     if not value:
         return None
@@ -357,6 +373,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path
         **_check_oauth(env),
         slack_scopes=_check_scopes(env.get("SLACK_SCOPES")),
         slack_redirect_uri=_check_redirect_uri(env.get("SLACK_REDIRECT_URI")),
+        slack_allowed_teams=_check_allowed_teams(env.get("SLACK_ALLOWED_TEAMS")),
         slack_bot_token=_check_token(
             "SLACK_BOT_TOKEN",
             env.get("SLACK_BOT_TOKEN"),

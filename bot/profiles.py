@@ -18,7 +18,7 @@ import logging
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -86,6 +86,12 @@ def _profile_from_slack(deps: Deps, team_id: str, enterprise_id: str | None, use
         # Bolt passes on requests only from installed workspaces, so this is a race with
         # an uninstall: carry on with what we know, as for any other Slack failure.
         log.warning("team=%s user=%s: no installation covers this workspace; no profile", team_id, user_id)
+        return None
+    except SlackTokenRotationError as failed:
+        # The workspace's token could not be renewed: no profile this time, as for any
+        # other Slack failure.
+        code = slack_error_code(failed.api_error)
+        log.warning("team=%s user=%s: token could not be refreshed (%s); no profile", team_id, user_id, code)
         return None
     return fetch_profile_quietly(client, user_id)
 

@@ -9,6 +9,12 @@
   deletes the installation and cancels the workspace's queued messages — for an
   org-wide install, those of every workspace it covered — and other workspaces carry on;
   installing again starts afresh. Bolt delivers both without checking the dead token.
+* `team_access_revoked` / `team_access_granted` (Enterprise Grid, org-wide installs): an
+  org admin took the app out of some of the org's workspaces, or let it in (again).
+  Sending to those workspaces is held, not cancelled, and resumes when access is
+  granted back — or when a request from the workspace shows the app can reach it
+  (`Installations.seen_working`), which also lifts a hold the sender put on after Slack
+  answered `team_access_not_granted`.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from slack_bolt import App, BoltContext
 from bot.db import transaction
 from bot.deps import Deps
 from bot.directory import Profile
+from bot.installations import grant_access
 from bot.people import ensure_workspace, find_person
 from bot.profiles import apply_fresh_profile
 from handlers.router import CommandRouter
@@ -29,7 +36,8 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
-    """Listen for `user_change`, `app_uninstalled` and `tokens_revoked`."""
+    """Listen for `user_change`, `app_uninstalled`, `tokens_revoked` and Grid's
+    `team_access_revoked` / `team_access_granted`."""
 
     @app.event("user_change")
     def user_changed(event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -59,6 +67,43 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             return
         stop_workspace(deps, body, context, "Slack revoked the bot token")
 
+    @app.event("team_access_revoked")
+    def team_access_revoked(event: dict[str, Any]) -> None:
+        access_revoked(deps, event)
+
+    @app.event("team_access_granted")
+    def team_access_granted(event: dict[str, Any], context: BoltContext) -> None:
+        access_granted(deps, event, context)
+
+
+ACCESS_REVOKED = "an org admin removed the app from this workspace (team_access_revoked)"
+
+
+def _team_ids(event: dict[str, Any]) -> list[str]:
+    teams = event.get("team_ids")
+    return [t for t in teams if isinstance(t, str) and t] if isinstance(teams, list) else []
+
+
+def access_revoked(deps: Deps, event: dict[str, Any]) -> None:
+    """Hold sending to each workspace the org's app may no longer reach."""
+    for team_id in _team_ids(event):
+        pause_workspace(deps, team_id, ACCESS_REVOKED, until="an org admin adds the app to it again")
+
+
+def access_granted(deps: Deps, event: dict[str, Any], context: BoltContext) -> None:
+    """Resume sending to each workspace the org's app may reach (again)."""
+    teams = _team_ids(event)
+    if not teams:
+        return
+    with transaction(deps.session_factory) as session:
+        resumed = grant_access(session, teams, context.enterprise_id)
+    log.info(
+        "org=%s: the app was added to %s%s",
+        context.enterprise_id,
+        ", ".join(teams),
+        f"; sending resumes in {', '.join(resumed)}" if resumed else "",
+    )
+
 
 def stop_workspace(deps: Deps, body: dict[str, Any], context: BoltContext, reason: str) -> None:
     """Stop sending where the app lost its token: forget the installation (OAuth mode) or
@@ -77,7 +122,13 @@ def stop_workspace(deps: Deps, body: dict[str, Any], context: BoltContext, reaso
     )
 
 
-def pause_workspace(deps: Deps, team_id: str, reason: str) -> None:
+def pause_workspace(
+    deps: Deps,
+    team_id: str,
+    reason: str,
+    *,
+    until: str = "the app is reinstalled (or SLACK_BOT_TOKEN is replaced) and the app restarted",
+) -> None:
     """Stop all sending to `team_id` until a working token is seen again, and say so loudly."""
     if not team_id:
         log.error("a revocation event arrived without a team id; nothing was paused")
@@ -87,9 +138,4 @@ def pause_workspace(deps: Deps, team_id: str, reason: str) -> None:
         if workspace.sending_paused_reason is None:
             workspace.sending_paused_reason = reason
             workspace.sending_paused_at = deps.now()
-    log.critical(
-        "team=%s: %s. Nothing will be sent to this workspace until the app is reinstalled (or "
-        "SLACK_BOT_TOKEN is replaced) and the app restarted.",
-        team_id,
-        reason,
-    )
+    log.critical("team=%s: %s. Nothing will be sent to this workspace until %s.", team_id, reason, until)

@@ -122,7 +122,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         ack(response_action="update", view=added_view(nudge))
         log.info("team=%s user=%s nudges add: stored %s", team_id, user_id, nudge.key)
 
-    privacy_ask.resubmittable(ADD_CALLBACK_ID, submit_new_nudge)
+    privacy_ask.resubmittable(
+        ADD_CALLBACK_ID, lambda ack, body, view, client: submit_new_nudge(ack, body, view)
+    )
 
 
 def nudges_command(call: CommandCall) -> None:

@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 
 from bot.deps import Deps
 from bot.installations import NotInstalled
@@ -52,6 +52,8 @@ def open_modal(
         code = slack_error_code(error)
     except NotInstalled:
         code = "not_installed"
+    except SlackTokenRotationError as failed:  # the workspace's token could not be renewed
+        code = slack_error_code(failed.api_error)
     except OSError as error:  # timeouts and connection failures (urllib raises OSErrors)
         log.warning("views.open for %s: no answer from Slack (%s)", what, error.__class__.__name__)
         return NO_ANSWER

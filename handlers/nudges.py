@@ -76,7 +76,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     app.action(NOTE)(_bind(on_note, deps))
     app.view(NOTE_VIEW)(_bind(on_note_submitted, deps))
     privacy_ask.resubmittable(
-        NOTE_VIEW, lambda ack, body, view: on_note_submitted(deps, ack, body, view, deps.client)
+        NOTE_VIEW, lambda ack, body, view, client: on_note_submitted(deps, ack, body, view, client)
     )
     for action_id in PACE_CHOICES:
         app.action(action_id)(pace)

@@ -4,12 +4,18 @@ When a form's text names someone the app cannot place (and holds nothing it refu
 outright), its handler calls `ask_about_names`: the question is pushed over the form.
 
 - **Edit** is the question's close button: Slack goes back to the form, text intact.
-- **Yes, save** submits the question. The names are remembered as colleagues for the
-  workspace, then the form's own handler runs again on the form as it was submitted
-  (kept in the question's private_metadata: Slack holds it, we store nothing), and its
-  answer closes both views, or says in the question's place why it still couldn't save.
+- **Yes, save** submits the question. The form's own handler runs again on the form
+  as it was submitted (kept in the question's private_metadata: Slack holds it, we
+  store nothing), with the names lent to the screen as colleagues; its answer closes
+  both views, or says in the question's place why it still couldn't save. Only when it
+  saved are the names kept for the workspace — and only those the text really holds:
+  the metadata comes back from the browser, so a forged list is never trusted.
 
-A feature makes its form askable with `resubmittable(callback_id, handler)`.
+The handler gets the request's own `client` (Bolt's, with this workspace's token in
+OAuth mode), never the token-less template.
+
+A feature makes its form askable with `resubmittable(callback_id, handler)`; the
+handler is called as `handler(ack=…, body=…, view=…, client=…)`.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from bot.blocks.privacy import (
     COLLEAGUE_QUESTION,
     METADATA_LIMIT,
     NAMES_ASKED,
+    colleague_names_text,
     colleague_problem_view,
     colleague_question_view,
     unplaced_names_error,
@@ -35,14 +42,14 @@ from bot.db import transaction
 from bot.deps import Deps
 from bot.privacy import Verdict, refusal
 from bot.privacy.lexicon import load_lexicon
-from bot.privacy.workspace import confirm_colleagues
+from bot.privacy.workspace import answered_yes, confirm_colleagues, confirmed_names, forget_colleague
 from bot.slack import slack_error_code
 from handlers.payload import team_and_user
-from handlers.router import CommandRouter
+from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
 
-# A form's submission handler, called as Bolt calls it: (ack, body, view).
+# A form's submission handler, called with keyword arguments ack, body, view, client.
 FormHandler = Callable[..., None]
 _FORMS: dict[str, FormHandler] = {}
 
@@ -126,8 +133,11 @@ class _Resubmission:
         self._ack = ack
         self._client = client
         self._form_view_id = form_view_id
+        # Whether the form's handler accepted the text (None: it has not answered).
+        self.saved: bool | None = None
 
     def __call__(self, response_action: str | None = None, **kwargs: Any) -> None:
+        self.saved = response_action not in ("errors", "push")
         if response_action == "errors":
             errors = kwargs.get("errors") or {}
             message = " ".join(str(e) for e in errors.values()) or "Something in the form needs fixing."
@@ -155,37 +165,86 @@ def _read_metadata(raw: Any) -> dict[str, Any] | None:
     return data
 
 
-def on_colleague_confirmed(deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-    """ "Yes, save": remember the names, then save the form underneath as it was submitted."""
+def on_colleague_confirmed(
+    deps: Deps, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+) -> None:
+    """ "Yes, save": save the form underneath as it was submitted, then remember the names."""
     data = _read_metadata(view.get("private_metadata"))
     handler = _FORMS.get(data["form"]) if data else None
     if data is None or handler is None:
         ack(response_action="update", view=colleague_problem_view(FORM_GONE))
         return
     team_id, _user = team_and_user(body)
-    enterprise = body.get("enterprise")
-    enterprise_id = enterprise.get("id") if isinstance(enterprise, dict) else None
-    with transaction(deps.session_factory) as session:
-        confirm_colleagues(
-            session, team_id, data["names"], today=deps.now().date(), enterprise_id=enterprise_id
-        )
-    # Never the user: the form underneath may be an anonymous reflection.
-    log.info("team=%s privacy: %d name(s) confirmed as colleagues", team_id, len(data["names"]))
     form = {
         **view,
         "callback_id": data["form"],
         "private_metadata": data.get("meta") or "",
         "state": {"values": data.get("values") or {}},
     }
-    resubmission = _Resubmission(ack, deps.client, view.get("previous_view_id") or view.get("root_view_id"))
-    handler(ack=resubmission, body={**body, "view": form}, view=form)
+    resubmission = _Resubmission(ack, client, view.get("previous_view_id") or view.get("root_view_id"))
+    with answered_yes(team_id, data["names"]) as answered:
+        handler(ack=resubmission, body={**body, "view": form}, view=form, client=client)
+    if resubmission.saved and answered.used:
+        _remember(deps, body, team_id, answered.used)
+
+
+def _remember(deps: Deps, body: dict[str, Any], team_id: str, names: set[str]) -> None:
+    """Keep the names that the saved text held, for everyone in the workspace."""
+    enterprise = body.get("enterprise")
+    enterprise_id = enterprise.get("id") if isinstance(enterprise, dict) else None
+    try:
+        with transaction(deps.session_factory) as session:
+            confirm_colleagues(session, team_id, names, today=deps.now().date(), enterprise_id=enterprise_id)
+    except Exception:
+        # The text is saved; the names will simply be asked about next time.
+        log.exception("team=%s privacy: couldn't remember the confirmed names", team_id)
+        return
+    # Never the user: the form underneath may be an anonymous reflection.
+    log.info("team=%s privacy: %d name(s) confirmed as colleagues", team_id, len(names))
+
+
+REMOVE_USAGE = (
+    "Which name? For example `/mentor colleagues remove Maria Lopez`, as `/mentor colleagues` lists it."
+)
+
+
+def colleagues_command(call: CommandCall) -> None:
+    """`/mentor colleagues [remove NAME]`: the names confirmed as colleagues, and undoing one."""
+    verb = call.args[0].lower() if call.args else "list"
+    if verb == "list" and len(call.args) <= 1:
+        with transaction(call.deps.session_factory) as session:
+            names = confirmed_names(session, call.team_id)
+        call.reply(colleague_names_text([(n.name, n.confirmed_on) for n in names]))
+        return
+    if verb not in ("remove", "forget", "delete"):
+        call.reply("Try `/mentor colleagues` to list the names, or `/mentor colleagues remove NAME`.")
+        return
+    name = call.rest.strip()[len(call.args[0]) :].strip().strip("\"“”'")
+    if not name:
+        call.reply(REMOVE_USAGE)
+        return
+    with transaction(call.deps.session_factory) as session:
+        removed = forget_colleague(session, call.team_id, name, actor=call.user_id, now=call.deps.now())
+    if removed:
+        log.info("team=%s user=%s privacy: removed a confirmed colleague name", call.team_id, call.user_id)
+        call.reply("Removed. The privacy check will ask about that name again.")
+    else:
+        call.reply("That name isn't on the list, so nothing changed. `/mentor colleagues` shows the list.")
 
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
-    """Attach "Yes, save" (the question's submit button)."""
+    """Attach "Yes, save" (the question's submit button) and `/mentor colleagues`."""
     # Load the name lists now (about a second), not inside the first note's three seconds.
     load_lexicon()
 
     @app.view(COLLEAGUE_QUESTION)
-    def colleague_confirmed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        on_colleague_confirmed(deps, ack, body, view)
+    def colleague_confirmed(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        on_colleague_confirmed(deps, ack, body, view, client)
+
+    router.add(
+        "colleagues",
+        colleagues_command,
+        summary="names confirmed as colleagues by the privacy check: list them, or remove one",
+        usage="colleagues [remove NAME]",
+        audience="admins",
+    )

@@ -76,7 +76,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         submit_share(deps, ack, body, view, client)
 
     privacy_ask.resubmittable(
-        blocks.SHARE_CALLBACK, lambda ack, body, view: submit_share(deps, ack, body, view, deps.client)
+        blocks.SHARE_CALLBACK, lambda ack, body, view, client: submit_share(deps, ack, body, view, client)
     )
 
     @app.action(blocks.RETRY_ACTION)

@@ -65,6 +65,7 @@ class Clock:
                     deps.session_factory, deps.settings, deps.now(), stopping=self.stopping
                 ),
             ),
+            ("oauth_states", self._purge_install_links),
         ]
 
     def stop(self) -> None:
@@ -78,6 +79,13 @@ class Clock:
         deps = self.deps
         return refresh_feeds(deps.session_factory, deps.settings, deps.now(), stopping=self.stopping)
 
+    def _purge_install_links(self) -> dict[str, Any] | None:
+        """OAuth mode: forget install links (states) that expired unused."""
+        if self.deps.installations is None:
+            return None
+        purged = self.deps.installations.purge_expired_states(self.deps.now())
+        return {"purged": purged} if purged else {}
+
     def _send(self) -> dict[str, Any]:
         report = self.sender.run_once()
         return {k: v for k, v in vars(report).items() if v and k != "errors"}
@@ -87,7 +95,7 @@ class Clock:
         return self._run("tick", self.tick_steps)
 
     def housekeeping(self) -> dict[str, dict[str, Any] | None]:
-        """Run the once-a-day steps (time zone refresh, retention)."""
+        """Run the once-a-day steps (time zone refresh, retention, expired install links)."""
         return self._run("housekeeping", self.daily_steps)
 
     def _run(self, job: str, steps: list[tuple[str, Step]]) -> dict[str, dict[str, Any] | None]:

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from sqlalchemy import Select, select
 
 from bot.db import is_sqlite, transaction
@@ -185,6 +185,11 @@ class ReflectionPlanner:
         except NotInstalled:
             log.warning("reflections: team=%s has no installation; no reminders for %s", team_id, channel_id)
             return None, "not_installed"
+        except SlackTokenRotationError as failed:
+            # This workspace's token could not be renewed; the other workspaces carry on.
+            code = slack_error_code(failed.api_error)
+            log.warning("reflections: team=%s token could not be refreshed (%s); no reminders", team_id, code)
+            return None, code
         except SlackApiError as error:
             code = slack_error_code(error)
             log.warning("reflections: cannot list members of %s (%s); no reminders for now", channel_id, code)

@@ -41,7 +41,7 @@ from bot.models import Delivery, DeliveryStatus, Person, Workspace
 from bot.outbox import Cancel, DeliveryKind, ErrorOutcome, Message, cancel_open_for_person
 from bot.people import zone_for
 from bot.rota.service import busy_for
-from bot.slack import TOKEN_ERRORS
+from bot.slack import TOKEN_ERRORS, slack_error_code
 from bot.timing import busy_at, in_contact_window, next_contact_time
 
 log = logging.getLogger(__name__)
@@ -126,6 +126,8 @@ class Sender:
         self.recover(report)
         # Teams to leave alone for the rest of this pass (rate-limited, or token broken).
         held_teams: dict[str, datetime | None] = {}
+        # Each workspace's client, looked up once a pass (OAuth mode reads the store).
+        clients: dict[str, WebClient] = {}
         deadline = time.monotonic() + budget_seconds
         while not self.stopping.is_set():
             ids = self.claim()
@@ -134,7 +136,7 @@ class Sender:
                 if self.stopping.is_set():
                     self.release(ids[position:])
                     break
-                self.send_one(delivery_id, report, held_teams)
+                self.send_one(delivery_id, report, held_teams, clients)
             if len(ids) < self.batch_size or time.monotonic() > deadline:
                 break
         return report
@@ -221,8 +223,18 @@ class Sender:
 
     # --- one row ----------------------------------------------------------------------
 
-    def send_one(self, delivery_id: int, report: SendReport, held_teams: dict[str, datetime | None]) -> None:
-        """Render, mark sending, post, record. Never raises: one bad row stops nothing."""
+    def send_one(
+        self,
+        delivery_id: int,
+        report: SendReport,
+        held_teams: dict[str, datetime | None],
+        clients: dict[str, WebClient] | None = None,
+    ) -> None:
+        """Find the client, render, mark sending, post, record. Never raises: one bad row
+        stops nothing."""
+        clients = {} if clients is None else clients
+        if not self._have_client(delivery_id, report, held_teams, clients):
+            return
         try:
             prepared = self._prepare(delivery_id, report, held_teams)
         except Exception:
@@ -234,17 +246,8 @@ class Sender:
             return
         team_id, recipient, kind, message = prepared
         try:
-            client = self.clients(team_id)
+            client = clients[team_id] if team_id in clients else self.clients(team_id)
             response = client.chat_postMessage(channel=recipient, **message.as_kwargs())
-        except NotInstalled as missing:
-            # Uninstalled or revoked (OAuth mode): nothing more goes to that workspace.
-            self._finish(delivery_id, DeliveryStatus.CANCELLED, f"not sent: {missing}")
-            report.cancelled += 1
-            return
-        except SlackTokenRotationError as failed:
-            # Its expiring token could not be refreshed: Slack's answer decides, as for a send.
-            self._record_slack_error(delivery_id, team_id, kind, failed.api_error, report, held_teams)
-            return
         except SlackApiError as error:
             self._record_slack_error(delivery_id, team_id, kind, error, report, held_teams)
             return
@@ -258,6 +261,35 @@ class Sender:
             report.failed += 1
             return
         self._record_sent(delivery_id, kind, response.get("channel"), response.get("ts"), report)
+
+    def _have_client(self, delivery_id: int, report: SendReport, held: dict, clients: dict) -> bool:
+        """The row's workspace client, looked up (once a pass) before the row is marked
+        `sending`: a failed look-up never reached Slack, so the row waits, unsent."""
+        with transaction(self.deps.session_factory) as session:
+            mine = (Delivery.id == delivery_id) & (Delivery.claimed_by == self.worker_id)
+            team_id = session.scalar(select(Delivery.team_id).where(mine))
+        if team_id is None or team_id in held or team_id in clients:
+            return True  # _prepare sees to a row that is no longer ours, or held
+        try:
+            clients[team_id] = self.clients(team_id)
+            return True
+        except NotInstalled as missing:  # uninstalled or revoked: nothing more goes there
+            self._finish(delivery_id, DeliveryStatus.CANCELLED, f"not sent: {missing}")
+            report.cancelled += 1
+            return False
+        except SlackTokenRotationError as failed:  # a dead refresh token holds the workspace
+            code = slack_error_code(failed.api_error)
+            why = f"held: the token could not be refreshed ({code})"
+            if code in TOKEN_ERRORS:
+                with transaction(self.deps.session_factory) as session:
+                    _pause_workspace(session, team_id, code, self.deps.now())
+        except Exception:
+            log.exception("team=%s: could not look up the Slack client for delivery %s", team_id, delivery_id)
+            why = "waiting: the workspace's Slack client could not be looked up"
+        held[team_id] = None
+        self._finish(delivery_id, DeliveryStatus.PENDING, why)
+        report.retried += 1
+        return False
 
     def _prepare(
         self, delivery_id: int, report: SendReport, held_teams: dict[str, datetime | None]

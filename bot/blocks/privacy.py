@@ -3,6 +3,7 @@ the privacy screen asks about a name it cannot place ("Is Maria a colleague?")."
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from slack_sdk.models.views import View
@@ -78,6 +79,29 @@ def unplaced_names_error(names: list[str] | tuple[str, ...]) -> str:
         f"Mentor Nudge can't tell whether {listed(names)} "
         f"{'is a colleague' if len(names) == 1 else 'are colleagues'}. @mention colleagues "
         "(or write Dr, Nurse…) and leave out patients' and families' names."
+    )
+
+
+# At most this many confirmed names are listed in one reply.
+NAMES_LISTED = 200
+
+
+def colleague_names_text(names: list[tuple[str, date]]) -> str:
+    """`/mentor colleagues`: the names people said are colleagues, each with its day."""
+    if not names:
+        return (
+            "No names have been confirmed as colleagues in this workspace yet. When someone answers "
+            "*Yes, save* to “Is Maria a colleague?”, the name appears here."
+        )
+    lines = [f"• {escape(clip(name, 80))} — {day:%-d %b %Y}" for name, day in names[:NAMES_LISTED]]
+    more = len(names) - NAMES_LISTED
+    if more > 0:
+        lines.append(f"…and {more} more.")
+    return (
+        "*Names confirmed as colleagues* (the privacy check doesn't ask about these):\n"
+        + "\n".join(lines)
+        + "\n\nIf one of them is a patient's or a relative's name, remove it: "
+        "`/mentor colleagues remove NAME`. Who answered is never recorded."
     )
 
 
@@ -159,8 +183,9 @@ def privacy_blocks(
                 "are screened, and anything that "
                 "looks like a record number, a date of birth or admission, a phone number, an address, an "
                 "email, an age over 89 or a patient's or relative's name is refused. A name the app can't "
-                'place is asked about ("Is Maria a colleague?"); a yes is remembered for the workspace, '
-                "with no note of who answered\n"
+                'place is asked about ("Is Maria a colleague?"); a yes is remembered for the workspace '
+                "(that exact name, once the text is saved), with no note of who answered; program admins "
+                "can list and remove these names (`/mentor colleagues`)\n"
                 "• Your direct messages or channel conversations (the app reads nothing there, unless your "
                 "program turned on recording replies in a reflection thread)"
             ),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.models.blocks import Block
 from sqlalchemy.orm import Session
 
@@ -114,6 +114,12 @@ def publish_home(deps: Deps, team_id: str, user_id: str, *, notice: str | None =
         return False
     except SlackApiError as error:
         log.warning("team=%s user=%s: could not publish Home (%s)", team_id, user_id, slack_error_code(error))
+        return False
+    except SlackTokenRotationError as failed:
+        code = slack_error_code(failed.api_error)
+        log.warning(
+            "team=%s user=%s: token could not be refreshed; Home not published (%s)", team_id, user_id, code
+        )
         return False
     except OSError as error:
         log.warning("team=%s user=%s: could not reach Slack to publish Home (%s)", team_id, user_id, error)

@@ -31,7 +31,10 @@ from bot.privacy.names import AGE, BED, PATIENT, RELATIVE, NameMention, find_nam
 from bot.privacy.patterns import EMAIL, URL, Finding, identifier_findings
 
 __all__ = [
+    "TEXT_LIMIT",
+    "TITLE_WORDS",
     "Finding",
+    "KnownName",
     "KnownNames",
     "NamesToConfirm",
     "Verdict",
@@ -40,16 +43,23 @@ __all__ = [
     "name_words",
     "refusal",
     "screen",
+    "whole_name",
 ]
 
 # Well-formed Slack mentions (<@U123|name>, <#C123|ward>, <!here>) hold ids, not
-# identifiers, and are removed before screening: a mention is a colleague, and a long
-# user id is not a "number". Links are screened as their URL and label: a pasted chart
-# link can carry an MRN.
+# identifiers: a mention is a colleague, and a long user id is not a "number". The id
+# is dropped; the label after "|" is anyone's typing (a modal takes "<@U1|MRN 4471234>"
+# as plain text), so it is screened too — for identifiers always, for names unless it
+# labels a person (then it is that colleague's name). Links are screened as their URL
+# and label: a pasted chart link can carry an MRN.
 _SLACK_MENTION = re.compile(
-    r"<@[UW][A-Z0-9]+(?:\|[^<>]*)?>|<#[CG][A-Z0-9]+(?:\|[^<>]*)?>"
-    r"|<!(?:here|channel|everyone|subteam\^[A-Z0-9]+)(?:\|[^<>]*)?>"
+    r"<(?:(?P<person>@[UW][A-Z0-9]+)|#[CG][A-Z0-9]+|!(?:here|channel|everyone|subteam\^[A-Z0-9]+))"
+    r"(?:\|(?P<label>[^<>]*))?>"
 )
+# More than the screen will read: refused before any pattern runs, so no caller can make
+# it spend seconds on a pasted document. Every form's own limit is well under this.
+TEXT_LIMIT = 4000
+TOO_LONG = Finding("too_long", f"more than the {TEXT_LIMIT:,} characters the privacy check reads")
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|<>]*)(?:\|([^<>]*))?>")
 _FORMATTING = re.compile(r"[*_~`]")
 _NAME_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
@@ -70,26 +80,61 @@ def name_words(name: str) -> frozenset[str]:
     return frozenset(words | {part for w in words for part in w.split("-") if part})
 
 
+# Words of a Slack name that are not the person's name ("Dr. Sarah Chen", "dr.long").
+TITLE_WORDS = frozenset({"dr", "doctor", "prof", "professor", "mr", "mrs", "ms", "miss", "mx", "sr", "nurse"})
+
+
+def whole_name(name: str) -> frozenset[str]:
+    """A name's own words, lower case, as written (no titles, no hyphen parts):
+    "Dr. Sarah Chen-Li" → sarah, chen-li."""
+    words = {w.lower().replace("’", "'").removesuffix("'s") for w in _NAME_WORD.findall(name)}
+    return frozenset(words - TITLE_WORDS - {""})
+
+
+@dataclass(frozen=True)
+class KnownName:
+    """One person the workspace knows: every word of their name, and the name itself."""
+
+    words: frozenset[str]
+    whole: frozenset[str]
+
+    @classmethod
+    def of(cls, name: str) -> KnownName:
+        """From a name as written ("Maria Alvarez", "dr.long")."""
+        return cls(name_words(name), whole_name(name))
+
+
 @dataclass(frozen=True)
 class KnownNames:
     """Names the workspace can place: its people's Slack names and confirmed colleagues.
 
-    Each entry is one person's name words; a name in a text is placed when all its words
-    belong to one person ("Maria" and "Maria Alvarez" match "Maria Alvarez", "Maria
-    Lopez" does not).
+    - A **person** of the workspace places a plain name whose words all belong to them
+      ("Maria" and "Maria Alvarez" match Maria Alvarez; "Maria Lopez" does not), and a
+      name after an honorific only when it is their whole name ("Mrs Priya Patel", not
+      "Mrs Patel", who may be anyone's patient).
+    - A **confirmed** name (a "Yes, save") places exactly that name: a yes to "Maria
+      Lopez" says nothing about every other Maria or Lopez.
     """
 
-    people: tuple[frozenset[str], ...] = ()
+    people: tuple[KnownName, ...] = ()
+    confirmed: frozenset[frozenset[str]] = frozenset()
 
     @classmethod
-    def of(cls, names: Iterable[str]) -> KnownNames:
-        """From full names as written ("Maria Alvarez", "dr.long")."""
-        return cls(tuple(words for name in names if (words := name_words(name))))
+    def of(cls, names: Iterable[str], *, confirmed: Iterable[str] = ()) -> KnownNames:
+        """From full names as written ("Maria Alvarez", "dr.long") and confirmed names."""
+        people = tuple(person for name in names if (person := KnownName.of(name)).words)
+        return cls(people, frozenset(whole for name in confirmed if (whole := whole_name(name))))
 
     def place(self, mention: NameMention) -> bool:
         """Whether the mention names someone known."""
-        words = set(mention.words)
-        return bool(words) and any(words <= person for person in self.people)
+        words = frozenset(mention.words)
+        if not words:
+            return False
+        if words in self.confirmed:
+            return True
+        if mention.honorific:
+            return any(words == person.whole for person in self.people)
+        return any(words <= person.words for person in self.people)
 
 
 NO_ONE = KnownNames()
@@ -134,9 +179,15 @@ class NamesToConfirm(Exception):
         super().__init__(", ".join(self.names))
 
 
-def _without_slack_markup(text: str) -> str:
-    """Mentions dropped and links spelled out as their URL and label (see `_SLACK_MENTION`)."""
-    text = _SLACK_MENTION.sub(" ", text)
+def _without_slack_markup(text: str, *, people: bool = False) -> str:
+    """Mentions replaced by their labels — a person's too with `people`, else blanked —
+    and links spelled out as their URL and label (see `_SLACK_MENTION`)."""
+
+    def label(mention: re.Match[str]) -> str:
+        keep = people or not mention.group("person")
+        return f" {mention.group('label') or ''} " if keep else " "
+
+    text = _SLACK_MENTION.sub(label, text)
     return _SLACK_LINK.sub(lambda m: f" {m.group(1)} {m.group(2) or ''} ", text)
 
 
@@ -163,8 +214,10 @@ def assess(
     `names=False` looks only for identifiers with a shape (numbers, dates, contact
     details), for text where names are expected, such as a roster's email addresses.
     """
+    if len(text) > TEXT_LIMIT:
+        return Verdict((TOO_LONG,))
+    refused = identifier_findings(_without_slack_markup(text, people=True), today or date.today())
     clean = _without_slack_markup(text)
-    refused = identifier_findings(clean, today or date.today())
     mentions = find_names(_without_addresses(clean), load_lexicon()) if names else []
     for context in (BED, RELATIVE, PATIENT, AGE):
         if any(m.context == context for m in mentions):
@@ -188,6 +241,11 @@ def refusal(findings: list[Finding], *, ask: str = "describe the conversation") 
 
     `ask` completes "please … without identifiers" for the kind of text (a note, a nudge).
     """
+    if TOO_LONG in findings:
+        return (
+            f"This wasn't saved because it's longer than the {TEXT_LIMIT:,} characters Mentor Nudge "
+            "checks for patient information. Please shorten it and try again."
+        )
     labels = [f.label for f in findings]
     listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
     return (

@@ -21,7 +21,7 @@ ask about, and which names the workspace already knows.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.privacy.lexicon import Lexicon
 from bot.privacy.vocab import (
@@ -69,6 +69,32 @@ _AGE_AFTER = re.compile(
 
 # "Maria in bed 6", "Mr Ito (room 4)".
 _BED_AFTER = re.compile(r"^\s*[(,]?\s*(?:in|at|from)?\s*(?:" + "|".join(sorted(BED_WORDS)) + r")\s*\d", re.I)
+# "Doris, the intern's patient", "Mr Jones, a patient of Dr Rao".
+_PATIENT_AFTER = re.compile(
+    r"^\s*[,(-]?\s*(?:(?:the|a|an|my|our|his|her|their|your)\s+)?"
+    r"(?:[^\W\d_][\w-]*['’]s\s+(?:own\s+)?(?:patient|pt)\b|(?:patient|pt)\s+(?:of|on|in|under|from|who)\b)",
+    re.I,
+)
+# "Gladys is 94": a name with an age over 89 (younger ages need the shapes above).
+_OLD_AGE_AFTER = re.compile(
+    r"^\s+(?:is|was)\s+(?:now\s+)?(?:9\d|1[01]\d)\b(?!\s*(?:%|mg|kg|ml|minutes|mins|hours|bpm|/|\.\d))", re.I
+)
+# What happens to a patient, said of the person just named: "Sister Mary from the convent
+# was admitted", "Mr Ferreira died". A title does not make them a colleague then.
+_PATIENT_EVENT_AFTER = re.compile(
+    r"^(?:(?!\b(?:and|but|said|says|told|that|because|when|while|so|who|which)\b)[^.;!?\n]){0,40}?"
+    r"\b(?:was|were|got|been|being|is)\s+(?:\w+ly\s+)?(?:re)?(?:admitted|discharged|intubated"
+    r"|resuscitated|ventilated|sectioned|brought\s+in)\b"
+    r"|^\s*[,(]?\s*(?:has\s+|had\s+|sadly\s+|suddenly\s+)*(?:died|passed\s+away|deteriorated"
+    r"|refus(?:ed|ing)\s+(?:treatment|the|his|her|to))\b",
+    re.I,
+)
+# "a doctor himself": describing the person talked about, not naming a colleague.
+_SELF = re.compile(r"^[^.;!?\n]{0,20}?\b(?:him|her|them)sel(?:f|ves)\b", re.I)
+# "care home resident", "resident from the nursing home": a resident who lives there.
+_HOME = re.compile(
+    r"\b(?:care|nursing|residential|rest|group|retirement|old\s+people['’]?s)\s+homes?\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +106,9 @@ class NameMention:
     context: str | None
     start: int
     end: int
+    # After Mr, Mrs, Ms…: placed in a workspace only by a whole name ("Mrs Patel" is not
+    # Priya Patel just because they share a surname).
+    honorific: bool = False
 
 
 class _Token:
@@ -162,32 +191,78 @@ class NameFinder:
             index += 1
         return run
 
-    def _add(self, run: list[int], context: str | None, prefix: int | None = None) -> None:
+    def _add(
+        self, run: list[int], context: str | None, prefix: int | None = None, *, honorific: bool = False
+    ) -> None:
         if not run or any(i in self.taken for i in run):
             return
         first = prefix if prefix is not None else run[0]
         start, end = self.tokens[first].start, self.tokens[run[-1]].end
         words = tuple(self.tokens[i].lower for i in run)
         self.taken.update(range(first, run[-1] + 1))
-        self.mentions.append(NameMention(self.text[start:end], words, context, start, end))
+        self.mentions.append(NameMention(self.text[start:end], words, context, start, end, honorific))
 
-    def _colleague(self, run: list[int]) -> bool:
-        """A title just before the name or a credential or role just after it."""
+    def _after(self, run: list[int], length: int = 120) -> str:
+        """The text just after a run of tokens (bounded, so long texts stay linear)."""
+        end = self.tokens[run[-1]].end
+        return self.text[end : end + length]
+
+    def _title_at(self, index: int) -> bool:
+        """A staff title at `index` ("registrar", "F1", "Sister"), never a possessive
+        ("the student's patient") nor a care home's "resident"."""
+        if not 0 <= index < len(self.tokens) or not self.tokens[index].is_word:
+            return False
+        token = self.tokens[index]
+        if token.text.lower().replace("’", "'").endswith("'s"):
+            return False
+        word = token.lower
+        following = self.tokens[index + 1] if index + 1 < len(self.tokens) else None
+        if following is not None and following.kind == "num" and following.start == token.end:
+            word += following.text.lower()  # "F1", "FY2", "ST3"
+            if self.text.startswith(("'s", "’s"), following.end):
+                return False  # "my F1's patient"
+        if word == "resident" and self._lives_in_a_home(index):
+            return False
+        return word in STAFF_TITLES
+
+    def _lives_in_a_home(self, index: int) -> bool:
+        """ "care home resident", "resident … from the nursing home"."""
+        token = self.tokens[index]
+        return bool(_HOME.search(self.text[max(0, token.start - 40) : token.end + 60]))
+
+    def _colleague(self, run: list[int], *, honorific: bool = False) -> bool:
+        """A title just before the name, or a credential or role just after it — unless
+        what follows says the person is a patient ("Sister Mary … was admitted")."""
+        if _PATIENT_EVENT_AFTER.match(self._after(run)):
+            return False
         before = run[0] - 1
         while before >= 0 and (
             self.tokens[before].text in ",(.-" or self.tokens[before].lower in ("our", "my", "the")
         ):
             before -= 1
-        if before >= 0 and self.tokens[before].lower in STAFF_TITLES and not self._is_relation(before):
+        if self._title_at(before) and not self._is_relation(before):
             return True
-        after = run[-1] + 1
+        return self._role_after(run, honorific=honorific)
+
+    def _role_after(self, run: list[int], *, honorific: bool) -> bool:
+        """ "Ms Alvarez NP", "Tom (our physio)", "Priya, the F1". After Mr or Mrs a role
+        counts only as "our" or "my" role: "Mr Jones, the student" may be the student's
+        patient, "Mr Ferreira, a doctor himself" certainly is one."""
+        after, determiner = run[-1] + 1, None
         while after < len(self.tokens) and (
             self.tokens[after].text in ",(-" or self.tokens[after].lower in ("our", "my", "the", "a", "is")
         ):
+            if self.tokens[after].lower in ("our", "my", "the", "a"):
+                determiner = self.tokens[after].lower
             after += 1
-        return after < len(self.tokens) and (
-            self.tokens[after].lower in CREDENTIALS or self.tokens[after].lower in STAFF_TITLES
-        )
+        if after >= len(self.tokens):
+            return False
+        token = self.tokens[after]
+        if token.lower in CREDENTIALS and not token.text.lower().endswith(("'s", "’s")):
+            return True
+        if not self._title_at(after) or _SELF.match(self._after([after], 30)):
+            return False
+        return not honorific or determiner in ("our", "my")
 
     def _is_relation(self, index: int) -> bool:
         """Whether the word at `index` names a relative ("sister" only after "his", "the"…)."""
@@ -196,34 +271,59 @@ class NameFinder:
             return index > 0 and self.tokens[index - 1].lower in POSSESSIVES
         return word in RELATIONS
 
+    def _writers_own(self, index: int) -> bool:
+        """ "my daughter Ella", "my mentee's son Leo": the relative of the writer or of a
+        colleague, whose name is asked about rather than refused."""
+        before = self._word_at(index - 1)
+        if before == "my":
+            return True
+        previous = self.tokens[index - 1] if index > 0 else None
+        return (
+            previous is not None
+            and previous.text.lower().endswith(("'s", "’s"))
+            and (previous.lower in STAFF_TITLES)
+        )
+
+    def _honorific_at(self, index: int) -> int | None:
+        """Where the name starts after an honorific at `index` ("Mrs", "Mr."), or None."""
+        token = self.tokens[index] if 0 <= index < len(self.tokens) else None
+        if token is None or not token.is_word or token.lower.rstrip(".") not in HONORIFICS:
+            return None
+        if index + 1 < len(self.tokens) and self.tokens[index + 1].text == ".":
+            return index + 2
+        return index + 1
+
+    def _honorific_run(self, start: int) -> list[int]:
+        """The name after an honorific: any word, and a second one if it reads as a name."""
+        run = self._name_run(start, lambda t: t.is_word and not self._never(t), limit=1)
+        if run and self._second_name_word(run[0] + 1, after=run[0]):
+            run.append(run[0] + 1)
+        return run
+
     # --- the rules, most certain first -------------------------------------------------
 
     def find(self) -> list[NameMention]:
         """Every name mention, in order of the rules (triggers first, then plain names)."""
-        self._after_honorifics()
         self._after_triggers()
+        self._after_honorifics()
         self._names_before_beds()
         self._capitalised_runs()
         self._lower_case_runs()
-        self._ages_and_beds_after()
+        self._contexts_after()
         return sorted(self.mentions, key=lambda m: m.start)
 
     def _after_honorifics(self) -> None:
         """Mrs Kaur, mr. tran, Mr and Mrs Lindqvist: any word after an honorific is a name."""
-        for i, token in enumerate(self.tokens):
-            if token.lower.rstrip(".") not in HONORIFICS or not token.is_word:
+        for i in range(len(self.tokens)):
+            j = self._honorific_at(i)
+            if j is None:
                 continue
-            j = i + 1
-            if j < len(self.tokens) and self.tokens[j].text == ".":
-                j += 1
             # "Mr and Mrs Lindqvist": the name comes after the second honorific.
             if self._word_at(j) == "and" and self._word_at(j + 1) in HONORIFICS:
                 continue
-            run = self._name_run(j, lambda t: t.is_word and not self._never(t), limit=1)
-            if run and self._second_name_word(run[0] + 1, after=run[0]):
-                run.append(run[0] + 1)
-            if run and not self._colleague(run):
-                self._add(run, None, prefix=i)
+            run = self._honorific_run(j)
+            if run and not self._colleague(run, honorific=True):
+                self._add(run, None, prefix=i, honorific=True)
 
     def _second_name_word(self, index: int, *, after: int) -> bool:
         """After "Mrs Kaur", is the next word more of the name ("Mrs Eleanor Kaur")?
@@ -236,22 +336,33 @@ class NameFinder:
         return token.capitalised or (self._is_name(token) and self._frequency(token) < LOWER_CASE_LIMIT)
 
     def _after_triggers(self) -> None:
-        """daughter Susan, bed 3 Okafor, patient Joan Albright."""
+        """daughter Susan, bed 3 Okafor, patient Joan Albright, patient Mrs Okafor."""
         for i, token in enumerate(self.tokens):
             if not token.is_word:
                 continue
             context, j = None, i + 1
             if self._is_relation(i):
                 context = RELATIVE
-            elif token.lower in PATIENT_WORDS:
+            elif token.lower in PATIENT_WORDS or (token.lower == "resident" and self._lives_in_a_home(i)):
                 context = PATIENT
             elif self._bed_number_at(i):
                 context, j = BED, j + 1
             if context is None:
                 continue
-            run = self._name_run(self._skip_connectors(j), self._name_after_trigger, limit=2)
-            if run and not self._colleague(run):
-                self._add(run, context)
+            j = self._skip_connectors(j)
+            # "patient Mrs Okafor", "his daughter Mrs Susan Hale": the honorific is part of it.
+            name_start = self._honorific_at(j)
+            if name_start is not None:
+                run = self._honorific_run(name_start)
+            else:
+                run = self._name_run(j, self._name_after_trigger, limit=2)
+            if not run or self._colleague(run, honorific=name_start is not None):
+                continue
+            if context == RELATIVE and self._writers_own(i):
+                context = None  # "my daughter Ella": the writer's family, asked about
+            self._add(
+                run, context, prefix=j if name_start is not None else None, honorific=name_start is not None
+            )
 
     def _word_at(self, index: int) -> str | None:
         return self.tokens[index].lower if 0 <= index < len(self.tokens) else None
@@ -368,21 +479,24 @@ class NameFinder:
             if name.is_word and not self._never(name) and self._name_after_trigger(name):
                 self._add([i - 2], BED)
 
-    def _ages_and_beds_after(self) -> None:
-        """A plain name followed by an age, or by "in bed 6", becomes a patient's."""
+    def _contexts_after(self) -> None:
+        """A plain name followed by an age, "in bed 6" or "the intern's patient" becomes a
+        patient's."""
         for n, mention in enumerate(self.mentions):
             if mention.context is not None:
                 continue
-            rest = self.text[mention.end :]
+            rest = self.text[mention.end : mention.end + 120]
             age = _AGE_AFTER.match(rest)
-            if age and 0 < int(age.group("age")) <= 120:
+            if (age and 0 < int(age.group("age")) <= 120) or _OLD_AGE_AFTER.match(rest):
                 self.mentions[n] = _with_context(mention, AGE)
             elif _BED_AFTER.match(rest):
                 self.mentions[n] = _with_context(mention, BED)
+            elif _PATIENT_AFTER.match(rest):
+                self.mentions[n] = _with_context(mention, PATIENT)
 
 
 def _with_context(mention: NameMention, context: str) -> NameMention:
-    return NameMention(mention.text, mention.words, context, mention.start, mention.end)
+    return replace(mention, context=context)
 
 
 def find_names(text: str, lexicon: Lexicon) -> list[NameMention]:

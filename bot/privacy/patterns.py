@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from bot.privacy.vocab import EVENT_WORDS
+from bot.privacy.dates import FULL_DATE, age_over_89, birth_date, care_date, old_full_date, without_scores
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,19 @@ class Finding:
 
 # --- contact details ------------------------------------------------------------------
 
-EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z0-9-]{2,}")
+# Every repeat below is bounded or possessive, and each pattern can start only where a
+# run of its characters starts: a pasted 4,000-character run of "a." or "Ann-" costs one
+# linear scan, never one scan per starting position (quadratic).
+_LOCAL_CHARS = r"[\w.!#$%&'*+/=?^`{|}~-]"
+EMAIL = re.compile(
+    rf"(?<!{_LOCAL_CHARS}){_LOCAL_CHARS}{{1,64}}@(?:[A-Za-z0-9-]{{1,63}}+\.){{1,126}}[A-Za-z0-9-]{{2,63}}+"
+)
+# An email spelled out so no filter sees it: "bob.jones at yahoo dot com".
+SPELLED_EMAIL = re.compile(
+    r"(?<![\w.+-])[\w.+-]{1,64}\s*(?:\(at\)|\[at\]|\sat\s)\s*[\w-]{1,63}\s*(?:\(dot\)|\[dot\]|\sdot\s)\s*"
+    r"(?:com|org|net|edu|gov|co|uk|io|us|ca|au|nz|ie|info|me)\b",
+    re.IGNORECASE,
+)
 # Phone numbers in the forms people write them: (617) 555-0199, 617.555.0199, +44 20
 # 7946 0958, 07700 900123, 0412 555 019, 1-800-555-0134, 555 0148. Groups of three
 # three-digit numbers ("scores 210 225 240") are not phone numbers.
@@ -46,7 +58,9 @@ PHONE_WORDS = re.compile(
     r"[^\d\n]{0,20}\+?\d[\d\s().-]{5,}\d",
     re.IGNORECASE,
 )
-URL = re.compile(r"(?:https?://|www\.)[^\s<>|]+|\b[\w-]+(?:\.[\w-]+)+/[^\s<>|]*", re.IGNORECASE)
+URL = re.compile(
+    r"(?:https?://|(?<![\w.-])www\.)[^\s<>|]++|(?<![\w.-])[\w-]++(?:\.[\w-]++)++/[^\s<>|]*+", re.IGNORECASE
+)
 URL_WITH_ID = re.compile(r"\d{4,}|[?&;](?:mrn|pid|patient\w*|pt|id|chart|record|visit|encounter)\w*=", re.I)
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1?\d?\d)"
 IP_ADDRESS = re.compile(rf"(?<![\d.])(?:{_OCTET}\.){{3}}{_OCTET}(?![\d.])")
@@ -59,7 +73,10 @@ SSN_LAST_FOUR = re.compile(r"\b(?:social(?:\s+security)?|ssn|ss#)\b[^.\n]{0,30}?
 # Words after which a code with digits identifies someone, grouped by what it is.
 # A code: one token with a digit, perhaps after a short capital prefix ("XYZ 4821") or
 # before a short capital suffix ("AB12 CDE"), perhaps continued by digit groups.
-_CODE = r"(?:(?-i:[A-Z]{1,4})[ -])?(?=[\w/-]*\d)[A-Za-z0-9][\w/-]*(?:[ -]\d[\d-]*)*(?:[ ](?-i:[A-Z]{2,3})\b)?"
+_CODE = (
+    r"(?:(?-i:[A-Z]{1,4})[ -])?(?=[\w/-]{0,40}\d)[A-Za-z0-9][\w/-]{0,40}+(?:[ -]\d[\d-]{0,20}+){0,6}+"
+    r"(?:[ ](?-i:[A-Z]{2,3})\b)?"
+)
 _KEYWORD_GROUPS = (
     (
         "record_number",
@@ -94,55 +111,37 @@ _KEYWORD_PATTERNS = tuple(
     (kind, label, re.compile(rf"\b(?:{words})\b{_LEAD_IN}(?P<code>{_CODE})", re.I))
     for kind, label, words in _KEYWORD_GROUPS
 )
-# A code is something with at least three digits (or a plate-like mix of letters and digits).
-_HAS_DIGITS = re.compile(r"(?:\D*\d){3}|(?=.*[A-Za-z])(?=.*\d).{4,}")
+
+
+def _looks_like_a_code(code: str) -> bool:
+    """At least three digits, or a plate-like mix of letters and digits (four or more)."""
+    digits = sum(c.isdigit() for c in code)
+    return digits >= 3 or (digits > 0 and len(code) >= 4 and any(c.isascii() and c.isalpha() for c in code))
+
 
 LONG_NUMBER = re.compile(r"(?<![\d.,])\d{7,}(?![\d.,])")
 # Numbers written in groups: 123-456-78, 004-55-21, 0012-3344-55, 22-8841-03, 4471-2209.
 GROUPED_NUMBER = re.compile(r"(?<![\w/.-])\d{1,5}(?:[-.]\d{1,5}){1,4}(?![\w/-]|\.\d)")
 # Upper-case codes with five or more digits: XJH884412309, D1234567, 1HGCM82633A004352.
-ALNUM_CODE = re.compile(r"\b(?=[A-Z0-9-]*[A-Z])(?=(?:[A-Z-]*\d){5})[A-Z0-9][A-Z0-9-]{5,}\b")
+# Found as whole runs, then checked in Python (lookaheads from every position are quadratic).
+_CAPITAL_RUN = re.compile(r"(?<![\w-])[A-Z0-9][A-Z0-9-]*+")
+
+
+def _alnum_code(text: str) -> bool:
+    for match in _CAPITAL_RUN.finditer(text):
+        run = match.group().rstrip("-")
+        following = text[match.end() : match.end() + 1]
+        if following and (following.isalnum() or following == "_"):
+            continue  # part of a longer word: "ABC12345xyz"
+        digits = sum(c.isdigit() for c in run)
+        if len(run) >= 6 and digits >= 5 and any(c.isalpha() for c in run):
+            return True
+    return False
+
 
 # --- dates and ages ---------------------------------------------------------------------
 
-DOB_WORDS = re.compile(r"\b(?:DOB|D\.O\.B\.?|date\s+of\s+birth|born(?:\s+on)?|birth\s*date|birthday)\b", re.I)
-_MONTHS = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
-FULL_DATE = re.compile(
-    r"\b(?:"
-    r"(?P<y1>\d{4})[-/.]\d{1,2}[-/.]\d{1,2}"
-    r"|\d{1,2}[-/.]\d{1,2}[-/.](?P<y2>\d{4}|\d{2})"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\.?,?\s+(?P<y3>\d{{4}})"
-    rf"|{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?P<y4>\d{{4}})"
-    r")\b",
-    re.IGNORECASE,
-)
-ANY_DATE = re.compile(
-    rf"\b(?:\d{{1,2}}[-/.]\d{{1,2}}(?:[-/.]\d{{2,4}})?|\d{{4}}-\d{{1,2}}-\d{{1,2}}"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}|{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
-    r"|the\s+\d{1,2}(?:st|nd|rd|th))\b",
-    re.IGNORECASE,
-)
-_SCORE = re.compile(
-    r"\b(?:pain|gcs|mmse|moca|amt|apgar|news2?|score[sd]?|rated?|scale)\W{0,3}(?:of\s+|was\s+|is\s+)?\d{1,2}/\d{1,2}\b"
-    r"|\b\d{1,2}/(?:10|15|30)\s+(?:pain|on\s+the)\b",
-    re.IGNORECASE,
-)
-_EVENT = re.compile(r"\b(?:" + "|".join(sorted(EVENT_WORDS)) + r"|passed\s+away)\b", re.IGNORECASE)
-_OLD = r"(?:9\d|1[01]\d)"
-# "is 95%", "was 96 mg": a number with a unit after "is" is a measurement, not an age.
-_NOT_AN_AGE = r"(?:%|percent|mg|kg|ml|mmol|units|min|mins|minutes|hours|bpm|/|\.\d)"
-AGE_OVER_89 = re.compile(
-    rf"\b{_OLD}\s*-?\s*(?:yo\b|y/?o\b|y\.o\.|yrs?\b|years?(?:[- ]old)?\b|year[- ]old\b|[MF]\b)"
-    rf"|\b(?:age|aged|age:)\s*:?\s*{_OLD}\b"
-    rf"|(?:\b(?:is|was|turns|turned|turning|now)\s+|['’]s\s+){_OLD}\b(?!\s*{_NOT_AN_AGE})"
-    r"|\b(?:ninety|one\s+hundred)(?:[- ]?(?:one|two|three|four|five|six|seven|eight|nine))?"
-    r"[- ]years?[- ]old\b"
-    r"|\b(?:centenarian|nonagenarian|supercentenarian)s?\b",
-    re.IGNORECASE,
-)
+# Dates of birth and of care, and ages over 89: `bot.privacy.dates`.
 
 # --- places -----------------------------------------------------------------------------
 
@@ -174,21 +173,6 @@ POSTCODE = re.compile(
     rf"|\b{_US_STATES}\s+\d{{5}}(?:-\d{{4}})?\b"  # US: a state and a ZIP, IL 62704
 )
 
-# How far back a full date must be before it reads as a birth date rather than a recent
-# event ("on 2026-11-03 we talked" is fine; "14/03/1987" is not).
-RECENT_YEARS = 1
-
-
-def _year(match: re.Match[str], today: date) -> int | None:
-    for group in ("y1", "y2", "y3", "y4"):
-        value = match.group(group)
-        if value:
-            year = int(value)
-            if year < 100:  # two-digit years: 87 → 1987, 24 → 2024
-                year += 1900 if year > (today.year % 100) else 2000
-            return year
-    return None
-
 
 def _is_date(text: str) -> bool:
     """Whether a grouped number is a plausible calendar date (2026-11-03, 11-02-2026)."""
@@ -217,29 +201,21 @@ def _keyword_code(text: str) -> list[Finding]:
     found = []
     for kind, label, pattern in _KEYWORD_PATTERNS:
         for match in pattern.finditer(text):
-            if _HAS_DIGITS.search(match.group("code")):
+            if _looks_like_a_code(match.group("code")):
                 found.append(Finding(kind, label))
                 break
     return found
 
 
-def _without_scores(text: str) -> str:
-    """Scores written as fractions ("pain 8/10", "GCS 3/15", "MMSE 24/30") blanked out,
-    so they are not read as dates."""
-    return _SCORE.sub(lambda m: " " * len(m.group()), text)
-
-
 def _dates(text: str, today: date) -> list[Finding]:
     """A date of birth, a date of care (admission, discharge, death) or an old full date."""
-    text = _without_scores(text)
-    if DOB_WORDS.search(text) and (ANY_DATE.search(text) or FULL_DATE.search(text)):
+    text = without_scores(text)
+    if birth_date(text, today):
         return [Finding("date_of_birth", "a date of birth")]
-    if _EVENT.search(text) and (ANY_DATE.search(text) or FULL_DATE.search(text)):
+    if care_date(text):
         return [Finding("care_date", "a date of admission, discharge or death")]
-    for match in FULL_DATE.finditer(text):
-        year = _year(match, today)
-        if year is not None and year < today.year - RECENT_YEARS:
-            return [Finding("old_date", "a full date from years ago (it could be a date of birth)")]
+    if old_full_date(text, today):
+        return [Finding("old_date", "a full date from years ago (it could be a date of birth)")]
     return []
 
 
@@ -259,13 +235,13 @@ def _phones(text: str) -> bool:
 # Single checks, most serious first: (kind, label, test).
 _CHECKS: tuple[tuple[str, str, Callable[[str], bool]], ...] = (
     ("ssn", "a Social Security number", lambda t: bool(SSN.search(t) or SSN_LAST_FOUR.search(t))),
-    ("email", "an email address", lambda t: bool(EMAIL.search(t))),
+    ("email", "an email address", lambda t: bool(EMAIL.search(t) or SPELLED_EMAIL.search(t))),
     ("phone", "a phone or fax number", _phones),
     ("url", "a link that points at someone's record", _urls),
     ("ip_address", "an IP address", lambda t: bool(IP_ADDRESS.search(t))),
     ("address", "a street address or where someone lives", lambda t: bool(_address(t))),
     ("postcode", "a ZIP code or postcode", lambda t: bool(POSTCODE.search(t))),
-    ("age_over_89", "an age over 89", lambda t: bool(AGE_OVER_89.search(t))),
+    ("age_over_89", "an age over 89", age_over_89),
 )
 # Findings that already account for a long run of digits.
 _NUMBER_KINDS = frozenset(
@@ -276,7 +252,7 @@ _NUMBER_KINDS = frozenset(
 
 def _bare_number(text: str) -> bool:
     """A long number, a grouped number or a code, with no word to say what it is."""
-    return bool(LONG_NUMBER.search(text) or _grouped_numbers(text) or ALNUM_CODE.search(text))
+    return bool(LONG_NUMBER.search(text) or _grouped_numbers(text) or _alnum_code(text))
 
 
 def identifier_findings(text: str, today: date) -> list[Finding]:

@@ -171,6 +171,10 @@ def test_an_anonymity_minimum_below_three_stops_start_up(value):
             "must be an https",
         ),
         ({**OAUTH, "SLACK_REDIRECT_URI": "https://mentor.example.org/callback"}, "/slack/oauth_redirect"),
+        (
+            {**OAUTH, "SLACK_ALLOWED_TEAMS": "T0123ABCD, riverside"},
+            "not a workspace (T…) or Grid org (E…) id",
+        ),
     ],
 )
 def test_an_incomplete_or_malformed_oauth_set_is_named(env, message):
@@ -187,6 +191,12 @@ def test_extra_scopes_and_a_redirect_url_are_accepted():
 
     assert settings.slack_scopes[-1] == "channels:history" and len(settings.slack_scopes) == 6
     assert settings.slack_redirect_uri == "https://mentor.example.org/slack/oauth_redirect"
+
+
+def test_the_allowed_teams_are_read_as_ids_and_default_to_anyone():
+    assert load(**OAUTH).slack_allowed_teams == ()
+    settings = load(**OAUTH, SLACK_ALLOWED_TEAMS="T0123ABCD, E0456EFGH,T0123ABCD")
+    assert settings.slack_allowed_teams == ("T0123ABCD", "E0456EFGH")
 
 
 def test_an_oauth_install_asks_for_the_scopes_the_manifest_lists():

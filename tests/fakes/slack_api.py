@@ -219,7 +219,14 @@ class FakeSlack:
             "files.completeUploadExternal": self.uploads.complete,
             "apps.connections.open": self._apps_connections_open,
             "oauth.v2.access": self.oauth.access,
+            "auth.revoke": self._auth_revoke,
         }
+
+    def _auth_revoke(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The calling token stops working (a bot token: the app leaves the workspace)."""
+        assert self._grant is not None
+        self._grant.revoked = True
+        return {"ok": True, "revoked": True}
 
     # --- lifecycle ------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ names its `team`; an org-wide Enterprise Grid install has `team: null`, its
 starts `xoxe.xoxb-` and comes with `refresh_token` and `expires_in`.
 `grant_type=refresh_token` exchanges a refresh token for a new bot token (and refresh
 token); the old bot token keeps working until it expires, then answers `token_expired`.
+As at Slack, a refresh token works once: using it revokes it, so a second process
+refreshing with the same one gets `invalid_refresh_token`.
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ class FakeOAuth:
         self._codes: dict[str, _Pending] = {}
         self._enterprise_names: dict[str, str] = {}
         self._numbers = itertools.count(1)
+        # How many refresh tokens were exchanged (successfully).
+        self.refreshes = 0
 
     def approve(
         self,
@@ -173,7 +177,9 @@ class FakeOAuth:
             refresh_token=f"xoxe-1-refresh-r{n}",
             expires_at=time.time() + ROTATING_LIFETIME,
         )
-        # The old token keeps working until it expires.
+        # The old token keeps working until it expires; its refresh token is spent.
+        current.refresh_token = None
+        self.refreshes += 1
         self.fake.grants[renewed.token] = renewed
         return self._token_answer(renewed, None)
 

@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 
 from bot.blocks.privacy import COLLEAGUE_QUESTION
 from bot.db import transaction
-from bot.models import ColleagueName, CustomNudge
+from bot.models import AuditLog, ColleagueName, CustomNudge
 from bot.nudges.blocks import NOTE_VIEW
 from bot.people import ensure_person
+from bot.privacy.workspace import confirm_colleagues
 from handlers.privacy_ask import _compact_values, ask_about_names
 from tests.conftest import ADMIN, MENTOR
 from tests.fakes.block_limits import view_errors
@@ -184,3 +185,118 @@ def test_the_question_carries_only_what_the_form_reader_needs():
         "choices": {"choices": {"selected_options": [{"value": "yes"}]}},
         "note": {"note": {"value": "hi"}},
     }
+
+
+# --- names are kept only when the text is saved, and only those it holds -----------------
+
+
+def tampered(pushed, *, names=None, note=None):
+    """The question as a browser could send it back: metadata is not ours to trust."""
+    meta = json.loads(pushed["private_metadata"])
+    if names is not None:
+        meta["names"] = names
+    if note is not None:
+        meta["values"]["note"]["note"]["value"] = note
+    return {**pushed, "private_metadata": json.dumps(meta)}
+
+
+def test_yes_save_keeps_only_the_names_the_saved_text_holds(
+    deps, clock, fake_slack, slack, session_factory, mentor_id
+):
+    call, channel, message = deliver_first_nudge(deps, clock, fake_slack)
+    view = open_note_modal(slack, fake_slack, call, message, channel)
+    pushed = slack.submit(view, note_values(NOTE_ABOUT_MARIA), user_id=MENTOR).json()["view"]
+
+    reply = answer_yes(slack, tampered(pushed, names=["Maria", "Eleanor Whitfield", "Okafor"]))
+
+    assert reply.json() == {"response_action": "clear"}
+    assert answers(session_factory)[0].note == NOTE_ABOUT_MARIA
+    assert colleague_names(session_factory) == ["maria"]
+
+
+def test_a_text_changed_behind_the_question_is_screened_again_and_no_name_is_kept(
+    deps, clock, fake_slack, slack, session_factory, mentor_id
+):
+    call, channel, message = deliver_first_nudge(deps, clock, fake_slack)
+    view = open_note_modal(slack, fake_slack, call, message, channel)
+    pushed = slack.submit(view, note_values(NOTE_ABOUT_MARIA), user_id=MENTOR).json()["view"]
+    forged = tampered(pushed, names=["Maria", "Okafor"], note="Talked with Maria and Okafor, MRN 4471234")
+
+    body = answer_yes(slack, forged).json()
+
+    assert body["response_action"] == "update"
+    assert "record" in json.dumps(body) and "4471234" not in json.dumps(body)
+    assert answers(session_factory) == [] and colleague_names(session_factory) == []
+
+
+def test_a_form_that_cannot_save_after_yes_keeps_no_name(
+    deps, clock, fake_slack, slack, session_factory, mentor_id
+):
+    call, channel, message = deliver_first_nudge(deps, clock, fake_slack)
+    view = open_note_modal(slack, fake_slack, call, message, channel)
+    pushed = slack.submit(view, note_values(NOTE_ABOUT_MARIA), user_id=MENTOR).json()["view"]
+    meta = json.loads(pushed["private_metadata"])
+    meta["meta"] = "999999"  # a nudge that isn't there (any more)
+
+    body = answer_yes(slack, {**pushed, "private_metadata": json.dumps(meta)}).json()
+
+    assert body["response_action"] == "update" and "can't find that nudge" in json.dumps(body)
+    assert answers(session_factory) == [] and colleague_names(session_factory) == []
+
+
+# --- /mentor colleagues -----------------------------------------------------------------
+
+
+def said(fake_slack, reply):
+    return reply.json()["text"] if reply.body else fake_slack.last("response_url").args["text"]
+
+
+def test_admins_list_the_confirmed_names_and_remove_one_which_is_then_asked_about_again(
+    deps, clock, fake_slack, slack, session_factory, mentor_id
+):
+    with transaction(session_factory) as session:
+        confirm_colleagues(session, TEAM_ID, ["Maria Lopez", "Mrs Okafor"], today=clock.now.date())
+
+    listing = said(fake_slack, slack.command("colleagues", user_id=ADMIN))
+    assert "maria lopez" in listing and "okafor" in listing and "3 Dec 2026" not in listing
+    assert "1 Dec 2026" in listing
+
+    removed = said(fake_slack, slack.command("colleagues remove Mrs. Okafor", user_id=ADMIN))
+
+    assert "Removed" in removed
+    assert colleague_names(session_factory) == ["maria lopez"]
+    with session_factory() as session:
+        [row] = session.scalars(select(AuditLog).where(AuditLog.action == "privacy.colleague_name_removed"))
+        assert row.actor_user_id == ADMIN and "okafor" not in json.dumps([row.target, row.detail]).lower()
+    # Okafor is a name to ask about again.
+    call, channel, message = deliver_first_nudge(deps, clock, fake_slack)
+    view = open_note_modal(slack, fake_slack, call, message, channel)
+    body = slack.submit(view, note_values("Mrs Okafor helped the student a lot"), user_id=MENTOR).json()
+    assert body["response_action"] == "push"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("colleagues", "No names have been confirmed"),
+        ("colleagues remove", "Which name?"),
+        ("colleagues remove Someone Else", "isn't on the list"),
+        ("colleagues purge everything", "/mentor colleagues remove NAME"),
+    ],
+)
+def test_colleagues_answers_each_request_plainly_and_changes_nothing_it_should_not(
+    slack, fake_slack, session_factory, text, expected
+):
+    assert expected in said(fake_slack, slack.command(text, user_id=ADMIN))
+    with session_factory() as session:
+        assert session.scalar(select(func.count(AuditLog.id))) == 0
+
+
+def test_colleagues_is_for_admins_only(slack, fake_slack, session_factory, clock):
+    with transaction(session_factory) as session:
+        confirm_colleagues(session, TEAM_ID, ["Maria Lopez"], today=clock.now.date())
+
+    reply = said(fake_slack, slack.command("colleagues remove Maria Lopez", user_id=MENTOR))
+
+    assert "maria" not in reply.lower()
+    assert colleague_names(session_factory) == ["maria lopez"]

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bot.app import build_deps
 from bot.db import transaction
@@ -438,3 +439,51 @@ def test_rate_limits_do_not_use_up_attempts(sender_deps, fake_slack, clock):
     waiting = row(sender_deps)
     assert (waiting.status, waiting.attempts) == (DeliveryStatus.PENDING, 0)
     assert make_sender(sender_deps).run_once().sent == 1
+
+
+# --- the workspace's client is found before a row is marked sending ------------------------
+
+
+class FlakyStore:
+    """A client provider whose first look-up hits a database error, as an installation
+    store's query can; counts the look-ups."""
+
+    def __init__(self, client, failures=1):
+        self.client = client
+        self.failures = failures
+        self.calls = 0
+
+    def __call__(self, team_id):
+        self.calls += 1
+        if self.failures:
+            self.failures -= 1
+            raise OperationalError("SELECT ... FROM slack_installations", {}, Exception("server closed"))
+        return self.client
+
+
+def test_a_client_look_up_that_fails_leaves_the_row_waiting_not_failed(sender_deps, fake_slack):
+    queue(sender_deps)
+    store = FlakyStore(sender_deps.client)
+    sender = Sender(sender_deps, all_kinds(), worker_id="w1", clients=store)
+
+    report = sender.run_once()
+
+    waiting = row(sender_deps)
+    assert (waiting.status, waiting.attempts) == (DeliveryStatus.PENDING, 0)
+    assert "could not be looked up" in waiting.error
+    assert report.failed == 0 and fake_slack.dms_to(MENTEE) == []
+
+    sender.run_once()
+
+    assert row(sender_deps).status == DeliveryStatus.SENT
+    assert len(fake_slack.dms_to(MENTEE)) == 1
+
+
+def test_a_pass_looks_up_each_workspaces_client_once(sender_deps, fake_slack):
+    for n in range(3):
+        queue(sender_deps, key=f"k{n}")
+    store = FlakyStore(sender_deps.client, failures=0)
+
+    report = Sender(sender_deps, all_kinds(), worker_id="w1", clients=store).run_once()
+
+    assert report.sent == 3 and store.calls == 1

@@ -7,7 +7,7 @@ schema, changed only by `python -m bot migrate`. Single-workspace installs leave
 empty.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-03
 """
 

@@ -116,3 +116,80 @@ def test_the_lists_load_from_installed_packages_with_the_network_off(monkeypatch
     assert assess("Talked with Maria about feedback").ask
     # philter-lite's own pipeline (and NLTK, whose tagger it downloads) is never imported.
     assert "nltk" not in sys.modules
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # An honorific after "patient", a bed or a relation is still that patient or relative.
+        ("patient Mrs Okafor was upset about the delay", "patient_name"),
+        ("bed 3 Mr Okafor kept calling out overnight", "name_in_bed"),
+        ("his daughter Mrs Susan Hale rang the ward twice", "relative_name"),
+        ("the student's patient Mr Jones went downhill", "patient_name"),
+        # A possessive staff title after a name makes the name a patient's, not a colleague's.
+        ("Mr Jones, my student's patient, went downhill overnight", "patient_name"),
+        ("Mrs Patel, the consultant's patient, was our teaching case", "patient_name"),
+        ("Doris, the intern's patient, had two falls", "patient_name"),
+        ("Mrs Kaur the dietitian's patient is eating again", "patient_name"),
+        # A care home's resident is a patient.
+        ("The care home resident, Doris Webb, came in confused", "patient_name"),
+        ("resident Arthur Pike from the nursing home came in septic", "patient_name"),
+    ],
+)
+def test_patients_behind_an_honorific_or_a_role_are_refused(text, kind):
+    verdict = assess(text, today=TODAY)
+    assert kind in [f.kind for f in verdict.refused], verdict
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # After Mr or Mrs, a role with "a" or "the" does not make a colleague.
+        ("We talked about Mr. Ferreira, a doctor himself, refusing treatment", "Mr. Ferreira"),
+        ("Mr Jones, the student, went downhill", "Mr Jones"),
+        # What happens to patients, said of the person named after a title.
+        ("Sister Mary from the convent was admitted and the student was kind to her", "Mary"),
+        # The writer's own family, or a colleague's: asked about, not refused.
+        ("my friend Sarah from med school gave a great talk on feedback", "Sarah"),
+        ("My mentee's son Leo starts school, so we moved our meetings", "Leo"),
+        ("I told her how my daughter Ella's illness affected my training", "Ella's"),
+    ],
+)
+def test_names_a_title_or_a_relation_cannot_settle_are_asked_about(text, name):
+    verdict = assess(text, today=TODAY)
+    assert verdict.ask and verdict.names == (name,), verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mr Singh (our consultant surgeon) joined the teaching session.",
+        "shadowed the nurse practitioner, Ms Alvarez NP, for two hours",
+        "I asked Priya, the F1, to lead the handover",
+        "Jordan (PA) led the huddle",
+        "My resident Jo went home early after nights",
+        "Sister Kelly admitted she was tired after the run of nights",
+    ],
+)
+def test_colleagues_with_their_roles_still_pass(text):
+    assert assess(text, today=TODAY).fine
+
+
+def test_a_relative_of_someone_else_is_still_refused():
+    assert "relative_name" in [f.kind for f in assess("Her partner James rang the ward", today=TODAY).refused]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<@U0123ABCD|Eleanor Whitfield MRN 4471234>",
+        "see <#C0123ABCD|mrn-4471234-whitfield>",
+        "<!here|Mrs Okafor bed 3> please",
+    ],
+)
+def test_what_is_typed_as_a_mention_label_is_screened(text):
+    assert assess(text, today=TODAY).refused
+
+
+def test_a_persons_label_is_their_name_and_a_channel_label_is_not_a_number():
+    assert assess("Talked with <@U0123ABCD|maria garcia> in <#C0123ABCD|ward-4-mentors>").fine

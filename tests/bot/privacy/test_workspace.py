@@ -62,8 +62,32 @@ def test_confirmed_names_are_kept_once_without_honorifics_and_then_placed(sessio
         rows = session.execute(select(ColleagueName.name, ColleagueName.confirmed_on)).all()
         assert sorted(rows) == [("gloria mendes", TODAY), ("kaur", TODAY)]
         screen = WorkspaceScreen(session, TEAM_ID)
-        assert screen.assess("Mrs Kaur and Gloria ran the teaching", today=TODAY).fine
+        assert screen.assess("Mrs Kaur and Gloria Mendes ran the teaching", today=TODAY).fine
         assert not WorkspaceScreen(session, OTHER_TEAM).assess("Mrs Kaur ran it", today=TODAY).fine
+
+
+def test_a_confirmed_name_places_that_whole_name_and_no_one_who_shares_a_word(session_factory):
+    with transaction(session_factory) as session:
+        confirm_colleagues(session, TEAM_ID, ["Maria Lopez"], today=TODAY)
+
+    with transaction(session_factory) as session:
+        screen = WorkspaceScreen(session, TEAM_ID)
+        assert screen.assess("Maria Lopez ran the teaching", today=TODAY).fine
+        assert screen.assess("Maria was scared before theatre", today=TODAY).names == ("Maria",)
+        assert screen.assess("Mrs Lopez's delirium got worse", today=TODAY).names == ("Mrs Lopez's",)
+        assert screen.assess("Maria Garcia fell twice", today=TODAY).names == ("Maria Garcia",)
+
+
+def test_a_surname_after_an_honorific_is_placed_only_by_a_whole_name(session_factory):
+    with transaction(session_factory) as session:
+        add_person(session, TEAM_ID, "U0PRIYA01", "priya", "Priya Patel")
+
+    with transaction(session_factory) as session:
+        screen = WorkspaceScreen(session, TEAM_ID)
+        assert screen.assess("Priya Patel ran the huddle", today=TODAY).fine
+        assert screen.assess("Patel ran the huddle", today=TODAY).fine
+        assert screen.assess("Mrs Priya Patel ran the huddle", today=TODAY).fine
+        assert screen.assess("talked about Mrs Patel's delirium", today=TODAY).names == ("Mrs Patel's",)
 
 
 def test_stored_names_drop_honorifics_and_possessives():
