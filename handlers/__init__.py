@@ -20,6 +20,7 @@ from handlers import (
     privacy_command,
     pulse,
     reflections,
+    reports,
     request_log,
     roster,
     rota,
@@ -45,6 +46,7 @@ MODULES = (
     roster,
     library,
     reflections,
+    reports,
     privacy_ask,
 )
 
