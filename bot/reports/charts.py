@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.library.types import PRACTICES
 from bot.reports.rules import first_day
@@ -96,7 +96,9 @@ def response_rate_chart(figures: ReportFigures) -> bytes:
             linewidth=2,
         )
     _month_axis(axes, months)
-    axes.set_ylim(0, 105)
+    # A little room below 0 and beside the ends, so a 0% point or an end month shows whole.
+    axes.set_ylim(-4, 105)
+    axes.set_xlim(-0.4, len(months) - 0.6)
     axes.set_ylabel("Nudges answered (% of those sent)")
     axes.set_title(title, fontsize=13, fontweight="bold")
     axes.grid(axis="y", color="#dddddd")
@@ -158,7 +160,7 @@ def pulse_chart(figures: ReportFigures) -> bytes:
     rows = range(len(items))
     mentors = [math.nan if i.mentors is None else i.mentors for i in items]
     mentees = [math.nan if i.mentees is None else i.mentees for i in items]
-    axes.barh(
+    drawn = axes.barh(
         [r - height / 2 for r in rows],
         mentees,
         height,
@@ -167,8 +169,9 @@ def pulse_chart(figures: ReportFigures) -> bytes:
         edgecolor="black",
         linewidth=0.6,
     )
+    _label_bars(axes, drawn, mentees)
     if pulse.self_released:
-        axes.barh(
+        drawn = axes.barh(
             [r + height / 2 for r in rows],
             mentors,
             height,
@@ -178,9 +181,13 @@ def pulse_chart(figures: ReportFigures) -> bytes:
             linewidth=0.6,
             hatch="//",
         )
+        _label_bars(axes, drawn, mentors)
+    for row, item in zip(rows, items, strict=True):
+        if item.mentees is None:
+            axes.text(1.05, row, "too few answers to show", va="center", fontsize=8, color="#555555")
     axes.set_yticks(list(rows), [i.title for i in items], fontsize=9)
-    axes.invert_yaxis()
-    axes.set_xlim(1, 4)
+    axes.set_ylim(len(items) - 0.4, -0.6)  # first item on top, room around the last
+    axes.set_xlim(1, 4.3)
     axes.set_xticks([1, 2, 3, 4])
     axes.set_xlabel("Average rating: 1 rarely … 4 almost always (who led: 1 mentee watched … 4 led alone)")
     figure.suptitle(title, fontsize=13, fontweight="bold")
@@ -191,6 +198,20 @@ def pulse_chart(figures: ReportFigures) -> bytes:
     axes.grid(axis="x", color="#dddddd")
     figure.legend(loc="outside lower center", fontsize=8, ncols=2, frameon=False)
     return _png(figure)
+
+
+def _label_bars(axes: Axes, bars: Any, values: Sequence[float]) -> None:
+    """Write each drawn bar's value at its end (a missing value gets no bar and no label)."""
+    for bar, value in zip(bars, values, strict=True):
+        if not math.isnan(value):
+            axes.annotate(
+                f"{value:.1f}",
+                (value, bar.get_y() + bar.get_height() / 2),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
 
 
 def _span(figures: ReportFigures) -> str:
