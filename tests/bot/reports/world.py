@@ -214,6 +214,7 @@ def build_world(session_factory: SessionFactory) -> World:
                 agreed_version=1,
                 agreed_at=started,
                 cycle_started_at=started,
+                created_at=started,
             )
             session.add(agreement)
             session.flush()
