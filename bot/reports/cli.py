@@ -41,9 +41,10 @@ def write_report(
     month: str,
     out_dir: Path,
     team_id: str | None = None,
-    err: TextIO = sys.stderr,
+    err: TextIO | None = None,
 ) -> int:
     """Write the month's charts (PNG) and `report-YYYY-MM.md` into `out_dir`."""
+    err = err or sys.stderr  # read at call time: tests and callers may swap stderr
     try:
         month = parse_month(month)
         team = _team(session_factory, team_id)
@@ -70,9 +71,10 @@ def write_export(
     out_dir: Path,
     team_id: str | None = None,
     now: datetime | None = None,
-    err: TextIO = sys.stderr,
+    err: TextIO | None = None,
 ) -> int:
     """Write the export's CSV files into `out_dir`."""
+    err = err or sys.stderr
     try:
         check_range(options.first, options.last)
         team = _team(session_factory, team_id)
