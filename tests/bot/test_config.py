@@ -192,7 +192,8 @@ def test_an_incomplete_or_malformed_oauth_set_is_named(env, message):
 def test_extra_scopes_and_a_redirect_url_are_accepted():
     settings = load(
         **OAUTH,
-        SLACK_SCOPES="commands, chat:write,users:read,users:read.email,files:read,files:write,channels:history",
+        SLACK_SCOPES="commands, chat:write,users:read,users:read.email,files:read,files:write,"
+        "channels:history",
         SLACK_REDIRECT_URI="https://mentor.example.org/slack/oauth_redirect",
     )
 
