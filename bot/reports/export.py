@@ -35,7 +35,7 @@ from bot.models import (
 )
 from bot.pulse.items import ITEM_KEYS
 from bot.pulse.results import program_overview
-from bot.reports.rules import Pseudonyms, day_bounds
+from bot.reports.rules import SLACK_ID, Pseudonyms, day_bounds
 from bot.reports.service import program_zone
 from bot.reports.types import CsvTable, ExportOptions
 
@@ -52,7 +52,10 @@ AGREEMENT_COLUMNS = (
     "goal_1", "goal_2", "goal_3",
 )  # fmt: skip
 
+# A Slack id (or pair number, cohort name) → what the export shows: itself, or a pseudonym.
 Mask = Callable[[str | None, str], str]
+# A free text → what the export shows: itself, or "".
+Text = Callable[[str | None], str]
 
 
 def _iso(moment: datetime | None) -> str:
@@ -88,10 +91,12 @@ def collect_export(
             return ""
         return pseudonyms(slack_id, prefix) if options.deidentify else slack_id
 
-    text = (lambda value: value or "") if options.with_text else (lambda _value: "")
+    def text(value: str | None) -> str:
+        return (value or "") if options.with_text else ""
+
     first_month, last_month = f"{options.first:%Y-%m}", f"{options.last:%Y-%m}"
     prompts, named = _reflections(session, team_id, first_month, last_month, mask, text)
-    return [
+    tables = [
         CsvTable("nudges.csv", NUDGE_COLUMNS, _nudges(session, team_id, start, end, mask, text)),
         CsvTable("meetings.csv", MEETING_COLUMNS, _meetings(session, team_id, start, end, mask)),
         CsvTable("reflection_prompts.csv", PROMPT_COLUMNS, prompts),
@@ -101,10 +106,23 @@ def collect_export(
         ),
         CsvTable("agreements.csv", AGREEMENT_COLUMNS, _agreements(session, team_id, start, end, mask, text)),
     ]
+    if options.deidentify:
+        for table in tables:
+            table.rows[:] = [_scrubbed(row, pseudonyms) for row in table.rows]
+    return tables
+
+
+def _scrubbed(row: tuple[object, ...], pseudonyms: Pseudonyms) -> tuple[object, ...]:
+    """Defence in depth for a de-identified export: any Slack id left in a cell (none
+    should be) becomes a pseudonym too."""
+    return tuple(
+        SLACK_ID.sub(lambda found: pseudonyms(found.group(0), "x"), cell) if isinstance(cell, str) else cell
+        for cell in row
+    )
 
 
 def _nudges(
-    session: Session, team_id: str, start: datetime, end: datetime, mask: Mask, text: Callable
+    session: Session, team_id: str, start: datetime, end: datetime, mask: Mask, text: Text
 ) -> list[tuple[object, ...]]:
     """One row per nudge planned in the range, with its outbox state and its answer."""
     mentor, mentee = aliased(Person), aliased(Person)
@@ -168,7 +186,7 @@ def _meetings(
 
 
 def _reflections(
-    session: Session, team_id: str, first_month: str, last_month: str, mask: Mask, text: Callable
+    session: Session, team_id: str, first_month: str, last_month: str, mask: Mask, text: Text
 ) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     """Per prompt: counts (named and anonymous); and one row per named reflection only."""
     prompts = session.execute(
@@ -244,7 +262,7 @@ def _pulse(
 
 
 def _agreements(
-    session: Session, team_id: str, start: datetime, end: datetime, mask: Mask, text: Callable
+    session: Session, team_id: str, start: datetime, end: datetime, mask: Mask, text: Text
 ) -> list[tuple[object, ...]]:
     """One row per agreement open at some time in the range: counts, goal text only with
     --include-text (never de-identified)."""
