@@ -32,7 +32,7 @@ from bot.reports.blocks import (
     report_sent_text,
 )
 from bot.reports.charts import render_charts
-from bot.reports.export import collect_export, csv_bytes
+from bot.reports.export import collect_export, csv_bytes, record_export
 from bot.reports.rules import month_of, parse_export_range, parse_month
 from bot.reports.service import program_zone, report_figures
 from bot.reports.summary import slack_text
@@ -100,6 +100,7 @@ def send_export(
             first, last, deidentify = parse_export_range(words, today)
             options = ExportOptions(first, last, deidentify=deidentify)
             tables = collect_export(session, deps.settings, team_id, options, now)
+            record_export(session, team_id, user_id, options, now)
     except ReportProblem as problem:
         return False, f"{problem.message} Use {EXPORT_USAGE}."
     stem = f"mentor-nudge-{first}-{last}{'-deidentified' if deidentify else ''}"

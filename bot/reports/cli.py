@@ -4,6 +4,7 @@ an IRB study). Reading happens in one transaction; charts are drawn after it clo
 
 from __future__ import annotations
 
+import getpass
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,13 +16,22 @@ from bot.config import Settings
 from bot.db import SessionFactory, transaction
 from bot.models import Workspace
 from bot.reports.charts import render_charts
-from bot.reports.export import collect_export, csv_bytes
+from bot.reports.export import collect_export, csv_bytes, record_export
 from bot.reports.rules import check_range, parse_month
 from bot.reports.service import report_figures
 from bot.reports.summary import to_markdown
 from bot.reports.types import ExportOptions, ReportProblem
 
 EXIT_OK, EXIT_PROBLEM = 0, 1
+
+
+def cli_actor() -> str:
+    """Who the audit log names for a command-line export: `cli:` and the operating-system user."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no user name in containers without a passwd entry
+        user = "unknown"
+    return f"cli:{user}"[:32]
 
 
 def _team(session_factory: SessionFactory, team_id: str | None) -> str:
@@ -82,7 +92,9 @@ def write_export(
         print(f"mentor-nudge: {problem.message}", file=err)
         return EXIT_PROBLEM
     with transaction(session_factory) as session:
-        tables = collect_export(session, settings, team, options, now or datetime.now(UTC))
+        moment = now or datetime.now(UTC)
+        tables = collect_export(session, settings, team, options, moment)
+        record_export(session, team, cli_actor(), options, moment)
     out_dir.mkdir(parents=True, exist_ok=True)
     for table in tables:
         (out_dir / table.filename).write_bytes(csv_bytes(table))

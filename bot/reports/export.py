@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.models import (
     Agreement,
     AgreementVersion,
+    AuditLog,
     Delivery,
     MeetingLog,
     NudgeAnswer,
@@ -53,6 +54,8 @@ AGREEMENT_COLUMNS = (
 )  # fmt: skip
 
 # A Slack id (or pair number, cohort name) → what the export shows: itself, or a pseudonym.
+AUDIT_ACTION = "export"
+
 Mask = Callable[[str | None, str], str]
 # A free text → what the export shows: itself, or "".
 Text = Callable[[str | None], str]
@@ -110,6 +113,20 @@ def collect_export(
         for table in tables:
             table.rows[:] = [_scrubbed(row, pseudonyms) for row in table.rows]
     return tables
+
+
+def record_export(session: Session, team_id: str, actor: str, options: ExportOptions, now: datetime) -> None:
+    """The audit log's line for an export: who, when, which days and what kind — people's
+    data left the app, so it is on the record like every admin action."""
+    detail = {
+        "from": options.first.isoformat(),
+        "to": options.last.isoformat(),
+        "deidentified": options.deidentify,
+        "free_text": options.with_text,
+    }
+    session.add(
+        AuditLog(team_id=team_id, actor_user_id=actor, action=AUDIT_ACTION, detail=detail, created_at=now)
+    )
 
 
 def _scrubbed(row: tuple[object, ...], pseudonyms: Pseudonyms) -> tuple[object, ...]:

@@ -8,7 +8,9 @@ import io
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
+from bot.models import AuditLog
 from bot.reports.rules import SLACK_ID
 from handlers.reports import HOME_EXPORT_ACTION, HOME_REPORT_ACTION
 from tests.bot.reports.world import MENTORS, NOTE, build_world
@@ -115,13 +117,22 @@ def test_export_arrives_as_csv_files(slack, fake_slack, world):
     assert NOTE not in "".join(f.text for f in files.values())
 
 
-def test_deidentified_export_holds_no_slack_id(slack, fake_slack, world):
+def test_deidentified_export_holds_no_slack_id(slack, fake_slack, session_factory, world):
     slack.command("export 2026-10-01 2026-11-30 deidentify", user_id=ADMIN)
 
     files = fake_slack.uploads.shared_in(ADMIN_DM)
     assert len(files) == 6 and all("deidentified" in f.filename for f in files)
     assert SLACK_ID.findall("".join(f.text for f in files)) == []
     assert "de-identified" in fake_slack.dms_to(ADMIN)[0].args["text"]
+    with session_factory() as session:
+        [audit] = session.scalars(select(AuditLog).where(AuditLog.action == "export")).all()
+    assert audit.actor_user_id == ADMIN
+    assert audit.detail == {
+        "from": "2026-10-01",
+        "to": "2026-11-30",
+        "deidentified": True,
+        "free_text": False,
+    }
 
 
 @pytest.mark.parametrize(
