@@ -55,18 +55,15 @@ def report_figures(session: Session, settings: Settings, team_id: str, month: st
     zone = program_zone(session, settings, team_id)
     start, end = month_bounds(month, zone)
     months = months_ending(month, TREND_MONTHS)
-    trend = []
-    for each in months:
-        bounds = month_bounds(each, zone)
-        found = _nudges(session, team_id, *bounds)
-        trend.append(MonthRates(each, tuple((p.practice, p.rate) for p in found)))
+    nudges = {each: _nudges(session, team_id, *month_bounds(each, zone)) for each in months}
+    trend = [MonthRates(each, tuple((p.practice, p.rate) for p in nudges[each])) for each in months]
     counts = agreement_counts(session, team_id, start, end)
     named, total = _reflections(session, team_id, month)
     return ReportFigures(
         team_id=team_id,
         month=month,
         zone=str(zone),
-        practices=_nudges(session, team_id, start, end),
+        practices=nudges[month],
         trend=tuple(trend),
         meetings=tuple(_meetings(session, team_id, each, *month_bounds(each, zone)) for each in months),
         reflections=total,
