@@ -13,6 +13,8 @@ from sqlalchemy import insert, select
 
 from bot.db import SessionFactory, transaction
 from bot.models import (
+    Agreement,
+    AgreementVersion,
     AuditLog,
     Base,
     ColleagueName,
@@ -22,11 +24,13 @@ from bot.models import (
     DisabledNudge,
     FeedbackRequest,
     FeedbackStatus,
+    GoalReview,
     MeetingLog,
     NudgeAnswer,
     NudgeSend,
     Pair,
-    PulseAnswer,
+    PulseBatch,
+    PulseInbox,
     PulseParticipation,
     PulseRound,
     PulseSelfAnswer,
@@ -35,9 +39,15 @@ from bot.models import (
     ReflectionChannel,
     ReflectionPrompt,
     RosterImport,
+    RotaFeed,
+    RotaImport,
+    RotaShift,
+    RotationReflection,
     slack_installations,
 )
 from bot.people import ensure_person
+from bot.pulse.publishing import box_context
+from bot.pulse.sealing import seal
 from tests.fakes.slack_api import TEAM_ID
 
 OTHER_TEAM = "T0OTHER01"
@@ -57,7 +67,12 @@ PATEL_WORDS = (
     "patel-topic-exam-prep",
     "patel-feedback-thursday",
     "patel-reflection-night-shift",
+    "patel-goal-lead-a-family-meeting",
+    "patel-rotation-line-icu",
 )
+# A secret: the feed address must never be shown whole, nor survive her being forgotten.
+PATEL_FEED = "https://rota.example/feeds/patel-secret-token-91c2.ics"
+PUBLISHED_ABOUT_PATEL = "published-comment-about-patel"
 # Words others wrote, about their own side: they stay.
 SAM_TOPIC = "sam-topic-procedures"
 OKAFOR_NOTE = "okafor-note-friday"
@@ -279,7 +294,107 @@ def _conversations(session, patel, sam, okafor, sam_pair, okafor_pair):
     return meetings, asks, asked
 
 
-def _pulse(session, patel, sam, okafor, sam_pair, okafor_pair):
+def _sealed(settings, session, row_id, *, mentor, mentee, cohort, care, comment):
+    """One mentee answer, sealed as bot.pulse.service seals it."""
+    content = {
+        "mentor": mentor,
+        "cohort": cohort,
+        "mentee": mentee,
+        "items": {"care": care},
+        "comment": comment,
+    }
+    box = seal(settings, content, box_context(TEAM_ID, "2026-Q4"))
+    session.add(PulseInbox(id=row_id, team_id=TEAM_ID, quarter="2026-Q4", sealed=box))
+
+
+def _published(session, patel):
+    """Figures published about Dr Patel, and a cohort's (about no mentor)."""
+    common = {"team_id": TEAM_ID, "first_quarter": "2026-Q4", "last_quarter": "2026-Q4", "answers": 5}
+    session.add_all(
+        [
+            PulseBatch(
+                **common,
+                scope="mentor",
+                mentor_id=patel.id,
+                mentees=5,
+                mentors=1,
+                items={"care": [15, 5]},
+                comments=[PUBLISHED_ABOUT_PATEL],
+            ),
+            PulseBatch(
+                **common, scope="cohort", cohort="PGY-1", mentees=5, mentors=3, items={"care": [16, 5]}
+            ),
+        ]
+    )
+
+
+def _goals_and_rota(session, patel, sam, sam_pair):
+    """Dr Patel's agreement with Sam (agreed, one goal met) and her rota."""
+    agreement = Agreement(
+        team_id=TEAM_ID,
+        pair_id=sam_pair.id,
+        mentor_id=patel.id,
+        mentee_id=sam.id,
+        status="agreed",
+        latest_version=1,
+        proposed_by="mentor",
+        agreed_version=1,
+        agreed_at=EARLIER,
+    )
+    session.add(agreement)
+    session.flush()
+    session.add_all(
+        [
+            AgreementVersion(
+                agreement_id=agreement.id,
+                number=1,
+                author_id=patel.id,
+                author_role="mentor",
+                goals=[PATEL_WORDS[4]],
+                meet_every="2 weeks",
+                reach="DM first",
+                feedback="straight after clinic",
+                created_at=EARLIER,
+            ),
+            GoalReview(
+                team_id=TEAM_ID,
+                agreement_id=agreement.id,
+                version=1,
+                goal_index=0,
+                stage="mid",
+                state="met",
+                marked_by=patel.id,
+                marked_at=EARLIER,
+            ),
+            RotaShift(
+                team_id=TEAM_ID,
+                person_id=patel.id,
+                kind="call",
+                starts_at=NOW + timedelta(days=2),
+                ends_at=NOW + timedelta(days=3),
+                source="upload",
+            ),
+            RotaFeed(team_id=TEAM_ID, person_id=patel.id, url=PATEL_FEED),
+            RotationReflection(
+                team_id=TEAM_ID,
+                person_id=patel.id,
+                rotation_key="2026-09-01:icu",
+                text=PATEL_WORDS[5],
+                created_at=EARLIER,
+                updated_at=EARLIER,
+            ),
+            RotaImport(
+                key="r" * 32,
+                team_id=TEAM_ID,
+                created_by=PATEL,
+                source="rota.csv",
+                plan={"people": {PATEL: 1, KIM: 2}},
+            ),
+        ]
+    )
+
+
+def _pulse(settings, session, patel, sam, okafor, sam_pair, okafor_pair):
     to_sam = PulseRound(
         team_id=TEAM_ID,
         key=f"pair:{sam_pair.id}:1",
@@ -323,28 +438,33 @@ def _pulse(session, patel, sam, okafor, sam_pair, okafor_pair):
         [
             PulseParticipation(pair_id=sam_pair.id, number=1, team_id=TEAM_ID, quarter="2026-Q4"),
             PulseParticipation(pair_id=okafor_pair.id, number=1, team_id=TEAM_ID, quarter="2026-Q4"),
-            PulseAnswer(
-                id="a" * 32,
-                team_id=TEAM_ID,
-                mentor_id=patel.id,
-                quarter="2026-Q4",
-                care=3,
-                comment="about patel",
-            ),
-            # Dr Patel's own answer about Dr Okafor: no link to her, and it must stay.
-            PulseAnswer(
-                id="b" * 32,
-                team_id=TEAM_ID,
-                mentor_id=okafor.id,
-                quarter="2026-Q4",
-                care=4,
-                comment=ANON_COMMENT,
-            ),
             PulseSelfAnswer(
                 team_id=TEAM_ID, round_id=self_check.id, mentor_id=patel.id, quarter="2026-Q4", care=2
             ),
         ]
     )
+    _sealed(
+        settings,
+        session,
+        "a" * 32,
+        mentor=patel.id,
+        mentee=sam.id,
+        cohort=None,
+        care=3,
+        comment="about patel",
+    )
+    # Dr Patel's own answer about Dr Okafor: no link to her, and it must stay.
+    _sealed(
+        settings,
+        session,
+        "b" * 32,
+        mentor=okafor.id,
+        mentee=patel.id,
+        cohort=None,
+        care=4,
+        comment=ANON_COMMENT,
+    )
+    _published(session, patel)
 
 
 def _channel_and_reflections(session):
@@ -451,7 +571,7 @@ def _admin_work(session):
     )
 
 
-def build_world(session_factory: SessionFactory) -> World:
+def build_world(session_factory: SessionFactory, settings) -> World:
     """Every trace Dr Patel can leave, and the others' beside them."""
     with transaction(session_factory) as session:
         patel, sam, okafor = _people(session)
@@ -459,7 +579,8 @@ def build_world(session_factory: SessionFactory) -> World:
         okafor_pair = _pair(session, okafor, patel, created_by=ADAMS)
         mine, theirs = _nudges(session, patel, okafor, sam_pair)
         meetings, asks, asked = _conversations(session, patel, sam, okafor, sam_pair, okafor_pair)
-        _pulse(session, patel, sam, okafor, sam_pair, okafor_pair)
+        _pulse(settings, session, patel, sam, okafor, sam_pair, okafor_pair)
+        _goals_and_rota(session, patel, sam, sam_pair)
         channel, named, anonymous = _channel_and_reflections(session)
         _admin_work(session)
         # The same member id in another workspace: nothing there may change.
