@@ -33,7 +33,17 @@ from bot.home.types import (
     Page,
 )
 from bot.meetings.rules import month_name, parse_month_key
-from bot.models import MeetingLog, NudgeAnswer, NudgeSend, Pair, Person, PulseRound, RoundKind, RoundStatus
+from bot.models import (
+    MeetingLog,
+    NudgeAnswer,
+    NudgeAnswerKind,
+    NudgeSend,
+    Pair,
+    Person,
+    PulseRound,
+    RoundKind,
+    RoundStatus,
+)
 from bot.nudges.planner import next_slot
 from bot.nudges.service import recent_history
 from bot.people import is_admin
@@ -100,7 +110,7 @@ def _practices(context: HomeContext) -> list[tuple[str, int]]:
             .join(NudgeAnswer, NudgeAnswer.nudge_send_id == NudgeSend.id)
             .where(
                 NudgeSend.person_id == person.id,
-                NudgeAnswer.answer == "done",
+                NudgeAnswer.answer == NudgeAnswerKind.DONE,
                 NudgeAnswer.answered_at >= since,
             )
         )

@@ -6,6 +6,7 @@ Counts only: no names, no free text, and pulse figures from published batches al
 
 from __future__ import annotations
 
+import calendar
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,6 @@ from sqlalchemy.orm import Session
 from bot.agreements.service import agreement_counts
 from bot.config import Settings
 from bot.library.types import PRACTICE_KEYS
-from bot.meetings.rules import month_name
 from bot.models import (
     Delivery,
     DeliveryStatus,
@@ -144,5 +144,5 @@ def glance(session: Session, settings: Settings, team_id: str, now: datetime, zo
         month=program_figures(session, team_id, start, now),
         people=people_now(session, team_id, now),
         pulse=pulse_count(session, settings, team_id, now),
-        month_name=month_name(f"{start:%Y-%m}"),
+        month_name=calendar.month_name[now.astimezone(zone).month],
     )

@@ -9,7 +9,7 @@ import pytest
 from bot.db import transaction
 from tests.conftest import ADMIN, MENTOR
 from tests.fakes.clock import MovableClock
-from tests.program_world import pair
+from tests.program_world import nudge, pair, person
 
 NOW = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
 HOME = {"id": "V0HOME001", "type": "home", "callback_id": "home"}
@@ -76,3 +76,17 @@ def test_a_form_that_does_not_open_says_so_on_home(slack, fake_slack):
     slack.click("home.roster_import", user_id=ADMIN, value="home", view=HOME)
 
     assert "The import form didn't open (Slack said `expired_trigger_id`)" in home_text(fake_slack)
+
+
+def test_answering_a_nudge_or_logging_a_meeting_redraws_the_mentors_home(slack, session_factory, fake_slack):
+    with transaction(session_factory) as session:
+        pair(session, MENTOR, "U0HOMEE01", started_at=NOW - timedelta(days=30))
+        send = nudge(session, person(session, MENTOR), sent_at=NOW - timedelta(days=1), practice="listen")
+        send_id = send.id
+
+    slack.click("nudge_done", user_id=MENTOR, value=str(send_id))
+    assert fake_slack.last("views.publish").args["user_id"] == MENTOR
+    assert "Time to listen · ✅ done" in home_text(fake_slack)
+
+    slack.command("met <@U0HOMEE01> 30m", user_id=MENTOR)
+    assert "<@U0HOMEE01> — 1 meeting logged, last in December 2026" in home_text(fake_slack)
