@@ -13,8 +13,6 @@ from sqlalchemy import insert, select
 
 from bot.db import SessionFactory, transaction
 from bot.models import (
-    Agreement,
-    AgreementVersion,
     AuditLog,
     Base,
     ColleagueName,
@@ -24,7 +22,6 @@ from bot.models import (
     DisabledNudge,
     FeedbackRequest,
     FeedbackStatus,
-    GoalReview,
     MeetingLog,
     NudgeAnswer,
     NudgeSend,
@@ -39,15 +36,12 @@ from bot.models import (
     ReflectionChannel,
     ReflectionPrompt,
     RosterImport,
-    RotaFeed,
-    RotaImport,
-    RotaShift,
-    RotationReflection,
     slack_installations,
 )
 from bot.people import ensure_person
 from bot.pulse.publishing import box_context
 from bot.pulse.sealing import seal
+from tests.bot.mydata.world_goals import add_goals_and_rota
 from tests.fakes.slack_api import TEAM_ID
 
 OTHER_TEAM = "T0OTHER01"
@@ -328,72 +322,6 @@ def _published(session, patel):
     )
 
 
-def _goals_and_rota(session, patel, sam, sam_pair):
-    """Dr Patel's agreement with Sam (agreed, one goal met) and her rota."""
-    agreement = Agreement(
-        team_id=TEAM_ID,
-        pair_id=sam_pair.id,
-        mentor_id=patel.id,
-        mentee_id=sam.id,
-        status="agreed",
-        latest_version=1,
-        proposed_by="mentor",
-        agreed_version=1,
-        agreed_at=EARLIER,
-    )
-    session.add(agreement)
-    session.flush()
-    session.add_all(
-        [
-            AgreementVersion(
-                agreement_id=agreement.id,
-                number=1,
-                author_id=patel.id,
-                author_role="mentor",
-                goals=[PATEL_WORDS[4]],
-                meet_every="2 weeks",
-                reach="DM first",
-                feedback="straight after clinic",
-                created_at=EARLIER,
-            ),
-            GoalReview(
-                team_id=TEAM_ID,
-                agreement_id=agreement.id,
-                version=1,
-                goal_index=0,
-                stage="mid",
-                state="met",
-                marked_by=patel.id,
-                marked_at=EARLIER,
-            ),
-            RotaShift(
-                team_id=TEAM_ID,
-                person_id=patel.id,
-                kind="call",
-                starts_at=NOW + timedelta(days=2),
-                ends_at=NOW + timedelta(days=3),
-                source="upload",
-            ),
-            RotaFeed(team_id=TEAM_ID, person_id=patel.id, url=PATEL_FEED),
-            RotationReflection(
-                team_id=TEAM_ID,
-                person_id=patel.id,
-                rotation_key="2026-09-01:icu",
-                text=PATEL_WORDS[5],
-                created_at=EARLIER,
-                updated_at=EARLIER,
-            ),
-            RotaImport(
-                key="r" * 32,
-                team_id=TEAM_ID,
-                created_by=PATEL,
-                source="rota.csv",
-                plan={"people": {PATEL: 1, KIM: 2}},
-            ),
-        ]
-    )
-
-
 def _pulse(settings, session, patel, sam, okafor, sam_pair, okafor_pair):
     to_sam = PulseRound(
         team_id=TEAM_ID,
@@ -580,7 +508,18 @@ def build_world(session_factory: SessionFactory, settings) -> World:
         mine, theirs = _nudges(session, patel, okafor, sam_pair)
         meetings, asks, asked = _conversations(session, patel, sam, okafor, sam_pair, okafor_pair)
         _pulse(settings, session, patel, sam, okafor, sam_pair, okafor_pair)
-        _goals_and_rota(session, patel, sam, sam_pair)
+        add_goals_and_rota(
+            session,
+            patel=patel,
+            sam=sam,
+            pair=sam_pair,
+            goal=PATEL_WORDS[4],
+            line=PATEL_WORDS[5],
+            feed=PATEL_FEED,
+            other=KIM,
+            written=EARLIER,
+            now=NOW,
+        )
         channel, named, anonymous = _channel_and_reflections(session)
         _admin_work(session)
         # The same member id in another workspace: nothing there may change.
