@@ -64,9 +64,10 @@ def nudge(
     practice: str = "care",
     answer: str | None = None,
     status: str = DeliveryStatus.SENT,
+    planned_for: datetime | None = None,
 ) -> NudgeSend:
     """A nudge planned (and sent, unless `sent_at` is None) with its outbox row and any answer."""
-    planned = sent_at or datetime(2026, 1, 1, tzinfo=UTC)
+    planned = planned_for or sent_at or datetime(2026, 1, 1, tzinfo=UTC)
     n = next(_serial)
     delivery = Delivery(
         team_id=TEAM_ID,

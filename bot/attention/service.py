@@ -8,7 +8,7 @@ for a program of thousands of pairs.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
@@ -26,6 +26,11 @@ from bot.models import (
     RoundKind,
     RoundStatus,
 )
+
+# Nudges older than this are not read: a mentor whose last three nudges go back further is
+# either paused (its own flag) or barely nudged, and reading only recent rows keeps the
+# query to a slice of a years-long nudge log.
+RECENT_NUDGES = timedelta(days=183)
 
 
 def _last_meetings(session: Session, team_id: str) -> dict[int, datetime]:
@@ -45,18 +50,19 @@ def _latest_nudges(session: Session, team_id: str, now: datetime) -> dict[int, l
         .label("rank")
     )
     ranked = (
-        select(NudgeSend.person_id, NudgeSend.sent_at, NudgeAnswer.answer, rank)
-        .outerjoin(NudgeAnswer, NudgeAnswer.nudge_send_id == NudgeSend.id)
+        select(NudgeSend.id, NudgeSend.person_id, NudgeSend.sent_at, rank)
         .where(
             NudgeSend.team_id == team_id,
-            NudgeSend.sent_at.is_not(None),
+            NudgeSend.sent_at >= now - RECENT_NUDGES,
             NudgeSend.sent_at < judged_before(now),
         )
         .subquery()
     )
     found: dict[int, list[tuple[datetime, bool]]] = defaultdict(list)
+    # Answers are looked up for the few latest nudges only, after ranking.
     rows = session.execute(
-        select(ranked.c.person_id, ranked.c.sent_at, ranked.c.answer)
+        select(ranked.c.person_id, ranked.c.sent_at, NudgeAnswer.answer)
+        .outerjoin(NudgeAnswer, NudgeAnswer.nudge_send_id == ranked.c.id)
         .where(ranked.c.rank <= IGNORED_NUDGES)
         .order_by(ranked.c.person_id, ranked.c.rank)
     )
@@ -65,10 +71,11 @@ def _latest_nudges(session: Session, team_id: str, now: datetime) -> dict[int, l
     return found
 
 
-def _last_nudge_sent(session: Session, team_id: str) -> dict[int, datetime]:
+def _last_nudge_sent(session: Session, team_id: str, now: datetime) -> dict[int, datetime]:
+    """Each mentor's last nudge within RECENT_NUDGES (older ones count as "none lately")."""
     rows = session.execute(
         select(NudgeSend.person_id, func.max(NudgeSend.sent_at))
-        .where(NudgeSend.team_id == team_id, NudgeSend.sent_at.is_not(None))
+        .where(NudgeSend.team_id == team_id, NudgeSend.sent_at >= now - RECENT_NUDGES)
         .group_by(NudgeSend.person_id)
     )
     return {person_id: last for person_id, last in rows}
@@ -112,8 +119,17 @@ def _latest_pulses(session: Session, team_id: str, now: datetime) -> dict[int, l
 def pair_signals(session: Session, team_id: str, now: datetime) -> list[PairSignals]:
     """The signals of every active pair in the workspace, in pair order."""
     mentor, mentee = aliased(Person), aliased(Person)
+    # Columns, not whole people: a program of thousands of pairs loads no ORM objects here.
     pairs = session.execute(
-        select(Pair.id, Pair.started_at, mentor, mentee.user_id)
+        select(
+            Pair.id,
+            Pair.started_at,
+            mentor.id,
+            mentor.user_id,
+            mentor.paused_until,
+            mentor.opted_out_at,
+            mentee.user_id,
+        )
         .join(mentor, mentor.id == Pair.mentor_id)
         .join(mentee, mentee.id == Pair.mentee_id)
         .where(Pair.team_id == team_id, Pair.ended_at.is_(None), Pair.started_at <= now)
@@ -123,22 +139,22 @@ def pair_signals(session: Session, team_id: str, now: datetime) -> list[PairSign
         return []
     meetings = _last_meetings(session, team_id)
     nudges = _latest_nudges(session, team_id, now)
-    last_nudge = _last_nudge_sent(session, team_id)
+    last_nudge = _last_nudge_sent(session, team_id, now)
     pulses = _latest_pulses(session, team_id, now)
     return [
         PairSignals(
             pair_id=pair_id,
-            mentor_user=mentor_row.user_id,
+            mentor_user=mentor_user,
             mentee_user=mentee_user,
             started_at=started_at,
             last_meeting_at=meetings.get(pair_id),
-            nudges_answered=tuple(answered for _, answered in nudges.get(mentor_row.id, ())),
-            mentor_paused_until=mentor_row.paused_until,
-            mentor_stopped_at=mentor_row.opted_out_at,
-            last_nudge_at=last_nudge.get(mentor_row.id),
+            nudges_answered=tuple(answered for _, answered in nudges.get(mentor_id, ())),
+            mentor_paused_until=paused_until,
+            mentor_stopped_at=stopped_at,
+            last_nudge_at=last_nudge.get(mentor_id),
             pulses_answered=tuple(pulses.get(pair_id, ())),
         )
-        for pair_id, started_at, mentor_row, mentee_user in pairs
+        for pair_id, started_at, mentor_id, mentor_user, paused_until, stopped_at, mentee_user in pairs
     ]
 
 

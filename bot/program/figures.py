@@ -7,7 +7,7 @@ Counts only: no names, no free text, and pulse figures from published batches al
 from __future__ import annotations
 
 import calendar
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, union
@@ -60,15 +60,24 @@ def _practice_rates(
 
 
 def _expired_nudges(session: Session, team_id: str, start: datetime, end: datetime) -> int:
+    """Nudges planned in [start, end) whose outbox row expired unsent.
+
+    Read from the outbox's side (its status index: expired rows are few) rather than by
+    walking the nudge log. A row's next attempt is its slot, or a retry later that same
+    day (it expires at the end of the day), hence the extra day at the end.
+    """
     return (
         session.scalar(
             select(func.count(NudgeSend.id))
-            .join(Delivery, Delivery.id == NudgeSend.delivery_id)
+            .select_from(Delivery)
+            .join(NudgeSend, NudgeSend.delivery_id == Delivery.id)
             .where(
-                NudgeSend.team_id == team_id,
+                Delivery.status == DeliveryStatus.EXPIRED,
+                Delivery.next_attempt_at >= start,
+                Delivery.next_attempt_at < end + timedelta(days=1),
+                Delivery.team_id == team_id,
                 NudgeSend.planned_for >= start,
                 NudgeSend.planned_for < end,
-                Delivery.status == DeliveryStatus.EXPIRED,
             )
         )
         or 0

@@ -29,8 +29,10 @@ def seed(session_factory) -> None:
         nudge(session, m1, sent_at=START + timedelta(days=3), practice="care")
         nudge(session, m2, sent_at=START + timedelta(days=4), practice="listen", answer="skip")
         nudge(session, m2, sent_at=START - timedelta(days=3), practice="listen", answer="done")
-        expired = nudge(session, m2, sent_at=None, status=DeliveryStatus.EXPIRED)
-        expired.planned_for = START + timedelta(days=5)
+        nudge(session, m2, sent_at=None, status=DeliveryStatus.EXPIRED, planned_for=START + timedelta(days=5))
+        nudge(
+            session, m2, sent_at=None, status=DeliveryStatus.EXPIRED, planned_for=START - timedelta(hours=1)
+        )
         meeting(session, first, recorded_at=START + timedelta(days=1), practices=["care"])
         meeting(session, first, recorded_at=START + timedelta(days=6))
         meeting(session, first, recorded_at=START + timedelta(days=2), minutes=0)
