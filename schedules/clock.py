@@ -30,6 +30,11 @@ from schedules.sender import Sender
 
 log = logging.getLogger(__name__)
 
+# How long a tick may run, from its start: the sender keeps sending until then, so a
+# long fan-out uses each minute to its end (it stopped at 45 s of sending, leaving the
+# rest of the minute idle) while the tick still ends before the next one is due.
+TICK_SECONDS = 56.0
+
 # A step returns counts for the log line ({"sent": 3}) or None when it had nothing to say.
 Step = Callable[[], dict[str, Any] | None]
 
@@ -41,6 +46,7 @@ class Clock:
         self.deps = deps
         # Set by stop(): long steps finish the item in hand and hand the rest back.
         self.stopping = threading.Event()
+        self._tick_started = time.monotonic()
         self.sender = sender or Sender(deps, all_kinds(), stopping=self.stopping)
         # Planners first, so what they make due is sent in the same tick.
         self.tick_steps: list[tuple[str, Step]] = [
@@ -87,11 +93,13 @@ class Clock:
         return {"purged": purged} if purged else {}
 
     def _send(self) -> dict[str, Any]:
-        report = self.sender.run_once()
+        left = TICK_SECONDS - (time.monotonic() - self._tick_started)
+        report = self.sender.run_once(budget_seconds=max(1.0, left))
         return {k: v for k, v in vars(report).items() if v and k != "errors"}
 
     def tick(self) -> dict[str, dict[str, Any] | None]:
         """Run every per-minute step; one failing step does not stop the others."""
+        self._tick_started = time.monotonic()
         return self._run("tick", self.tick_steps)
 
     def housekeeping(self) -> dict[str, dict[str, Any] | None]:
