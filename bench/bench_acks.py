@@ -24,6 +24,7 @@ import http.client
 import json
 import os
 import shlex
+import signal
 import socket
 import statistics
 import subprocess
@@ -87,14 +88,21 @@ class Server:
     port: int
     process: subprocess.Popen[bytes]
 
-    def worker_rss_mib(self) -> list[float]:
-        """Resident memory of each gunicorn worker (the master's children)."""
+    def worker_rss_mib(self) -> list[tuple[float, float]]:
+        """(resident, proportional) memory of each gunicorn worker (the master's children).
+
+        With --preload the workers share the pages the master loaded (the privacy name
+        lists, the libraries) until they write to them: RSS counts those pages in every
+        worker, PSS divides them among the processes sharing them.
+        """
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
         sizes = []
         for pid in children:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    sizes.append(int(line.split()[1]) / 1024)
+            fields = {}
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+                name, _, value = line.partition(":")
+                fields[name] = int(value.split()[0]) / 1024
+            sizes.append((fields["Rss"], fields["Pss"]))
         return sizes
 
 
@@ -128,7 +136,8 @@ def serve(name: str, app_path: str, environ: dict[str, str], log: Path) -> Itera
             time.sleep(0.1)
         yield server
     finally:
-        process.terminate()
+        # SIGQUIT is gunicorn's quick shutdown (SIGTERM waits out its graceful timeout).
+        process.send_signal(signal.SIGQUIT)
         process.wait(timeout=30)
 
 
@@ -295,7 +304,7 @@ def measure(
     concurrency: int,
     mentors: int,
     only: str | None = None,
-) -> tuple[list[Row], dict[str, list[float]]]:
+) -> tuple[list[Row], dict[str, list[tuple[float, float]]]]:
     """Both apps on one database, interleaved rounds; returns table rows and worker memory."""
     with FakeSlack() as fake, database(postgres) as url, tempfile.TemporaryDirectory() as logs:
         nudges = seed(fake, url, mentors)
@@ -349,7 +358,7 @@ def measure(
     return rows, memory
 
 
-def report(rows: list[Row], memory: dict[str, dict[str, list[float]]]) -> str:
+def report(rows: list[Row], memory: dict[str, dict[str, list[tuple[float, float]]]]) -> str:
     """The Markdown table for docs/benchmarks.md."""
     lines = [
         "| database | request | p50 ours / bare | ratio | p99 ours / bare | ratio | slowest (ours) "
@@ -366,10 +375,11 @@ def report(rows: list[Row], memory: dict[str, dict[str, list[float]]]) -> str:
         )
     lines.append("")
     for backend, apps in memory.items():
-        shown = ", ".join(
-            f"{name} {' / '.join(f'{m:.0f}' for m in sizes)} MiB" for name, sizes in apps.items()
+        shown = "; ".join(
+            f"{name} " + ", ".join(f"{rss:.0f} MiB RSS ({pss:.0f} PSS)" for rss, pss in sizes)
+            for name, sizes in apps.items()
         )
-        lines.append(f"Worker resident memory after the run ({backend}): {shown}.")
+        lines.append(f"Gunicorn workers' memory after the run ({backend}): {shown}.")
     return "\n".join(lines)
 
 

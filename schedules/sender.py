@@ -43,7 +43,7 @@ from bot.people import zone_for
 from bot.rota.service import busy_for
 from bot.slack import TOKEN_ERRORS, slack_error_code
 from bot.timing import busy_at, in_contact_window, next_contact_time
-from schedules.pacing import Pacer, retry_after_seconds, without_rate_limit_waits
+from schedules.pacing import SHORT_RETRY_SECONDS, Pacer, retry_after_seconds, without_rate_limit_waits
 
 log = logging.getLogger(__name__)
 
@@ -423,9 +423,11 @@ class Sender:
         code = str(error.response.get("error") or f"http_{status_code}")
         now = self.deps.now()
         if status_code == 429 or code == "ratelimited":
-            retry_at = now + timedelta(seconds=retry_after_seconds(error))
-            held_teams[team_id] = retry_at
-            self.pacer.hold(team_id, retry_after_seconds(error))
+            wait = retry_after_seconds(error)
+            retry_at = now + timedelta(seconds=wait)
+            self.pacer.hold(team_id, wait)
+            if wait > SHORT_RETRY_SECONDS:  # a short one is paced out, not held (pacing.py)
+                held_teams[team_id] = retry_at
             self._retry_later(delivery_id, "rate limited by Slack", retry_at, report, counts=False)
             return
         if status_code >= 500 or code in SERVER_ERRORS:
