@@ -23,6 +23,7 @@ import argparse
 import collections
 import multiprocessing
 import os
+import resource
 import sys
 import tempfile
 import threading
@@ -171,7 +172,8 @@ def run_clock(
             ticks += 1
             skipped += 1
         time.sleep(max(0.0, started + ticks * tick_seconds - time.monotonic()))
-    out.put({"ticks": ticks, "skipped": skipped})
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.put({"ticks": ticks, "skipped": skipped, "peak_mib": peak_mib})
 
 
 @dataclass
@@ -184,6 +186,7 @@ class Result:
     skipped: int
     lost: int
     doubled: int
+    clock_mib: float
 
 
 def measure(
@@ -224,19 +227,20 @@ def measure(
         sum(r["skipped"] for r in reports),
         lost,
         doubled,
+        max(r["peak_mib"] for r in reports),
     )
 
 
 def report(results: list[Result], per_minute: int) -> str:
     lines = [
         f"| setting | sent | first → last post | share of {per_minute}/min | 429s "
-        "| ticks skipped | lost | doubled |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| ticks skipped | lost | doubled | clock peak RSS |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r.label} | {r.messages} | {r.seconds:.1f} s | {r.share:.1%} | {r.limited} | {r.skipped} "
-            f"| {r.lost} | {r.doubled} |"
+            f"| {r.lost} | {r.doubled} | {r.clock_mib:.0f} MiB |"
         )
     return "\n".join(lines)
 

@@ -30,10 +30,12 @@ from schedules.sender import Sender
 
 log = logging.getLogger(__name__)
 
-# How long a tick may run, from its start: the sender keeps sending until then, so a
-# long fan-out uses each minute to its end (it stopped at 45 s of sending, leaving the
-# rest of the minute idle) while the tick still ends before the next one is due.
-TICK_SECONDS = 56.0
+# Ticks come every minute. The sender keeps sending until this long before the next
+# is due, so a long fan-out uses each minute almost to its end (it stopped after 45 s of
+# sending, leaving the rest of the minute idle) while the tick still ends in time: a
+# tick running at the next instant makes APScheduler skip that tick altogether.
+TICK_INTERVAL_SECONDS = 60.0
+SEND_MARGIN_SECONDS = 1.5
 
 # A step returns counts for the log line ({"sent": 3}) or None when it had nothing to say.
 Step = Callable[[], dict[str, Any] | None]
@@ -43,7 +45,7 @@ class Clock:
     """The work the scheduler runs. Kept apart from APScheduler so tests call it directly."""
 
     def __init__(
-        self, deps: Deps, *, sender: Sender | None = None, tick_seconds: float = TICK_SECONDS
+        self, deps: Deps, *, sender: Sender | None = None, tick_seconds: float = TICK_INTERVAL_SECONDS
     ) -> None:
         self.deps = deps
         self.tick_seconds = tick_seconds
@@ -96,7 +98,7 @@ class Clock:
         return {"purged": purged} if purged else {}
 
     def _send(self) -> dict[str, Any]:
-        left = self.tick_seconds - (time.monotonic() - self._tick_started)
+        left = self.tick_seconds - SEND_MARGIN_SECONDS - (time.monotonic() - self._tick_started)
         report = self.sender.run_once(budget_seconds=max(1.0, left))
         return {k: v for k, v in vars(report).items() if v and k != "errors"}
 
@@ -133,6 +135,8 @@ def build_scheduler(clock: Clock, *, background: bool) -> BaseScheduler:
         # the planners catch up from the database, not from the number of ticks.
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )
-    scheduler.add_job(clock.tick, "interval", minutes=1, id="tick", next_run_time=datetime.now(UTC))
+    scheduler.add_job(
+        clock.tick, "interval", seconds=clock.tick_seconds, id="tick", next_run_time=datetime.now(UTC)
+    )
     scheduler.add_job(clock.housekeeping, "cron", hour=3, minute=15, id="housekeeping")
     return scheduler

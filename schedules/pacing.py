@@ -29,7 +29,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 SLACK_POSTS_PER_MINUTE = 600
 # We pace a little under it, so that a burst on top of a full minute's posts, or the
 # odd post from the web process, still fits.
-PACED_SHARE = 0.975
+PACED_SHARE = 0.99
 WORKSPACE_PER_MINUTE = int(SLACK_POSTS_PER_MINUTE * PACED_SHARE)
 # Slack allows about one message per second in one conversation.
 CONVERSATION_SPACING_SECONDS = 1.0
@@ -42,7 +42,7 @@ REMEMBERED_CONVERSATIONS = 10_000
 
 # Posts that may go back to back before the spacing applies: Slack tolerates short
 # bursts, and a tick with a few messages should not wait at all.
-WORKSPACE_BURST = 10
+WORKSPACE_BURST = 5
 CONVERSATION_BURST = 3
 
 
