@@ -104,6 +104,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         gate = _WriterGate(SQLITE_BUSY_TIMEOUT_MS / 1000)
         event.listen(engine, "begin", gate.begin)
         event.listen(engine.pool, "checkin", gate.give_back)
+        # A connection thrown away after an error clears its record; give the hold back first.
+        event.listen(engine.pool, "invalidate", lambda dbapi, record, _error: gate.give_back(dbapi, record))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
