@@ -108,6 +108,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine.pool, "invalidate", lambda dbapi, record, _error: gate.give_back(dbapi, record))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # Enough pooled connections for a web worker's request threads, Bolt's listener
+    # threads and the after-ack pool at once: past the pool size SQLAlchemy opens a new
+    # connection for each checkout and closes it after, a PostgreSQL handshake per request.
+    kwargs.setdefault("pool_size", 10)
     return create_engine(url, **kwargs)
 
 
