@@ -9,6 +9,7 @@ Dedupe keys: `agreement-invite:<team>:<pair>:<why>`, `agreement-proposal:<team>:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -40,7 +41,7 @@ from bot.agreements.types import (
 from bot.config import Settings
 from bot.deps import Deps
 from bot.models import Agreement, AgreementVersion, Delivery, GoalReview, Pair, Person
-from bot.outbox import Cancel, DeliveryKind, Message, enqueue
+from bot.outbox import Cancel, DeliveryKind, Message, Queued, enqueue, enqueue_many
 from bot.people import zone_for
 from bot.rota.service import allowed_moment
 
@@ -134,6 +135,25 @@ def queue_invite(session: Session, *, pair: Pair, mentee: Person, due_at: dateti
         person_id=mentee.id,
         payload={"pair_id": pair.id},
     )
+
+
+def queue_invites(session: Session, pairs: Sequence[tuple[Pair, Person]], *, due_at: datetime, why: str) -> int:
+    """:func:`queue_invite` for many (pair, mentee) at once, in a few multi-row INSERTs
+    (a roster import starts thousands of pairs); returns how many were queued."""
+    rows = [
+        Queued(
+            team_id=pair.team_id,
+            kind=INVITE_KIND,
+            recipient=mentee.user_id,
+            dedupe_key=f"agreement-invite:{pair.team_id}:{pair.id}:{why}",
+            due_at=due_at,
+            expires_at=due_at + MESSAGE_LIFETIME,
+            person_id=mentee.id,
+            payload={"pair_id": pair.id},
+        )
+        for pair, mentee in pairs
+    ]
+    return len(enqueue_many(session, rows))
 
 
 def _queue(

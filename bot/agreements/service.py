@@ -21,6 +21,7 @@ from bot.agreements.delivery import (
     goal_states,
     queue_agreed,
     queue_invite,
+    queue_invites,
     queue_proposal,
     review_card,
 )
@@ -180,6 +181,11 @@ def invite_new_pair(session: Session, *, pair: Pair, mentee: Person, now: dateti
     """The roster's hook when a pair starts: invite the mentee to draft, a day later
     (after the welcome), in their hours."""
     return queue_invite(session, pair=pair, mentee=mentee, due_at=now + INVITE_AFTER_START, why="start")
+
+
+def invite_new_pairs(session: Session, pairs: Sequence[tuple[Pair, Person]], now: datetime) -> int:
+    """:func:`invite_new_pair` for many new (pair, mentee) at once (a roster import)."""
+    return queue_invites(session, pairs, due_at=now + INVITE_AFTER_START, why="start")
 
 
 def draft_context(session: Session, *, team_id: str, user_id: str, pair_id: int) -> DraftContext:

@@ -25,7 +25,7 @@ from bot.roster.service import (
     audit,
     end_pair,
     ensure_people,
-    start_pair,
+    start_pairs,
     welcome_newcomers,
 )
 from bot.roster.types import ImportPlan, ImportResult, Refusal
@@ -103,7 +103,7 @@ def _add_pairs(
     """Start the planned pairs that are not active yet; returns them, and the people in them
     (each once, in the order they joined) for the welcome."""
     current: set[PairKey] = set(active_pairs(session, team_id))
-    added: list[Pair] = []
+    to_start: list[tuple[Person, Person, str | None]] = []
     joined: dict[int, Person] = {}
     for planned in plan.add:
         key = (planned.mentor, planned.mentee)
@@ -112,20 +112,13 @@ def _add_pairs(
             result.skipped += 1
             continue
         mentor, mentee = people[planned.mentor], people[planned.mentee]
-        pair = start_pair(
-            session,
-            team_id=team_id,
-            mentor=mentor,
-            mentee=mentee,
-            cohort=planned.cohort,
-            actor=actor,
-            now=now,
-        )
+        to_start.append((mentor, mentee, planned.cohort))
         current.add(key)
-        added.append(pair)
         joined.setdefault(mentor.id, mentor)
         joined.setdefault(mentee.id, mentee)
-        result.added += 1
+    # All at once: one flush and a few multi-row INSERTs, not a round trip per pair.
+    added = start_pairs(session, team_id=team_id, pairs=to_start, actor=actor, now=now) if to_start else []
+    result.added = len(added)
     return added, list(joined.values())
 
 

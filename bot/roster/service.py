@@ -18,12 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from bot import privacy
-from bot.agreements.service import invite_new_pair
+from bot.agreements.service import invite_new_pair, invite_new_pairs
 from bot.config import Settings
 from bot.directory import Profile
 from bot.models import AuditLog, Pair, Person, Workspace
 from bot.nudges.delivery import cancel_nudges_naming
-from bot.outbox import enqueue_message
+from bot.outbox import MESSAGE_KIND, Queued, enqueue_many
 from bot.people import (
     ensure_workspace,
     find_person,
@@ -34,7 +34,7 @@ from bot.people import (
 from bot.pulse.service import mark_pair_ended
 from bot.roster.blocks import welcome_message
 from bot.roster.types import AdminEntry, PairLine, PairOutcome, PersonPairs, ProgramPage, Refusal, RosterRow
-from bot.sqlutil import insert_ignoring_conflict
+from bot.sqlutil import insert_many_ignoring_conflict
 from bot.timing import is_paused, mark_for_replanning, next_contact_time
 
 # Fits the `pair.cohort` column.
@@ -208,6 +208,29 @@ def start_pair(
     return pair
 
 
+def start_pairs(
+    session: Session,
+    *,
+    team_id: str,
+    pairs: Sequence[tuple[Person, Person, str | None]],
+    actor: str,
+    now: datetime,
+) -> list[Pair]:
+    """:func:`start_pair` for many (mentor, mentee, cohort) at once: one flush inserts the
+    pairs in multi-row INSERTs and the draft invitations follow in a few more (a roster
+    import starts thousands; one flush and one INSERT per pair was most of its time)."""
+    started = [
+        Pair(team_id=team_id, mentor_id=m.id, mentee_id=e.id, cohort=c, started_at=now, created_by=actor)
+        for m, e, c in pairs
+    ]
+    session.add_all(started)
+    for mentor, _mentee, _cohort in pairs:
+        mark_for_replanning(mentor, now)
+    session.flush()
+    invite_new_pairs(session, [(pair, mentee) for pair, (_m, mentee, _c) in zip(started, pairs, strict=True)], now)
+    return started
+
+
 def end_pair(session: Session, pair: Pair, mentor: Person, now: datetime) -> None:
     """End a pair (history stays), cancel queued nudges that name the mentee, let the
     planner reconsider the mentor's slots, and the pulse step plan the mentee's close-out."""
@@ -362,10 +385,9 @@ def welcome_newcomers(
     if not newcomers:
         return []
     mentees_of, mentors_of, cohorts = _active_relations(session, list(newcomers))
-    welcomed = []
+    queued: dict[str, tuple[Person, Queued]] = {}
     # Held here: the session's identity map is weak, and zone_for() would reload it per person.
     workspaces: dict[str, Workspace | None] = {}
-    # Each insert would otherwise flush the previous person's welcomed_at first.
     with session.no_autoflush:
         for person in newcomers.values():
             mentees, mentors = mentees_of.get(person.id, []), mentors_of.get(person.id, [])
@@ -385,18 +407,25 @@ def welcome_newcomers(
                 mentors=mentors,
                 cohort=cohorts.get(person.id),
             )
-            if enqueue_message(
-                session,
-                team_id=person.team_id,
-                recipient=person.user_id,
-                dedupe_key=welcome_key(person.team_id, person.user_id),
-                due_at=due,
-                text=text,
-                blocks=blocks,
-                person_id=person.id,
-            ):
-                person.welcomed_at = now
-                welcomed.append(person)
+            key = welcome_key(person.team_id, person.user_id)
+            queued[key] = (
+                person,
+                Queued(
+                    team_id=person.team_id,
+                    kind=MESSAGE_KIND,
+                    recipient=person.user_id,
+                    dedupe_key=key,
+                    due_at=due,
+                    payload={"text": text, "blocks": blocks},  # as enqueue_message stores it
+                    person_id=person.id,
+                ),
+            )
+    # All welcomes in a few multi-row INSERTs; a key already in the outbox (welcomed
+    # before, under a row since reset) is skipped by the database and not marked again.
+    created = enqueue_many(session, [row for _person, row in queued.values()])
+    welcomed = [person for key, (person, _row) in queued.items() if key in created]
+    for person in welcomed:
+        person.welcomed_at = now
     return welcomed
 
 
@@ -556,10 +585,14 @@ def ensure_people(session: Session, team_id: str, user_ids: Iterable[str]) -> di
     missing = [user_id for user_id in wanted if user_id not in found]
     if missing:
         ensure_workspace(session, team_id)
-        for user_id in missing:
-            insert_ignoring_conflict(
-                session, Person, {"team_id": team_id, "user_id": user_id}, ["team_id", "user_id"]
-            )
+        # One multi-row INSERT per batch; rows someone else created meanwhile are skipped.
+        insert_many_ignoring_conflict(
+            session,
+            Person,
+            [{"team_id": team_id, "user_id": user_id} for user_id in missing],
+            ["team_id", "user_id"],
+            ["id"],
+        )
         created = _people_by_user_id(session, team_id, missing)
         # Someone once forgotten starts again with messages off (bot.people).
         honour_forget_marks(session, team_id, created.values())
