@@ -31,7 +31,7 @@ from bot.models import Workspace
 from bot.roster.apply import apply_plan
 from bot.roster.blocks import count, result_lines, summary_lines
 from bot.roster.plan import check_roster
-from bot.roster.read import guard_csv_cell
+from bot.roster.read import CLI_MAX_DATA_ROWS, CLI_MAX_FILE_BYTES, guard_csv_cell
 from bot.roster.service import roster_rows
 from bot.roster.types import ImportPlan, RosterFileError
 from bot.slack import slack_error_code
@@ -81,6 +81,7 @@ def import_roster(
             source=path.name,
             end_missing=end_missing,
             now=deps.now(),
+            limits=(CLI_MAX_DATA_ROWS, CLI_MAX_FILE_BYTES),
         )
     except RosterFileError as problem:
         print(f"mentor-nudge: {path}: {problem}", file=sys.stderr)

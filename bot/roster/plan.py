@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from bot import privacy
 from bot.db import SessionFactory, transaction
 from bot.models import Pair, Person
-from bot.roster.read import SEPARATORS, read_roster, showable_address
+from bot.roster.read import MAX_DATA_ROWS, MAX_FILE_BYTES, SEPARATORS, read_roster, showable_address
 from bot.roster.resolve import problem_for, resolve_addresses
 from bot.roster.service import (
     CHUNK,
@@ -258,9 +258,13 @@ def check_roster(
     source: str,
     end_missing: bool,
     now: datetime,
+    limits: tuple[int, int] = (MAX_DATA_ROWS, MAX_FILE_BYTES),
 ) -> ImportPlan:
-    """Read, resolve and plan: the whole dry run. Raises RosterFileError for unusable files."""
-    parsed = read_roster(data)
+    """Read, resolve and plan: the whole dry run. Raises RosterFileError for unusable files.
+
+    `limits` is (rows, bytes) the file may have: a Slack upload's unless the command line says.
+    """
+    parsed = read_roster(data, max_rows=limits[0], max_bytes=limits[1])
     resolution = resolve_addresses(client, session_factory, team_id, parsed.addresses())
     with transaction(session_factory) as session:
         return plan_import(

@@ -19,6 +19,7 @@ requests (or processes):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from email.utils import parseaddr
@@ -35,6 +36,10 @@ from bot.textparse import parse_user
 # Slack's file_input accepts up to 10 MB; a 2,000-pair export is about 150 kB.
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DATA_ROWS = 5000
+# The command line (`python -m bot import-roster`) reads a whole health system's file at
+# once: no Slack upload limit applies there, and the apply step is set-based.
+CLI_MAX_FILE_BYTES = 64 * 1024 * 1024
+CLI_MAX_DATA_ROWS = 250_000
 
 MENTOR_WORDS = ("mentor", "faculty", "advisor", "adviser", "attending", "supervisor", "preceptor", "coach")
 MENTEE_WORDS = ("mentee", "resident", "student", "learner", "advisee", "trainee", "protege", "protégé")
@@ -173,13 +178,16 @@ def _cell(row: Sequence[str], index: int | None) -> str:
     return row[index].strip() if index is not None and index < len(row) else ""
 
 
-def read_roster(data: bytes | str) -> ParsedRoster:
+def read_roster(
+    data: bytes | str, *, max_rows: int = MAX_DATA_ROWS, max_bytes: int = MAX_FILE_BYTES
+) -> ParsedRoster:
     """Parse a roster CSV; bad lines become errors with their line numbers, never exceptions.
 
     Raises :class:`RosterFileError` only when the file as a whole is unusable (too big,
-    binary, no rows).
+    binary, no rows). The limits are those of a Slack upload unless the caller (the
+    command line) gives its own.
     """
-    text = _roster_text(data)
+    text = _roster_text(data, max_bytes)
     stream, start, delimiter = csvread.open_csv(text, _rows_with_two_addresses)
     parsed = ParsedRoster(rows=[], errors=[], header=None, delimiter=delimiter, data_rows=0)
     columns: tuple[int, int, int | None] | None = None
@@ -193,9 +201,9 @@ def read_roster(data: bytes | str) -> ParsedRoster:
                 continue
             columns = (0, 1, 2)
         parsed.data_rows += 1
-        if parsed.data_rows > MAX_DATA_ROWS:
+        if parsed.data_rows > max_rows:
             raise RosterFileError(
-                f"That file has more than {MAX_DATA_ROWS:,} rows. Split it into smaller files and import "
+                f"That file has more than {max_rows:,} rows. Split it into smaller files and import "
                 "them one after another."
             )
         row = _read_row(record, line, columns, parsed, positional=positional)
@@ -209,13 +217,13 @@ def read_roster(data: bytes | str) -> ParsedRoster:
     return parsed
 
 
-def _roster_text(data: bytes | str) -> str:
+def _roster_text(data: bytes | str, max_bytes: int) -> str:
     """The file as text, without a BOM; bytes are size-checked before they are decoded."""
     if isinstance(data, bytes):
-        if len(data) > MAX_FILE_BYTES:
+        if len(data) > max_bytes:
             raise RosterFileError(
                 f"That file is {len(data) / 1_048_576:.1f} MB; the most I can read is "
-                f"{MAX_FILE_BYTES // 1_048_576} MB. Remove columns you don't need, or split it."
+                f"{max_bytes // 1_048_576} MB. Remove columns you don't need, or split it."
             )
         data = decode_roster(data)
     return data.lstrip("\ufeff")
@@ -256,6 +264,11 @@ def _keep_first(parsed: ParsedRoster, seen: dict[tuple[str, str], Row], row: Row
     parsed.duplicates.append(Duplicate(row.line, first.line, note))
 
 
+# A file repeats a handful of cohort names on every line; screening each name once keeps
+# a 100,000-line file from spending most of its read in the privacy screen.
+_cohort_issue = functools.lru_cache(maxsize=1024)(cohort_issue)
+
+
 def _read_row(
     record: Sequence[str],
     line: int,
@@ -271,7 +284,7 @@ def _read_row(
     mentee, mentee_problem = normalize_address(_cell(record, mentee_col))
     problems = _address_problems(record, (mentor, mentor_problem), (mentee, mentee_problem))
     cohort = _read_cohort(record, cohort_col, positional=positional)
-    issue = cohort_issue(cohort)
+    issue = _cohort_issue(cohort)
     if issue:
         problems.append(f"the cohort {issue}")
     if not problems and mentor == mentee:

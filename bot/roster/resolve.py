@@ -54,6 +54,8 @@ def problem_for(address: str, profile: Profile | None, role: str | None = None) 
     address is named only when :func:`showable_address` allows; otherwise the reason
     says "the mentor" or "the mentee" when `role` is given.
     """
+    if profile is not None and not profile.is_bot and not profile.deleted:
+        return None  # the usual case, decided before the (slow) screen of the address
     shown = showable_address(address)
     who = shown or (f"the {role}" if role else "this address")
     if profile is None:
