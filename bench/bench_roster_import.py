@@ -1,26 +1,28 @@
-"""Benchmark: a 500-pair / 1,000-person roster import against the fake Slack.
+"""Benchmark: roster import through the command line, 1,000 / 10,000 / 100,000 pairs.
 
 Run by hand from the project root (not part of the test suite):
 
     .venv/bin/python bench/bench_roster_import.py
+    .venv/bin/python bench/bench_roster_import.py --sizes 1000 10000 100000 --rounds 3
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/bench_roster_import.py
 
-It measures, on SQLite and (when TEST_DATABASE_URL is set) PostgreSQL:
+Each size is measured as `import-roster FILE --apply` does it (`bot.roster.cli.import_roster`:
+read, resolve through the fake Slack's `users.list`, plan, apply, on a fresh database) and
+as a ratio against a baseline measured in the same run: a plain `executemany` INSERT of
+the same number of rows into a table shaped like `pair`, on its own fresh database.
+Rounds interleave baseline and import for every size; the table shows medians.
 
-* dry run: read the CSV, resolve 1,000 emails through Slack, plan against the roster;
-* apply: create 1,000 people and 500 pairs, queue 1,000 welcomes, write the audit row;
-* re-import dry run: the same file again (everyone is known now; nothing to change).
-
-Wall time is measured without tracing; peak memory is a second, separate run under
-tracemalloc (Python allocations of the import, the fake Slack excluded: it runs in its own
-process so its JSON does not count). Slack calls are counted by the fake.
+`--steps` gives the older per-step table (dry run, apply, re-import dry run, with peak
+Python memory under tracemalloc) for one size.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import multiprocessing
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -44,6 +46,7 @@ from bot.db import make_engine, make_session_factory, transaction  # noqa: E402
 from bot.deps import Deps  # noqa: E402
 from bot.migrate import upgrade  # noqa: E402
 from bot.roster.apply import apply_plan  # noqa: E402
+from bot.roster.cli import import_roster  # noqa: E402
 from bot.roster.plan import check_roster  # noqa: E402
 from bot.slack import make_client  # noqa: E402
 
@@ -216,44 +219,150 @@ def measure(backend: str, database: Callable[[], Any], fake: FakeSlackProcess, d
     return timed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=500)
-    parser.add_argument(
-        "--bystanders", type=int, default=2000, help="other workspace members (users.list pages)"
-    )
-    args = parser.parse_args()
+# --- the CLI path against a plain executemany, interleaved ------------------------------------
 
-    fake = FakeSlackProcess(args.pairs, args.pairs, args.bystanders)
-    data = roster_csv(args.pairs)
-    backends: list[tuple[str, Callable[[], Any]]] = [("SQLite", sqlite_database)]
+BASELINE_TABLE = """CREATE TABLE bench_pair (
+    id INTEGER PRIMARY KEY, team_id VARCHAR(32) NOT NULL, mentor_id INTEGER NOT NULL,
+    mentee_id INTEGER NOT NULL, cohort VARCHAR(80), started_at TIMESTAMP NOT NULL,
+    created_by VARCHAR(32) NOT NULL)"""
+
+
+def baseline_seconds(database_url: str, pairs: int) -> float:
+    """A plain executemany of `pairs` rows into a table shaped like `pair`: the floor."""
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text(BASELINE_TABLE))
+    rows = [
+        {"t": TEAM_ID, "m": 2 * i, "e": 2 * i + 1, "c": "IM 2027", "s": "2026-12-01 12:00:00", "b": "bench"}
+        for i in range(pairs)
+    ]
+    insert = text(
+        "INSERT INTO bench_pair (team_id, mentor_id, mentee_id, cohort, started_at, created_by) "
+        "VALUES (:t, :m, :e, :c, :s, :b)"
+    )
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        connection.execute(insert, rows)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return seconds
+
+
+def cli_seconds(database_url: str, api_url: str, path: Path, pairs: int) -> float:
+    """`import-roster FILE --apply` on a fresh database; checks every pair was added."""
+    deps, engine = fresh_deps(database_url, api_url)
+    out = io.StringIO()
+    started = time.perf_counter()
+    status = import_roster(
+        deps, team_id=TEAM_ID, path=path, apply=True, end_missing=False, out=out, confirm=None, actor="bench"
+    )
+    seconds = time.perf_counter() - started
+    with engine.connect() as connection:
+        made = connection.execute(text("SELECT count(*) FROM pair")).scalar_one()
+        welcomes = connection.execute(
+            text("SELECT count(*) FROM delivery WHERE dedupe_key LIKE 'welcome:%'")
+        ).scalar_one()
+    engine.dispose()
+    if status != 0 or made != pairs or welcomes != 2 * pairs:
+        raise RuntimeError(f"import of {pairs} pairs: exit {status}, {made} pairs, {welcomes} welcomes")
+    return seconds
+
+
+@dataclass
+class SizeResult:
+    pairs: int
+    cli: list[float]
+    baseline: list[float]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.cli) / statistics.median(self.baseline)
+
+
+def measure_sizes(
+    backend: str, database: Callable[[], Any], fake: FakeSlackProcess, sizes: list[int], rounds: int
+) -> list[SizeResult]:
+    """Interleaved rounds: in each, every size's baseline then its import, each on a fresh database."""
+    results = {n: SizeResult(n, [], []) for n in sizes}
+    with tempfile.TemporaryDirectory() as folder:
+        files = {n: Path(folder) / f"roster-{n}.csv" for n in sizes}
+        for n, path in files.items():
+            path.write_bytes(roster_csv(n))
+        for round_number in range(rounds):
+            for n in sizes:
+                with database() as url:
+                    results[n].baseline.append(baseline_seconds(url, n))
+                with database() as url:
+                    results[n].cli.append(cli_seconds(url, fake.api_url, files[n], n))
+                print(f"  {backend}: round {round_number + 1}, {n:,} pairs done", file=sys.stderr)
+    return list(results.values())
+
+
+def size_report(results: dict[str, list[SizeResult]], members: int) -> str:
+    lines = [
+        f"### Roster import through the CLI ({members:,} workspace members in the fake Slack)\n",
+        "| database | pairs | `import-roster --apply` (median) | plain executemany (median) "
+        "| ratio | per pair | rounds |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for backend, rows in results.items():
+        for row in rows:
+            cli, floor = statistics.median(row.cli), statistics.median(row.baseline)
+            lines.append(
+                f"| {backend} | {row.pairs:,} | {cli:.2f} s | {floor * 1000:.0f} ms "
+                f"| {row.ratio:.0f}× | {cli / row.pairs * 1000:.2f} ms | {len(row.cli)} |"
+            )
+    return "\n".join(lines)
+
+
+def backends() -> list[tuple[str, Callable[[], Any]]]:
+    found: list[tuple[str, Callable[[], Any]]] = [("SQLite", sqlite_database)]
     pg = os.environ.get("TEST_DATABASE_URL")
     if pg:
         pg_url = normalize_database_url(pg)
-        backends.append(("PostgreSQL", lambda: postgres_database(pg_url)))
+        found.append(("PostgreSQL", lambda: postgres_database(pg_url)))
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--bystanders", type=int, default=100, help="other workspace members (users.list pages)"
+    )
+    parser.add_argument("--steps", type=int, metavar="PAIRS", help="the per-step table for this many pairs")
+    args = parser.parse_args()
+    most = args.steps or max(args.sizes)
+    fake = FakeSlackProcess(most, most, args.bystanders)
     try:
-        results = {backend: measure(backend, database, fake, data) for backend, database in backends}
+        if args.steps:
+            data = roster_csv(args.steps)
+            steps_results = {name: measure(name, database, fake, data) for name, database in backends()}
+            print(steps_report(steps_results, args.steps, fake.members, data))
+        else:
+            sizes = sorted(args.sizes)
+            size_results = {
+                name: measure_sizes(name, database, fake, sizes, args.rounds) for name, database in backends()
+            }
+            print(size_report(size_results, fake.members))
     finally:
         fake.stop()
 
-    print(
-        f"\n### Roster import: {args.pairs} pairs, {2 * args.pairs:,} people, "
-        f"{fake.members:,} workspace members ({len(data) / 1024:.0f} kB CSV)\n"
-    )
-    print("| database | step | wall time | peak Python memory | Slack calls | outcome |")
-    print("|---|---|---:|---:|---|---|")
+
+def steps_report(results: dict[str, list[Step]], pairs: int, members: int, data: bytes) -> str:
+    lines = [
+        f"\n### Roster import: {pairs} pairs, {2 * pairs:,} people, "
+        f"{members:,} workspace members ({len(data) / 1024:.0f} kB CSV)\n",
+        "| database | step | wall time | peak Python memory | Slack calls | outcome |",
+        "|---|---|---:|---:|---|---|",
+    ]
     for backend, rows in results.items():
         for row in rows:
             calls = ", ".join(f"{m} ×{n}" for m, n in sorted(row.slack_calls.items())) or "none"
             cells = [backend, row.name, f"{row.seconds:.2f} s", f"{row.peak_mb:.1f} MB", calls, row.outcome]
-            print("| " + " | ".join(cells) + " |")
-    pages = -(-fake.members // 200)
-    print(
-        f"\nAgainst real Slack the dry run is bounded by rate limits, not by our code: {pages} `users.list` "
-        f"pages (Tier 2, 20+ a minute) take at most ~{pages * 3} s even at the documented floor, where "
-        f"{2 * args.pairs:,} `users.lookupByEmail` calls (Tier 3, 50+ a minute) would take "
-        f"~{2 * args.pairs / 50:.0f} minutes."
-    )
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

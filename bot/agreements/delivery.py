@@ -137,7 +137,9 @@ def queue_invite(session: Session, *, pair: Pair, mentee: Person, due_at: dateti
     )
 
 
-def queue_invites(session: Session, pairs: Sequence[tuple[Pair, Person]], *, due_at: datetime, why: str) -> int:
+def queue_invites(
+    session: Session, pairs: Sequence[tuple[Pair, Person]], *, due_at: datetime, why: str
+) -> int:
     """:func:`queue_invite` for many (pair, mentee) at once, in a few multi-row INSERTs
     (a roster import starts thousands of pairs); returns how many were queued."""
     rows = [

@@ -227,7 +227,8 @@ def start_pairs(
     for mentor, _mentee, _cohort in pairs:
         mark_for_replanning(mentor, now)
     session.flush()
-    invite_new_pairs(session, [(pair, mentee) for pair, (_m, mentee, _c) in zip(started, pairs, strict=True)], now)
+    mentees = [mentee for _mentor, mentee, _cohort in pairs]
+    invite_new_pairs(session, list(zip(started, mentees, strict=True)), now)
     return started
 
 

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import make_engine, make_session_factory, transaction
-from bot.models import AuditLog, Base, Delivery, Person, RosterImport
+from bot.models import AuditLog, Base, Delivery, Pair, Person, RosterImport
+from bot.outbox import enqueue_message
 from bot.people import ensure_person
 from bot.roster.apply import (
     apply_plan,
@@ -24,13 +25,14 @@ from bot.roster.plan import (
     storable_source,
 )
 from bot.roster.read import (
+    CLI_MAX_DATA_ROWS,
     MAX_DATA_ROWS,
     normalize_address,
     read_roster,
     showable_address,
 )
 from bot.roster.resolve import LOOKUP_LIMIT, resolve_addresses
-from bot.roster.service import start_pair
+from bot.roster.service import start_pair, welcome_key
 from bot.roster.types import (
     ImportPlan,
     ParsedRoster,
@@ -259,6 +261,13 @@ def test_unusable_files_are_refused_as_a_whole(data, message):
 def test_files_longer_than_the_row_limit_are_refused():
     with pytest.raises(RosterFileError, match="Split it"):
         read_roster(program_csv(MAX_DATA_ROWS + 1))
+
+
+def test_the_command_line_reads_files_past_the_slack_upload_row_limit():
+    parsed = read_roster(program_csv(MAX_DATA_ROWS + 1), max_rows=CLI_MAX_DATA_ROWS)
+
+    assert parsed.data_rows == len(parsed.rows) == MAX_DATA_ROWS + 1
+    assert parsed.rows[-1].line == MAX_DATA_ROWS + 2  # after the header
 
 
 # --- resolving people ------------------------------------------------------------------------
@@ -551,6 +560,50 @@ def test_a_five_hundred_pair_roster_loads_in_one_step(deps, fake_slack):
     again = check(deps, program_csv(500, mentors=200))
     assert (again.change_count, len(again.present)) == (0, 500)
     assert fake_slack.calls == []
+
+
+def test_each_new_pairs_invitation_names_that_pair_and_goes_to_its_mentee(deps, fake_slack):
+    add_program(fake_slack, mentors=7, mentees=60)
+
+    apply(deps, check(deps, program_csv(60, mentors=7)))
+
+    with transaction(deps.session_factory) as session:
+        mentees = dict(
+            session.execute(select(Pair.id, Person.user_id).join(Person, Pair.mentee_id == Person.id)).all()
+        )
+        invites = session.scalars(select(Delivery).where(Delivery.kind == "agreement_invite")).all()
+        welcomes = session.scalars(
+            select(Delivery.recipient).where(Delivery.dedupe_key.like("welcome:%"))
+        ).all()
+    assert len(invites) == 60
+    assert {(i.payload["pair_id"], i.recipient) for i in invites} == set(mentees.items())
+    assert sorted(welcomes) == sorted({*mentees.values(), *(mentor_id(i) for i in range(7))})
+
+
+def test_someone_whose_welcome_is_already_queued_is_not_queued_again_nor_marked(deps, corpus_people):
+    with transaction(deps.session_factory) as session:
+        ben = ensure_person(session, TEAM_ID, BEN)
+        enqueue_message(
+            session,
+            team_id=TEAM_ID,
+            recipient=BEN,
+            dedupe_key=welcome_key(TEAM_ID, BEN),
+            due_at=NOW,
+            text="an earlier welcome",
+            person_id=ben.id,
+        )
+
+    result = apply(deps, check(deps, f"{e('ana.ruiz')},{e('ben.okoro')}\n"))
+
+    assert result.welcomed == 1
+    with transaction(deps.session_factory) as session:
+        texts = {
+            d.recipient: d.payload["text"]
+            for d in session.scalars(select(Delivery).where(Delivery.dedupe_key.like("welcome:%")))
+        }
+        people = {p.user_id: p.welcomed_at for p in session.scalars(select(Person))}
+    assert texts[BEN] == "an earlier welcome" and set(texts) == {ANA, BEN}
+    assert people[ANA] == NOW and people[BEN] is None
 
 
 def test_two_thousand_messy_rows_are_checked_in_one_go(deps, fake_slack):
