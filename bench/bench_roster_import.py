@@ -280,9 +280,14 @@ class SizeResult:
 
 
 def measure_sizes(
-    backend: str, database: Callable[[], Any], fake: FakeSlackProcess, sizes: list[int], rounds: int
+    backend: str, database: Callable[[], Any], fakes: dict[int, FakeSlackProcess], rounds: int
 ) -> list[SizeResult]:
-    """Interleaved rounds: in each, every size's baseline then its import, each on a fresh database."""
+    """Interleaved rounds: in each, every size's baseline then its import, each on a fresh database.
+
+    Each size has its own fake workspace (its people and a few bystanders), so the
+    `users.list` sweep grows with the file, as it would for a program that size.
+    """
+    sizes = sorted(fakes)
     results = {n: SizeResult(n, [], []) for n in sizes}
     with tempfile.TemporaryDirectory() as folder:
         files = {n: Path(folder) / f"roster-{n}.csv" for n in sizes}
@@ -293,14 +298,14 @@ def measure_sizes(
                 with database() as url:
                     results[n].baseline.append(baseline_seconds(url, n))
                 with database() as url:
-                    results[n].cli.append(cli_seconds(url, fake.api_url, files[n], n))
+                    results[n].cli.append(cli_seconds(url, fakes[n].api_url, files[n], n))
                 print(f"  {backend}: round {round_number + 1}, {n:,} pairs done", file=sys.stderr)
     return list(results.values())
 
 
-def size_report(results: dict[str, list[SizeResult]], members: int) -> str:
+def size_report(results: dict[str, list[SizeResult]], bystanders: int) -> str:
     lines = [
-        f"### Roster import through the CLI ({members:,} workspace members in the fake Slack)\n",
+        f"### Roster import through the CLI (workspace: the file's people and {bystanders:,} others)\n",
         "| database | pairs | `import-roster --apply` (median) | plain executemany (median) "
         "| ratio | per pair | rounds |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -333,21 +338,22 @@ def main() -> None:
     )
     parser.add_argument("--steps", type=int, metavar="PAIRS", help="the per-step table for this many pairs")
     args = parser.parse_args()
-    most = args.steps or max(args.sizes)
-    fake = FakeSlackProcess(most, most, args.bystanders)
-    try:
-        if args.steps:
+    if args.steps:
+        fake = FakeSlackProcess(args.steps, args.steps, args.bystanders)
+        try:
             data = roster_csv(args.steps)
             steps_results = {name: measure(name, database, fake, data) for name, database in backends()}
             print(steps_report(steps_results, args.steps, fake.members, data))
-        else:
-            sizes = sorted(args.sizes)
-            size_results = {
-                name: measure_sizes(name, database, fake, sizes, args.rounds) for name, database in backends()
-            }
-            print(size_report(size_results, fake.members))
+        finally:
+            fake.stop()
+        return
+    fakes = {n: FakeSlackProcess(n, n, args.bystanders) for n in set(args.sizes)}
+    try:
+        size_results = {name: measure_sizes(name, db, fakes, args.rounds) for name, db in backends()}
+        print(size_report(size_results, args.bystanders))
     finally:
-        fake.stop()
+        for fake in fakes.values():
+            fake.stop()
 
 
 def steps_report(results: dict[str, list[Step]], pairs: int, members: int, data: bytes) -> str:

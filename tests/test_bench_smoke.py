@@ -59,11 +59,11 @@ def test_bench_roster_import_times_the_cli_path_against_a_plain_executemany():
     roster = load("bench_roster_import")
     fake = roster.FakeSlackProcess(4, 4, 2)
     try:
-        rows = roster.measure_sizes("SQLite", roster.sqlite_database, fake, [4], rounds=2)
+        rows = roster.measure_sizes("SQLite", roster.sqlite_database, {4: fake}, rounds=2)
     finally:
         fake.stop()
 
     assert [row.pairs for row in rows] == [4]
     assert all(len(row.cli) == len(row.baseline) == 2 for row in rows)
     assert all(row.ratio > 0 for row in rows)
-    assert "| SQLite | 4 |" in roster.size_report({"SQLite": rows}, fake.members)
+    assert "| SQLite | 4 |" in roster.size_report({"SQLite": rows}, 2)
