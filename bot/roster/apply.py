@@ -7,6 +7,7 @@ of `/mentor import`, ending with the plan stored).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
+from bot.agreements.service import invite_new_pairs
 from bot.config import Settings
 from bot.db import SessionFactory, transaction
 from bot.deps import Deps
@@ -25,10 +27,10 @@ from bot.roster.service import (
     audit,
     end_pair,
     ensure_people,
-    start_pairs,
     welcome_newcomers,
 )
 from bot.roster.types import ImportPlan, ImportResult, Refusal
+from bot.timing import mark_for_replanning
 
 
 def apply_plan(
@@ -120,6 +122,30 @@ def _add_pairs(
     added = start_pairs(session, team_id=team_id, pairs=to_start, actor=actor, now=now) if to_start else []
     result.added = len(added)
     return added, list(joined.values())
+
+
+def start_pairs(
+    session: Session,
+    *,
+    team_id: str,
+    pairs: Sequence[tuple[Person, Person, str | None]],
+    actor: str,
+    now: datetime,
+) -> list[Pair]:
+    """:func:`start_pair` for many (mentor, mentee, cohort) at once: one flush inserts the
+    pairs in multi-row INSERTs and the draft invitations follow in a few more (a roster
+    import starts thousands; one flush and one INSERT per pair was most of its time)."""
+    started = [
+        Pair(team_id=team_id, mentor_id=m.id, mentee_id=e.id, cohort=c, started_at=now, created_by=actor)
+        for m, e, c in pairs
+    ]
+    session.add_all(started)
+    for mentor, _mentee, _cohort in pairs:
+        mark_for_replanning(mentor, now)
+    session.flush()
+    mentees = [mentee for _mentor, mentee, _cohort in pairs]
+    invite_new_pairs(session, list(zip(started, mentees, strict=True)), now)
+    return started
 
 
 def _change_cohorts(session: Session, team_id: str, plan: ImportPlan, result: ImportResult) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from bot import privacy
-from bot.agreements.service import invite_new_pair, invite_new_pairs
+from bot.agreements.service import invite_new_pair
 from bot.config import Settings
 from bot.directory import Profile
 from bot.models import AuditLog, Pair, Person, Workspace
@@ -206,30 +206,6 @@ def start_pair(
     session.flush()
     invite_new_pair(session, pair=pair, mentee=mentee, now=now)
     return pair
-
-
-def start_pairs(
-    session: Session,
-    *,
-    team_id: str,
-    pairs: Sequence[tuple[Person, Person, str | None]],
-    actor: str,
-    now: datetime,
-) -> list[Pair]:
-    """:func:`start_pair` for many (mentor, mentee, cohort) at once: one flush inserts the
-    pairs in multi-row INSERTs and the draft invitations follow in a few more (a roster
-    import starts thousands; one flush and one INSERT per pair was most of its time)."""
-    started = [
-        Pair(team_id=team_id, mentor_id=m.id, mentee_id=e.id, cohort=c, started_at=now, created_by=actor)
-        for m, e, c in pairs
-    ]
-    session.add_all(started)
-    for mentor, _mentee, _cohort in pairs:
-        mark_for_replanning(mentor, now)
-    session.flush()
-    mentees = [mentee for _mentor, mentee, _cohort in pairs]
-    invite_new_pairs(session, list(zip(started, mentees, strict=True)), now)
-    return started
 
 
 def end_pair(session: Session, pair: Pair, mentor: Person, now: datetime) -> None:
