@@ -103,7 +103,10 @@ def collect_export(
         CsvTable("nudges.csv", NUDGE_COLUMNS, _nudges(session, team_id, start, end, mask, text)),
         CsvTable("meetings.csv", MEETING_COLUMNS, _meetings(session, team_id, start, end, mask)),
         CsvTable("reflection_prompts.csv", PROMPT_COLUMNS, prompts),
-        CsvTable("reflections_named.csv", NAMED_REFLECTION_COLUMNS, named),
+        # A named reflection is on view in its Slack thread: its channel, month and day
+        # would tie the author's pseudonym back to them, and with it all their other rows.
+        # A de-identified export leaves them out (they stay counted in the prompts' file).
+        *([] if options.deidentify else [CsvTable("reflections_named.csv", NAMED_REFLECTION_COLUMNS, named)]),
         CsvTable(
             "pulse_released.csv", PULSE_COLUMNS, _pulse(session, settings, team_id, min(end, now), mask)
         ),
