@@ -106,11 +106,36 @@ def test_charts_slack_refuses_are_not_retried_and_the_figures_still_arrive(deps,
     runner.tick()
     runner.tick()
 
-    assert len(fake_slack.dms_to(GRANTED)) == 1
     assert fake_slack.uploads.shared() == []
     [row] = [r for r in rows(deps.session_factory) if r.recipient == GRANTED]
     assert row.payload["files"] == "failed: missing_scope"
     assert len(fake_slack.calls_to("files.getUploadURLExternal")) == 1
+    # The admin is told, once, in plain words and with what to do.
+    [_report, note] = fake_slack.dms_to(GRANTED)
+    assert "charts of your 2026-10 program report were not sent" in note.args["text"]
+    assert "files:write permission: reinstall it" in note.args["text"]
+    assert "`/mentor report 2026-10`" in note.args["text"]
+    runner.tick()
+    assert len(fake_slack.dms_to(GRANTED)) == 2
+
+
+def test_an_interrupted_upload_is_told_in_working_hours(deps, clock, fake_slack, admins):
+    clock.set(MONDAY_EIGHT)
+    Clock(deps).tick()
+    with transaction(deps.session_factory) as session:
+        row = session.scalars(select(Delivery).where(Delivery.recipient == ADMIN)).one()
+        # A clock died mid-upload at 08:00: the charts stay "sending".
+        row.payload = {**row.payload, "files": "sending", "files_at": MONDAY_EIGHT.isoformat()}
+
+    clock.set(datetime(2026, 11, 2, 23, 30, tzinfo=UTC))  # 18:30 in New York: after hours
+    Clock(deps).tick()
+    assert [r.payload["files"] for r in rows(deps.session_factory) if r.recipient == ADMIN] == ["interrupted"]
+    assert len(fake_slack.dms_to(ADMIN)) == 1  # only the report so far: the note waits
+
+    clock.set(datetime(2026, 11, 3, 14, tzinfo=UTC))  # 09:00 the next day
+    Clock(deps).tick()
+    [_report, note] = fake_slack.dms_to(ADMIN)
+    assert "not sent: the upload was interrupted" in note.args["text"]
 
 
 def test_outside_the_first_days_nothing_is_queued(deps, clock, fake_slack, admins):
