@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.db import transaction
 from bot.deps import Deps
@@ -80,7 +80,7 @@ def send_report(
         with transaction(deps.session_factory) as session:
             zone = program_zone(session, deps.settings, team_id)
             month = parse_month(words[0]) if words else month_of(deps.now(), zone)
-            figures = report_figures(session, deps.settings, team_id, month)
+            figures = report_figures(session, deps.settings, team_id, month, deps.now())
     except ReportProblem as problem:
         return False, f"{problem.message} Use {REPORT_USAGE}."
     charts = render_charts(figures)  # no transaction open while drawing or uploading
@@ -120,7 +120,9 @@ def _upload(
         code = slack_error_code(error)
         log.warning("team=%s user=%s %s: not sent (%s)", team_id, user_id, what, code)
         return not_sent_text(code)
-    except OSError as error:
+    except (SlackClientError, OSError) as error:
+        # SlackRequestError (a file server that would not take the bytes) is a client
+        # error, not an API one: the admin is told all the same.
         log.warning("team=%s user=%s %s: no answer from Slack (%s)", team_id, user_id, what, error)
         return not_sent_text("no answer")
     log.info("team=%s user=%s %s: sent (%d files)", team_id, user_id, what, len(files))

@@ -15,7 +15,7 @@ import threading
 from collections import Counter
 from datetime import datetime
 
-from slack_sdk.errors import SlackApiError, SlackTokenRotationError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.db import is_sqlite, transaction
 from bot.deps import Deps
@@ -70,7 +70,7 @@ def _upload(deps: Deps, delivery_id: int, team_id: str, channel: str, month: str
         code = slack_error_code(error)
         log.warning("team=%s delivery=%s: report charts not shared (%s)", team_id, delivery_id, code)
         return f"failed: {code}"
-    except (NotInstalled, SlackTokenRotationError, OSError) as error:
+    except (NotInstalled, SlackClientError, OSError) as error:
         log.warning("team=%s delivery=%s: report charts not shared (%s)", team_id, delivery_id, error)
         return f"failed: {error.__class__.__name__}"
     except Exception:

@@ -43,6 +43,7 @@ _WHY = {
     "missing_scope": "the app needs the files:write permission: reinstall it from its Slack app page",
     "NotInstalled": "the app is no longer installed in this workspace",
     "SlackTokenRotationError": "the app's Slack token could not be refreshed: reinstall it",
+    "SlackRequestError": "Slack's file server did not take them",
     "internal error": "they could not be drawn (the error is in the app's log)",
     INTERRUPTED: "the upload was interrupted",
 }
@@ -100,7 +101,8 @@ def plan_monthly_reports(session: Session, settings: Settings, now: datetime) ->
 
 
 def _render(session: Session, row: Delivery, deps: Deps) -> Message:
-    figures = report_figures(session, deps.settings, row.team_id, str((row.payload or {})["month"]))
+    month = str((row.payload or {})["month"])
+    figures = report_figures(session, deps.settings, row.team_id, month, deps.now())
     return Message(text=slack_text(figures))
 
 

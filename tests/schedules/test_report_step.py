@@ -143,3 +143,16 @@ def test_outside_the_first_days_nothing_is_queued(deps, clock, fake_slack, admin
     Clock(deps).tick()
 
     assert rows(deps.session_factory) == []
+
+
+def test_a_file_server_refusal_is_recorded_and_told(deps, clock, fake_slack, admins):
+    fake_slack.uploads.refuse_status, fake_slack.uploads.refuse_next = 202, 1
+    runner = Clock(deps)
+
+    runner.tick()
+    runner.tick()
+
+    [row] = [r for r in rows(deps.session_factory) if r.recipient == GRANTED]
+    assert row.payload["files"] == "failed: SlackRequestError"
+    [_report, note] = fake_slack.dms_to(GRANTED)
+    assert "not sent: Slack's file server did not take them" in note.args["text"]
