@@ -23,8 +23,8 @@ from bot.deps import Deps
 from bot.models import Delivery, DeliveryStatus, Person
 from bot.outbox import DeliveryKind, Message, enqueue, enqueue_message
 from bot.people import zone_for
-from bot.reports.rules import first_day, shift_month
-from bot.reports.service import report_figures
+from bot.reports.rules import first_day, month_bounds, shift_month
+from bot.reports.service import program_zone, report_figures
 from bot.reports.summary import slack_text
 from bot.reports.types import REPORT_KIND
 from bot.timing import is_contact_day, local_datetime
@@ -85,7 +85,10 @@ def plan_monthly_reports(session: Session, settings: Settings, now: datetime) ->
         if not day <= local <= day + CATCH_UP:
             continue
         report_month = shift_month(month, -1)
-        due = max(now, local_datetime(day, person.contact_start, zone))
+        # An admin ahead of the program's zone starts their month first: the report waits
+        # until the month has ended where the program runs, so it is whole.
+        _start, month_end = month_bounds(report_month, program_zone(session, settings, person.team_id))
+        due = max(now, local_datetime(day, person.contact_start, zone), month_end)
         queued += enqueue(
             session,
             team_id=person.team_id,

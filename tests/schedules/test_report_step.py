@@ -156,3 +156,22 @@ def test_a_file_server_refusal_is_recorded_and_told(deps, clock, fake_slack, adm
     assert row.payload["files"] == "failed: SlackRequestError"
     [_report, note] = fake_slack.dms_to(GRANTED)
     assert "not sent: Slack's file server did not take them" in note.args["text"]
+
+
+def test_an_admin_ahead_of_the_program_gets_the_month_once_it_has_ended_there(
+    deps, clock, fake_slack, admins
+):
+    with transaction(deps.session_factory) as session:
+        granted = ensure_person(session, TEAM_ID, GRANTED)
+        granted.tz_override = "Asia/Tokyo"
+    runner = Clock(deps)
+    # 08:00 on Tuesday 1 December in Tokyo; still 18:00 on 30 November in New York.
+    clock.set(datetime(2026, 11, 30, 23, tzinfo=UTC))
+    runner.tick()
+    assert fake_slack.dms_to(GRANTED) == []
+    [queued] = [r for r in rows(deps.session_factory) if r.payload["month"] == "2026-11"]
+    assert queued.due_at.replace(tzinfo=UTC) == datetime(2026, 12, 1, 5, tzinfo=UTC)  # midnight in New York
+
+    clock.set(datetime(2026, 12, 1, 5, tzinfo=UTC))  # 14:00 in Tokyo
+    runner.tick()
+    assert "program report for Nov 2026" in fake_slack.dms_to(GRANTED)[0].args["text"]
