@@ -155,6 +155,8 @@ def test_deidentified_export_holds_no_slack_id(slack, fake_slack, session_factor
         ("export 2026-11-01", "Give both dates or none"),
         ("export 2026-02-30 2026-03-01", "is not a date"),
         ("export 2020-01-01 2026-11-30", "more than 400 days"),
+        ("export 9999-12-01 9999-12-31", "years 2000 to 9998"),
+        ("report 9999-12", "year from 2000 to 9998"),
     ],
 )
 def test_a_bad_range_is_explained(slack, fake_slack, world, text, expected):

@@ -93,3 +93,13 @@ def test_deidentified_export_from_the_command_line(program):
 def test_a_backwards_range_is_refused(program, capsys):
     assert main(["export", "--from", "2026-11-30", "--to", "2026-11-01", "--out", "x"]) == 1
     assert "before it starts" in capsys.readouterr().err
+
+
+def test_years_beyond_the_calendar_are_a_message_not_a_traceback(program, capsys):
+    assert main(["export", "--from", "9999-12-01", "--to", "9999-12-31", "--out", "x"]) == 1
+    assert "years 2000 to 9998" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:
+        main(["report", "--month", "9999-12", "--out", "x"])
+    assert stopped.value.code == 2
+    assert "year from 2000 to 9998" in capsys.readouterr().err
+    assert not (program / "x").exists()
