@@ -73,9 +73,7 @@ def report_figures(
         meetings=tuple(_meetings(session, team_id, each, *month_bounds(each, zone)) for each in months),
         reflections=total,
         reflections_named=named,
-        # Pulse figures as of the month's end, or now for a month still running: never a
-        # moment in the future (its quarter may still be open).
-        pulse=_pulse(session, settings, team_id, min(end, now or utcnow())),
+        pulse=_pulse(session, settings, team_id, start, end, now or utcnow()),
         agreements=Agreements(made=counts.made, goals_marked=counts.goals, goals_met=counts.goals_met),
     )
 
@@ -146,10 +144,16 @@ def _reflections(session: Session, team_id: str, month: str) -> tuple[int, int]:
     return int(named or 0), int(total or 0)
 
 
-def _pulse(session: Session, settings: Settings, team_id: str, as_of: datetime) -> PulseFigures:
-    """Released figures as they stood at `as_of`: the program line of published cohort
-    batches, and mentors' own averages of published quarters, each item only when enough
-    mentors rated it."""
+def _pulse(
+    session: Session, settings: Settings, team_id: str, start: datetime, end: datetime, now: datetime
+) -> PulseFigures:
+    """Released figures as they stood at the month's end, or now for a month still running
+    (never a future moment: its quarter may still be open): the program line of published
+    cohort batches, and mentors' own averages of published quarters, each item only when
+    enough mentors rated it. A month not yet begun has none."""
+    if now <= start:
+        return PulseFigures(released=False, anonymity_min=settings.anonymity_min)
+    as_of = min(end, now)
     overview = program_overview(session, settings, team_id, as_of)
     program = overview.program
     own, mentors = program_self_averages(session, settings, team_id, as_of)

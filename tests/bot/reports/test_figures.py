@@ -181,3 +181,16 @@ def test_an_item_rated_by_one_mentor_shows_no_self_average(session_factory, sett
     assert pulse.self_released and items["care"] == 4.0
     # Five mentors self-check, but only one rated this item: their own rating is not shown.
     assert items["no_ego"] is None
+
+
+@freeze_time("2027-01-20 12:00:00")
+def test_a_month_with_only_check_in_figures_is_not_empty(session_factory, settings):
+    build_world(session_factory)
+    with transaction(session_factory) as session:
+        january = report_figures(session, settings, TEAM_ID, "2027-01")
+        later = report_figures(session, settings, TEAM_ID, "2027-03")
+    assert january.sent == 0 and january.this_month.meetings == 0 and january.reflections == 0
+    assert january.pulse.released and not january.empty
+    assert "No data yet" not in slack_text(january)
+    # A month not yet begun has no figures of its own, released or not.
+    assert later.empty and not later.pulse.released
