@@ -8,8 +8,10 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import event, select
 
 from bot.db import transaction
+from bot.models import Agreement, AgreementVersion, Pair
 from bot.reports.export import collect_export, csv_bytes
 from bot.reports.rules import SLACK_ID
 from bot.reports.types import ExportOptions
@@ -140,3 +142,49 @@ def test_pseudonyms_differ_between_exports(session_factory, settings, world):
     first = {row["mentor"] for row in export(session_factory, settings, options)["meetings.csv"]}
     second = {row["mentor"] for row in export(session_factory, settings, options)["meetings.csv"]}
     assert first and second and not first & second
+
+
+def test_agreements_cost_the_same_queries_however_many_there_are(session_factory, settings, engine, world):
+    def statements() -> int:
+        seen = []
+
+        def record(*_args):
+            seen.append(1)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            export(session_factory, settings)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return len(seen)
+
+    before = statements()
+    started = datetime(2026, 11, 3, 15, tzinfo=UTC)
+    with transaction(session_factory) as session:
+        for pair in session.scalars(select(Pair).where(Pair.id.in_(world.pairs[2:5]))):
+            agreement = Agreement(
+                team_id=TEAM_ID,
+                pair_id=pair.id,
+                mentor_id=pair.mentor_id,
+                mentee_id=pair.mentee_id,
+                status="agreed",
+                latest_version=1,
+                proposed_by="mentor",
+                agreed_version=1,
+                agreed_at=started,
+                cycle_started_at=started,
+                created_at=started,
+            )
+            session.add(agreement)
+            session.flush()
+            session.add(
+                AgreementVersion(
+                    agreement_id=agreement.id,
+                    number=1,
+                    author_id=pair.mentor_id,
+                    author_role="mentor",
+                    goals=["g"],
+                )
+            )
+    assert len(export(session_factory, settings)["agreements.csv"]) == 5
+    assert statements() == before
