@@ -8,9 +8,14 @@ Exactly-once, as far as Slack lets us:
 * A sender that dies holding `claimed` rows never called Slack for them; when the lease
   runs out they go back to pending and are sent later.
 * A sender that dies with a row in `sending` may or may not have reached Slack. We
-  choose at-most-once for that window: the row is marked failed ("interrupted") and
-  not resent, because a doubled DM teaches busy clinicians to mute the app, while one
-  missed nudge is replaced by the next one. It is visible in reports, never silent.
+  choose at-most-once for that window: the row is marked `interrupted` and not resent,
+  because a doubled DM teaches busy clinicians to mute the app, while one missed nudge
+  is replaced by the next one. It is counted apart from failures, never silent. The
+  window is one Slack call: `sending` is committed just before it, `sent` just after,
+  and one sender has at most one row in `sending`, so a kill loses at most one message.
+* A call that reached Slack but whose answer never came (a read timeout, a dropped
+  connection) is the same window seen from outside: interrupted, never resent. Only a
+  failure before the request left (refused connection, DNS) is retried.
 * No database transaction is open while we wait for Slack, so a slow Slack never holds
   SQLite's write lock.
 """
@@ -26,7 +31,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
@@ -41,7 +45,7 @@ from bot.models import Delivery, DeliveryStatus, Person, Workspace
 from bot.outbox import Cancel, DeliveryKind, ErrorOutcome, Message, cancel_open_for_person
 from bot.people import zone_for
 from bot.rota.service import busy_for
-from bot.slack import TOKEN_ERRORS, slack_error_code
+from bot.slack import TOKEN_ERRORS, may_have_reached_slack, posting_client, slack_error_code
 from bot.timing import busy_at, in_contact_window, next_contact_time
 
 log = logging.getLogger(__name__)
@@ -58,6 +62,7 @@ MAX_BACKOFF = timedelta(minutes=15)
 # How long one pass may keep claiming batches: a tick is once a minute.
 PASS_BUDGET_SECONDS = 45.0
 INTERRUPTED = "interrupted while sending; not resent so the recipient never gets it twice"
+MAY_HAVE_BEEN_SENT = "Slack took the request but its answer never came; may have been sent, not resent"
 # Where a row held by its kind waits until the feature re-arms it. A fixed instant, not
 # `next_attempt_at.replace(year=9999)`, which fails for a row due on 29 February.
 HELD_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
@@ -185,12 +190,12 @@ class Sender:
                 session.execute(
                     update(Delivery)
                     .where(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
-                    .values(status=DeliveryStatus.FAILED, error=INTERRUPTED, lease_until=None)
+                    .values(status=DeliveryStatus.INTERRUPTED, error=INTERRUPTED, lease_until=None)
                 ).rowcount
                 or 0
             )
         if interrupted:
-            log.warning("sender: %d message(s) were interrupted mid-send and marked failed", interrupted)
+            log.warning("sender: %d message(s) were interrupted mid-send; not resent", interrupted)
         report.interrupted += interrupted
 
     def claim(self) -> list[int]:
@@ -246,21 +251,32 @@ class Sender:
             return
         team_id, recipient, kind, message = prepared
         try:
-            client = clients[team_id] if team_id in clients else self.clients(team_id)
+            client = clients[team_id] if team_id in clients else posting_client(self.clients(team_id))
             response = client.chat_postMessage(channel=recipient, **message.as_kwargs())
         except SlackApiError as error:
             self._record_slack_error(delivery_id, team_id, kind, error, report, held_teams)
             return
-        except (URLError, OSError) as error:  # connection refused, reset, timeout
-            self._retry_later(delivery_id, f"network error: {error.__class__.__name__}", None, report)
-            return
-        except Exception:
-            # Not a Slack answer at all; the call may have gone out, so do not resend.
-            log.exception("sender: unexpected error posting delivery %s", delivery_id)
-            self._finish(delivery_id, DeliveryStatus.FAILED, "unexpected error while posting")
-            report.failed += 1
+        except Exception as error:
+            self._record_no_answer(delivery_id, error, report)
             return
         self._record_sent(delivery_id, kind, response.get("channel"), response.get("ts"), report)
+
+    def _record_no_answer(self, delivery_id: int, error: Exception, report: SendReport) -> None:
+        """The call ended without an answer from Slack. Before the request went out
+        (refused connection, DNS): retried later. After (a read timeout, a dropped
+        connection, anything unexpected): Slack may have posted it, so, like a crash
+        mid-send, the row is marked interrupted and never resent blindly."""
+        if not may_have_reached_slack(error):
+            self._retry_later(delivery_id, f"network error: {error.__class__.__name__}", None, report)
+            return
+        if not isinstance(error, OSError):
+            log.exception("sender: unexpected error posting delivery %s", delivery_id)
+        else:
+            log.warning("sender: delivery %s may have been sent (%s); not resent", delivery_id, error)
+        self._finish(
+            delivery_id, DeliveryStatus.INTERRUPTED, f"{MAY_HAVE_BEEN_SENT} ({error.__class__.__name__})"
+        )
+        report.interrupted += 1
 
     def _have_client(self, delivery_id: int, report: SendReport, held: dict, clients: dict) -> bool:
         """The row's workspace client, looked up (once a pass) before the row is marked
@@ -271,7 +287,7 @@ class Sender:
         if team_id is None or team_id in held or team_id in clients:
             return True  # _prepare sees to a row that is no longer ours, or held
         try:
-            clients[team_id] = self.clients(team_id)
+            clients[team_id] = posting_client(self.clients(team_id))
             return True
         except NotInstalled as missing:  # uninstalled or revoked: nothing more goes there
             self._finish(delivery_id, DeliveryStatus.CANCELLED, f"not sent: {missing}")
