@@ -52,7 +52,7 @@ from bot.nudges.types import NoteRefused, NotYourNudge, NudgeCard, NudgeNotFound
 from bot.privacy import NamesToConfirm
 from handlers import privacy_ask
 from handlers.modals import open_modal
-from handlers.payload import team_and_user
+from handlers.payload import team_and_user, where_clicked
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,9 @@ def on_answer(
     ack()
     answer = ANSWER_BY_ACTION[action["action_id"]]
     card = _for_clicker(deps, body, respond, answer_nudge, _number(action.get("value")), answer, deps.now())
-    _update_message(client, card, lambda text: _tell(respond, text), ANSWER_LABELS[answer])
+    _update_message(
+        client, where_clicked(card, body), lambda text: _tell(respond, text), ANSWER_LABELS[answer]
+    )
 
 
 def on_change(
@@ -189,7 +191,12 @@ def on_change(
     answer, _, send = str((action.get("selected_option") or {}).get("value") or "").partition(":")
     send_id = _number(send) if answer in ANSWER_BY_ACTION.values() else None
     card = _for_clicker(deps, body, respond, answer_nudge, send_id, answer, deps.now())
-    _update_message(client, card, lambda text: _tell(respond, text), ANSWER_LABELS.get(answer, answer))
+    _update_message(
+        client,
+        where_clicked(card, body),
+        lambda text: _tell(respond, text),
+        ANSWER_LABELS.get(answer, answer),
+    )
 
 
 def on_followup(
@@ -202,7 +209,7 @@ def on_followup(
     send_id = _number(send) if index is not None else None
     card = _for_clicker(deps, body, respond, answer_followup, send_id, index, deps.now())
     saved = f"“{card.followup_choice}”" if card is not None and card.followup_choice else "your answer"
-    _update_message(client, card, lambda text: _tell(respond, text), saved)
+    _update_message(client, where_clicked(card, body), lambda text: _tell(respond, text), saved)
 
 
 def on_note(deps: Deps, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -246,7 +253,7 @@ def on_note_submitted(
     ack()
     log.info("team=%s user=%s nudge %s: note saved", team_id, user_id, send_id)
     # A modal has no response_url: if the nudge can't be refreshed, say so by DM.
-    _update_message(client, card, lambda text: _dm(client, user_id, text), "your note")
+    _update_message(client, where_clicked(card, body), lambda text: _dm(client, user_id, text), "your note")
 
 
 def on_pace(

@@ -7,7 +7,10 @@ example a click in a shared channel or an Enterprise Grid org) carry it only as
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import Any, TypeVar
+
+Card = TypeVar("Card")
 
 
 def _mapping(value: object) -> dict[str, Any]:
@@ -24,3 +27,26 @@ def team_and_user(body: dict[str, Any]) -> tuple[str, str]:
     user = _mapping(body.get("user"))
     team_id = _text(_mapping(body.get("team")).get("id")) or _text(user.get("team_id"))
     return team_id, _text(user.get("id"))
+
+
+def clicked_message(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(channel id, message ts) of the message a button was in; (None, None) for a button
+    in a modal, the Home tab or an ephemeral message, or when either is malformed."""
+    container = _mapping(body.get("container"))
+    if container.get("type") != "message" or container.get("is_ephemeral"):
+        return None, None
+    channel = _text(container.get("channel_id")) or _text(_mapping(body.get("channel")).get("id"))
+    ts = _text(container.get("message_ts")) or _text(_mapping(body.get("message")).get("ts"))
+    return (channel or None), (ts or None)
+
+
+def where_clicked(card: Card, body: dict[str, Any]) -> Card:
+    """`card` (a frozen dataclass with `channel` and `ts`) placed at the clicked message
+    when we have no record of where it was posted (its send was interrupted): a click on
+    a message we posted is proof enough, so the answer still updates that message."""
+    if card is None or (getattr(card, "channel", None) and getattr(card, "ts", None)):
+        return card
+    channel, ts = clicked_message(body)
+    if not channel or not ts:
+        return card
+    return replace(card, channel=channel, ts=ts)  # type: ignore[type-var]

@@ -10,12 +10,9 @@ Exactly-once, as far as Slack lets us:
 * A sender that dies with a row in `sending` may or may not have reached Slack. We
   choose at-most-once for that window: the row is marked `interrupted` and not resent,
   because a doubled DM teaches busy clinicians to mute the app, while one missed nudge
-  is replaced by the next one. It is counted apart from failures, never silent. The
-  window is one Slack call: `sending` is committed just before it, `sent` just after,
-  and one sender has at most one row in `sending`, so a kill loses at most one message.
-* A call that reached Slack but whose answer never came (a read timeout, a dropped
-  connection) is the same window seen from outside: interrupted, never resent. Only a
-  failure before the request left (refused connection, DNS) is retried.
+  is replaced by the next one. The window is one Slack call, one row per sender. A
+  call whose answer never came (read timeout, dropped connection) is the same window:
+  interrupted too. Only a failure before the request left (refused, DNS) is retried.
 * No database transaction is open while we wait for Slack, so a slow Slack never holds
   SQLite's write lock.
 """
@@ -262,10 +259,8 @@ class Sender:
         self._record_sent(delivery_id, kind, response.get("channel"), response.get("ts"), report)
 
     def _record_no_answer(self, delivery_id: int, error: Exception, report: SendReport) -> None:
-        """The call ended without an answer from Slack. Before the request went out
-        (refused connection, DNS): retried later. After (a read timeout, a dropped
-        connection, anything unexpected): Slack may have posted it, so, like a crash
-        mid-send, the row is marked interrupted and never resent blindly."""
+        """No answer from Slack: retried if the request never left (refused, DNS); else
+        Slack may have posted it, so, like a crash mid-send, it is interrupted."""
         if not may_have_reached_slack(error):
             self._retry_later(delivery_id, f"network error: {error.__class__.__name__}", None, report)
             return
