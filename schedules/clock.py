@@ -27,6 +27,7 @@ from schedules.reflection_planner import ReflectionPlanner
 from schedules.retention_step import purge_old_text
 from schedules.rota_step import refresh_feeds, run_checkins, tidy_rota_uploads
 from schedules.sender import Sender
+from schedules.zone_step import learn_unknown_zones
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ class Clock:
             ("pulse", lambda: run_pulse_step(deps.session_factory, deps.settings, deps.now())),
             ("rotations", lambda: run_checkins(deps.session_factory, deps.settings, deps.now())),
             ("agreements", lambda: run_agreement_reviews(deps.session_factory, deps.settings, deps.now())),
+            # Just before sending: a person's zone must be known to keep to their hours.
+            ("zones", lambda: learn_unknown_zones(deps)),
             ("send", self._send),
         ]
         self.daily_steps: list[tuple[str, Step]] = [
