@@ -12,6 +12,7 @@ from handlers import (
     feedback,
     help_command,
     home,
+    input_limits,
     library,
     meetings,
     mydata,
@@ -52,6 +53,7 @@ MODULES = (
 def register_all(app: App, deps: Deps) -> CommandRouter:
     """Attach every listener to `app`; returns the `/mentor` router (tests inspect it)."""
     app.middleware(request_log.log_request)
+    app.middleware(input_limits.limit_free_text)
     router = CommandRouter()
     for module in MODULES:
         module.register(app, deps, router)

@@ -16,6 +16,7 @@ from bot.db import transaction
 from bot.deps import Deps
 from bot.people import is_admin
 from bot.textparse import split_words
+from handlers.input_limits import too_long_command
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,10 @@ def dispatch(
 ) -> CommandCall | None:
     """Run one `/mentor` request and make sure the person always hears back."""
     started = time.monotonic()
+    refusal = too_long_command(command.get("text"))
+    if refusal is not None:
+        ack(text=refusal, response_type="ephemeral")
+        return None
     words = split_words(command.get("text") or "")
     name = words[0].lower() if words else "help"
     team_id = command.get("team_id", "")
