@@ -15,5 +15,5 @@ def purge_old_text(
 ) -> dict[str, Any] | None:
     """Run the purge in one transaction; the counts per column for the log line (no text)."""
     with transaction(session_factory) as session:
-        report = empty_old_text(session, days=settings.retention_days, now=now)
+        report = empty_old_text(session, days=settings.retention_days, now=now, settings=settings)
     return report.counts()

@@ -10,6 +10,7 @@ outbox rows (`bot.feedback.delivery`), sent in each recipient's allowed hours.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -150,15 +151,7 @@ def ask_for_chat(
         pairs if named else [(p, m) for p, m in pairs if m.is_active], mentor_user_id, user_id
     )
     _check_reachable(mentor, now)
-    recent = session.scalars(
-        select(FeedbackRequest)
-        .where(
-            FeedbackRequest.mentee_id == mentee.id,
-            FeedbackRequest.mentor_id == mentor.id,
-            FeedbackRequest.requested_at > now - MERGE_WINDOW,
-        )
-        .order_by(FeedbackRequest.requested_at.desc(), FeedbackRequest.id.desc())
-    ).first()
+    recent = _recent_request(session, mentee, mentor, now)
     if recent is not None and recent.status == FeedbackStatus.PENDING:
         return _merge(session, settings, recent, mentor, mentee, topic, now)
     if recent is not None and recent.status in FeedbackStatus.ANSWERS:
@@ -181,14 +174,42 @@ def ask_for_chat(
     session.add(request)
     session.flush()
     due = queue_request_dm(session, settings, request, mentor, now)
+    message = _sent_message(session, settings, mentor, mentee, due, replaced, now)
+    refresh = tuple(card_for(session, settings, old, mentor) for old in replaced if old.ts)
+    return AskOutcome(message, request.id, mentor.user_id, refresh)
+
+
+def _recent_request(
+    session: Session, mentee: Person, mentor: Person, now: datetime
+) -> FeedbackRequest | None:
+    """The mentee's newest request to this mentor within the merge window, if any."""
+    return session.scalars(
+        select(FeedbackRequest)
+        .where(
+            FeedbackRequest.mentee_id == mentee.id,
+            FeedbackRequest.mentor_id == mentor.id,
+            FeedbackRequest.requested_at > now - MERGE_WINDOW,
+        )
+        .order_by(FeedbackRequest.requested_at.desc(), FeedbackRequest.id.desc())
+    ).first()
+
+
+def _sent_message(
+    session: Session,
+    settings: Settings,
+    mentor: Person,
+    mentee: Person,
+    due: datetime,
+    replaced: Sequence[FeedbackRequest],
+    now: datetime,
+) -> str:
+    """What the mentee is told once the request is queued: when it goes, what it replaced."""
     when = "in a minute or so" if due <= now + SOON else "during their working hours"
     message = f"Sent: <@{mentor.user_id}> will get your request {when}. I'll let you know what they say."
     if replaced:
         asked = replaced[0].requested_at.astimezone(zone_for(session, settings, mentee))
         message += f" It replaces your unanswered request from {short_day(asked)}."
-    message += _own_quiet_note(mentee, now)
-    refresh = tuple(card_for(session, settings, old, mentor) for old in replaced if old.ts)
-    return AskOutcome(message, request.id, mentor.user_id, refresh)
+    return message + _own_quiet_note(mentee, now)
 
 
 def _locked_person(session: Session, team_id: str, user_id: str, enterprise_id: str | None) -> Person:

@@ -37,6 +37,7 @@ from bot.models import (
     Workspace,
     slack_installations,
 )
+from bot.mydata.goals_and_rota import export_sections, rota_imports_by
 from bot.mydata.inventory import SECRETS
 from bot.mydata.types import LEFT_OUT, MyData
 from bot.people import find_person
@@ -84,6 +85,7 @@ def collect(session: Session, team_id: str, user_id: str, now: datetime) -> MyDa
     sections: dict[str, list[dict[str, Any]]] = {}
     if person is not None:
         sections.update(_personal(session, person, ids))
+        sections.update(export_sections(session, person, row_of))
     sections.update(_by_slack_id(session, team_id, user_id, person))
     return MyData(team_id, user_id, now, {name: rows for name, rows in sections.items() if rows})
 
@@ -183,6 +185,7 @@ def _by_slack_id(
                 .order_by(RosterImport.id),
             )
         ],
+        "rota_import": rota_imports_by(session, team_id, user_id, row_of),
         "audit_log": _all(
             session,
             AuditLog,

@@ -40,7 +40,6 @@ from bot.models import (
     NudgeSend,
     Pair,
     Person,
-    PulseAnswer,
     PulseParticipation,
     PulseRound,
     PulseSelfAnswer,
@@ -52,10 +51,12 @@ from bot.models import (
 )
 from bot.models.core import FORMER_MEMBER, FORMER_MEMBER_PREFIX
 from bot.mydata.export import collect, installation_scope
+from bot.mydata.goals_and_rota import forget_goals_and_rota, forget_rota_imports
 from bot.mydata.kept import Tally, add_counts, month_of
 from bot.mydata.types import ForgetOutcome, ForgetRefused
 from bot.nudges.delivery import cancel_nudges_naming
 from bot.people import ensure_workspace, forget_fingerprint, is_admin
+from bot.pulse.erasure import forget_answers_about
 from bot.sqlutil import insert_ignoring_conflict
 from bot.timing import mark_for_replanning
 
@@ -117,13 +118,16 @@ def _forget(
         _drop_nudges(session, person, tally, outcome)
         _drop_meetings(session, person, tally, outcome)
         _close_requests(session, person, outcome)
-        _drop_check_ins(session, person, [p.id for p in pairs], tally, outcome)
+        _drop_check_ins(session, settings, person, [p.id for p in pairs], tally, outcome)
+        forget_goals_and_rota(session, person, tally, outcome)
         add_counts(session, team_id, tally)
     _unname_reflections(session, team_id, user_id, outcome)
     _hand_over_channels(session, settings, team_id, user_id, successor)
     _replace_attribution(session, team_id, user_id)
     _drop_deliveries(session, team_id, user_id, person, outcome)
-    _drop_unapplied_imports(session, team_id, user_id, person.email if person else None, outcome)
+    email = person.email if person else None
+    _drop_unapplied_imports(session, team_id, user_id, email, outcome)
+    outcome.note("rota_import", forget_rota_imports(session, team_id, user_id, email))
     if person is not None:
         outcome.placeholder_kept = _retire(session, person, now)
     ensure_workspace(session, team_id)
@@ -222,7 +226,12 @@ def _close_requests(session: Session, person: Person, outcome: ForgetOutcome) ->
 
 
 def _drop_check_ins(
-    session: Session, person: Person, pair_ids: list[int], tally: Tally, outcome: ForgetOutcome
+    session: Session,
+    settings: Settings,
+    person: Person,
+    pair_ids: list[int],
+    tally: Tally,
+    outcome: ForgetOutcome,
 ) -> None:
     """Check-ins to them, about them, or of their pairs go; counts of check-ins taken
     part in, and of self-checks, are kept per quarter.
@@ -249,7 +258,7 @@ def _drop_check_ins(
         _count(session, delete(PulseSelfAnswer).where(PulseSelfAnswer.mentor_id == person.id)),
     )
     outcome.note(
-        "pulse_answer", _count(session, delete(PulseAnswer).where(PulseAnswer.mentor_id == person.id))
+        "pulse answers about them", forget_answers_about(session, settings, person.team_id, person.id)
     )
     rounds = or_(PulseRound.person_id == person.id, PulseRound.mentor_id == person.id)
     if pair_ids:

@@ -88,13 +88,40 @@ PERSON_LINKS: dict[str, Link] = {
         "deleted for every pair of theirs; counts kept per quarter (the anonymity threshold then counts "
         "fewer mentees, never more answers than it can see)",
     ),
-    "pulse_answer.mentor_id": Link(
+    "pulse_batch.mentor_id": Link(
         None,
-        "deleted: answers about a forgotten mentor describe them",
-        "anonymous answers are shown only combined above ANONYMITY_MIN (`/mentor pulse`); a mentee's own "
-        "answers have no link to them at all and are never looked for",
+        "deleted: published figures about a forgotten mentor describe them",
+        "combined answers of at least ANONYMITY_MIN mentees, shown to the mentor through `/mentor pulse`; "
+        "a mentee's own answers have no link to them at all and are never looked for",
+    ),
+    "pulse_batch.comments": Link(
+        None,
+        "deleted with a forgotten mentor's batches; emptied once the batch's last quarter ended "
+        "RETENTION_DAYS ago",
+        "anonymous comments, in random order, linked to no one",
     ),
     "pulse_self_answer.mentor_id": Link("pulse_self_answer", "deleted; counts kept per quarter"),
+    # --- agreements and the rota ----------------------------------------------------------------
+    "agreement.mentor_id": Link(
+        "agreement", "the pair's agreements are deleted; agreed ones and goals met counted"
+    ),
+    "agreement.mentee_id": Link(
+        "agreement", "the pair's agreements are deleted; agreed ones and goals met counted"
+    ),
+    "agreement.pair_id": Link("agreement", "as mentor_id / mentee_id"),
+    "agreement_version.author_id": Link("agreement_version", "deleted with the agreement"),
+    "agreement_version.goals": Link(
+        "agreement_version", "deleted with the agreement; emptied RETENTION_DAYS after the pair ended"
+    ),
+    "goal_review.marked_by": Link("goal_review", "deleted with the agreement"),
+    "rota_shift.person_id": Link("rota_shift", "deleted"),
+    "rota_feed.person_id": Link("rota_feed", "deleted (the address is shown masked in the export)"),
+    "rotation_reflection.person_id": Link("rotation_reflection", "deleted"),
+    "rota_import.created_by": Link("rota_import", FORMER + "; unapplied checks naming them deleted"),
+    "rota_import.applied_by": Link("rota_import", FORMER),
+    "rota_import.plan": Link(
+        "rota_import", "checks nobody applied that name them are deleted (applied ones hold counts only)"
+    ),
     # --- reflections -------------------------------------------------------------------------
     "reflection.user_id": Link(
         "reflection", "text emptied and the name taken off: it still counts as shared, by no one"
@@ -134,6 +161,8 @@ NOT_A_PERSON: dict[str, str] = {
     "slack_bots.bot_user_id": "the app's own bot user",
     "slack_installations.bot_user_id": "the app's own bot user",
     "delivery.claimed_by": "the clock process that claimed the row",
+    "agreement.proposed_by": "a role (mentor or mentee), not a person",
+    "pulse_batch.items": "sums and counts per item over at least ANONYMITY_MIN mentees",
     "custom_nudge.followup_choices": "program content: an admin's answer choices",
     "reflection_channel.themes": "practice keys",
     "meeting_log.practices": "practice keys",
@@ -146,11 +175,10 @@ FREE_TEXT: dict[str, FreeText] = {
     "nudge_answer.note": FreeText(True, "emptied RETENTION_DAYS after it was written"),
     "feedback_request.topic": FreeText(True, "emptied RETENTION_DAYS after the request (or its answer)"),
     "feedback_request.mentor_note": FreeText(True, "emptied RETENTION_DAYS after the answer"),
-    "pulse_answer.comment": FreeText(
-        True,
-        "emptied once its quarter ended RETENTION_DAYS ago (answers keep only a quarter, so up to a "
-        "quarter later than other text)",
-    ),
+    "agreement_version.reach": FreeText(True, "emptied RETENTION_DAYS after the pair ended"),
+    "agreement_version.feedback": FreeText(True, "emptied RETENTION_DAYS after the pair ended"),
+    "agreement_version.note": FreeText(True, "emptied RETENTION_DAYS after the pair ended"),
+    "rotation_reflection.text": FreeText(True, "emptied RETENTION_DAYS after it was written"),
     "reflection.text": FreeText(True, "emptied RETENTION_DAYS after the day it was shared"),
     "colleague_name.name": FreeText(
         True, "deleted RETENTION_DAYS after it was confirmed (the screen asks again next time)"
@@ -163,7 +191,15 @@ FREE_TEXT: dict[str, FreeText] = {
     "delivery.error": FreeText(False, "Slack's error code or the app's own words"),
     "delivery.dedupe_key": FreeText(False, "the app's key; deleted with the rows addressed to a person"),
     "pair.cohort": FreeText(False, "a program or year name (screened), program content"),
-    "pulse_answer.cohort": FreeText(False, "a program or year name (screened), program content"),
+    "pulse_batch.cohort": FreeText(False, "a program or year name (screened), program content"),
+    "rotation_reflection.rotation_key": FreeText(False, "the rotation's start date and name"),
+    "rota_feed.url": FreeText(
+        False,
+        "a secret calendar address, kept while the feed is on; deleted with `/mentor rota feed off` "
+        "or when the person is forgotten; never logged, shown masked",
+    ),
+    "rota_feed.last_error": FreeText(False, "the app's words about the feed's last failure"),
+    "rota_import.source": FreeText(False, "a file name that passed the screen"),
     "person.display_name": FreeText(False, "from Slack, refreshed; cleared when the person is forgotten"),
     "person.real_name": FreeText(False, "from Slack, refreshed; cleared when the person is forgotten"),
     "person.email": FreeText(False, "from Slack, refreshed; cleared when the person is forgotten"),

@@ -164,6 +164,22 @@ SECTIONS: dict[str, tuple[str, Callable[[Row], str]]] = {
     "pulse_round": ("Check-ins sent to you", _round),
     "pulse_participation": ("Check-ins you answered (that you did — never what)", _participation),
     "pulse_self_answer": ("Your self-check answers (1–4; n/a = doesn't apply)", _self_answer),
+    "agreement": (
+        "Mentoring agreements of your pairs",
+        _simple("pair_id", "status", "agreed_at", "ended_at"),
+    ),
+    "agreement_version": (
+        "Versions of those agreements (goals and how you work together)",
+        _simple("agreement_id", "number", "author_role", "goals", "meet_every", "created_at"),
+    ),
+    "goal_review": ("Goal reviews", _simple("agreement_id", "goal_index", "stage", "state", "marked_at")),
+    "rota_shift": (
+        "Your shifts and rotations from the rota",
+        _simple("kind", "label", "starts_at", "ends_at"),
+    ),
+    "rota_feed": ("Your calendar feed (address masked)", _simple("url", "added_at", "last_ok_at")),
+    "rotation_reflection": ("Your end-of-rotation lines", _simple("rotation_key", "text", "updated_at")),
+    "rota_import": ("Rota files you checked or applied", _simple("source", "created_at", "applied_at")),
     "custom_nudge": ("Nudges you wrote for the program", _simple("key", "practice", "text", "created_at")),
     "disabled_nudge": ("Nudges you switched off for the program", _simple("key", "disabled_at")),
     "pulse_settings": ("Check-in timing you set", _simple("first_days", "every_days", "updated_at")),

@@ -42,10 +42,10 @@ def clock():
 
 
 @pytest.fixture
-def world(session_factory, fake_slack):
+def world(session_factory, settings, fake_slack):
     for user_id in (PATEL, ADAMS, KIM):
         fake_slack.add_user(user_id, user_id.lower(), tz="Europe/London")
-    return build_world(session_factory)
+    return build_world(session_factory, settings)
 
 
 def button(blocks, action_id):

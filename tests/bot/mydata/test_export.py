@@ -30,8 +30,8 @@ from tests.fakes.slack_api import TEAM_ID
 
 
 @pytest.fixture
-def world(session_factory):
-    return build_world(session_factory)
+def world(session_factory, settings):
+    return build_world(session_factory, settings)
 
 
 def export(session_factory, user_id=PATEL, team_id=TEAM_ID):
@@ -85,7 +85,7 @@ def test_nothing_anonymous_or_belonging_to_someone_else_is_in_it(session_factory
     assert ANON_REFLECTION not in everything and "kim-reflection" not in everything
     assert world.okafor_nudge_naming_patel not in ids(data, "nudge_send")  # Okafor's own record
     assert world.okafor_meeting_with_patel not in ids(data, "meeting_log")
-    assert "pulse_answer" not in data.sections
+    assert "pulse_inbox" not in data.sections and "pulse_batch" not in data.sections
     # Other people only by member id: no names or emails of theirs.
     assert "sam.lee@riverside.example" not in everything and "okafor@riverside.example" not in everything
     assert "dr.okafor" not in everything

@@ -16,6 +16,8 @@ from bot.feedback.blocks import ended_text
 from bot.meetings.blocks import overview_blocks
 from bot.meetings.service import meeting_overview
 from bot.models import (
+    Agreement,
+    AgreementVersion,
     AuditLog,
     CustomNudge,
     Delivery,
@@ -29,13 +31,18 @@ from bot.models import (
     NudgeSend,
     Pair,
     Person,
-    PulseAnswer,
+    PulseBatch,
+    PulseInbox,
     PulseParticipation,
     PulseRound,
     PulseSelfAnswer,
     Reflection,
     ReflectionChannel,
     RosterImport,
+    RotaFeed,
+    RotaImport,
+    RotaShift,
+    RotationReflection,
     slack_installations,
 )
 from bot.models.core import FORMER_MEMBER, is_former_member
@@ -44,6 +51,8 @@ from bot.mydata.forget import AUDIT_ACTION, forget_me, forget_member
 from bot.mydata.types import ForgetRefused
 from bot.people import ensure_person, find_person
 from bot.preferences import service as preferences
+from bot.pulse.publishing import box_context
+from bot.pulse.sealing import open_box
 from bot.roster.service import ensure_people
 from schedules.feedback_step import settle_feedback
 from tests.bot.mydata.world import (
@@ -57,6 +66,7 @@ from tests.bot.mydata.world import (
     OTHER_TEAM,
     PATEL,
     PATEL_EMAIL,
+    PATEL_FEED,
     PATEL_NAME,
     PATEL_WORDS,
     SAM,
@@ -69,8 +79,8 @@ from tests.fakes.slack_api import TEAM_ID
 
 
 @pytest.fixture
-def world(session_factory):
-    return build_world(session_factory)
+def world(session_factory, settings):
+    return build_world(session_factory, settings)
 
 
 def forget(session_factory, settings, user_id=PATEL):
@@ -90,7 +100,8 @@ def test_nothing_that_names_them_is_left_in_the_workspace(session_factory, setti
     forget(session_factory, settings)
 
     after = dump_workspace(session_factory)
-    for trace in (PATEL, PATEL_EMAIL, PATEL_NAME, "dr.patel", "D0PATEL01", *PATEL_WORDS):
+    assert PATEL_FEED in before
+    for trace in (PATEL, PATEL_EMAIL, PATEL_NAME, PATEL_FEED, "dr.patel", "D0PATEL01", *PATEL_WORDS):
         assert trace not in after, trace
     with transaction(session_factory) as session:
         assert collect(session, TEAM_ID, PATEL, NOW).empty
@@ -102,7 +113,10 @@ def test_their_own_records_go_and_only_counts_stay(session_factory, settings, wo
     with session_factory() as session:
         assert session.get(NudgeSend, world.patel_nudge) is None
         assert session.get(MeetingLog, world.patel_meeting_with_sam) is None
-        assert session.get(PulseAnswer, world.about_patel) is None  # answers about a forgotten mentor
+        assert session.get(PulseInbox, world.about_patel) is None  # answers about a forgotten mentor
+        assert [b.scope for b in session.scalars(select(PulseBatch))] == ["cohort"]  # and figures
+        for model in (Agreement, AgreementVersion, RotaShift, RotaFeed, RotationReflection, RotaImport):
+            assert session.scalars(select(model)).all() == [], model
         assert session.scalars(select(PulseSelfAnswer)).all() == []
         assert session.scalars(select(PulseParticipation)).all() == []
         assert session.scalars(select(PulseRound)).all() == []
@@ -114,6 +128,8 @@ def test_their_own_records_go_and_only_counts_stay(session_factory, settings, wo
         ("2026-10", "meeting_minutes", ""): 30,
         ("2026-Q4", "check_ins_answered", ""): 2,
         ("2026-Q4", "self_checks", ""): 1,
+        ("2026-10", "agreements_agreed", ""): 1,
+        ("2026-10", "goals_met", ""): 1,
     }
     assert outcome.pairs_ended == 2 and outcome.placeholder_kept
     assert outcome.deleted["nudge_send"] == 1 and outcome.deleted["delivery"] == 2
@@ -153,8 +169,9 @@ def test_anonymous_things_are_never_touched(session_factory, settings, world):
 
     with session_factory() as session:
         # Their answer about Dr Okafor had no link to them: it stays, comment and all.
-        anonymous = session.get(PulseAnswer, world.anonymous_about_okafor)
-        assert (anonymous.care, anonymous.comment) == (4, ANON_COMMENT)
+        anonymous = session.get(PulseInbox, world.anonymous_about_okafor)
+        content = open_box(settings, anonymous.sealed, box_context(TEAM_ID, anonymous.quarter))
+        assert (content["items"], content["comment"]) == ({"care": 4}, ANON_COMMENT)
         reflections = {r.id: r for r in session.scalars(select(Reflection))}
     assert reflections[world.anonymous_reflection].text == ANON_REFLECTION
     named = reflections[world.patel_reflection]

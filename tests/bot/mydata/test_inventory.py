@@ -75,9 +75,12 @@ def test_the_purged_columns_are_the_free_text_people_write():
         "nudge_answer.note",
         "feedback_request.topic",
         "feedback_request.mentor_note",
-        "pulse_answer.comment",
         "reflection.text",
         "colleague_name.name",
+        "agreement_version.reach",
+        "agreement_version.feedback",
+        "agreement_version.note",
+        "rotation_reflection.text",
     }
 
 

@@ -26,7 +26,8 @@ from bot.models import (
     NudgeAnswer,
     NudgeSend,
     Pair,
-    PulseAnswer,
+    PulseBatch,
+    PulseInbox,
     PulseParticipation,
     PulseRound,
     PulseSelfAnswer,
@@ -38,6 +39,9 @@ from bot.models import (
     slack_installations,
 )
 from bot.people import ensure_person
+from bot.pulse.publishing import box_context
+from bot.pulse.sealing import seal
+from tests.bot.mydata.world_goals import add_goals_and_rota
 from tests.fakes.slack_api import TEAM_ID
 
 OTHER_TEAM = "T0OTHER01"
@@ -57,7 +61,12 @@ PATEL_WORDS = (
     "patel-topic-exam-prep",
     "patel-feedback-thursday",
     "patel-reflection-night-shift",
+    "patel-goal-lead-a-family-meeting",
+    "patel-rotation-line-icu",
 )
+# A secret: the feed address must never be shown whole, nor survive her being forgotten.
+PATEL_FEED = "https://rota.example/feeds/patel-secret-token-91c2.ics"
+PUBLISHED_ABOUT_PATEL = "published-comment-about-patel"
 # Words others wrote, about their own side: they stay.
 SAM_TOPIC = "sam-topic-procedures"
 OKAFOR_NOTE = "okafor-note-friday"
@@ -279,7 +288,41 @@ def _conversations(session, patel, sam, okafor, sam_pair, okafor_pair):
     return meetings, asks, asked
 
 
-def _pulse(session, patel, sam, okafor, sam_pair, okafor_pair):
+def _sealed(settings, session, row_id, *, mentor, mentee, cohort, care, comment):
+    """One mentee answer, sealed as bot.pulse.service seals it."""
+    content = {
+        "mentor": mentor,
+        "cohort": cohort,
+        "mentee": mentee,
+        "items": {"care": care},
+        "comment": comment,
+    }
+    box = seal(settings, content, box_context(TEAM_ID, "2026-Q4"))
+    session.add(PulseInbox(id=row_id, team_id=TEAM_ID, quarter="2026-Q4", sealed=box))
+
+
+def _published(session, patel):
+    """Figures published about Dr Patel, and a cohort's (about no mentor)."""
+    common = {"team_id": TEAM_ID, "first_quarter": "2026-Q4", "last_quarter": "2026-Q4", "answers": 5}
+    session.add_all(
+        [
+            PulseBatch(
+                **common,
+                scope="mentor",
+                mentor_id=patel.id,
+                mentees=5,
+                mentors=1,
+                items={"care": [15, 5]},
+                comments=[PUBLISHED_ABOUT_PATEL],
+            ),
+            PulseBatch(
+                **common, scope="cohort", cohort="PGY-1", mentees=5, mentors=3, items={"care": [16, 5]}
+            ),
+        ]
+    )
+
+
+def _pulse(settings, session, patel, sam, okafor, sam_pair, okafor_pair):
     to_sam = PulseRound(
         team_id=TEAM_ID,
         key=f"pair:{sam_pair.id}:1",
@@ -323,28 +366,33 @@ def _pulse(session, patel, sam, okafor, sam_pair, okafor_pair):
         [
             PulseParticipation(pair_id=sam_pair.id, number=1, team_id=TEAM_ID, quarter="2026-Q4"),
             PulseParticipation(pair_id=okafor_pair.id, number=1, team_id=TEAM_ID, quarter="2026-Q4"),
-            PulseAnswer(
-                id="a" * 32,
-                team_id=TEAM_ID,
-                mentor_id=patel.id,
-                quarter="2026-Q4",
-                care=3,
-                comment="about patel",
-            ),
-            # Dr Patel's own answer about Dr Okafor: no link to her, and it must stay.
-            PulseAnswer(
-                id="b" * 32,
-                team_id=TEAM_ID,
-                mentor_id=okafor.id,
-                quarter="2026-Q4",
-                care=4,
-                comment=ANON_COMMENT,
-            ),
             PulseSelfAnswer(
                 team_id=TEAM_ID, round_id=self_check.id, mentor_id=patel.id, quarter="2026-Q4", care=2
             ),
         ]
     )
+    _sealed(
+        settings,
+        session,
+        "a" * 32,
+        mentor=patel.id,
+        mentee=sam.id,
+        cohort=None,
+        care=3,
+        comment="about patel",
+    )
+    # Dr Patel's own answer about Dr Okafor: no link to her, and it must stay.
+    _sealed(
+        settings,
+        session,
+        "b" * 32,
+        mentor=okafor.id,
+        mentee=patel.id,
+        cohort=None,
+        care=4,
+        comment=ANON_COMMENT,
+    )
+    _published(session, patel)
 
 
 def _channel_and_reflections(session):
@@ -451,7 +499,7 @@ def _admin_work(session):
     )
 
 
-def build_world(session_factory: SessionFactory) -> World:
+def build_world(session_factory: SessionFactory, settings) -> World:
     """Every trace Dr Patel can leave, and the others' beside them."""
     with transaction(session_factory) as session:
         patel, sam, okafor = _people(session)
@@ -459,7 +507,19 @@ def build_world(session_factory: SessionFactory) -> World:
         okafor_pair = _pair(session, okafor, patel, created_by=ADAMS)
         mine, theirs = _nudges(session, patel, okafor, sam_pair)
         meetings, asks, asked = _conversations(session, patel, sam, okafor, sam_pair, okafor_pair)
-        _pulse(session, patel, sam, okafor, sam_pair, okafor_pair)
+        _pulse(settings, session, patel, sam, okafor, sam_pair, okafor_pair)
+        add_goals_and_rota(
+            session,
+            patel=patel,
+            sam=sam,
+            pair=sam_pair,
+            goal=PATEL_WORDS[4],
+            line=PATEL_WORDS[5],
+            feed=PATEL_FEED,
+            other=KIM,
+            written=EARLIER,
+            now=NOW,
+        )
         channel, named, anonymous = _channel_and_reflections(session)
         _admin_work(session)
         # The same member id in another workspace: nothing there may change.
