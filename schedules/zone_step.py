@@ -39,6 +39,7 @@ def learn_unknown_zones(deps: Deps, *, limit: int = MAX_PER_TICK) -> dict[str, i
             .where(
                 Delivery.status == DeliveryStatus.PENDING,
                 Delivery.next_attempt_at <= now + LOOKAHEAD,
+                Person.tz.is_(None),
                 Person.tz_refreshed_at.is_(None),
                 Person.tz_override.is_(None),
                 Person.team_id.not_in(paused),
