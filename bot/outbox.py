@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
@@ -180,6 +180,17 @@ def slack_ts_time(ts: str) -> datetime | None:
         return datetime.fromtimestamp(float(ts), tz=UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return None
+
+
+def delivery_counts(session: Session, team_id: str, since: datetime) -> dict[str, int]:
+    """How many of a workspace's messages due since `since` are in each state, for
+    admins: `interrupted` (maybe delivered, never resent) is counted on its own."""
+    rows = session.execute(
+        select(Delivery.status, func.count())
+        .where(Delivery.team_id == team_id, Delivery.due_at >= since)
+        .group_by(Delivery.status)
+    ).all()
+    return {status: count for status, count in rows}
 
 
 def find_by_message(session: Session, channel: str, ts: str) -> Delivery | None:
