@@ -17,6 +17,7 @@ from handlers import (
     meetings,
     mydata,
     nudges,
+    payload,
     privacy_ask,
     privacy_command,
     pulse,
@@ -53,6 +54,7 @@ MODULES = (
 def register_all(app: App, deps: Deps) -> CommandRouter:
     """Attach every listener to `app`; returns the `/mentor` router (tests inspect it)."""
     app.middleware(request_log.log_request)
+    app.middleware(payload.refuse_malformed)
     app.middleware(input_limits.limit_free_text)
     router = CommandRouter()
     for module in MODULES:

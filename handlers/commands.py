@@ -31,6 +31,10 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     def mentor_command(
         ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, logger: logging.Logger
     ) -> None:
+        refusal = too_long_command(command.get("text"))
+        if refusal is not None:  # size-limited on our side, before any parsing
+            ack(text=refusal, response_type="ephemeral")
+            return
         dispatch(deps, router, command, ack=ack, respond=respond, client=client)
 
 
@@ -45,10 +49,6 @@ def dispatch(
 ) -> CommandCall | None:
     """Run one `/mentor` request and make sure the person always hears back."""
     started = time.monotonic()
-    refusal = too_long_command(command.get("text"))
-    if refusal is not None:
-        ack(text=refusal, response_type="ephemeral")
-        return None
     words = split_words(command.get("text") or "")
     name = words[0].lower() if words else "help"
     team_id = command.get("team_id", "")

@@ -113,6 +113,18 @@ def _element_ok(element: object) -> bool:
     return isinstance(element, dict) and all(_field_ok(str(k), v) for k, v in element.items())
 
 
+def _view_malformed(view: object) -> str | None:
+    if not isinstance(view, dict) or not isinstance(view.get("private_metadata", ""), str):
+        return "view"
+    values = _mapping(view.get("state")).get("values", {})
+    if not isinstance(values, dict):
+        return "view"
+    for block_id, actions in values.items():
+        if not isinstance(actions, dict) or not all(_element_ok(v) for v in actions.values()):
+            return str(block_id)
+    return None
+
+
 def malformed_part(body: dict[str, Any]) -> str | None:
     """What in a button click or modal submission has the wrong type, or None if all is well.
 
@@ -124,19 +136,10 @@ def malformed_part(body: dict[str, Any]) -> str | None:
     kind = body.get("type")
     if kind == "block_actions":
         actions = body.get("actions")
-        if not isinstance(actions, list) or not actions or not all(_element_ok(a) for a in actions):
-            return "actions"
-        return None
+        valid = isinstance(actions, list) and bool(actions) and all(_element_ok(a) for a in actions)
+        return None if valid else "actions"
     if kind == "view_submission":
-        view = body.get("view")
-        if not isinstance(view, dict) or not isinstance(view.get("private_metadata", ""), str):
-            return "view"
-        values = _mapping(view.get("state")).get("values", {})
-        if not isinstance(values, dict):
-            return "view"
-        for block_id, actions in values.items():
-            if not isinstance(actions, dict) or not all(_element_ok(v) for v in actions.values()):
-                return str(block_id)
+        return _view_malformed(body.get("view"))
     return None
 
 
