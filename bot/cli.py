@@ -202,6 +202,69 @@ def _export_agreements(args: argparse.Namespace) -> int:
         return export_agreements(session_factory, team_id=args.team, include_text=args.include_text, out=out)
 
 
+def _month_text(text: str) -> str:
+    from bot.reports.rules import parse_month
+    from bot.reports.types import ReportProblem
+
+    try:
+        return parse_month(text)
+    except ReportProblem as problem:
+        raise argparse.ArgumentTypeError(problem.message) from None
+
+
+def _add_report_commands(modes: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `report` and `export` to `python -m bot`'s subcommands."""
+    report = modes.add_parser(
+        "report",
+        help="write a month's program report (PNG charts and a Markdown summary), without Slack",
+        description="Write the month's charts and a short Markdown summary into a folder: the same "
+        "figures admins get in Slack (counts only; check-in figures only once released).",
+    )
+    report.add_argument("--month", required=True, type=_month_text, help="the month, YYYY-MM")
+    report.add_argument("--out", required=True, type=Path, help="the folder to write into")
+    report.add_argument("--team", help="Slack workspace id (needed only when the database holds several)")
+    report.set_defaults(run=_report)
+    export = modes.add_parser(
+        "export",
+        help="write CSV files of nudges, meetings, reflections, released check-in figures and agreements",
+        description="Write the program's records for a date range as CSV files (columns: docs/exports.md). "
+        "--deidentify replaces Slack ids with pseudonyms for this export only and drops all free text.",
+    )
+    export.add_argument("--from", dest="first", required=True, type=_iso_date, help="first day, YYYY-MM-DD")
+    export.add_argument("--to", dest="last", required=True, type=_iso_date, help="last day, YYYY-MM-DD")
+    export.add_argument("--deidentify", action="store_true", help="pseudonyms for Slack ids; no free text")
+    export.add_argument(
+        "--include-text", action="store_true", help="also write free text (notes, reflections, goals)"
+    )
+    export.add_argument("--out", required=True, type=Path, help="the folder to write into")
+    export.add_argument("--team", help="Slack workspace id (needed only when the database holds several)")
+    export.set_defaults(run=_export)
+
+
+def _report(args: argparse.Namespace) -> int:
+    """`report`: needs only the database."""
+    from bot.db import make_session_factory
+    from bot.reports.cli import write_report
+    from bot.runtime import load_runtime_settings, open_database
+
+    settings = load_runtime_settings()
+    session_factory = make_session_factory(open_database(settings))
+    return write_report(session_factory, settings, month=args.month, out_dir=args.out, team_id=args.team)
+
+
+def _export(args: argparse.Namespace) -> int:
+    """`export`: needs only the database."""
+    from bot.db import make_session_factory
+    from bot.reports.cli import write_export
+    from bot.reports.types import ExportOptions
+    from bot.runtime import load_runtime_settings, open_database
+
+    settings = load_runtime_settings()
+    session_factory = make_session_factory(open_database(settings))
+    options = ExportOptions(args.first, args.last, deidentify=args.deidentify, include_text=args.include_text)
+    return write_export(session_factory, settings, options=options, out_dir=args.out, team_id=args.team)
+
+
 def _ask_yes_no(question: str) -> bool:
     try:
         return input(question).strip().lower() in ("y", "yes")
@@ -250,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(run=_migrate)
     _add_roster_commands(modes)
     _add_rota_and_agreement_commands(modes)
+    _add_report_commands(modes)
 
     preview = modes.add_parser(
         "preview",

@@ -30,7 +30,14 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # Where Bolt serves the install page and Slack sends the installer back (OAuth mode).
 OAUTH_INSTALL_PATH = "/slack/install"
 OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
-DEFAULT_BOT_SCOPES = ("commands", "chat:write", "users:read", "users:read.email", "files:read")
+DEFAULT_BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "users:read",
+    "users:read.email",
+    "files:read",
+    "files:write",
+)
 DEFAULT_DATABASE_URL = "sqlite:///mentor_nudge.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 

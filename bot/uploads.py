@@ -34,7 +34,11 @@ def send_files_to_dm(
     posted = client.chat_postMessage(channel=user_id, text=text, unfurl_links=False, unfurl_media=False)
     if not files:
         return []
-    channel = str(posted["channel"])
+    return share_files(client, str(posted["channel"]), files)
+
+
+def share_files(client: WebClient, channel: str, files: Sequence[OutgoingFile]) -> list[str]:
+    """Share `files` in a conversation whose own id (`D…`, `C…`) is known; returns the file ids."""
     shared = client.files_upload_v2(
         channel=channel,
         file_uploads=[{"content": f.content, "filename": f.filename, "title": f.title} for f in files],

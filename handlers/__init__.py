@@ -22,6 +22,7 @@ from handlers import (
     privacy_command,
     pulse,
     reflections,
+    reports,
     request_log,
     roster,
     rota,
@@ -47,6 +48,7 @@ MODULES = (
     roster,
     library,
     reflections,
+    reports,
     privacy_ask,
 )
 

@@ -24,6 +24,7 @@ from schedules.nudge_step import adopt_unscheduled, plan_due
 from schedules.profile_refresh import refresh_stale_profiles
 from schedules.pulse_step import run_pulse_step
 from schedules.reflection_planner import ReflectionPlanner
+from schedules.report_step import run_report_step, upload_report_charts
 from schedules.retention_step import purge_old_text
 from schedules.rota_step import refresh_feeds, run_checkins, tidy_rota_uploads
 from schedules.sender import Sender
@@ -51,9 +52,12 @@ class Clock:
             ("pulse", lambda: run_pulse_step(deps.session_factory, deps.settings, deps.now())),
             ("rotations", lambda: run_checkins(deps.session_factory, deps.settings, deps.now())),
             ("agreements", lambda: run_agreement_reviews(deps.session_factory, deps.settings, deps.now())),
+            ("reports", lambda: run_report_step(deps, deps.now())),
             # Just before sending: a person's zone must be known to keep to their hours.
             ("zones", lambda: learn_unknown_zones(deps)),
             ("send", self._send),
+            # After the sender: a report's charts follow its covering message in the same tick.
+            ("report_charts", lambda: upload_report_charts(deps, deps.now(), stopping=self.stopping)),
         ]
         self.daily_steps: list[tuple[str, Step]] = [
             ("profile_refresh", lambda: refresh_stale_profiles(deps, stopping=self.stopping).counts()),

@@ -9,6 +9,7 @@ from bot.nudges.delivery import nudge_kinds
 from bot.outbox import DeliveryKind, message_kind
 from bot.pulse.delivery import pulse_kinds
 from bot.reflections.delivery import reflection_kinds
+from bot.reports.delivery import report_kinds
 from bot.rota.delivery import rota_kinds
 
 
@@ -23,5 +24,6 @@ def all_kinds() -> dict[str, DeliveryKind]:
         *meeting_kinds(),
         *rota_kinds(),
         *agreement_kinds(),
+        *report_kinds(),
     ]
     return {kind.name: kind for kind in kinds}

@@ -266,3 +266,28 @@ def _waiting(session: Session, settings: Settings, person: Person, now: datetime
                 )
             )
     return tuple(waiting)
+
+
+def program_self_averages(
+    session: Session, settings: Settings, team_id: str, now: datetime
+) -> tuple[dict[str, float | None], int]:
+    """Mentors' own self-check averages per item across a program, over the same closed
+    quarters as the published mentee figures (so the two compare like with like), and
+    how many different mentors stand behind them. The caller shows them only when at
+    least `ANONYMITY_MIN` mentors do: a self-check is one mentor's own data."""
+    quarters = published_window(now, settings.anonymity_window_months)
+    columns = [getattr(PulseSelfAnswer, name) for name in ITEM_COLUMNS]
+    row = session.execute(
+        select(
+            func.count(func.distinct(PulseSelfAnswer.mentor_id)),
+            *[func.sum(c) for c in columns],
+            *[func.count(c) for c in columns],
+        ).where(PulseSelfAnswer.team_id == team_id, PulseSelfAnswer.quarter.in_(quarters))
+    ).one()
+    n = len(columns)
+    sums, counts = row[1 : 1 + n], row[1 + n :]
+    averages = {
+        key: shown_average(float(sums[i]) if sums[i] is not None else None, int(counts[i]))
+        for i, key in enumerate(ITEM_COLUMNS)
+    }
+    return averages, int(row[0] or 0)

@@ -129,7 +129,14 @@ def test_client_credentials_without_a_bot_token_mean_oauth_mode():
     settings = load(**OAUTH)
 
     assert settings.oauth_enabled
-    assert settings.slack_scopes == ("commands", "chat:write", "users:read", "users:read.email", "files:read")
+    assert settings.slack_scopes == (
+        "commands",
+        "chat:write",
+        "users:read",
+        "users:read.email",
+        "files:read",
+        "files:write",
+    )
     assert "0a1b2c3d" not in repr(settings)  # the secret stays out of logs
 
 
@@ -178,11 +185,12 @@ def test_an_incomplete_or_malformed_oauth_set_is_named(env, message):
 def test_extra_scopes_and_a_redirect_url_are_accepted():
     settings = load(
         **OAUTH,
-        SLACK_SCOPES="commands, chat:write,users:read,users:read.email,files:read,channels:history",
+        SLACK_SCOPES="commands, chat:write,users:read,users:read.email,files:read,files:write,"
+        "channels:history",
         SLACK_REDIRECT_URI="https://mentor.example.org/slack/oauth_redirect",
     )
 
-    assert settings.slack_scopes[-1] == "channels:history" and len(settings.slack_scopes) == 6
+    assert settings.slack_scopes[-1] == "channels:history" and len(settings.slack_scopes) == 7
     assert settings.slack_redirect_uri == "https://mentor.example.org/slack/oauth_redirect"
 
 

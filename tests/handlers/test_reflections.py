@@ -544,6 +544,12 @@ PROBLEMS = [
 ]
 
 
+def notices_to_admin(fake_slack):
+    """The admin's DMs about prompts: early in January the monthly program report (bot.reports)
+    reaches admins too, and is not what these tests are about."""
+    return [c for c in fake_slack.dms_to(ADMIN) if "program report" not in (c.args.get("text") or "")]
+
+
 @pytest.mark.parametrize(("code", "broken", "advice", "fixed"), PROBLEMS, ids=[p[0] for p in PROBLEMS])
 def test_a_prompt_slack_refuses_waits_the_admin_is_told_and_try_again_posts_it_once(
     slack, fake_slack, deps, clock, code, broken, advice, fixed
@@ -559,7 +565,7 @@ def test_a_prompt_slack_refuses_waits_the_admin_is_told_and_try_again_posts_it_o
     tick(deps)
     tick(deps)
 
-    [notice] = fake_slack.dms_to(ADMIN)  # told once, though the hourly retry failed again
+    [notice] = notices_to_admin(fake_slack)  # told once, though the hourly retry failed again
     assert advice in notice.args["text"] and f"<#{WARD}>" in notice.args["text"]
     assert "I've fixed it — try again" in notice.text_of_blocks()
     assert fake_slack.messages[WARD] == []
@@ -591,8 +597,8 @@ def test_retry_command_rearms_a_waiting_prompt_and_a_second_failure_is_told_agai
     assert "within a minute" in first["text"]
     tick(deps)  # still not invited: a new notice, since the admin asked
     tick(deps)  # (queued by that failure, sent on the next tick)
-    assert len(fake_slack.dms_to(ADMIN)) == 2
-    assert "/invite @Mentor Nudge" in fake_slack.dms_to(ADMIN)[1].args["text"]
+    assert len(notices_to_admin(fake_slack)) == 2
+    assert "/invite @Mentor Nudge" in notices_to_admin(fake_slack)[1].args["text"]
 
     fake_slack.channels[WARD].is_member = True
     slack.command(f"reflections retry {WARD_MENTION}", user_id=ADMIN)
