@@ -103,6 +103,10 @@ class Settings:
         """The format warnings about any of `variables`, in the order they were found."""
         return [sentence for name, sentence in self.format_warnings if name in variables]
 
+    # The director digest (bot.program): every this many days, counted from a Monday, so a
+    # multiple of 7 keeps it on Mondays; 0 turns it off.
+    digest_every_days: int = 14
+
     @property
     def oauth_enabled(self) -> bool:
         """True in OAuth mode: tokens come from installations, not from SLACK_BOT_TOKEN.
@@ -240,6 +244,15 @@ def _check_int(name: str, value: str | None, default: int, low: int, high: int, 
     if not low <= number <= high:
         raise ConfigError(f"{name} must be a whole number from {low} to {high} ({hint}); got {value!r}")
     return number
+
+
+def _check_digest_days(value: str | None) -> int:
+    days = _check_int("DIGEST_EVERY_DAYS", value, 14, 0, 91, "days between director digests; 0 for none")
+    if days % 7:
+        raise ConfigError(
+            f"DIGEST_EVERY_DAYS must be a multiple of 7 (digests go on Mondays), or 0 for none; got {value!r}"
+        )
+    return days
 
 
 def _check_bool(name: str, value: str | None, default: bool) -> bool:
@@ -465,6 +478,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path
         rota_feed_allow_local_http=_check_bool(
             "ROTA_FEED_ALLOW_LOCAL_HTTP", env.get("ROTA_FEED_ALLOW_LOCAL_HTTP"), False
         ),
+        digest_every_days=_check_digest_days(env.get("DIGEST_EVERY_DAYS")),
         retention_days=_check_int(
             "RETENTION_DAYS",
             env.get("RETENTION_DAYS"),

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.db import transaction
 from bot.deps import Deps
+from bot.home.service import publish_home
 from bot.meetings.blocks import (
     ANSWER_ACTIONS,
     ANSWER_PREFIX,
@@ -136,6 +137,8 @@ def on_answer(
     card = where_clicked(_for_clicker(deps, body, respond, record), body)
     if card is not None:
         _update_question(client, card, respond)
+        # Home counts the meetings logged per mentee.
+        publish_home(deps, *team_and_user(body))
 
 
 def on_tick(ack: Ack) -> None:
@@ -183,6 +186,7 @@ def log_command(call: CommandCall) -> None:
         call.reply(refused.message)
         return
     call.reply(logged_text(card), logged_blocks(card))
+    publish_home(deps, call.team_id, call.user_id)
 
 
 def show_meetings(call: CommandCall) -> None:

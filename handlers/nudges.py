@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.state import ModalState
 from bot.db import transaction
 from bot.deps import Deps
+from bot.home.service import publish_home
 from bot.nudges.blocks import (
     ANSWER_BY_ACTION,
     ANSWER_LABELS,
@@ -168,6 +169,12 @@ def _update_message(
         tell(couldnt_refresh(saved))
 
 
+def _refresh_home(deps: Deps, body: dict[str, Any], card: NudgeCard | None) -> None:
+    """Redraw the mentor's Home after an answer: it lists their last nudges and answers."""
+    if card is not None:
+        publish_home(deps, *team_and_user(body))
+
+
 # --- listeners --------------------------------------------------------------------------
 
 
@@ -181,6 +188,7 @@ def on_answer(
     _update_message(
         client, where_clicked(card, body), lambda text: _tell(respond, text), ANSWER_LABELS[answer]
     )
+    _refresh_home(deps, body, card)
 
 
 def on_change(
@@ -197,6 +205,7 @@ def on_change(
         lambda text: _tell(respond, text),
         ANSWER_LABELS.get(answer, answer),
     )
+    _refresh_home(deps, body, card)
 
 
 def on_followup(

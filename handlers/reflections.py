@@ -149,15 +149,20 @@ def show_overview(call: CommandCall) -> None:
     call.reply(text, overview)
 
 
+def setup_view(deps: Deps, team_id: str, channel_id: str) -> dict[str, Any]:
+    """The set-up modal for one channel, filled with its current settings (also opened from Home)."""
+    with transaction(deps.session_factory) as session:
+        choices = reflections.settings_for_modal(session, deps.settings, team_id, channel_id)
+        existing = reflections.find_channel(session, team_id, channel_id)
+        is_new = existing is None or not existing.enabled
+    return setup_modal(channel_id, choices, is_new=is_new)
+
+
 def open_setup(call: CommandCall, channel_id: str) -> None:
     """Acknowledge, open the set-up modal (the trigger id is short-lived), then check access."""
     deps = call.deps
     call.ack()
-    with transaction(deps.session_factory) as session:
-        choices = reflections.settings_for_modal(session, deps.settings, call.team_id, channel_id)
-        existing = reflections.find_channel(session, call.team_id, channel_id)
-        is_new = existing is None or not existing.enabled
-    view = setup_modal(channel_id, choices, is_new=is_new)
+    view = setup_view(deps, call.team_id, channel_id)
     error = open_modal(deps, call.trigger_id, view, what="reflection set-up", team_id=call.team_id)
     if error:
         call.reply(

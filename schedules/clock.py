@@ -17,6 +17,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from bot.deps import Deps
 from bot.roster.apply import tidy_import_plans
 from schedules.agreement_step import run_agreement_reviews
+from schedules.digest_step import plan_director_digests
 from schedules.feedback_step import settle_feedback
 from schedules.kinds import all_kinds
 from schedules.meeting_step import plan_meeting_questions
@@ -52,6 +53,7 @@ class Clock:
             ("pulse", lambda: run_pulse_step(deps.session_factory, deps.settings, deps.now())),
             ("rotations", lambda: run_checkins(deps.session_factory, deps.settings, deps.now())),
             ("agreements", lambda: run_agreement_reviews(deps.session_factory, deps.settings, deps.now())),
+            ("digests", lambda: plan_director_digests(deps.session_factory, deps.settings, deps.now())),
             ("reports", lambda: run_report_step(deps, deps.now())),
             # Just before sending: a person's zone must be known to keep to their hours.
             ("zones", lambda: learn_unknown_zones(deps)),

@@ -7,6 +7,7 @@ from bot.feedback.delivery import feedback_kinds
 from bot.meetings.delivery import meeting_kinds
 from bot.nudges.delivery import nudge_kinds
 from bot.outbox import DeliveryKind, message_kind
+from bot.program.delivery import digest_kinds
 from bot.pulse.delivery import pulse_kinds
 from bot.reflections.delivery import reflection_kinds
 from bot.reports.delivery import report_kinds
@@ -25,5 +26,6 @@ def all_kinds() -> dict[str, DeliveryKind]:
         *rota_kinds(),
         *agreement_kinds(),
         *report_kinds(),
+        *digest_kinds(),
     ]
     return {kind.name: kind for kind in kinds}

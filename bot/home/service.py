@@ -11,8 +11,7 @@ last published view, so a person opening the tab sees it without waiting for us.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,32 +26,18 @@ from bot.deps import Deps
 from bot.feedback.blocks import home_section as feedback_section
 from bot.feedback.service import home_requests
 from bot.home.blocks import delivery_section, home_view, settings_section, unavailable_section
+from bot.home.sections import admin_section, agreements_section, mentee_section, mentor_section
+from bot.home.types import HomeContext, HomeSection
 from bot.installations import NotInstalled
-from bot.models import Person
 from bot.outbox import delivery_counts
 from bot.people import ensure_person, is_admin
 from bot.preferences.service import snapshot
-from bot.preferences.types import PersonalSettings
 from bot.slack import slack_error_code
 
 log = logging.getLogger(__name__)
 
 # How far back the admins' message counts reach.
 DELIVERY_DAYS = 30
-
-
-@dataclass(frozen=True)
-class HomeContext:
-    """What a section may read: an open session, the person, their settings, and now."""
-
-    session: Session
-    settings: Settings
-    person: Person
-    personal: PersonalSettings
-    now: datetime
-
-
-HomeSection = Callable[[HomeContext], Sequence[Block]]
 
 
 def _settings(context: HomeContext) -> Sequence[Block]:
@@ -77,7 +62,11 @@ def _messages(context: HomeContext) -> Sequence[Block]:
 # nothing to show for this person returns no blocks and is left out.
 SECTIONS: list[tuple[str, HomeSection]] = [
     ("Your settings", _settings),
+    ("Your mentoring", mentor_section),
+    ("Your mentors", mentee_section),
     ("Feedback chats", _feedback),
+    ("Mentoring agreements", agreements_section),
+    ("The program", admin_section),
     ("Messages", _messages),
 ]
 
@@ -91,10 +80,12 @@ def build_home(
     *,
     sections: Sequence[tuple[str, HomeSection]] | None = None,
     notice: str | None = None,
+    page: int = 0,
 ) -> dict[str, Any]:
-    """The Home view for one person (created on first sight), with `notice` on top if given."""
+    """The Home view for one person (created on first sight), with `notice` on top if given;
+    `page` is the page of the admin's flagged pairs."""
     person = ensure_person(session, team_id, user_id)
-    context = HomeContext(session, settings, person, snapshot(session, settings, person, now), now)
+    context = HomeContext(session, settings, person, snapshot(session, settings, person, now), now, page)
     built: list[Sequence[Block]] = [[text_section(notice)]] if notice else []
     for title, section in SECTIONS if sections is None else sections:
         try:
@@ -109,7 +100,7 @@ def build_home(
     return home_view(built)
 
 
-def publish_home(deps: Deps, team_id: str, user_id: str, *, notice: str | None = None) -> bool:
+def publish_home(deps: Deps, team_id: str, user_id: str, *, notice: str | None = None, page: int = 0) -> bool:
     """Build and publish the person's Home; False (logged) if Slack refused it.
 
     Call it after any change Home shows. The view is built in a transaction that is
@@ -117,7 +108,7 @@ def publish_home(deps: Deps, team_id: str, user_id: str, *, notice: str | None =
     next publish — for telling someone on the Home tab that a button didn't work.
     """
     with transaction(deps.session_factory) as session:
-        view = build_home(session, deps.settings, team_id, user_id, deps.now(), notice=notice)
+        view = build_home(session, deps.settings, team_id, user_id, deps.now(), notice=notice, page=page)
     try:
         deps.client_for(team_id).views_publish(user_id=user_id, view=view)
     except NotInstalled:

@@ -48,6 +48,8 @@ class NudgeSend(Base):
         CheckConstraint("origin IN ('scheduled', 'requested', 'reminder')", name="origin"),
         # The planner's history query: a mentor's recent nudges, newest first.
         Index("ix_nudge_send_person_planned", "person_id", "planned_for"),
+        # The program view (bot.program, bot.attention): a workspace's nudges sent in a period.
+        Index("ix_nudge_send_team_sent", "team_id", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

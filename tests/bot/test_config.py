@@ -217,6 +217,8 @@ def test_an_oauth_install_asks_for_the_scopes_the_manifest_lists():
         ({"ANONYMITY_WINDOW_MONTHS": "48"}, "ANONYMITY_WINDOW_MONTHS must be a whole number from 3 to 36"),
         ({"PULSE_FIRST_DAYS": "3"}, "PULSE_FIRST_DAYS must be a whole number from 7 to 180"),
         ({"PULSE_EVERY_DAYS": "400"}, "PULSE_EVERY_DAYS must be a whole number from 30 to 180"),
+        ({"DIGEST_EVERY_DAYS": "10"}, "DIGEST_EVERY_DAYS must be a multiple of 7"),
+        ({"DIGEST_EVERY_DAYS": "fortnight"}, "DIGEST_EVERY_DAYS must be a whole number from 0 to 91"),
     ],
 )
 def test_malformed_pulse_values_name_the_variable(env, message):
@@ -262,3 +264,9 @@ def test_oauth_without_a_signing_secret_loads_and_the_web_mode_asks_for_it():
     assert settings.oauth_enabled
     with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET is not set"):
         settings.require_signing_secret()
+
+
+def test_the_digest_comes_every_second_monday_unless_set_otherwise():
+    assert load(**GOOD).digest_every_days == 14
+    assert load(**GOOD, DIGEST_EVERY_DAYS="7").digest_every_days == 7
+    assert load(**GOOD, DIGEST_EVERY_DAYS="0").digest_every_days == 0

@@ -228,6 +228,7 @@ class SlackUser:
         view: dict[str, Any] | None = None,
         selected_option: dict[str, Any] | None = None,
         action_type: str = "button",
+        selected_conversation: str | None = None,
     ) -> Reply:
         """Click a button (or pick an option) in a message, App Home or modal."""
         action: dict[str, Any] = {
@@ -240,6 +241,8 @@ class SlackUser:
             action["value"] = value
         if selected_option is not None:
             action["selected_option"] = selected_option
+        if selected_conversation is not None:
+            action["selected_conversation"] = selected_conversation
         payload: dict[str, Any] = {
             "type": "block_actions",
             "team": {"id": self.team_id, "domain": "riverside"},

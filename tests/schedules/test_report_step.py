@@ -16,7 +16,7 @@ from bot.reports.types import REPORT_KIND
 from schedules.clock import Clock
 from schedules.kinds import all_kinds
 from schedules.sender import Sender
-from tests.conftest import ADMIN, MENTOR
+from tests.conftest import ADMIN, MENTOR, settings_for
 from tests.fakes.clock import MovableClock
 from tests.fakes.slack_api import TEAM_ID
 
@@ -26,6 +26,13 @@ ADMIN_DM, GRANTED_DM = "D" + ADMIN[1:], "D" + GRANTED[1:]
 SUNDAY = datetime(2026, 11, 1, 15, tzinfo=UTC)  # 10:00 in New York
 MONDAY_EARLY = datetime(2026, 11, 2, 12, tzinfo=UTC)  # 07:00, before working hours
 MONDAY_EIGHT = datetime(2026, 11, 2, 13, 0, tzinfo=UTC)  # 08:00 EST
+
+
+@pytest.fixture
+def settings(fake_slack, engine):
+    """The director digest (bot.program) also reaches admins on Mondays: off here, so the
+    admins' DMs are the reports these tests are about."""
+    return settings_for(fake_slack, engine.url.render_as_string(hide_password=False), DIGEST_EVERY_DAYS="0")
 
 
 @pytest.fixture

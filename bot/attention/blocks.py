@@ -1,0 +1,14 @@
+"""Pairs that need attention in words: one line per pair, with each reason."""
+
+from __future__ import annotations
+
+from bot.attention.types import FlaggedPair
+from bot.blocks.common import mention
+
+
+def flagged_line(pair: FlaggedPair) -> str:
+    """ "• @mentor with @mentee — why; why", for the admin Home and the digest."""
+    reasons = "; ".join(flag.why for flag in pair.flags)
+    mentor = mention(pair.mentor_user)
+    mentee = mention(pair.mentee_user)
+    return f"• {mentor} with {mentee} — {reasons}"
