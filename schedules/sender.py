@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
@@ -44,6 +44,8 @@ from bot.people import zone_for
 from bot.rota.service import busy_for
 from bot.slack import TOKEN_ERRORS, may_have_reached_slack, posting_client, slack_error_code
 from bot.timing import busy_at, in_contact_window, next_contact_time
+from schedules.pacing import SHORT_RETRY_SECONDS, Pacer, retry_after_seconds, without_rate_limit_waits
+from schedules.row_rules import apply_outcome, check_person_reachable
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +62,6 @@ MAX_BACKOFF = timedelta(minutes=15)
 PASS_BUDGET_SECONDS = 45.0
 INTERRUPTED = "interrupted while sending; not resent so the recipient never gets it twice"
 MAY_HAVE_BEEN_SENT = "Slack took the request but its answer never came; may have been sent, not resent"
-# Where a row held by its kind waits until the feature re-arms it. A fixed instant, not
-# `next_attempt_at.replace(year=9999)`, which fails for a row due on 29 February.
-HELD_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
 # Error codes that mean Slack itself failed, not our message: tried again, like a 5xx.
 # How far ahead the send-time check reads a person's duty (a run of nights and more).
 DUTY_LOOKAHEAD = timedelta(days=21)
@@ -107,6 +106,7 @@ class Sender:
         lease: timedelta = LEASE,
         stopping: threading.Event | None = None,
         clients: ClientProvider | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.deps = deps
         self.clients = clients or deps.client_for
@@ -116,6 +116,8 @@ class Sender:
         self.lease = lease
         # Set on shutdown: the pass finishes the row in hand and hands the rest back.
         self.stopping = stopping or threading.Event()
+        # Spaces posts to Slack's published limits (schedules/pacing.py).
+        self.pacer = pacer or Pacer()
         engine = deps.session_factory.kw["bind"]
         self._skip_locked = not is_sqlite(engine)
 
@@ -135,7 +137,8 @@ class Sender:
             ids = self.claim()
             report.claimed += len(ids)
             for position, delivery_id in enumerate(ids):
-                if self.stopping.is_set():
+                # Paced sends take time: the budget is kept row by row, not per batch.
+                if self.stopping.is_set() or time.monotonic() > deadline:
                     self.release(ids[position:])
                     break
                 self.send_one(delivery_id, report, held_teams, clients)
@@ -237,6 +240,7 @@ class Sender:
         clients = {} if clients is None else clients
         if not self._have_client(delivery_id, report, held_teams, clients):
             return
+        self._wait_for_slot(delivery_id, held_teams)
         try:
             prepared = self._prepare(delivery_id, report, held_teams)
         except Exception:
@@ -248,7 +252,7 @@ class Sender:
             return
         team_id, recipient, kind, message = prepared
         try:
-            client = clients[team_id] if team_id in clients else posting_client(self.clients(team_id))
+            client = clients[team_id] if team_id in clients else self._client_for_posting(team_id)
             response = client.chat_postMessage(channel=recipient, **message.as_kwargs())
         except SlackApiError as error:
             self._record_slack_error(delivery_id, team_id, kind, error, report, held_teams)
@@ -257,6 +261,9 @@ class Sender:
             self._record_no_answer(delivery_id, error, report)
             return
         self._record_sent(delivery_id, kind, response.get("channel"), response.get("ts"), report)
+
+    def _client_for_posting(self, team_id: str) -> WebClient:
+        return posting_client(without_rate_limit_waits(self.clients(team_id)))
 
     def _record_no_answer(self, delivery_id: int, error: Exception, report: SendReport) -> None:
         """No answer from Slack: retried if the request never left (refused, DNS); else
@@ -282,7 +289,8 @@ class Sender:
         if team_id is None or team_id in held or team_id in clients:
             return True  # _prepare sees to a row that is no longer ours, or held
         try:
-            clients[team_id] = posting_client(self.clients(team_id))
+            # A 429 comes back at once (pacing.py); no blind resend after the request left.
+            clients[team_id] = self._client_for_posting(team_id)
             return True
         except NotInstalled as missing:  # uninstalled or revoked: nothing more goes there
             self._finish(delivery_id, DeliveryStatus.CANCELLED, f"not sent: {missing}")
@@ -301,6 +309,17 @@ class Sender:
         self._finish(delivery_id, DeliveryStatus.PENDING, why)
         report.retried += 1
         return False
+
+    def _wait_for_slot(self, delivery_id: int, held: dict[str, datetime | None]) -> None:
+        """Wait, outside any transaction, for the row's turn under Slack's limits."""
+        with transaction(self.deps.session_factory) as session:
+            found = session.execute(
+                select(Delivery.team_id, Delivery.recipient).where(Delivery.id == delivery_id)
+            ).first()
+        if found is not None and found.team_id not in held:
+            delay = self.pacer.reserve(found.team_id, found.recipient)
+            if delay > 0:
+                self.stopping.wait(delay)
 
     def _prepare(
         self, delivery_id: int, report: SendReport, held_teams: dict[str, datetime | None]
@@ -333,7 +352,7 @@ class Sender:
                 return None
             person = session.get(Person, row.person_id) if kind.to_person and row.person_id else None
             try:
-                _check_person_reachable(person, now)
+                check_person_reachable(person, now)
                 if person is not None and self._defer_to_contact_hours(session, row, person, now, report):
                     return None
                 message = kind.render(session, row, self.deps)
@@ -414,8 +433,11 @@ class Sender:
         code = str(error.response.get("error") or f"http_{status_code}")
         now = self.deps.now()
         if status_code == 429 or code == "ratelimited":
-            retry_at = now + timedelta(seconds=_retry_after_seconds(error))
-            held_teams[team_id] = retry_at
+            wait = retry_after_seconds(error)
+            retry_at = now + timedelta(seconds=wait)
+            self.pacer.hold(team_id, wait)
+            if wait > SHORT_RETRY_SECONDS:  # a short one is paced out, not held (pacing.py)
+                held_teams[team_id] = retry_at
             self._retry_later(delivery_id, "rate limited by Slack", retry_at, report, counts=False)
             return
         if status_code >= 500 or code in SERVER_ERRORS:
@@ -513,34 +535,9 @@ class Sender:
                 row.status, row.error, row.lease_until = status, error, None
 
 
-def _check_person_reachable(person: Person | None, now: datetime) -> None:
-    if person is None:
-        return
-    if person.opted_out_at is not None:
-        raise Cancel("the person opted out of all messages")
-    if not person.is_active:
-        raise Cancel(f"the person's Slack account is inactive ({person.inactive_reason or 'unknown'})")
-    if person.paused_until is not None and person.paused_until > now:
-        raise Cancel("the person has paused messages")
-
-
-def _apply_outcome(row: Delivery, outcome: ErrorOutcome) -> None:
-    row.error, row.claimed_by, row.lease_until = outcome.note, None, None
-    if outcome.hold:
-        # Held rows wait (pending, far future) until the feature re-arms them. Waiting for
-        # a person to fix something is not a transient failure: it uses up no attempts.
-        row.status = DeliveryStatus.PENDING
-        row.attempts = max(0, row.attempts - 1)
-        row.next_attempt_at = outcome.retry_at or HELD_UNTIL
-    elif outcome.retry_at is not None:
-        row.status, row.next_attempt_at = DeliveryStatus.PENDING, outcome.retry_at
-    else:
-        row.status = DeliveryStatus.FAILED
-
-
 def _record_kind_outcome(row: Delivery, outcome: ErrorOutcome, code: str, report: SendReport) -> None:
     """Apply what the row's kind made of Slack's error, count it and log it."""
-    _apply_outcome(row, outcome)
+    apply_outcome(row, outcome)
     if outcome.hold or outcome.retry_at is not None:
         report.retried += 1
     else:
@@ -585,15 +582,3 @@ def _mark_person_inactive(session: Session, person: Person, code: str) -> None:
     person.inactive_reason = code
     person.next_nudge_at = None
     cancel_open_for_person(session, person.id, f"not sent: the Slack account is {code}")
-
-
-def _retry_after_seconds(error: SlackApiError) -> int:
-    headers = getattr(error.response, "headers", {}) or {}
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            raw = value[0] if isinstance(value, list) else value
-            try:
-                return max(1, int(raw))
-            except (TypeError, ValueError):
-                break
-    return 30
