@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -109,6 +110,45 @@ def quick_client(client: WebClient, timeout: float) -> WebClient:
         logger=client.logger,
         retry_handlers=[],
     )
+
+
+def posting_client(client: WebClient) -> WebClient:
+    """A copy of `client` for calls that must not be repeated blindly (`chat.postMessage`).
+
+    slack_sdk's connection handler also retries a connection reset or a closed connection
+    *after* the request went out; Slack may have posted the message by then, and a retry
+    would post it again. This copy retries only failures that happen before the request
+    is sent (refused connection, DNS, connect timeout: urllib reports these as URLError);
+    rate limits and server errors are retried as before.
+    """
+    handlers = [h for h in client.retry_handlers if not isinstance(h, ConnectionErrorRetryHandler)]
+    before_sending = [
+        ConnectionErrorRetryHandler(
+            max_retry_count=h.max_retry_count,
+            interval_calculator=h.interval_calculator,
+            error_types=[URLError],
+        )
+        for h in client.retry_handlers
+        if isinstance(h, ConnectionErrorRetryHandler)
+    ]
+    return WebClient(
+        token=client.token,
+        team_id=client.default_params.get("team_id"),
+        base_url=client.base_url,
+        timeout=client.timeout,
+        logger=client.logger,
+        retry_handlers=[*before_sending, *handlers],
+    )
+
+
+def may_have_reached_slack(error: BaseException) -> bool:
+    """True when a failed call may still have done its work at Slack.
+
+    urllib wraps every failure while connecting or sending in URLError: the request
+    never arrived. Anything else (a read timeout, a reset or closed connection while
+    waiting for the answer, an unexpected error) came after the request went out.
+    """
+    return not isinstance(error, URLError)
 
 
 @dataclass(frozen=True)

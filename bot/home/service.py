@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
@@ -25,15 +25,19 @@ from bot.db import transaction
 from bot.deps import Deps
 from bot.feedback.blocks import home_section as feedback_section
 from bot.feedback.service import home_requests
-from bot.home.blocks import home_view, settings_section, unavailable_section
+from bot.home.blocks import delivery_section, home_view, settings_section, unavailable_section
 from bot.home.sections import admin_section, agreements_section, mentee_section, mentor_section
 from bot.home.types import HomeContext, HomeSection
 from bot.installations import NotInstalled
-from bot.people import ensure_person
+from bot.outbox import delivery_counts
+from bot.people import ensure_person, is_admin
 from bot.preferences.service import snapshot
 from bot.slack import slack_error_code
 
 log = logging.getLogger(__name__)
+
+# How far back the admins' message counts reach.
+DELIVERY_DAYS = 30
 
 
 def _settings(context: HomeContext) -> Sequence[Block]:
@@ -46,6 +50,14 @@ def _feedback(context: HomeContext) -> Sequence[Block]:
     return [] if recent is None else feedback_section(recent)
 
 
+def _messages(context: HomeContext) -> Sequence[Block]:
+    """Admins only: the outbox's last weeks, with messages lost mid-send counted apart."""
+    if not is_admin(context.session, context.settings, context.person.team_id, context.person.user_id):
+        return []
+    since = context.now - timedelta(days=DELIVERY_DAYS)
+    return delivery_section(delivery_counts(context.session, context.person.team_id, since), DELIVERY_DAYS)
+
+
 # (title, builder) in display order. Other features append theirs here. A section with
 # nothing to show for this person returns no blocks and is left out.
 SECTIONS: list[tuple[str, HomeSection]] = [
@@ -55,6 +67,7 @@ SECTIONS: list[tuple[str, HomeSection]] = [
     ("Feedback chats", _feedback),
     ("Mentoring agreements", agreements_section),
     ("The program", admin_section),
+    ("Messages", _messages),
 ]
 
 

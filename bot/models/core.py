@@ -211,9 +211,12 @@ class AuditLog(Base):
 class DeliveryStatus:
     """The states an outbox row moves through.
 
-    pending → claimed → sending → sent, with failed / expired / cancelled as other ends.
-    `claimed` means a sender owns the row but has not called Slack yet (safe to retry if
-    the sender dies); `sending` means the Slack call may have happened.
+    pending → claimed → sending → sent, with failed / expired / cancelled / interrupted
+    as other ends. `claimed` means a sender owns the row but has not called Slack yet
+    (safe to retry if the sender dies); `sending` means the Slack call may have happened.
+    `interrupted`: the call may or may not have reached Slack (the sender died mid-call,
+    or Slack took the request and its answer never came back); it is never resent, so
+    nobody gets a message twice, and it is counted apart from plain failures.
     """
 
     PENDING = "pending"
@@ -223,9 +226,10 @@ class DeliveryStatus:
     FAILED = "failed"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
 
     OPEN = (PENDING, CLAIMED, SENDING)
-    ALL = (PENDING, CLAIMED, SENDING, SENT, FAILED, EXPIRED, CANCELLED)
+    ALL = (PENDING, CLAIMED, SENDING, SENT, FAILED, EXPIRED, CANCELLED, INTERRUPTED)
 
 
 class Delivery(Base):

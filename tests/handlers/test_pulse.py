@@ -273,7 +273,8 @@ def test_a_comment_with_a_patient_identifier_is_refused_and_nothing_is_stored(
     )
     assert reply.json()["response_action"] == "errors" and "comment" in reply.json()["errors"]
     reply = slack.submit(view, modal_values(view, answers_of(3, comment="x" * 501)), user_id=MENTEE)
-    assert "under 500 characters" in reply.json()["errors"]["comment"]
+    # Refused at the edge (handlers.input_limits), before the pulse's own check.
+    assert "500 characters" in reply.json()["errors"]["comment"]
     assert participation(session_factory) == [] and inbox(session_factory) == []
 
     # Fixed, it goes through.
