@@ -109,6 +109,9 @@ class Person(Base):
     opted_out_at: Mapped[datetime | None]
     # `/mentor pause`: nothing scheduled or sent before this instant.
     paused_until: Mapped[datetime | None]
+    # When the current pause began (an extension keeps it); None when not paused, or for
+    # pauses made before it was stored.
+    paused_at: Mapped[datetime | None]
     pause_reason: Mapped[str | None] = mapped_column(String(64))
     welcomed_at: Mapped[datetime | None]
 

@@ -435,6 +435,7 @@ def _retire(session: Session, person: Person, now: datetime) -> bool:
         "tz_override",
         "tz_refreshed_at",
         "paused_until",
+        "paused_at",
         "pause_reason",
         "welcomed_at",
         "next_nudge_at",
