@@ -68,6 +68,23 @@ def test_picking_a_channel_opens_the_reflection_set_up(slack, fake_slack):
 
     modal = fake_slack.last("views.open").view
     assert modal["callback_id"] == "reflection_setup" and "C0REFLECT" in str(modal)
+    assert fake_slack.calls_to("views.publish") == []  # a channel it can post in: nothing to warn of
+
+
+def test_a_channel_the_app_cannot_post_in_gets_the_same_heads_up_as_the_command(slack, fake_slack):
+    fake_slack.add_channel("C0NOTIN", "residents-private-talk", is_member=False)
+
+    slack.click(
+        "home.reflection_channel",
+        user_id=ADMIN,
+        view=HOME,
+        action_type="conversations_select",
+        selected_conversation="C0NOTIN",
+    )
+
+    assert fake_slack.last("views.open").view["callback_id"] == "reflection_setup"
+    assert "Heads-up before the first prompt:" in home_text(fake_slack)
+    assert "type `/invite @Mentor Nudge` in" in home_text(fake_slack)
 
 
 def test_a_form_that_does_not_open_says_so_on_home(slack, fake_slack):
