@@ -67,13 +67,18 @@ def build_home(
     *,
     sections: Sequence[tuple[str, HomeSection]] | None = None,
     notice: str | None = None,
-    page: int = 0,
+    page: int | None = None,
     unattributed: bool = False,
 ) -> dict[str, Any]:
     """The Home view for one person (created on first sight), with `notice` on top if given;
-    `page` is the page of the admin's flagged pairs. `unattributed`: log lines leave the
+    `page` is the page of the admin's flagged pairs they asked for (remembered), None
+    for the one they were on. `unattributed`: log lines leave the
     user out (a redraw right after an anonymous answer must not say whose it was)."""
     person = ensure_person(session, team_id, user_id)
+    if page is None:
+        page = person.home_page or 0
+    elif page != person.home_page:
+        person.home_page = page
     context = HomeContext(session, settings, person, snapshot(session, settings, person, now), now, page)
     built: list[Sequence[Block]] = [[text_section(notice)]] if notice else []
     for title, section in SECTIONS if sections is None else sections:
@@ -101,7 +106,7 @@ def publish_home(
     user_id: str,
     *,
     notice: str | None = None,
-    page: int = 0,
+    page: int | None = None,
     unattributed: bool = False,
 ) -> bool:
     """Build and publish the person's Home; False (logged) if Slack refused it.
@@ -109,6 +114,7 @@ def publish_home(
     Call it after any change Home shows. The view is built in a transaction that is
     closed before Slack is called. A `notice` (mrkdwn) is shown at the top until the
     next publish — for telling someone on the Home tab that a button didn't work.
+    `page`: the flagged pairs' page an admin turned to; None keeps the one they were on.
     `unattributed`: no log line names the user (after an anonymous answer).
     """
     with transaction(deps.session_factory) as session:

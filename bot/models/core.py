@@ -114,6 +114,9 @@ class Person(Base):
     paused_at: Mapped[datetime | None]
     pause_reason: Mapped[str | None] = mapped_column(String(64))
     welcomed_at: Mapped[datetime | None]
+    # The page of the admin Home's flagged pairs they last turned to: a redraw after
+    # something done elsewhere (a DM click carries no Home view) keeps it.
+    home_page: Mapped[int | None] = mapped_column(Integer)
 
     # When the app may speak to them, in minutes after local midnight, and weekends.
     contact_start: Mapped[int] = mapped_column(

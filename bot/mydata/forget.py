@@ -438,6 +438,7 @@ def _retire(session: Session, person: Person, now: datetime) -> bool:
         "paused_at",
         "pause_reason",
         "welcomed_at",
+        "home_page",
         "next_nudge_at",
         "next_selfcheck_at",
     ):
