@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -39,6 +39,17 @@ from bot.slack import make_client
 from handlers import register_all
 
 log = logging.getLogger(__name__)
+
+# Threads Bolt runs listeners on (its default is 5). A listener acks first and then
+# works — a database write, a `chat.update` — and a new request's ack cannot start
+# until a thread is free, so with 5 threads a burst of clicks queued its acks behind
+# earlier clicks' after-ack work (bench/bench_acks.py). The work is I/O-bound, so
+# threads are cheap; the SQLite writer gate (`bot.db`) keeps their writes orderly.
+LISTENER_THREADS = 16
+# Threads for the work the busiest clicks do after acking (`Deps.after_ack`). Few on
+# purpose: Python runs one thread at a time, and every thread doing after-ack work is
+# one more the next ack waits behind; two still overlap one's wait for Slack.
+AFTER_ACK_THREADS = 2
 
 # What someone installing from a workspace this deployment does not serve sees.
 INSTALL_NOT_ALLOWED_PAGE = (
@@ -90,6 +101,10 @@ def create_app(
     `listener_executor` lets tests wait for listeners Bolt runs after acknowledging.
     """
     deps = deps or build_deps(settings, client=client, session_factory=session_factory)
+    if listener_executor is None and deps.after_ack is None:
+        # Tests hand in their own listener pool and wait on it: for them after-ack work
+        # stays inside the listener, where that wait covers it.
+        deps.after_ack = ThreadPoolExecutor(max_workers=AFTER_ACK_THREADS, thread_name_prefix="after-ack")
     app = App(
         client=deps.client,
         # Socket Mode requests arrive over an authenticated socket and carry no signature.
@@ -97,7 +112,8 @@ def create_app(
         # verify_token() already called auth.test once at start-up with a clearer message.
         token_verification_enabled=False,
         logger=logging.getLogger("slack_bolt"),
-        listener_executor=listener_executor,
+        listener_executor=listener_executor
+        or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         **(_oauth_options(deps) if deps.installations is not None else {}),
     )
     if deps.installations is not None:

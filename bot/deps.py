@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,6 +28,10 @@ class Deps:
     clock: Callable[[], datetime] = field(default=utcnow)
     # OAuth mode only: where each workspace's token comes from.
     installations: Installations | None = None
+    # Where a listener's work after its acknowledgement runs (`handlers.after_ack`): a
+    # small pool apart from Bolt's, so a burst of clicks' writes and `chat.update` calls
+    # does not hold up the next clicks' acks. None runs it in the listener (tests).
+    after_ack: Executor | None = None
 
     def now(self) -> datetime:
         """The current instant, as an aware UTC datetime."""

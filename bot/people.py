@@ -106,8 +106,11 @@ def is_admin(session: Session, settings: Settings, team_id: str, user_id: str) -
     """Admins come from ADMIN_USER_IDS (the first ones) or were granted in the app."""
     if user_id in settings.admin_user_ids:
         return True
-    person = find_person(session, team_id, user_id)
-    return bool(person and person.is_admin)
+    # One column, not the whole row: every `/mentor` command asks this before its ack.
+    granted = session.scalar(
+        select(Person.is_admin).where(Person.team_id == team_id, Person.user_id == user_id)
+    )
+    return bool(granted)
 
 
 @dataclass(frozen=True)

@@ -30,3 +30,31 @@ def insert_ignoring_conflict(
         .returning(key)
     )
     return session.execute(statement).first() is not None
+
+
+def insert_many_ignoring_conflict(
+    session: Session,
+    model: type[Any],
+    rows: Sequence[dict[str, Any]],
+    conflict_columns: Sequence[str],
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """INSERT many rows at once, skipping those whose unique `conflict_columns` exist;
+    returns the `returning` columns of the rows inserted.
+
+    The many-row form of :func:`insert_ignoring_conflict`, for batches (a planner tick):
+    one statement compiled once, which SQLAlchemy sends as multi-row INSERTs
+    ("insertmanyvalues"), instead of one round trip per row. Skipped rows return
+    nothing, so callers match what came back by a unique column.
+    """
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = inspect(model).local_table
+    statement = (
+        builder(table)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+        .returning(*(table.c[name] for name in returning))
+    )
+    return [tuple(row) for row in session.connection().execute(statement, list(rows))]

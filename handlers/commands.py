@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import OperationalError
 
 from bot.blocks.help import help_blocks, help_text
-from bot.db import transaction
+from bot.db import reading
 from bot.deps import Deps
 from bot.people import is_admin
 from bot.textparse import split_words
@@ -49,7 +49,8 @@ def dispatch(
     team_id = command.get("team_id", "")
     user_id = command.get("user_id", "")
     try:
-        with transaction(deps.session_factory) as session:
+        # A read: on SQLite it must not queue for the write lock behind clicks and the clock.
+        with reading(deps.session_factory) as session:
             admin = is_admin(session, deps.settings, team_id, user_id)
     except OperationalError:
         log.exception("team=%s user=%s /mentor %s: database unavailable", team_id, user_id, name)

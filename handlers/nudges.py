@@ -52,6 +52,7 @@ from bot.nudges.service import (
 from bot.nudges.types import NoteRefused, NotYourNudge, NudgeCard, NudgeNotFound
 from bot.privacy import NamesToConfirm
 from handlers import privacy_ask
+from handlers.after_ack import after_ack
 from handlers.modals import open_modal
 from handlers.payload import team_and_user
 from handlers.router import CommandCall, CommandRouter
@@ -181,12 +182,19 @@ def _refresh_home(deps: Deps, body: dict[str, Any], card: NudgeCard | None) -> N
 def on_answer(
     deps: Deps, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
 ) -> None:
-    """One of the answer buttons on a nudge."""
+    """One of the answer buttons on a nudge: ack, then record and refresh after the ack
+    (the morning's nudges are answered in bursts; see `handlers.after_ack`)."""
     ack()
-    answer = ANSWER_BY_ACTION[action["action_id"]]
-    card = _for_clicker(deps, body, respond, answer_nudge, _number(action.get("value")), answer, deps.now())
-    _update_message(client, card, lambda text: _tell(respond, text), ANSWER_LABELS[answer])
-    _refresh_home(deps, body, card)
+    answer, clicked_at = ANSWER_BY_ACTION[action["action_id"]], deps.now()
+
+    def record() -> None:
+        card = _for_clicker(
+            deps, body, respond, answer_nudge, _number(action.get("value")), answer, clicked_at
+        )
+        _update_message(client, card, lambda text: _tell(respond, text), ANSWER_LABELS[answer])
+        _refresh_home(deps, body, card)
+
+    after_ack(deps, respond, f"nudge answer {action.get('value')}", record)
 
 
 def on_change(

@@ -32,6 +32,13 @@ from schedules.sender import Sender
 
 log = logging.getLogger(__name__)
 
+# Ticks come every minute. The sender keeps sending until this long before the next
+# is due, so a long fan-out uses each minute almost to its end (it stopped after 45 s of
+# sending, leaving the rest of the minute idle) while the tick still ends in time: a
+# tick running at the next instant makes APScheduler skip that tick altogether.
+TICK_INTERVAL_SECONDS = 60.0
+SEND_MARGIN_SECONDS = 1.5
+
 # A step returns counts for the log line ({"sent": 3}) or None when it had nothing to say.
 Step = Callable[[], dict[str, Any] | None]
 
@@ -39,10 +46,14 @@ Step = Callable[[], dict[str, Any] | None]
 class Clock:
     """The work the scheduler runs. Kept apart from APScheduler so tests call it directly."""
 
-    def __init__(self, deps: Deps, *, sender: Sender | None = None) -> None:
+    def __init__(
+        self, deps: Deps, *, sender: Sender | None = None, tick_seconds: float = TICK_INTERVAL_SECONDS
+    ) -> None:
         self.deps = deps
+        self.tick_seconds = tick_seconds
         # Set by stop(): long steps finish the item in hand and hand the rest back.
         self.stopping = threading.Event()
+        self._tick_started = time.monotonic()
         self.sender = sender or Sender(deps, all_kinds(), stopping=self.stopping)
         # Planners first, so what they make due is sent in the same tick.
         self.tick_steps: list[tuple[str, Step]] = [
@@ -93,11 +104,13 @@ class Clock:
         return {"purged": purged} if purged else {}
 
     def _send(self) -> dict[str, Any]:
-        report = self.sender.run_once()
+        left = self.tick_seconds - SEND_MARGIN_SECONDS - (time.monotonic() - self._tick_started)
+        report = self.sender.run_once(budget_seconds=max(1.0, left))
         return {k: v for k, v in vars(report).items() if v and k != "errors"}
 
     def tick(self) -> dict[str, dict[str, Any] | None]:
         """Run every per-minute step; one failing step does not stop the others."""
+        self._tick_started = time.monotonic()
         return self._run("tick", self.tick_steps)
 
     def housekeeping(self) -> dict[str, dict[str, Any] | None]:
@@ -128,6 +141,8 @@ def build_scheduler(clock: Clock, *, background: bool) -> BaseScheduler:
         # the planners catch up from the database, not from the number of ticks.
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
     )
-    scheduler.add_job(clock.tick, "interval", minutes=1, id="tick", next_run_time=datetime.now(UTC))
+    scheduler.add_job(
+        clock.tick, "interval", seconds=clock.tick_seconds, id="tick", next_run_time=datetime.now(UTC)
+    )
     scheduler.add_job(clock.housekeeping, "cron", hour=3, minute=15, id="housekeeping")
     return scheduler

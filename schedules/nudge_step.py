@@ -33,7 +33,7 @@ from bot.nudges.planner import (
     MentorState,
     plan_mentor,
 )
-from bot.nudges.planning import PlanReport, apply_plan, load_states, mentor_ids_without_schedule
+from bot.nudges.planning import PlanReport, apply_plans, load_states, mentor_ids_without_schedule
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ def _plan_batch(session: Session, settings: Settings, now: datetime, report: Pla
 def _plan_persons(
     session: Session, persons: list[Person], states: dict[int, MentorState], now: datetime, report: PlanReport
 ) -> None:
+    planned = []
     for person in persons:
         if person.next_nudge_at is not None and person.next_nudge_at < now - CATCH_UP_LIMIT:
             # Slots older than the catch-up window get no row at all: say so, once per mentor.
@@ -88,8 +89,8 @@ def _plan_persons(
                 (now - CATCH_UP_LIMIT).isoformat(timespec="minutes"),
                 CATCH_UP_LIMIT.days,
             )
-        plan = plan_mentor(states[person.id], now)
-        apply_plan(session, person, plan, report)
+        planned.append((person, plan_mentor(states[person.id], now)))
+    apply_plans(session, planned, report)
 
 
 # --- loading state -----------------------------------------------------------------------

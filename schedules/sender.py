@@ -43,6 +43,7 @@ from bot.people import zone_for
 from bot.rota.service import busy_for
 from bot.slack import TOKEN_ERRORS, slack_error_code
 from bot.timing import busy_at, in_contact_window, next_contact_time
+from schedules.pacing import SHORT_RETRY_SECONDS, Pacer, retry_after_seconds, without_rate_limit_waits
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class Sender:
         lease: timedelta = LEASE,
         stopping: threading.Event | None = None,
         clients: ClientProvider | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.deps = deps
         self.clients = clients or deps.client_for
@@ -114,6 +116,8 @@ class Sender:
         self.lease = lease
         # Set on shutdown: the pass finishes the row in hand and hands the rest back.
         self.stopping = stopping or threading.Event()
+        # Spaces posts to Slack's published limits (schedules/pacing.py).
+        self.pacer = pacer or Pacer()
         engine = deps.session_factory.kw["bind"]
         self._skip_locked = not is_sqlite(engine)
 
@@ -133,7 +137,8 @@ class Sender:
             ids = self.claim()
             report.claimed += len(ids)
             for position, delivery_id in enumerate(ids):
-                if self.stopping.is_set():
+                # Paced sends take time: the budget is kept row by row, not per batch.
+                if self.stopping.is_set() or time.monotonic() > deadline:
                     self.release(ids[position:])
                     break
                 self.send_one(delivery_id, report, held_teams, clients)
@@ -235,6 +240,7 @@ class Sender:
         clients = {} if clients is None else clients
         if not self._have_client(delivery_id, report, held_teams, clients):
             return
+        self._wait_for_slot(delivery_id, held_teams)
         try:
             prepared = self._prepare(delivery_id, report, held_teams)
         except Exception:
@@ -246,7 +252,9 @@ class Sender:
             return
         team_id, recipient, kind, message = prepared
         try:
-            client = clients[team_id] if team_id in clients else self.clients(team_id)
+            client = (
+                clients[team_id] if team_id in clients else without_rate_limit_waits(self.clients(team_id))
+            )
             response = client.chat_postMessage(channel=recipient, **message.as_kwargs())
         except SlackApiError as error:
             self._record_slack_error(delivery_id, team_id, kind, error, report, held_teams)
@@ -271,7 +279,8 @@ class Sender:
         if team_id is None or team_id in held or team_id in clients:
             return True  # _prepare sees to a row that is no longer ours, or held
         try:
-            clients[team_id] = self.clients(team_id)
+            # A 429 comes back at once: the workspace is held, not slept on (pacing.py).
+            clients[team_id] = without_rate_limit_waits(self.clients(team_id))
             return True
         except NotInstalled as missing:  # uninstalled or revoked: nothing more goes there
             self._finish(delivery_id, DeliveryStatus.CANCELLED, f"not sent: {missing}")
@@ -290,6 +299,17 @@ class Sender:
         self._finish(delivery_id, DeliveryStatus.PENDING, why)
         report.retried += 1
         return False
+
+    def _wait_for_slot(self, delivery_id: int, held: dict[str, datetime | None]) -> None:
+        """Wait, outside any transaction, for the row's turn under Slack's limits."""
+        with transaction(self.deps.session_factory) as session:
+            found = session.execute(
+                select(Delivery.team_id, Delivery.recipient).where(Delivery.id == delivery_id)
+            ).first()
+        if found is not None and found.team_id not in held:
+            delay = self.pacer.reserve(found.team_id, found.recipient)
+            if delay > 0:
+                self.stopping.wait(delay)
 
     def _prepare(
         self, delivery_id: int, report: SendReport, held_teams: dict[str, datetime | None]
@@ -403,8 +423,11 @@ class Sender:
         code = str(error.response.get("error") or f"http_{status_code}")
         now = self.deps.now()
         if status_code == 429 or code == "ratelimited":
-            retry_at = now + timedelta(seconds=_retry_after_seconds(error))
-            held_teams[team_id] = retry_at
+            wait = retry_after_seconds(error)
+            retry_at = now + timedelta(seconds=wait)
+            self.pacer.hold(team_id, wait)
+            if wait > SHORT_RETRY_SECONDS:  # a short one is paced out, not held (pacing.py)
+                held_teams[team_id] = retry_at
             self._retry_later(delivery_id, "rate limited by Slack", retry_at, report, counts=False)
             return
         if status_code >= 500 or code in SERVER_ERRORS:
@@ -574,15 +597,3 @@ def _mark_person_inactive(session: Session, person: Person, code: str) -> None:
     person.inactive_reason = code
     person.next_nudge_at = None
     cancel_open_for_person(session, person.id, f"not sent: the Slack account is {code}")
-
-
-def _retry_after_seconds(error: SlackApiError) -> int:
-    headers = getattr(error.response, "headers", {}) or {}
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            raw = value[0] if isinstance(value, list) else value
-            try:
-                return max(1, int(raw))
-            except (TypeError, ValueError):
-                break
-    return 30

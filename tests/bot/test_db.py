@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import make_engine, make_session_factory, transaction
+from bot.db import make_engine, make_session_factory, reading, transaction
 from bot.models import Base, Pair, Person, Workspace
 
 
@@ -61,3 +62,63 @@ def test_one_active_pair_per_mentor_and_mentee_but_history_may_repeat(session_fa
         session.add(Pair(**ids))
     with pytest.raises(IntegrityError), transaction(session_factory) as session:
         session.add(Pair(**ids))
+
+
+def _count_workspaces(session_factory) -> int:
+    with reading(session_factory) as session:
+        return int(session.scalar(text("SELECT count(*) FROM workspace")))
+
+
+def test_a_read_does_not_wait_for_a_writer_and_sees_the_last_commit(sqlite_engine):
+    factory = make_session_factory(sqlite_engine)
+    holding, done = threading.Event(), threading.Event()
+
+    def write_and_hold() -> None:
+        with transaction(factory) as session:
+            session.add(Workspace(team_id="T0HELD001"))
+            session.flush()
+            holding.set()
+            done.wait(10)
+
+    writer = threading.Thread(target=write_and_hold)
+    writer.start()
+    assert holding.wait(10)
+    # The writer holds SQLite's write lock (and the process's writer gate); a read answers
+    # at once, from the last committed state, instead of queuing behind it.
+    seen = _count_workspaces(factory)
+    done.set()
+    writer.join()
+
+    assert seen == 0
+    assert _count_workspaces(factory) == 1
+
+
+def test_writers_in_one_process_take_turns_without_database_is_locked(sqlite_engine):
+    factory = make_session_factory(sqlite_engine)
+    failures: list[Exception] = []
+
+    def write(i: int) -> None:
+        try:
+            for j in range(10):
+                with transaction(factory) as session:
+                    session.add(Workspace(team_id=f"T{i:02d}{j:05d}"))
+        except Exception as error:  # collected: the assertion below names it
+            failures.append(error)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert _count_workspaces(factory) == 80
+
+
+def test_what_a_read_changes_is_not_kept(sqlite_engine):
+    factory = make_session_factory(sqlite_engine)
+    with reading(factory) as session:
+        session.add(Workspace(team_id="T0NOTKEPT"))
+        session.flush()
+
+    assert _count_workspaces(factory) == 0

@@ -124,14 +124,19 @@ def test_rate_limit_is_retried_after_retry_after(sender_deps, fake_slack, clock)
     assert make_sender(sender_deps).run_once().sent == 2
 
 
-def test_slack_client_retries_429_itself_when_configured(settings, session_factory, fake_slack, clock):
-    client = make_client(settings, retries=1)
+def test_a_429_is_handed_back_to_the_sender_not_slept_on_by_the_client(
+    settings, session_factory, fake_slack, clock
+):
+    # Production's client waits out 429s itself; inside a tick that slept the whole
+    # Retry-After (49 s once) and the next tick was skipped. The sender's copy does not.
+    client = make_client(settings, retries=2)
     deps = build_deps(settings, client=client, session_factory=session_factory, clock=clock)
-    fake_slack.rate_limit("chat.postMessage", retry_after=0)
+    fake_slack.rate_limit("chat.postMessage", retry_after=40)
     queue(deps)
 
-    assert make_sender(deps).run_once().sent == 1
-    assert len(fake_slack.calls_to("chat.postMessage")) == 2
+    assert make_sender(deps).run_once().sent == 0
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert row(deps).next_attempt_at == clock.now + timedelta(seconds=40)
 
 
 @pytest.mark.parametrize("fault", ["http_error", "drop"])
