@@ -151,6 +151,24 @@ def may_have_reached_slack(error: BaseException) -> bool:
     return not isinstance(error, URLError)
 
 
+# Never writes at DEBUG, where the Slack client prints each request's body.
+_QUIET_LOG = logging.getLogger("slack_sdk.web.unattributed")
+_QUIET_LOG.setLevel(logging.INFO)
+
+
+def unattributed_client(client: WebClient) -> WebClient:
+    """A copy of `client` whose requests are not written to the debug log: for a call
+    right after an anonymous answer, whose body names the person who answered."""
+    return WebClient(
+        token=client.token,
+        team_id=client.default_params.get("team_id"),
+        base_url=client.base_url,
+        timeout=client.timeout,
+        logger=_QUIET_LOG,
+        retry_handlers=client.retry_handlers,
+    )
+
+
 @dataclass(frozen=True)
 class BotIdentity:
     """What `auth.test` says about our token."""
