@@ -3,6 +3,13 @@
 Every value is checked once, at start-up, so a typo stops the process with one plain
 sentence naming the variable and where to find the right value — not a traceback
 twenty minutes later when the first nudge is due.
+
+Two kinds of check: a value we cannot use at all (a port that is not a number, an
+unknown time zone) stops start-up; a value that merely does not look the way Slack
+usually shows it (a signing secret that is not hexadecimal, a token with an odd prefix)
+is a *format guess* and only warns (`Settings.format_warnings`), and only in the modes
+that use that value: Slack itself is the judge of its secrets, and a guess must never
+stop `migrate` or `clock`, which do not use a signing secret at all.
 """
 
 from __future__ import annotations
@@ -88,6 +95,14 @@ class Settings:
     # Free text (notes, reflections, feedback topics, check-in comments) older than this
     # many days is emptied by the daily housekeeping; counts and one-tap answers stay.
     retention_days: int = 180
+    # Format guesses that failed: (variable, sentence). Logged by the run modes that use
+    # the variable (bot.runtime), never a reason to refuse to start.
+    format_warnings: tuple[tuple[str, str], ...] = ()
+
+    def warnings_for(self, variables: tuple[str, ...]) -> list[str]:
+        """The format warnings about any of `variables`, in the order they were found."""
+        return [sentence for name, sentence in self.format_warnings if name in variables]
+
     # The director digest (bot.program): every this many days, counted from a Monday, so a
     # multiple of 7 keeps it on Mondays; 0 turns it off.
     digest_every_days: int = 14
@@ -171,21 +186,27 @@ def _scheme(url: str) -> str:
     return f"scheme {scheme!r}" if scheme else "no scheme"
 
 
-def _check_token(name: str, value: str | None, prefix: str, where: str) -> str | None:
+def _check_token(name: str, value: str | None, prefix: str, where: str, warnings: list) -> str | None:
     if not value:
         return None
     if not value.startswith(prefix) or any(c.isspace() for c in value):
-        raise ConfigError(f"{name} does not look like a Slack token (it should start with {prefix}): {where}")
+        warnings.append(
+            (name, f"{name} does not look like a Slack token (it should start with {prefix}): {where}")
+        )
     return value
 
 
-def _check_signing_secret(value: str | None) -> str | None:
+def _check_signing_secret(value: str | None, warnings: list) -> str | None:
     if not value:
         return None
     if not re.fullmatch(r"[0-9a-fA-F]{16,}", value):
-        raise ConfigError(
-            "SLACK_SIGNING_SECRET looks malformed (expected the hexadecimal string shown under "
-            "Basic Information → App Credentials → Signing Secret)"
+        warnings.append(
+            (
+                "SLACK_SIGNING_SECRET",
+                "SLACK_SIGNING_SECRET looks malformed (expected the hexadecimal string shown under "
+                "Basic Information → App Credentials → Signing Secret); requests Slack signs with the "
+                "real one will be refused",
+            )
         )
     return value
 
@@ -193,9 +214,8 @@ def _check_signing_secret(value: str | None) -> str | None:
 SECRET_KEY_MIN_CHARS = 32
 
 
-def _check_secret_key(value: str | None) -> str | None:
-    if not value:
-        return None
+def check_secret_key(value: str) -> str:
+    """SECRET_KEY, checked where it is used (sealing check-in answers): a short key is weak."""
     if len(value) < SECRET_KEY_MIN_CHARS or any(c.isspace() for c in value):
         raise ConfigError(
             f"SECRET_KEY must be at least {SECRET_KEY_MIN_CHARS} characters with no spaces; make one with "
@@ -310,11 +330,12 @@ def check_timezone(name: str, value: str | None) -> str:
     return zone
 
 
-def _check_oauth(env: Mapping[str, str]) -> dict[str, str | None]:
-    """SLACK_CLIENT_ID and SLACK_CLIENT_SECRET come as a pair, with the signing secret.
+def _check_oauth(env: Mapping[str, str], warnings: list) -> dict[str, str | None]:
+    """SLACK_CLIENT_ID and SLACK_CLIENT_SECRET come as a pair.
 
     Half a set would start an app that cannot install anywhere; say which half is
-    missing now rather than at the first install.
+    missing now rather than at the first install. (The signing secret OAuth mode needs
+    is asked for by the web mode, which serves Slack; the clock does not use it.)
     """
     client_id, secret = env.get("SLACK_CLIENT_ID") or None, env.get("SLACK_CLIENT_SECRET") or None
     if client_id is None and secret is None:
@@ -327,15 +348,18 @@ def _check_oauth(env: Mapping[str, str]) -> dict[str, str | None]:
             f"SLACK_CLIENT_SECRET, from {where}"
         )
     if not re.fullmatch(r"\d+\.\d+", client_id):
-        raise ConfigError(f"SLACK_CLIENT_ID looks malformed (expected digits.digits, as shown under {where})")
-    if not re.fullmatch(r"[0-9a-fA-F]{16,}", secret):
-        raise ConfigError(
-            f"SLACK_CLIENT_SECRET looks malformed (expected the hexadecimal string under {where})"
+        warnings.append(
+            (
+                "SLACK_CLIENT_ID",
+                f"SLACK_CLIENT_ID looks malformed (expected digits.digits, as shown under {where})",
+            )
         )
-    if not env.get("SLACK_BOT_TOKEN") and not env.get("SLACK_SIGNING_SECRET"):
-        raise ConfigError(
-            "SLACK_SIGNING_SECRET is not set: OAuth mode serves Slack over HTTP, and every request is "
-            f"checked against the Signing Secret ({where})"
+    if not re.fullmatch(r"[0-9a-fA-F]{16,}", secret):
+        warnings.append(
+            (
+                "SLACK_CLIENT_SECRET",
+                f"SLACK_CLIENT_SECRET looks malformed (expected the hexadecimal string under {where})",
+            )
         )
     return {"slack_client_id": client_id, "slack_client_secret": secret}
 
@@ -388,8 +412,9 @@ def _check_redirect_uri(value: str | None) -> str | None:
 def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path | None = None) -> Settings:
     """Read and validate configuration; raise :class:`ConfigError` with a plain message."""
     env = _read_environment(environ, dotenv_path)
+    warnings: list[tuple[str, str]] = []
     return Settings(
-        **_check_oauth(env),
+        **_check_oauth(env, warnings),
         slack_scopes=_check_scopes(env.get("SLACK_SCOPES")),
         slack_redirect_uri=_check_redirect_uri(env.get("SLACK_REDIRECT_URI")),
         slack_allowed_teams=_check_allowed_teams(env.get("SLACK_ALLOWED_TEAMS")),
@@ -398,14 +423,16 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path
             env.get("SLACK_BOT_TOKEN"),
             "xoxb-",
             "copy the Bot User OAuth Token from OAuth & Permissions",
+            warnings,
         ),
-        slack_signing_secret=_check_signing_secret(env.get("SLACK_SIGNING_SECRET")),
-        secret_key=_check_secret_key(env.get("SECRET_KEY")),
+        slack_signing_secret=_check_signing_secret(env.get("SLACK_SIGNING_SECRET"), warnings),
+        secret_key=env.get("SECRET_KEY") or None,
         slack_app_token=_check_token(
             "SLACK_APP_TOKEN",
             env.get("SLACK_APP_TOKEN"),
             "xapp-",
             "copy an app-level token from Basic Information → App-Level Tokens",
+            warnings,
         ),
         database_url=_check_database_url(
             normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
@@ -459,4 +486,6 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path
             *RETENTION_RANGE,
             "how many days free text is kept before the daily housekeeping empties it",
         ),
+        # Filled while the arguments above were evaluated (left to right).
+        format_warnings=tuple(warnings),
     )

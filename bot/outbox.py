@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
@@ -187,6 +187,50 @@ def cancel_open_for_person(
     if due_before is not None:
         statement = statement.where(Delivery.next_attempt_at < due_before)
     return session.execute(statement).rowcount or 0
+
+
+# Rows whose message may be in Slack though we never wrote down where (bot.models.core).
+UNCERTAIN = (DeliveryStatus.SENDING, DeliveryStatus.INTERRUPTED)
+
+
+def adopt_clicked_message(session: Session, delivery: Delivery, channel: str | None, ts: str | None) -> bool:
+    """A click on a message of ours proves Slack has it: record where, if we did not.
+
+    A row interrupted mid-send (a crash, or Slack's answer lost) has no channel or ts;
+    the click carries both, so the row becomes `sent` with them and the feature can do
+    what it would have done when the message was first recorded. Returns True when the
+    row was adopted (False: nothing to adopt, or it was already recorded).
+    """
+    if delivery.status not in UNCERTAIN or not channel or not ts:
+        return False
+    delivery.status, delivery.channel, delivery.ts, delivery.lease_until = (
+        DeliveryStatus.SENT,
+        channel,
+        ts,
+        None,
+    )
+    delivery.sent_at = slack_ts_time(ts) or delivery.next_attempt_at
+    delivery.error = "recorded from a click on the message (its send had been interrupted)"
+    return True
+
+
+def slack_ts_time(ts: str) -> datetime | None:
+    """The moment a Slack message ts stands for (seconds since 1970, UTC)."""
+    try:
+        return datetime.fromtimestamp(float(ts), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def delivery_counts(session: Session, team_id: str, since: datetime) -> dict[str, int]:
+    """How many of a workspace's messages due since `since` are in each state, for
+    admins: `interrupted` (maybe delivered, never resent) is counted on its own."""
+    rows = session.execute(
+        select(Delivery.status, func.count())
+        .where(Delivery.team_id == team_id, Delivery.due_at >= since)
+        .group_by(Delivery.status)
+    ).all()
+    return {status: count for status, count in rows}
 
 
 def find_by_message(session: Session, channel: str, ts: str) -> Delivery | None:

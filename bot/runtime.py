@@ -32,15 +32,27 @@ from bot.slack import BotIdentity, make_client, verify_token
 log = logging.getLogger(__name__)
 
 
-def load_runtime_settings() -> Settings:
+# The variables whose format each mode relies on: only these modes warn about a value
+# that does not look the way Slack shows it (bot.config, "format guesses").
+WEB_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+SOCKET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+CLOCK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+
+
+def load_runtime_settings(uses: tuple[str, ...] = ("SLACK_BOT_TOKEN",)) -> Settings:
     """Read configuration, set up logging, and check the content files load.
 
+    `uses`: the Slack credentials this mode relies on; a format guess about one of them
+    is logged as a warning (never a refusal: Slack is the judge of its own secrets), and
+    guesses about the others are not this mode's business.
     A broken edit to the nudge library stops start-up with one line naming the entry,
     instead of failing at the first clock tick.
     """
     settings = load_settings()
     configure_logging(settings.log_level)
-    if settings.slack_bot_token and settings.slack_client_id:
+    for sentence in settings.warnings_for(uses):
+        log.warning("%s", sentence)
+    if "SLACK_BOT_TOKEN" in uses and settings.slack_bot_token and settings.slack_client_id:
         log.warning(
             "SLACK_BOT_TOKEN is set, so the app runs for that one workspace and SLACK_CLIENT_ID/"
             "SLACK_CLIENT_SECRET are not used; unset SLACK_BOT_TOKEN for OAuth mode (several workspaces)"
@@ -131,7 +143,7 @@ def require_slack_credentials(settings: Settings) -> None:
 
 def prepare_web() -> tuple[App, Engine, Settings]:
     """Everything the HTTP process needs, checked: (Bolt app, engine, settings)."""
-    settings = load_runtime_settings()
+    settings = load_runtime_settings(WEB_VARIABLES)
     settings.require_signing_secret()
     require_slack_credentials(settings)
     engine = open_database(settings)
@@ -146,7 +158,7 @@ def run_socket() -> None:
     from schedules.clock import Clock, build_scheduler
     from schedules.lock import clock_lock
 
-    settings = load_runtime_settings()
+    settings = load_runtime_settings(SOCKET_VARIABLES)
     if settings.oauth_enabled:
         raise ConfigError(
             "Socket Mode serves one workspace, with SLACK_BOT_TOKEN; SLACK_CLIENT_ID is set without one. "
@@ -181,7 +193,7 @@ def run_clock() -> None:
     from schedules.clock import Clock, build_scheduler
     from schedules.lock import clock_lock
 
-    settings = load_runtime_settings()
+    settings = load_runtime_settings(CLOCK_VARIABLES)
     require_slack_credentials(settings)
     engine = open_database(settings)
     deps = prepare_deps(settings, engine)
@@ -204,7 +216,7 @@ def run_clock() -> None:
 
 def run_migrate() -> str | None:
     """Upgrade the database to the newest schema; returns the revision now in place."""
-    settings = load_runtime_settings()
+    settings = load_runtime_settings(uses=())
     engine = make_engine(settings.database_url)
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
     try:

@@ -12,10 +12,12 @@ from handlers import (
     feedback,
     help_command,
     home,
+    input_limits,
     library,
     meetings,
     mydata,
     nudges,
+    payload,
     privacy_ask,
     privacy_command,
     pulse,
@@ -62,6 +64,8 @@ MATCHED_FIRST = ("mentor_command", "on_answer")
 def register_all(app: App, deps: Deps) -> CommandRouter:
     """Attach every listener to `app`; returns the `/mentor` router (tests inspect it)."""
     app.middleware(request_log.log_request)
+    app.middleware(payload.refuse_malformed)
+    app.middleware(input_limits.limit_free_text)
     router = CommandRouter()
     for module in MODULES:
         module.register(app, deps, router)

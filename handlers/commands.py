@@ -16,6 +16,7 @@ from bot.db import reading
 from bot.deps import Deps
 from bot.people import is_admin
 from bot.textparse import split_words
+from handlers.input_limits import too_long_command
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,10 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     def mentor_command(
         ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, logger: logging.Logger
     ) -> None:
+        refusal = too_long_command(command.get("text"))
+        if refusal is not None:  # size-limited on our side, before any parsing
+            ack(text=refusal, response_type="ephemeral")
+            return
         dispatch(deps, router, command, ack=ack, respond=respond, client=client)
 
 

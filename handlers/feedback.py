@@ -52,7 +52,7 @@ from bot.feedback.types import (
 )
 from bot.home.service import publish_home
 from handlers.modals import open_modal, why_not_opened
-from handlers.payload import team_and_user
+from handlers.payload import team_and_user, where_clicked
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
@@ -162,7 +162,7 @@ def on_answer(
         return answer_request(session, deps.settings, team_id, user_id, request_id, answer, deps.now())
 
     record.__name__ = f"answered {answer}"
-    card = _for_clicker(deps, body, respond, client, record)
+    card = where_clicked(_for_clicker(deps, body, respond, client, record), body)
     if card is not None and not _refresh(client, card):
         _tell(
             respond, f"Saved — <@{card.mentee_user_id}> will be told. (I couldn't refresh the message above.)"

@@ -36,7 +36,7 @@ from bot.meetings.blocks import (
 )
 from bot.meetings.service import answer_question, log_meeting, meeting_overview, save_practices
 from bot.meetings.types import MeetingCard, MeetingNotFound, MetRefused, NotYourMeeting
-from handlers.payload import team_and_user
+from handlers.payload import team_and_user, where_clicked
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def on_answer(
         return answer_question(session, team_id, user_id, question_id, minutes, deps.now())
 
     record.__name__ = f"answered {minutes}"
-    card = _for_clicker(deps, body, respond, record)
+    card = where_clicked(_for_clicker(deps, body, respond, record), body)
     if card is not None:
         _update_question(client, card, respond)
         # Home counts the meetings logged per mentee.

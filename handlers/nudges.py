@@ -54,7 +54,7 @@ from bot.privacy import NamesToConfirm
 from handlers import privacy_ask
 from handlers.after_ack import after_ack
 from handlers.modals import open_modal
-from handlers.payload import team_and_user
+from handlers.payload import team_and_user, where_clicked
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,9 @@ def on_answer(
         card = _for_clicker(
             deps, body, respond, answer_nudge, _number(action.get("value")), answer, clicked_at
         )
-        _update_message(client, card, lambda text: _tell(respond, text), ANSWER_LABELS[answer])
+        _update_message(
+            client, where_clicked(card, body), lambda text: _tell(respond, text), ANSWER_LABELS[answer]
+        )
         _refresh_home(deps, body, card)
 
     after_ack(deps, respond, f"nudge answer {action.get('value')}", record)
@@ -205,7 +207,12 @@ def on_change(
     answer, _, send = str((action.get("selected_option") or {}).get("value") or "").partition(":")
     send_id = _number(send) if answer in ANSWER_BY_ACTION.values() else None
     card = _for_clicker(deps, body, respond, answer_nudge, send_id, answer, deps.now())
-    _update_message(client, card, lambda text: _tell(respond, text), ANSWER_LABELS.get(answer, answer))
+    _update_message(
+        client,
+        where_clicked(card, body),
+        lambda text: _tell(respond, text),
+        ANSWER_LABELS.get(answer, answer),
+    )
     _refresh_home(deps, body, card)
 
 
@@ -219,7 +226,7 @@ def on_followup(
     send_id = _number(send) if index is not None else None
     card = _for_clicker(deps, body, respond, answer_followup, send_id, index, deps.now())
     saved = f"“{card.followup_choice}”" if card is not None and card.followup_choice else "your answer"
-    _update_message(client, card, lambda text: _tell(respond, text), saved)
+    _update_message(client, where_clicked(card, body), lambda text: _tell(respond, text), saved)
 
 
 def on_note(deps: Deps, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -263,7 +270,7 @@ def on_note_submitted(
     ack()
     log.info("team=%s user=%s nudge %s: note saved", team_id, user_id, send_id)
     # A modal has no response_url: if the nudge can't be refreshed, say so by DM.
-    _update_message(client, card, lambda text: _dm(client, user_id, text), "your note")
+    _update_message(client, where_clicked(card, body), lambda text: _dm(client, user_id, text), "your note")
 
 
 def on_pace(

@@ -43,6 +43,7 @@ from bot.slack import slack_error_code
 from bot.textparse import parse_channel, parse_user
 from handlers import privacy_ask
 from handlers.modals import open_modal, why_not_opened
+from handlers.payload import clicked_message
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
@@ -304,7 +305,7 @@ def open_share_modal(deps: Deps, body: dict[str, Any], respond: Respond) -> None
     except (KeyError, ValueError):
         return
     with transaction(deps.session_factory) as session:
-        target = reflections.share_target(session, _team(body), prompt_id, deps.now())
+        target = reflections.share_target(session, _team(body), prompt_id, deps.now(), clicked_message(body))
     if target is None or target.closed_reason:
         view = blocks.closed_modal(target.closed_reason if target else "missing")
     else:

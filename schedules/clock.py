@@ -29,6 +29,7 @@ from schedules.report_step import run_report_step, upload_report_charts
 from schedules.retention_step import purge_old_text
 from schedules.rota_step import refresh_feeds, run_checkins, tidy_rota_uploads
 from schedules.sender import Sender
+from schedules.zone_step import learn_unknown_zones
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ class Clock:
             ("agreements", lambda: run_agreement_reviews(deps.session_factory, deps.settings, deps.now())),
             ("digests", lambda: plan_director_digests(deps.session_factory, deps.settings, deps.now())),
             ("reports", lambda: run_report_step(deps, deps.now())),
+            # Just before sending: a person's zone must be known to keep to their hours.
+            ("zones", lambda: learn_unknown_zones(deps)),
             ("send", self._send),
             # After the sender: a report's charts follow its covering message in the same tick.
             ("report_charts", lambda: upload_report_charts(deps, deps.now(), stopping=self.stopping)),

@@ -15,13 +15,13 @@ import threading
 from collections import Counter
 from datetime import datetime
 
-from slack_sdk.errors import SlackApiError, SlackTokenRotationError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.db import is_sqlite, transaction
 from bot.deps import Deps
 from bot.installations import NotInstalled
 from bot.reports.charts import render_charts
-from bot.reports.delivery import SENT, claim_chart_uploads, plan_monthly_reports, record_chart_upload
+from bot.reports.delivery import DUE, SENT, claim_chart_uploads, plan_monthly_reports, record_chart_upload
 from bot.reports.service import report_figures
 from bot.slack import slack_error_code
 from bot.uploads import OutgoingFile, share_files
@@ -49,11 +49,11 @@ def upload_report_charts(
             # Claimed but never uploaded: hand them back as due for the next clock.
             with transaction(deps.session_factory) as session:
                 for later_id, *_rest in claimed[position:]:
-                    record_chart_upload(session, later_id, "due")
+                    record_chart_upload(session, later_id, DUE, now)
             break
         outcome = _upload(deps, delivery_id, team_id, channel, month)
         with transaction(deps.session_factory) as session:
-            record_chart_upload(session, delivery_id, outcome)
+            record_chart_upload(session, delivery_id, outcome, now)
         counts["charts_sent" if outcome == SENT else "charts_failed"] += 1
     return dict(counts)
 
@@ -70,7 +70,7 @@ def _upload(deps: Deps, delivery_id: int, team_id: str, channel: str, month: str
         code = slack_error_code(error)
         log.warning("team=%s delivery=%s: report charts not shared (%s)", team_id, delivery_id, code)
         return f"failed: {code}"
-    except (NotInstalled, SlackTokenRotationError, OSError) as error:
+    except (NotInstalled, SlackClientError, OSError) as error:
         log.warning("team=%s delivery=%s: report charts not shared (%s)", team_id, delivery_id, error)
         return f"failed: {error.__class__.__name__}"
     except Exception:

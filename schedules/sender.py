@@ -8,9 +8,11 @@ Exactly-once, as far as Slack lets us:
 * A sender that dies holding `claimed` rows never called Slack for them; when the lease
   runs out they go back to pending and are sent later.
 * A sender that dies with a row in `sending` may or may not have reached Slack. We
-  choose at-most-once for that window: the row is marked failed ("interrupted") and
-  not resent, because a doubled DM teaches busy clinicians to mute the app, while one
-  missed nudge is replaced by the next one. It is visible in reports, never silent.
+  choose at-most-once for that window: the row is marked `interrupted` and not resent,
+  because a doubled DM teaches busy clinicians to mute the app, while one missed nudge
+  is replaced by the next one. The window is one Slack call, one row per sender. A
+  call whose answer never came (read timeout, dropped connection) is the same window:
+  interrupted too. Only a failure before the request left (refused, DNS) is retried.
 * No database transaction is open while we wait for Slack, so a slow Slack never holds
   SQLite's write lock.
 """
@@ -25,8 +27,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from urllib.error import URLError
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
@@ -41,9 +42,10 @@ from bot.models import Delivery, DeliveryStatus, Person, Workspace
 from bot.outbox import Cancel, DeliveryKind, ErrorOutcome, Message, cancel_open_for_person
 from bot.people import zone_for
 from bot.rota.service import busy_for
-from bot.slack import TOKEN_ERRORS, slack_error_code
+from bot.slack import TOKEN_ERRORS, may_have_reached_slack, posting_client, slack_error_code
 from bot.timing import busy_at, in_contact_window, next_contact_time
 from schedules.pacing import SHORT_RETRY_SECONDS, Pacer, retry_after_seconds, without_rate_limit_waits
+from schedules.row_rules import apply_outcome, check_person_reachable
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +61,7 @@ MAX_BACKOFF = timedelta(minutes=15)
 # How long one pass may keep claiming batches: a tick is once a minute.
 PASS_BUDGET_SECONDS = 45.0
 INTERRUPTED = "interrupted while sending; not resent so the recipient never gets it twice"
-# Where a row held by its kind waits until the feature re-arms it. A fixed instant, not
-# `next_attempt_at.replace(year=9999)`, which fails for a row due on 29 February.
-HELD_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
+MAY_HAVE_BEEN_SENT = "Slack took the request but its answer never came; may have been sent, not resent"
 # Error codes that mean Slack itself failed, not our message: tried again, like a 5xx.
 # How far ahead the send-time check reads a person's duty (a run of nights and more).
 DUTY_LOOKAHEAD = timedelta(days=21)
@@ -190,12 +190,12 @@ class Sender:
                 session.execute(
                     update(Delivery)
                     .where(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
-                    .values(status=DeliveryStatus.FAILED, error=INTERRUPTED, lease_until=None)
+                    .values(status=DeliveryStatus.INTERRUPTED, error=INTERRUPTED, lease_until=None)
                 ).rowcount
                 or 0
             )
         if interrupted:
-            log.warning("sender: %d message(s) were interrupted mid-send and marked failed", interrupted)
+            log.warning("sender: %d message(s) were interrupted mid-send; not resent", interrupted)
         report.interrupted += interrupted
 
     def claim(self) -> list[int]:
@@ -252,23 +252,33 @@ class Sender:
             return
         team_id, recipient, kind, message = prepared
         try:
-            client = (
-                clients[team_id] if team_id in clients else without_rate_limit_waits(self.clients(team_id))
-            )
+            client = clients[team_id] if team_id in clients else self._client_for_posting(team_id)
             response = client.chat_postMessage(channel=recipient, **message.as_kwargs())
         except SlackApiError as error:
             self._record_slack_error(delivery_id, team_id, kind, error, report, held_teams)
             return
-        except (URLError, OSError) as error:  # connection refused, reset, timeout
-            self._retry_later(delivery_id, f"network error: {error.__class__.__name__}", None, report)
-            return
-        except Exception:
-            # Not a Slack answer at all; the call may have gone out, so do not resend.
-            log.exception("sender: unexpected error posting delivery %s", delivery_id)
-            self._finish(delivery_id, DeliveryStatus.FAILED, "unexpected error while posting")
-            report.failed += 1
+        except Exception as error:
+            self._record_no_answer(delivery_id, error, report)
             return
         self._record_sent(delivery_id, kind, response.get("channel"), response.get("ts"), report)
+
+    def _client_for_posting(self, team_id: str) -> WebClient:
+        return posting_client(without_rate_limit_waits(self.clients(team_id)))
+
+    def _record_no_answer(self, delivery_id: int, error: Exception, report: SendReport) -> None:
+        """No answer from Slack: retried if the request never left (refused, DNS); else
+        Slack may have posted it, so, like a crash mid-send, it is interrupted."""
+        if not may_have_reached_slack(error):
+            self._retry_later(delivery_id, f"network error: {error.__class__.__name__}", None, report)
+            return
+        if not isinstance(error, OSError):
+            log.exception("sender: unexpected error posting delivery %s", delivery_id)
+        else:
+            log.warning("sender: delivery %s may have been sent (%s); not resent", delivery_id, error)
+        self._finish(
+            delivery_id, DeliveryStatus.INTERRUPTED, f"{MAY_HAVE_BEEN_SENT} ({error.__class__.__name__})"
+        )
+        report.interrupted += 1
 
     def _have_client(self, delivery_id: int, report: SendReport, held: dict, clients: dict) -> bool:
         """The row's workspace client, looked up (once a pass) before the row is marked
@@ -279,8 +289,8 @@ class Sender:
         if team_id is None or team_id in held or team_id in clients:
             return True  # _prepare sees to a row that is no longer ours, or held
         try:
-            # A 429 comes back at once: the workspace is held, not slept on (pacing.py).
-            clients[team_id] = without_rate_limit_waits(self.clients(team_id))
+            # A 429 comes back at once (pacing.py); no blind resend after the request left.
+            clients[team_id] = self._client_for_posting(team_id)
             return True
         except NotInstalled as missing:  # uninstalled or revoked: nothing more goes there
             self._finish(delivery_id, DeliveryStatus.CANCELLED, f"not sent: {missing}")
@@ -342,7 +352,7 @@ class Sender:
                 return None
             person = session.get(Person, row.person_id) if kind.to_person and row.person_id else None
             try:
-                _check_person_reachable(person, now)
+                check_person_reachable(person, now)
                 if person is not None and self._defer_to_contact_hours(session, row, person, now, report):
                     return None
                 message = kind.render(session, row, self.deps)
@@ -525,34 +535,9 @@ class Sender:
                 row.status, row.error, row.lease_until = status, error, None
 
 
-def _check_person_reachable(person: Person | None, now: datetime) -> None:
-    if person is None:
-        return
-    if person.opted_out_at is not None:
-        raise Cancel("the person opted out of all messages")
-    if not person.is_active:
-        raise Cancel(f"the person's Slack account is inactive ({person.inactive_reason or 'unknown'})")
-    if person.paused_until is not None and person.paused_until > now:
-        raise Cancel("the person has paused messages")
-
-
-def _apply_outcome(row: Delivery, outcome: ErrorOutcome) -> None:
-    row.error, row.claimed_by, row.lease_until = outcome.note, None, None
-    if outcome.hold:
-        # Held rows wait (pending, far future) until the feature re-arms them. Waiting for
-        # a person to fix something is not a transient failure: it uses up no attempts.
-        row.status = DeliveryStatus.PENDING
-        row.attempts = max(0, row.attempts - 1)
-        row.next_attempt_at = outcome.retry_at or HELD_UNTIL
-    elif outcome.retry_at is not None:
-        row.status, row.next_attempt_at = DeliveryStatus.PENDING, outcome.retry_at
-    else:
-        row.status = DeliveryStatus.FAILED
-
-
 def _record_kind_outcome(row: Delivery, outcome: ErrorOutcome, code: str, report: SendReport) -> None:
     """Apply what the row's kind made of Slack's error, count it and log it."""
-    _apply_outcome(row, outcome)
+    apply_outcome(row, outcome)
     if outcome.hold or outcome.retry_at is not None:
         report.retried += 1
     else:

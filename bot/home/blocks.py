@@ -77,3 +77,21 @@ def home_view(sections: Sequence[Sequence[Block]]) -> dict[str, Any]:
         blocks.append(context("Some sections didn't fit here; `/mentor help` lists commands that show them."))
     blocks += footer
     return View(type="home", callback_id=HOME_CALLBACK, blocks=blocks).to_dict()
+
+
+# The states an admin sees, in this order, with what each means.
+DELIVERY_WORDS = (
+    ("sent", "sent"),
+    ("interrupted", "interrupted (may or may not have arrived; never sent twice)"),
+    ("failed", "failed"),
+    ("expired", "expired unsent"),
+    ("pending", "waiting"),
+)
+
+
+def delivery_section(counts: dict[str, int], days: int) -> list[Block]:
+    """Admins: how the app's messages of the last `days` days went, interrupted apart."""
+    parts = [f"{counts.get(state, 0):,} {words}" for state, words in DELIVERY_WORDS if counts.get(state)]
+    if not parts:
+        return []
+    return [header(f"Messages, last {days} days"), context(" · ".join(parts))]

@@ -109,8 +109,14 @@ class Person(Base):
     opted_out_at: Mapped[datetime | None]
     # `/mentor pause`: nothing scheduled or sent before this instant.
     paused_until: Mapped[datetime | None]
+    # When the current pause began (an extension keeps it); None when not paused, or for
+    # pauses made before it was stored.
+    paused_at: Mapped[datetime | None]
     pause_reason: Mapped[str | None] = mapped_column(String(64))
     welcomed_at: Mapped[datetime | None]
+    # The page of the admin Home's flagged pairs they last turned to: a redraw after
+    # something done elsewhere (a DM click carries no Home view) keeps it.
+    home_page: Mapped[int | None] = mapped_column(Integer)
 
     # When the app may speak to them, in minutes after local midnight, and weekends.
     contact_start: Mapped[int] = mapped_column(
@@ -211,9 +217,12 @@ class AuditLog(Base):
 class DeliveryStatus:
     """The states an outbox row moves through.
 
-    pending → claimed → sending → sent, with failed / expired / cancelled as other ends.
-    `claimed` means a sender owns the row but has not called Slack yet (safe to retry if
-    the sender dies); `sending` means the Slack call may have happened.
+    pending → claimed → sending → sent, with failed / expired / cancelled / interrupted
+    as other ends. `claimed` means a sender owns the row but has not called Slack yet
+    (safe to retry if the sender dies); `sending` means the Slack call may have happened.
+    `interrupted`: the call may or may not have reached Slack (the sender died mid-call,
+    or Slack took the request and its answer never came back); it is never resent, so
+    nobody gets a message twice, and it is counted apart from plain failures.
     """
 
     PENDING = "pending"
@@ -223,9 +232,10 @@ class DeliveryStatus:
     FAILED = "failed"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
 
     OPEN = (PENDING, CLAIMED, SENDING)
-    ALL = (PENDING, CLAIMED, SENDING, SENT, FAILED, EXPIRED, CANCELLED)
+    ALL = (PENDING, CLAIMED, SENDING, SENT, FAILED, EXPIRED, CANCELLED, INTERRUPTED)
 
 
 class Delivery(Base):

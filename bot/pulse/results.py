@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -27,6 +27,7 @@ from bot.models import (
     Pair,
     Person,
     PulseBatch,
+    PulsePublication,
     PulseRound,
     PulseSelfAnswer,
     RoundStatus,
@@ -273,21 +274,33 @@ def program_self_averages(
 ) -> tuple[dict[str, float | None], int]:
     """Mentors' own self-check averages per item across a program, over the same closed
     quarters as the published mentee figures (so the two compare like with like), and
-    how many different mentors stand behind them. The caller shows them only when at
-    least `ANONYMITY_MIN` mentors do: a self-check is one mentor's own data."""
-    quarters = published_window(now, settings.anonymity_window_months)
+    how many different mentors stand behind them.
+
+    Only quarters the workspace has already published count (`pulse_publication`), so the
+    figures change by whole quarters, never while a quarter is still open. A self-check is
+    one mentor's own data: an item's average is shown only when at least `ANONYMITY_MIN`
+    different mentors rated that item (None otherwise)."""
+    through = session.scalar(
+        select(PulsePublication.through_quarter).where(PulsePublication.team_id == team_id)
+    )
+    window = published_window(now, settings.anonymity_window_months)
+    quarters = [q for q in window if through and q <= through]
     columns = [getattr(PulseSelfAnswer, name) for name in ITEM_COLUMNS]
+    rated_by = [func.count(func.distinct(case((c.is_not(None), PulseSelfAnswer.mentor_id)))) for c in columns]
     row = session.execute(
         select(
             func.count(func.distinct(PulseSelfAnswer.mentor_id)),
             *[func.sum(c) for c in columns],
             *[func.count(c) for c in columns],
+            *rated_by,
         ).where(PulseSelfAnswer.team_id == team_id, PulseSelfAnswer.quarter.in_(quarters))
     ).one()
     n = len(columns)
-    sums, counts = row[1 : 1 + n], row[1 + n :]
+    sums, counts, mentors = row[1 : 1 + n], row[1 + n : 1 + 2 * n], row[1 + 2 * n :]
     averages = {
         key: shown_average(float(sums[i]) if sums[i] is not None else None, int(counts[i]))
+        if int(mentors[i] or 0) >= settings.anonymity_min
+        else None
         for i, key in enumerate(ITEM_COLUMNS)
     }
     return averages, int(row[0] or 0)

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.engine import make_url
 
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, check_secret_key
 
 # Every box holds this many bytes of padded plaintext, whatever the answer: the longest
 # comment (500 characters, each at most 6 bytes JSON-escaped) and the items fit with room.
@@ -92,6 +92,8 @@ def _key_for(secret: str | None, database_url: str) -> bytes:
             )
         else:
             secret = _read_or_create(path)
+    else:
+        check_secret_key(secret)  # checked here, where it is used: `migrate` never needs it
     derive = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PURPOSE)
     return derive.derive(secret.encode())
 

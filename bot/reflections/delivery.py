@@ -36,10 +36,8 @@ from bot.reflections.rules import (
     month_label,
     next_retry_time,
     parse_month_key,
-    reminder_time,
-    summary_time,
 )
-from bot.reflections.service import practice_counts
+from bot.reflections.service import practice_counts, record_prompt_posted
 from bot.reflections.types import PROMPT_KIND, REMINDER_KIND, SUMMARY_KIND
 from bot.timing import next_contact_time
 
@@ -130,14 +128,9 @@ def _render_prompt(session: Session, delivery: Delivery, _deps: Deps) -> Message
 def _prompt_sent(session: Session, delivery: Delivery, deps: Deps) -> None:
     prompt = _prompt_of(session, delivery)
     assert delivery.sent_at is not None
-    year, month = parse_month_key(prompt.month)
-    zone = channel_zone(prompt.channel)
-    prompt.status = PromptStatus.POSTED
-    prompt.ts = delivery.ts
-    prompt.posted_at = delivery.sent_at
-    prompt.summary_due_at = summary_time(year, month, zone, delivery.sent_at)
-    prompt.reminder_due_at = reminder_time(delivery.sent_at, prompt.summary_due_at)
+    record_prompt_posted(prompt, delivery.ts, delivery.sent_at)
     if prompt.problem is not None:
+        year, month = parse_month_key(prompt.month)
         tell_admin(
             session,
             deps,

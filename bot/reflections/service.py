@@ -29,7 +29,7 @@ from bot.models import (
     ReflectionPrompt,
     Workspace,
 )
-from bot.outbox import enqueue_message
+from bot.outbox import adopt_clicked_message, enqueue_message
 from bot.people import ensure_person, ensure_workspace
 from bot.privacy.workspace import WorkspaceScreen
 from bot.reflections import blocks
@@ -43,7 +43,9 @@ from bot.reflections.rules import (
     month_label,
     parse_month_key,
     prompt_key,
+    reminder_time,
     summary_key,
+    summary_time,
     theme_for,
     zone_named,
 )
@@ -291,10 +293,57 @@ def rearm(
 # --- sharing ------------------------------------------------------------------------------
 
 
-def share_target(session: Session, team_id: str, prompt_id: int, now: datetime) -> ShareTarget | None:
-    """The prompt a Share button belongs to, or None if there is no such posted prompt."""
+def record_prompt_posted(prompt: ReflectionPrompt, ts: str | None, posted_at: datetime) -> None:
+    """The prompt is in its channel at `ts`: open it for sharing and time what follows."""
+    year, month = parse_month_key(prompt.month)
+    zone = channel_zone(prompt.channel)
+    prompt.status = PromptStatus.POSTED
+    prompt.ts = ts
+    prompt.posted_at = posted_at
+    prompt.summary_due_at = summary_time(year, month, zone, posted_at)
+    prompt.reminder_due_at = reminder_time(posted_at, prompt.summary_due_at)
+
+
+def _adopt_clicked_prompt(
+    session: Session, prompt: ReflectionPrompt, clicked: tuple[str | None, str | None]
+) -> None:
+    """A Share click on a prompt we never recorded as posted (its send was interrupted):
+    the click's channel and message ts say where it is, so record it now."""
+    channel_id, ts = clicked
+    if prompt.ts is not None or channel_id != prompt.channel_id or not ts:
+        return
+    delivery = session.scalars(
+        select(Delivery).where(
+            Delivery.dedupe_key == prompt_key(prompt.team_id, prompt.channel_id, prompt.month)
+        )
+    ).first()
+    if delivery is not None and adopt_clicked_message(session, delivery, channel_id, ts):
+        assert delivery.sent_at is not None
+        record_prompt_posted(prompt, ts, delivery.sent_at)
+        log.warning(
+            "team=%s prompt %s: recorded as posted from a click (its send was interrupted)",
+            prompt.team_id,
+            prompt.id,
+        )
+
+
+def share_target(
+    session: Session,
+    team_id: str,
+    prompt_id: int,
+    now: datetime,
+    clicked: tuple[str | None, str | None] = (None, None),
+) -> ShareTarget | None:
+    """The prompt a Share button belongs to, or None if there is no such posted prompt.
+
+    `clicked`: the (channel, message ts) the button was in. A click on the prompt itself
+    proves it was posted even when our record of that was lost mid-send.
+    """
     prompt = session.get(ReflectionPrompt, prompt_id)
-    if prompt is None or prompt.team_id != team_id or prompt.ts is None:
+    if prompt is None or prompt.team_id != team_id:
+        return None
+    _adopt_clicked_prompt(session, prompt, clicked)
+    if prompt.ts is None:
         return None
     channel = prompt.channel
     closed = None

@@ -24,7 +24,8 @@ def report_sent_text(month: str) -> str:
 def export_covering_text(first: date, last: date, *, deidentify: bool, files: int) -> str:
     """The DM above the CSV files."""
     kind = (
-        "de-identified: Slack ids and cohort names are pseudonyms for this export only, and no free text"
+        "de-identified: Slack ids and cohort names are pseudonyms for this export only; no free text "
+        "and no named reflections"
         if deidentify
         else "with Slack member ids, and no free text"
     )

@@ -5,6 +5,7 @@ an IRB study). Reading happens in one transaction; charts are drawn after it clo
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,13 +36,34 @@ def cli_actor() -> str:
 
 
 def _team(session_factory: SessionFactory, team_id: str | None) -> str:
-    if team_id is not None:
-        return team_id
     with session_factory() as session:
+        if team_id is not None:
+            if session.get(Workspace, team_id) is None:
+                raise ReportProblem(f"no workspace {team_id[:20]} in this database: check --team")
+            return team_id
         teams = session.scalars(select(Workspace.team_id)).all()
     if len(teams) != 1:
         raise ReportProblem("the database holds several workspaces (or none): name one with --team T…")
     return teams[0]
+
+
+def _prepare(out_dir: Path) -> None:
+    """Make the output folder before anything is read (or an export audited), so a wrong
+    --out costs nothing."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ReportProblem(f"--out {str(out_dir)[:200]} is a file, not a folder: name a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ReportProblem(f"cannot make the folder {str(out_dir)[:200]}: {error.strerror}") from None
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner can read: these are people's records."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # an existing file keeps its mode through O_CREAT
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
 
 
 def write_report(
@@ -58,17 +80,17 @@ def write_report(
     try:
         month = parse_month(month)
         team = _team(session_factory, team_id)
+        _prepare(out_dir)
     except ReportProblem as problem:
         print(f"mentor-nudge: {problem.message}", file=err)
         return EXIT_PROBLEM
     with transaction(session_factory) as session:
-        figures = report_figures(session, settings, team, month)
+        figures = report_figures(session, settings, team, month, datetime.now(UTC))
     charts = render_charts(figures)
-    out_dir.mkdir(parents=True, exist_ok=True)
     for chart in charts:
-        (out_dir / chart.filename).write_bytes(chart.png)
+        _write_private(out_dir / chart.filename, chart.png)
     summary = out_dir / f"report-{month}.md"
-    summary.write_text(to_markdown(figures, [c.filename for c in charts]), encoding="utf-8")
+    _write_private(summary, to_markdown(figures, [c.filename for c in charts]).encode("utf-8"))
     print(f"Wrote {summary} and {len(charts)} charts to {out_dir}", file=err)
     return EXIT_OK
 
@@ -88,6 +110,7 @@ def write_export(
     try:
         check_range(options.first, options.last)
         team = _team(session_factory, team_id)
+        _prepare(out_dir)
     except ReportProblem as problem:
         print(f"mentor-nudge: {problem.message}", file=err)
         return EXIT_PROBLEM
@@ -95,9 +118,8 @@ def write_export(
         moment = now or datetime.now(UTC)
         tables = collect_export(session, settings, team, options, moment)
         record_export(session, team, cli_actor(), options, moment)
-    out_dir.mkdir(parents=True, exist_ok=True)
     for table in tables:
-        (out_dir / table.filename).write_bytes(csv_bytes(table))
+        _write_private(out_dir / table.filename, csv_bytes(table))
     kind = "de-identified " if options.deidentify else ""
     print(f"Wrote {len(tables)} {kind}CSV files to {out_dir} (columns: docs/exports.md)", file=err)
     return EXIT_OK

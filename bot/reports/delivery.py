@@ -6,7 +6,8 @@ last month's report in their working hours: one outbox row per admin and month
 it twice. The sender posts the figures as the covering message; the charts follow as
 files in the same DM, uploaded by the report step (`schedules/report_step.py`) with no
 transaction open while charts are drawn or Slack is called. The charts' state lives in
-the row's payload: due → sending → sent, or failed/interrupted (never uploaded twice).
+the row's payload: due → sending → sent, or failed/interrupted (never uploaded twice;
+the admin gets a note saying so, and how to get them).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.deps import Deps
 from bot.models import Delivery, DeliveryStatus, Person
-from bot.outbox import DeliveryKind, Message, enqueue
+from bot.outbox import DeliveryKind, Message, enqueue, enqueue_message
 from bot.people import zone_for
-from bot.reports.rules import first_day, shift_month
-from bot.reports.service import report_figures
+from bot.reports.rules import first_day, month_bounds, shift_month
+from bot.reports.service import program_zone, report_figures
 from bot.reports.summary import slack_text
 from bot.reports.types import REPORT_KIND
 from bot.timing import is_contact_day, local_datetime
@@ -35,7 +36,17 @@ UPLOAD_LEASE = timedelta(minutes=10)
 # Charts are looked for on reports sent this recently.
 UPLOAD_WINDOW = timedelta(days=3)
 FILES = "files"
-DUE, SENDING, SENT = "due", "sending", "sent"
+DUE, SENDING, SENT, INTERRUPTED = "due", "sending", "sent", "interrupted"
+# Why charts were not sent, in words an admin can act on (by Slack's error code, or the
+# outcome's own word); anything else is named by its code.
+_WHY = {
+    "missing_scope": "the app needs the files:write permission: reinstall it from its Slack app page",
+    "NotInstalled": "the app is no longer installed in this workspace",
+    "SlackTokenRotationError": "the app's Slack token could not be refreshed: reinstall it",
+    "SlackRequestError": "Slack's file server did not take them",
+    "internal error": "they could not be drawn (the error is in the app's log)",
+    INTERRUPTED: "the upload was interrupted",
+}
 
 
 def report_key(team_id: str, user_id: str, month: str) -> str:
@@ -74,7 +85,10 @@ def plan_monthly_reports(session: Session, settings: Settings, now: datetime) ->
         if not day <= local <= day + CATCH_UP:
             continue
         report_month = shift_month(month, -1)
-        due = max(now, local_datetime(day, person.contact_start, zone))
+        # An admin ahead of the program's zone starts their month first: the report waits
+        # until the month has ended where the program runs, so it is whole.
+        _start, month_end = month_bounds(report_month, program_zone(session, settings, person.team_id))
+        due = max(now, local_datetime(day, person.contact_start, zone), month_end)
         queued += enqueue(
             session,
             team_id=person.team_id,
@@ -90,7 +104,8 @@ def plan_monthly_reports(session: Session, settings: Settings, now: datetime) ->
 
 
 def _render(session: Session, row: Delivery, deps: Deps) -> Message:
-    figures = report_figures(session, deps.settings, row.team_id, str((row.payload or {})["month"]))
+    month = str((row.payload or {})["month"])
+    figures = report_figures(session, deps.settings, row.team_id, month, deps.now())
     return Message(text=slack_text(figures))
 
 
@@ -122,15 +137,41 @@ def claim_chart_uploads(
         payload: dict[str, Any] = dict(row.payload or {})
         state = payload.get(FILES)
         if state == SENDING and datetime.fromisoformat(payload["files_at"]) < now - UPLOAD_LEASE:
-            row.payload = {**payload, FILES: "interrupted"}
+            row.payload = {**payload, FILES: INTERRUPTED}
+            _tell_charts_not_sent(session, row, INTERRUPTED, now)
         elif state == DUE and row.channel:
             row.payload = {**payload, FILES: SENDING, "files_at": now.isoformat()}
             claimed.append((row.id, row.team_id, row.channel, str(payload["month"])))
     return claimed
 
 
-def record_chart_upload(session: Session, delivery_id: int, outcome: str) -> None:
-    """Write how the charts' upload ended: "sent", or "failed: <Slack's code>"."""
+def record_chart_upload(session: Session, delivery_id: int, outcome: str, now: datetime) -> None:
+    """Write how the charts' upload ended: "sent", "due" (handed back), or "failed: <why>" —
+    then the admin is told the charts did not come, so a failure is never silent."""
     row = session.get(Delivery, delivery_id)
     if row is not None:
         row.payload = {**(row.payload or {}), FILES: outcome}
+        if outcome not in (SENT, DUE):
+            _tell_charts_not_sent(session, row, outcome, now)
+
+
+def charts_not_sent_text(month: str, outcome: str) -> str:
+    """The admin's note that a report's charts did not arrive: why, and what to do."""
+    code = outcome.removeprefix("failed:").strip()
+    why = _WHY.get(code, f"Slack refused the upload ({code})")
+    return f"The charts of your {month} program report were not sent: {why}. Try `/mentor report {month}`."
+
+
+def _tell_charts_not_sent(session: Session, row: Delivery, outcome: str, now: datetime) -> None:
+    # Through the outbox: held to the admin's working hours, once per admin and month.
+    month = str((row.payload or {}).get("month", ""))
+    enqueue_message(
+        session,
+        team_id=row.team_id,
+        recipient=row.recipient,
+        dedupe_key=f"report-charts:{row.team_id}:{row.recipient}:{month}",
+        due_at=now,
+        text=charts_not_sent_text(month, outcome),
+        person_id=row.person_id,
+        expires_at=now + CATCH_UP,
+    )

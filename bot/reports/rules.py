@@ -18,6 +18,9 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})")
 SLACK_ID = re.compile(r"\b[UWCGDTE][A-Z0-9]{6,}\b")
 # A year's export at most from the slash command (the CLI takes any range).
 MAX_COMMAND_DAYS = 400
+# The years a report or export may cover: the day after 9999-12-31 (a range's end bound)
+# is beyond Python's dates, so the last year is 9998.
+FIRST_YEAR, LAST_YEAR = 2000, 9998
 
 
 def month_of(moment: datetime, zone: ZoneInfo) -> str:
@@ -29,8 +32,12 @@ def month_of(moment: datetime, zone: ZoneInfo) -> str:
 def parse_month(text: str) -> str:
     """ "2026-11" → "2026-11"; anything else raises ReportProblem saying what to type."""
     found = _MONTH.fullmatch(text.strip())
-    if not found or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 2000:
+    if not found or not 1 <= int(found.group(2)) <= 12:
         raise ReportProblem(f"“{text[:20]}” is not a month: use YYYY-MM, for example 2026-11.")
+    if not FIRST_YEAR <= int(found.group(1)) <= LAST_YEAR:
+        raise ReportProblem(
+            f"“{text[:20]}” is out of range: use YYYY-MM with a year from {FIRST_YEAR} to {LAST_YEAR}."
+        )
     return text.strip()
 
 
@@ -82,6 +89,8 @@ def parse_export_range(words: list[str], today: date) -> tuple[date, date, bool]
 
 def check_range(first: date, last: date, *, limit_days: int | None = None) -> None:
     """Refuse an empty or (for the slash command) overlong range, saying what to do."""
+    if first.year < FIRST_YEAR or last.year > LAST_YEAR:
+        raise ReportProblem(f"Use dates in the years {FIRST_YEAR} to {LAST_YEAR}.")
     if last < first:
         raise ReportProblem(f"The range ends ({last}) before it starts ({first}): swap the dates.")
     if limit_days is not None and (last - first).days > limit_days:

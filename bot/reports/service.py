@@ -3,7 +3,8 @@ rates over six months, meetings per pair, reflections, agreements and released p
 figures. Counts only — never names or free text.
 
 Months are the program's (the workspace's zone, else PROGRAM_TIMEZONE). Pulse figures
-come only through `bot.pulse.results` (published batches), as of the month's end.
+come only through `bot.pulse.results` (published batches), as of the month's end — or
+now, for the month still running.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bot.models import (
     Reflection,
     ReflectionPrompt,
     Workspace,
+    utcnow,
 )
 from bot.people import zone_chain
 from bot.pulse.items import BY_KEY, ITEM_KEYS
@@ -50,8 +52,11 @@ def program_zone(session: Session, settings: Settings, team_id: str) -> ZoneInfo
     return ZoneInfo(zone_chain(None, None, session.get(Workspace, team_id), settings).name)
 
 
-def report_figures(session: Session, settings: Settings, team_id: str, month: str) -> ReportFigures:
-    """The report of `month` ("2026-11") for one workspace."""
+def report_figures(
+    session: Session, settings: Settings, team_id: str, month: str, now: datetime | None = None
+) -> ReportFigures:
+    """The report of `month` ("2026-11") for one workspace, as it stands at `now` (default:
+    the clock's now)."""
     zone = program_zone(session, settings, team_id)
     start, end = month_bounds(month, zone)
     months = months_ending(month, TREND_MONTHS)
@@ -68,7 +73,7 @@ def report_figures(session: Session, settings: Settings, team_id: str, month: st
         meetings=tuple(_meetings(session, team_id, each, *month_bounds(each, zone)) for each in months),
         reflections=total,
         reflections_named=named,
-        pulse=_pulse(session, settings, team_id, end),
+        pulse=_pulse(session, settings, team_id, start, end, now or utcnow()),
         agreements=Agreements(made=counts.made, goals_marked=counts.goals, goals_met=counts.goals_met),
     )
 
@@ -139,9 +144,16 @@ def _reflections(session: Session, team_id: str, month: str) -> tuple[int, int]:
     return int(named or 0), int(total or 0)
 
 
-def _pulse(session: Session, settings: Settings, team_id: str, as_of: datetime) -> PulseFigures:
-    """Released figures as they stood at the month's end: the program line of published
-    cohort batches, and mentors' own averages when enough mentors stand behind them."""
+def _pulse(
+    session: Session, settings: Settings, team_id: str, start: datetime, end: datetime, now: datetime
+) -> PulseFigures:
+    """Released figures as they stood at the month's end, or now for a month still running
+    (never a future moment: its quarter may still be open): the program line of published
+    cohort batches, and mentors' own averages of published quarters, each item only when
+    enough mentors rated it. A month not yet begun has none."""
+    if now <= start:
+        return PulseFigures(released=False, anonymity_min=settings.anonymity_min)
+    as_of = min(end, now)
     overview = program_overview(session, settings, team_id, as_of)
     program = overview.program
     own, mentors = program_self_averages(session, settings, team_id, as_of)

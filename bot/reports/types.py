@@ -132,7 +132,7 @@ class ReportFigures:
 
     @property
     def empty(self) -> bool:
-        """True when the month holds nothing at all to show."""
+        """True when the month holds nothing at all to show (released check-in figures count)."""
         return not (
             self.sent
             or self.expired
@@ -140,6 +140,8 @@ class ReportFigures:
             or self.reflections
             or self.agreements.made
             or self.agreements.goals_marked
+            or self.pulse.released
+            or self.pulse.self_released
         )
 
 

@@ -48,10 +48,6 @@ def test_missing_tokens_are_allowed_until_a_mode_needs_them():
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN does not look like a Slack token"),
-        ({"SLACK_BOT_TOKEN": "xoxb-has space"}, "SLACK_BOT_TOKEN does not look like a Slack token"),
-        ({"SLACK_APP_TOKEN": "xoxb-123"}, "SLACK_APP_TOKEN does not look like a Slack token"),
-        ({"SLACK_SIGNING_SECRET": "not hex!"}, "SLACK_SIGNING_SECRET looks malformed"),
         (
             {"DATABASE_URL": "mysql://u@h/db"},
             "DATABASE_URL is not a database URL we can use (scheme 'mysql')",
@@ -168,9 +164,6 @@ def test_an_anonymity_minimum_below_three_stops_start_up(value):
     [
         ({"SLACK_CLIENT_ID": OAUTH["SLACK_CLIENT_ID"]}, "SLACK_CLIENT_SECRET is not set: OAuth mode"),
         ({"SLACK_CLIENT_SECRET": OAUTH["SLACK_CLIENT_SECRET"]}, "SLACK_CLIENT_ID is not set: OAuth mode"),
-        ({**OAUTH, "SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET is not set: OAuth mode serves Slack"),
-        ({**OAUTH, "SLACK_CLIENT_ID": "my-app"}, "SLACK_CLIENT_ID looks malformed"),
-        ({**OAUTH, "SLACK_CLIENT_SECRET": "secret!"}, "SLACK_CLIENT_SECRET looks malformed"),
         ({**OAUTH, "SLACK_SCOPES": "commands,chat:write"}, "SLACK_SCOPES leaves out scopes the app needs"),
         ({**OAUTH, "SLACK_SCOPES": "commands;chat write"}, "SLACK_SCOPES holds something that is not"),
         (
@@ -231,6 +224,46 @@ def test_an_oauth_install_asks_for_the_scopes_the_manifest_lists():
 def test_malformed_pulse_values_name_the_variable(env, message):
     with pytest.raises(ConfigError, match=message):
         load(**env)
+
+
+@pytest.mark.parametrize(
+    ("env", "variable", "message"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN", "does not look like a Slack token"),
+        ({"SLACK_BOT_TOKEN": "xoxb-has space"}, "SLACK_BOT_TOKEN", "does not look like a Slack token"),
+        ({"SLACK_APP_TOKEN": "xoxb-123"}, "SLACK_APP_TOKEN", "does not look like a Slack token"),
+        ({"SLACK_SIGNING_SECRET": "not hex!"}, "SLACK_SIGNING_SECRET", "looks malformed"),
+        ({**OAUTH, "SLACK_CLIENT_ID": "my-app"}, "SLACK_CLIENT_ID", "looks malformed"),
+        ({**OAUTH, "SLACK_CLIENT_SECRET": "secret!"}, "SLACK_CLIENT_SECRET", "looks malformed"),
+    ],
+)
+def test_a_format_guess_warns_about_its_variable_and_keeps_the_value(env, variable, message):
+    settings = load(**{**GOOD, **env})
+
+    [warning] = settings.warnings_for((variable,))
+    assert warning.startswith(variable) and message in warning
+    # Only the modes that use the variable hear about it: others get no warning.
+    assert settings.warnings_for(("DATABASE_URL",)) == []
+    kept = (
+        settings.slack_bot_token,
+        settings.slack_app_token,
+        settings.slack_signing_secret,
+        settings.slack_client_id,
+        settings.slack_client_secret,
+    )
+    assert env[variable] in kept
+
+
+def test_values_that_look_right_raise_no_format_warning():
+    assert load(**{**GOOD, **OAUTH, "SLACK_APP_TOKEN": "xapp-1-A1-1-abc"}).format_warnings == ()
+
+
+def test_oauth_without_a_signing_secret_loads_and_the_web_mode_asks_for_it():
+    settings = load(**{**OAUTH, "SLACK_SIGNING_SECRET": ""})
+
+    assert settings.oauth_enabled
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET is not set"):
+        settings.require_signing_secret()
 
 
 def test_the_digest_comes_every_second_monday_unless_set_otherwise():

@@ -115,7 +115,7 @@ def _texts(node: Any) -> list[str]:
 class Fault:
     """A scripted misbehaviour for the next `times` calls of a method."""
 
-    kind: str  # "error" | "status" | "ratelimit" | "delay" | "drop"
+    kind: str  # "error" | "status" | "ratelimit" | "delay" | "late" | "drop"
     times: int
     error: str = ""
     status: int = 200
@@ -334,6 +334,11 @@ class FakeSlack:
         """Answer the next calls only after `seconds`."""
         self._add_fault(method, Fault("delay", times, seconds=seconds))
 
+    def answer_late(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Do the work of the next calls at once (post the message…) but answer only after
+        `seconds`: a client with a shorter timeout never learns that it worked."""
+        self._add_fault(method, Fault("late", times, seconds=seconds))
+
     def drop(self, method: str, *, times: int = 1) -> None:
         """Close the connection without answering (a network failure)."""
         self._add_fault(method, Fault("drop", times))
@@ -426,9 +431,19 @@ class FakeSlack:
         with self._lock:
             self.calls.append(Call(method, args, token, time.time()))
         fault = self._next_fault(method)
+        if fault is not None and fault.kind == "late":
+            answer = self._answer(method, args, token)
+            time.sleep(fault.seconds)
+            return answer
         scripted = self._misbehave(fault) if fault is not None else None
         if scripted is not None:
             return scripted
+        return self._answer(method, args, token)
+
+    def _answer(
+        self, method: str, args: dict[str, Any], token: str | None
+    ) -> tuple[int, dict[str, str], Any]:
+        """Slack's answer to a well-behaved call (after any scripted fault)."""
         implementation = self._methods.get(method)
         if implementation is None:
             return 200, {}, {"ok": False, "error": "unknown_method"}

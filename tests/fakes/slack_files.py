@@ -51,6 +51,11 @@ class FakeFiles:
     uploads: dict[str, Upload] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # How many of the next byte uploads the file server refuses, and with what status:
+    # slack_sdk raises urllib's HTTPError (an OSError) for 4xx/5xx, and its own
+    # SlackRequestError for any other status than 200.
+    refuse_next: int = 0
+    refuse_status: int = 500
 
     def get_upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
         """`files.getUploadURLExternal`: reserve an id for `filename` of `length` bytes."""
@@ -70,6 +75,9 @@ class FakeFiles:
     def receive(self, file_id: str, content: bytes) -> tuple[int, str]:
         """The POST to an upload URL: (status, body) as Slack's file servers answer."""
         with self._lock:
+            if self.refuse_next > 0:
+                self.refuse_next -= 1
+                return self.refuse_status, "refused"
             upload = self.uploads.get(file_id)
             if upload is None:
                 return 404, "not found"

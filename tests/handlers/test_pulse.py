@@ -142,6 +142,18 @@ def test_nothing_in_the_log_names_the_mentee_who_answered(
     assert not [line for line in lines if MENTEE in line or MENTEE.lower() in line]
 
 
+def test_the_mentees_home_says_answered_once_they_answer(deps, clock, fake_slack, slack, pair_id):
+    Clock(deps).tick()
+    view = open_modal(slack, fake_slack)
+
+    slack.submit(view, modal_values(view, answers_of(4, comment="Kind and clear.")), user_id=MENTEE)
+
+    home = str(fake_slack.home_views[MENTEE])
+    assert f"*Check-in about <@{MENTOR}>:* answered — thank you." in home
+    # Whether they answered, never what.
+    assert "Kind and clear" not in home
+
+
 def test_the_mentor_answers_their_own_self_check(deps, clock, fake_slack, slack, session_factory, pair_id):
     Clock(deps).tick()
     view = open_modal(slack, fake_slack, user=MENTOR)
@@ -273,7 +285,8 @@ def test_a_comment_with_a_patient_identifier_is_refused_and_nothing_is_stored(
     )
     assert reply.json()["response_action"] == "errors" and "comment" in reply.json()["errors"]
     reply = slack.submit(view, modal_values(view, answers_of(3, comment="x" * 501)), user_id=MENTEE)
-    assert "under 500 characters" in reply.json()["errors"]["comment"]
+    # Refused at the edge (handlers.input_limits), before the pulse's own check.
+    assert "500 characters" in reply.json()["errors"]["comment"]
     assert participation(session_factory) == [] and inbox(session_factory) == []
 
     # Fixed, it goes through.

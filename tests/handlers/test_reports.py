@@ -94,6 +94,18 @@ def test_without_files_write_the_admin_is_told_what_to_add(slack, fake_slack, wo
     assert fake_slack.uploads.shared() == []
 
 
+@pytest.mark.parametrize("status", [202, 503])
+def test_a_file_server_that_refuses_the_bytes_is_told_not_raised(slack, fake_slack, world, status):
+    fake_slack.uploads.refuse_status, fake_slack.uploads.refuse_next = status, 1
+    slack.command("report 2026-11", user_id=ADMIN)
+    assert "weren't sent" in said(fake_slack)[-1]
+
+    fake_slack.uploads.refuse_next = 1
+    slack.click(HOME_EXPORT_ACTION, user_id=ADMIN)
+    assert "weren't sent" in fake_slack.dms_to(ADMIN)[-1].args["text"]
+    assert fake_slack.uploads.shared() == []
+
+
 def test_export_arrives_as_csv_files(slack, fake_slack, world):
     slack.command("export 2026-11-01 2026-11-30", user_id=ADMIN)
 
@@ -121,7 +133,8 @@ def test_deidentified_export_holds_no_slack_id(slack, fake_slack, session_factor
     slack.command("export 2026-10-01 2026-11-30 deidentify", user_id=ADMIN)
 
     files = fake_slack.uploads.shared_in(ADMIN_DM)
-    assert len(files) == 6 and all("deidentified" in f.filename for f in files)
+    # Five: named reflections are left out of a de-identified export.
+    assert len(files) == 5 and all("deidentified" in f.filename for f in files)
     assert SLACK_ID.findall("".join(f.text for f in files)) == []
     assert "de-identified" in fake_slack.dms_to(ADMIN)[0].args["text"]
     with session_factory() as session:
@@ -142,6 +155,8 @@ def test_deidentified_export_holds_no_slack_id(slack, fake_slack, session_factor
         ("export 2026-11-01", "Give both dates or none"),
         ("export 2026-02-30 2026-03-01", "is not a date"),
         ("export 2020-01-01 2026-11-30", "more than 400 days"),
+        ("export 9999-12-01 9999-12-31", "years 2000 to 9998"),
+        ("report 9999-12", "year from 2000 to 9998"),
     ],
 )
 def test_a_bad_range_is_explained(slack, fake_slack, world, text, expected):
@@ -158,6 +173,16 @@ def test_home_buttons_send_to_the_admins_dm(slack, fake_slack, world):
     covering = [c.args["text"] for c in fake_slack.dms_to(ADMIN)]
     assert "program report for Dec 2026" in covering[0] and "export" in covering[1]
     assert len(fake_slack.uploads.shared_in(ADMIN_DM)) == 3 + 6
+
+
+def test_the_digests_report_button_sends_the_month_it_names(slack, fake_slack, world):
+    slack.click(HOME_REPORT_ACTION, user_id=ADMIN, value="2026-11")
+    slack.click(HOME_REPORT_ACTION, user_id=ADMIN, value="home")
+    slack.click(HOME_REPORT_ACTION, user_id=ADMIN, value="2026-11; drop table")
+
+    covering = [c.args["text"] for c in fake_slack.dms_to(ADMIN)]
+    assert "program report for Nov 2026" in covering[0]
+    assert all("program report for Dec 2026" in text for text in covering[1:]) and len(covering) == 3
 
 
 def test_home_buttons_refuse_a_non_admin(slack, fake_slack, world):

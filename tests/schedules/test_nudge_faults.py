@@ -102,7 +102,9 @@ def test_a_rate_limited_nudge_waits_for_retry_after_and_is_sent_once(
     assert len(fake_slack.messages["D" + MENTOR[1:]]) == 1
 
 
-@pytest.mark.parametrize("fault", ["http_error", "drop"])
+# A dropped connection after the request went out "may have been sent": it is not
+# retried (tests/schedules/test_sender_uncertain.py), so only server errors are here.
+@pytest.mark.parametrize("fault", ["http_error"])
 def test_server_errors_retry_until_the_nudges_day_ends_then_it_expires_visibly(
     deps, clock, fake_slack, session_factory, mentor_id, fault
 ):
@@ -171,7 +173,7 @@ def test_killed_after_sending_before_recording_is_never_resent(
 
     assert result["send"]["interrupted"] == 1
     first, second = deliveries(session_factory)
-    assert (first.status, first.error) == (DeliveryStatus.FAILED, INTERRUPTED)
+    assert (first.status, first.error) == (DeliveryStatus.INTERRUPTED, INTERRUPTED)
     assert second.status == DeliveryStatus.SENT
     assert len(fake_slack.dms_to(MENTOR)) == 2
 
@@ -223,7 +225,7 @@ def test_a_real_clock_process_killed_mid_send_never_sends_the_nudge_twice(tmp_pa
     assert result["send"]["interrupted"] == 1 and "sent" not in result["send"]
     assert len(fake_slack.dms_to(MENTOR)) == 1
     [row] = deliveries(session_factory)
-    assert (row.status, row.error) == (DeliveryStatus.FAILED, INTERRUPTED)
+    assert (row.status, row.error) == (DeliveryStatus.INTERRUPTED, INTERRUPTED)
     assert person(session_factory, mentor_id).next_nudge_at > now  # the slot is not planned again
     with session_factory() as session:
         assert len(session.scalars(select(Workspace)).all()) == 1

@@ -113,11 +113,36 @@ def test_charts_slack_refuses_are_not_retried_and_the_figures_still_arrive(deps,
     runner.tick()
     runner.tick()
 
-    assert len(fake_slack.dms_to(GRANTED)) == 1
     assert fake_slack.uploads.shared() == []
     [row] = [r for r in rows(deps.session_factory) if r.recipient == GRANTED]
     assert row.payload["files"] == "failed: missing_scope"
     assert len(fake_slack.calls_to("files.getUploadURLExternal")) == 1
+    # The admin is told, once, in plain words and with what to do.
+    [_report, note] = fake_slack.dms_to(GRANTED)
+    assert "charts of your 2026-10 program report were not sent" in note.args["text"]
+    assert "files:write permission: reinstall it" in note.args["text"]
+    assert "`/mentor report 2026-10`" in note.args["text"]
+    runner.tick()
+    assert len(fake_slack.dms_to(GRANTED)) == 2
+
+
+def test_an_interrupted_upload_is_told_in_working_hours(deps, clock, fake_slack, admins):
+    clock.set(MONDAY_EIGHT)
+    Clock(deps).tick()
+    with transaction(deps.session_factory) as session:
+        row = session.scalars(select(Delivery).where(Delivery.recipient == ADMIN)).one()
+        # A clock died mid-upload at 08:00: the charts stay "sending".
+        row.payload = {**row.payload, "files": "sending", "files_at": MONDAY_EIGHT.isoformat()}
+
+    clock.set(datetime(2026, 11, 2, 23, 30, tzinfo=UTC))  # 18:30 in New York: after hours
+    Clock(deps).tick()
+    assert [r.payload["files"] for r in rows(deps.session_factory) if r.recipient == ADMIN] == ["interrupted"]
+    assert len(fake_slack.dms_to(ADMIN)) == 1  # only the report so far: the note waits
+
+    clock.set(datetime(2026, 11, 3, 14, tzinfo=UTC))  # 09:00 the next day
+    Clock(deps).tick()
+    [_report, note] = fake_slack.dms_to(ADMIN)
+    assert "not sent: the upload was interrupted" in note.args["text"]
 
 
 def test_outside_the_first_days_nothing_is_queued(deps, clock, fake_slack, admins):
@@ -125,3 +150,35 @@ def test_outside_the_first_days_nothing_is_queued(deps, clock, fake_slack, admin
     Clock(deps).tick()
 
     assert rows(deps.session_factory) == []
+
+
+def test_a_file_server_refusal_is_recorded_and_told(deps, clock, fake_slack, admins):
+    fake_slack.uploads.refuse_status, fake_slack.uploads.refuse_next = 202, 1
+    runner = Clock(deps)
+
+    runner.tick()
+    runner.tick()
+
+    [row] = [r for r in rows(deps.session_factory) if r.recipient == GRANTED]
+    assert row.payload["files"] == "failed: SlackRequestError"
+    [_report, note] = fake_slack.dms_to(GRANTED)
+    assert "not sent: Slack's file server did not take them" in note.args["text"]
+
+
+def test_an_admin_ahead_of_the_program_gets_the_month_once_it_has_ended_there(
+    deps, clock, fake_slack, admins
+):
+    with transaction(deps.session_factory) as session:
+        granted = ensure_person(session, TEAM_ID, GRANTED)
+        granted.tz_override = "Asia/Tokyo"
+    runner = Clock(deps)
+    # 08:00 on Tuesday 1 December in Tokyo; still 18:00 on 30 November in New York.
+    clock.set(datetime(2026, 11, 30, 23, tzinfo=UTC))
+    runner.tick()
+    assert fake_slack.dms_to(GRANTED) == []
+    [queued] = [r for r in rows(deps.session_factory) if r.payload["month"] == "2026-11"]
+    assert queued.due_at.replace(tzinfo=UTC) == datetime(2026, 12, 1, 5, tzinfo=UTC)  # midnight in New York
+
+    clock.set(datetime(2026, 12, 1, 5, tzinfo=UTC))  # 14:00 in Tokyo
+    runner.tick()
+    assert "program report for Nov 2026" in fake_slack.dms_to(GRANTED)[0].args["text"]

@@ -139,10 +139,8 @@ def test_a_429_is_handed_back_to_the_sender_not_slept_on_by_the_client(
     assert row(deps).next_attempt_at == clock.now + timedelta(seconds=40)
 
 
-@pytest.mark.parametrize("fault", ["http_error", "drop"])
-def test_server_errors_and_network_failures_retry_with_backoff_then_fail(
-    sender_deps, fake_slack, clock, fault
-):
+@pytest.mark.parametrize("fault", ["http_error"])
+def test_server_errors_retry_with_backoff_then_fail(sender_deps, fake_slack, clock, fault):
     getattr(fake_slack, fault)("chat.postMessage", times=MAX_ATTEMPTS)
     queue(sender_deps)
 
@@ -278,7 +276,7 @@ def test_crash_between_sending_and_recording_never_resends(sender_deps, fake_sla
     assert report.interrupted == 1 and report.sent == 0
     assert len(fake_slack.dms_to(MENTEE)) == 1
     interrupted = row(sender_deps)
-    assert interrupted.status == DeliveryStatus.FAILED
+    assert interrupted.status == DeliveryStatus.INTERRUPTED
     assert interrupted.error == INTERRUPTED
 
 
@@ -327,7 +325,7 @@ def test_a_row_held_by_its_kind_on_29_february_waits_instead_of_crashing(sender_
 
 def test_a_held_row_uses_up_no_attempts_and_waits_for_its_feature(sender_deps, fake_slack, clock):
     from bot.outbox import DeliveryKind, ErrorOutcome, Message
-    from schedules.sender import HELD_UNTIL
+    from schedules.row_rules import HELD_UNTIL
 
     def hold_on_not_in_channel(_session, _row, code, _deps):
         return ErrorOutcome(note="waiting for an invite", hold=True) if code == "not_in_channel" else None

@@ -62,7 +62,7 @@ def test_postgres_needs_secret_key_and_says_how_to_make_one():
 @pytest.mark.parametrize("value", ["too-short", "has spaces in it but is long enough 123"])
 def test_a_weak_or_malformed_secret_key_stops_start_up(value):
     with pytest.raises(ConfigError) as bad:
-        settings("sqlite:///x.db", SECRET_KEY=value)
+        require_key(settings("sqlite:///x.db", SECRET_KEY=value))
     assert "SECRET_KEY must be at least 32 characters" in str(bad.value)
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from sqlalchemy import text
 
 from bot import migrate
 from bot.cli import main
@@ -93,3 +94,36 @@ def test_deidentified_export_from_the_command_line(program):
 def test_a_backwards_range_is_refused(program, capsys):
     assert main(["export", "--from", "2026-11-30", "--to", "2026-11-01", "--out", "x"]) == 1
     assert "before it starts" in capsys.readouterr().err
+
+
+def test_years_beyond_the_calendar_are_a_message_not_a_traceback(program, capsys):
+    assert main(["export", "--from", "9999-12-01", "--to", "9999-12-31", "--out", "x"]) == 1
+    assert "years 2000 to 9998" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:
+        main(["report", "--month", "9999-12", "--out", "x"])
+    assert stopped.value.code == 2
+    assert "year from 2000 to 9998" in capsys.readouterr().err
+    assert not (program / "x").exists()
+
+
+def test_files_are_for_their_owner_only(program):
+    assert main(["report", "--month", "2026-11", "--out", "r"]) == 0
+    assert main(["export", "--from", "2026-11-01", "--to", "2026-11-30", "--out", "e"]) == 0
+    written = [*(program / "r").iterdir(), *(program / "e").iterdir()]
+    assert len(written) == 4 + 6
+    assert {p.stat().st_mode & 0o777 for p in written} == {0o600}
+
+
+def test_an_unknown_team_or_a_file_for_out_is_refused_before_anything_is_read(program, capsys):
+    assert main(["report", "--month", "2026-11", "--out", "r", "--team", "T0NOSUCH"]) == 1
+    assert "no workspace T0NOSUCH" in capsys.readouterr().err
+    (program / "taken").write_text("not a folder")
+    assert main(["export", "--from", "2026-11-01", "--to", "2026-11-30", "--out", "taken"]) == 1
+    assert "is a file, not a folder" in capsys.readouterr().err
+    engine = make_engine(f"sqlite:///{program / 'program.db'}")
+    with engine.connect() as connection:
+        # No audit line: nothing left the database.
+        assert (
+            connection.execute(text("SELECT count(*) FROM audit_log WHERE action = 'export'")).scalar() == 0
+        )
+    assert not (program / "r").exists()

@@ -8,8 +8,10 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import event, select
 
 from bot.db import transaction
+from bot.models import Agreement, AgreementVersion, Pair
 from bot.reports.export import collect_export, csv_bytes
 from bot.reports.rules import SLACK_ID
 from bot.reports.types import ExportOptions
@@ -108,6 +110,8 @@ def test_deidentified_export_has_no_slack_id_and_no_free_text(session_factory, s
     files = raw(session_factory, settings, options)
     everything = "\n".join(files.values())
     assert SLACK_ID.findall(everything) == []
+    # Named reflections are visible in Slack: their rows would unmask their authors.
+    assert "reflections_named.csv" not in files
     for user in (*MENTORS, *MENTEES, CHANNEL, TEAM_ID):
         assert user not in everything
     for text in (NOTE, REFLECTION_TEXT, GOAL_TEXT, "just a note", COHORT, "HYPERLINK"):
@@ -120,7 +124,6 @@ def test_deidentified_export_has_no_slack_id_and_no_free_text(session_factory, s
     for name, columns in [
         ("nudges.csv", ("mentor", "mentee_named")),
         ("meetings.csv", ("mentor", "mentee")),
-        ("reflections_named.csv", ("author",)),
         ("agreements.csv", ("mentor", "mentee")),
     ]:
         assert len(named[name]) == len(hidden[name]) > 0
@@ -139,3 +142,49 @@ def test_pseudonyms_differ_between_exports(session_factory, settings, world):
     first = {row["mentor"] for row in export(session_factory, settings, options)["meetings.csv"]}
     second = {row["mentor"] for row in export(session_factory, settings, options)["meetings.csv"]}
     assert first and second and not first & second
+
+
+def test_agreements_cost_the_same_queries_however_many_there_are(session_factory, settings, engine, world):
+    def statements() -> int:
+        seen = []
+
+        def record(*_args):
+            seen.append(1)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            export(session_factory, settings)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return len(seen)
+
+    before = statements()
+    started = datetime(2026, 11, 3, 15, tzinfo=UTC)
+    with transaction(session_factory) as session:
+        for pair in session.scalars(select(Pair).where(Pair.id.in_(world.pairs[2:5]))):
+            agreement = Agreement(
+                team_id=TEAM_ID,
+                pair_id=pair.id,
+                mentor_id=pair.mentor_id,
+                mentee_id=pair.mentee_id,
+                status="agreed",
+                latest_version=1,
+                proposed_by="mentor",
+                agreed_version=1,
+                agreed_at=started,
+                cycle_started_at=started,
+                created_at=started,
+            )
+            session.add(agreement)
+            session.flush()
+            session.add(
+                AgreementVersion(
+                    agreement_id=agreement.id,
+                    number=1,
+                    author_id=pair.mentor_id,
+                    author_role="mentor",
+                    goals=["g"],
+                )
+            )
+    assert len(export(session_factory, settings)["agreements.csv"]) == 5
+    assert statements() == before

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from freezegun import freeze_time
+from sqlalchemy import select
 
 from bot.db import transaction
+from bot.models import PulsePublication, PulseRound, PulseSelfAnswer
 from bot.reports.service import report_figures
 from bot.reports.summary import slack_text, to_markdown
-from tests.bot.reports.world import MONTH, NOTE, REFLECTION_TEXT, build_world
+from tests.bot.reports.world import MONTH, NOTE, REFLECTION_TEXT, build_world, utc
 from tests.fakes.slack_api import TEAM_ID
 
 
@@ -125,3 +128,69 @@ def test_an_empty_month_is_no_error(session_factory, settings):
         empty = report_figures(session, settings, TEAM_ID, "2030-01")
     assert empty.empty and empty.sent == 0 and empty.this_month.per_pair is None
     assert "No data yet" in slack_text(empty)
+
+
+@freeze_time("2026-12-15 12:00:00")
+def test_the_running_month_shows_no_self_rating_of_the_open_quarter(session_factory, settings):
+    build_world(session_factory)
+    with transaction(session_factory) as session:
+        pulse = report_figures(session, settings, TEAM_ID, "2026-12").pulse
+    # 2026-Q4 is still open: its self-check (care 1) must not move the figure.
+    assert {i.key: i.mentors for i in pulse.items}["care"] == 4.0
+
+
+@freeze_time("2027-01-03 12:00:00")
+def test_self_ratings_count_only_published_quarters(session_factory, settings):
+    build_world(session_factory)
+    with transaction(session_factory) as session:
+        # December has ended and 2026-Q4 has closed, but publishing is still through 2026-Q3.
+        pulse = report_figures(session, settings, TEAM_ID, "2026-12").pulse
+        assert {i.key: i.mentors for i in pulse.items}["care"] == 4.0
+        session.get(PulsePublication, TEAM_ID).through_quarter = "2026-Q4"
+    with transaction(session_factory) as session:
+        pulse = report_figures(session, settings, TEAM_ID, "2026-12").pulse
+    # (4 × 5 + 1) / 6 once 2026-Q4 is published.
+    assert {i.key: i.mentors for i in pulse.items}["care"] == 3.5
+
+
+def test_an_item_rated_by_one_mentor_shows_no_self_average(session_factory, settings):
+    build_world(session_factory)
+    with transaction(session_factory) as session:
+        mentor = session.scalars(select(PulseSelfAnswer.mentor_id)).first()
+        round_ = PulseRound(
+            team_id=TEAM_ID,
+            key="self:extra",
+            kind="mentor",
+            person_id=mentor,
+            mentor_id=mentor,
+            number=99,
+            due_at=utc(2026, 8, 2),
+            closes_at=utc(2026, 9, 1),
+            status="sent",
+        )
+        session.add(round_)
+        session.flush()
+        session.add(
+            PulseSelfAnswer(
+                team_id=TEAM_ID, round_id=round_.id, mentor_id=mentor, quarter="2026-Q3", no_ego=4
+            )
+        )
+    with transaction(session_factory) as session:
+        pulse = report_figures(session, settings, TEAM_ID, MONTH).pulse
+    items = {i.key: i.mentors for i in pulse.items}
+    assert pulse.self_released and items["care"] == 4.0
+    # Five mentors self-check, but only one rated this item: their own rating is not shown.
+    assert items["no_ego"] is None
+
+
+@freeze_time("2027-01-20 12:00:00")
+def test_a_month_with_only_check_in_figures_is_not_empty(session_factory, settings):
+    build_world(session_factory)
+    with transaction(session_factory) as session:
+        january = report_figures(session, settings, TEAM_ID, "2027-01")
+        later = report_figures(session, settings, TEAM_ID, "2027-03")
+    assert january.sent == 0 and january.this_month.meetings == 0 and january.reflections == 0
+    assert january.pulse.released and not january.empty
+    assert "No data yet" not in slack_text(january)
+    # A month not yet begun has no figures of its own, released or not.
+    assert later.empty and not later.pulse.released

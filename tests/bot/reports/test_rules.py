@@ -28,7 +28,7 @@ def test_months_and_their_bounds_follow_the_zone():
     assert (start, end) == (datetime(2026, 11, 1, 4, tzinfo=UTC), datetime(2026, 12, 1, 5, tzinfo=UTC))
 
 
-@pytest.mark.parametrize("text", ["2026-00", "2026-13", "1999-05", "2026-1", "Nov 2026", ""])
+@pytest.mark.parametrize("text", ["2026-00", "2026-13", "1999-05", "9999-12", "2026-1", "Nov 2026", ""])
 def test_a_bad_month_says_what_to_type(text):
     with pytest.raises(ReportProblem, match="use YYYY-MM"):
         parse_month(text)
@@ -44,6 +44,9 @@ def test_export_ranges():
     )
     with pytest.raises(ReportProblem, match="before it starts"):
         parse_export_range(["2026-06-30", "2026-01-01"], today)
+    for far in (["9999-12-01", "9999-12-31"], ["1999-12-01", "2000-01-31"]):
+        with pytest.raises(ReportProblem, match="years 2000 to 9998"):
+            parse_export_range(far, today)
 
 
 def test_pseudonyms_are_stable_within_an_export_and_unlinkable_across():

@@ -22,6 +22,7 @@ from bot.models import (
     NudgeSend,
     Pair,
     PulseBatch,
+    PulsePublication,
     PulseRound,
     PulseSelfAnswer,
     Reflection,
@@ -259,6 +260,8 @@ def build_world(session_factory: SessionFactory) -> World:
                 items={"care": [36, 12], "listen": [25, 10]},
             )
         )
+        # Publishing has run through 2026-Q3 (as the clock does soon after 1 October).
+        session.add(PulsePublication(team_id=TEAM_ID, through_quarter="2026-Q3", updated_at=utc(2026, 10, 8)))
         # Self-checks in 2026-Q3 from all 5 mentors: care 4 each (4.0); listen 3, 3, 3, 2, 2 (2.6).
         # One from 2026-Q4 (care 1) is outside the published window.
         for index, (mentor, listen, quarter) in enumerate(

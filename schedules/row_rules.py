@@ -1,0 +1,39 @@
+"""What the sender decides about one outbox row, as plain functions (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.models import Delivery, DeliveryStatus, Person
+from bot.outbox import Cancel, ErrorOutcome
+
+# Where a row held by its kind waits until the feature re-arms it. A fixed instant, not
+# `next_attempt_at.replace(year=9999)`, which fails for a row due on 29 February.
+HELD_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def check_person_reachable(person: Person | None, now: datetime) -> None:
+    """Cancel (raise) a DM to someone who opted out, left, or paused messages."""
+    if person is None:
+        return
+    if person.opted_out_at is not None:
+        raise Cancel("the person opted out of all messages")
+    if not person.is_active:
+        raise Cancel(f"the person's Slack account is inactive ({person.inactive_reason or 'unknown'})")
+    if person.paused_until is not None and person.paused_until > now:
+        raise Cancel("the person has paused messages")
+
+
+def apply_outcome(row: Delivery, outcome: ErrorOutcome) -> None:
+    """Put what a kind decided about a Slack error on its row (hold, retry or fail)."""
+    row.error, row.claimed_by, row.lease_until = outcome.note, None, None
+    if outcome.hold:
+        # Held rows wait (pending, far future) until the feature re-arms them. Waiting for
+        # a person to fix something is not a transient failure: it uses up no attempts.
+        row.status = DeliveryStatus.PENDING
+        row.attempts = max(0, row.attempts - 1)
+        row.next_attempt_at = outcome.retry_at or HELD_UNTIL
+    elif outcome.retry_at is not None:
+        row.status, row.next_attempt_at = DeliveryStatus.PENDING, outcome.retry_at
+    else:
+        row.status = DeliveryStatus.FAILED
