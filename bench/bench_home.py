@@ -13,7 +13,7 @@ Prints one Markdown table row per measurement for docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from bench_mydata import NOW, TEAM, database, populate, timed
 from sqlalchemy import insert, select
@@ -72,8 +72,8 @@ def main() -> None:
         def digest() -> int:
             with transaction(session_factory) as session:
                 fortnight = timedelta(days=14)
-                program_figures(session, TEAM, NOW - fortnight, NOW)
-                program_figures(session, TEAM, NOW - 2 * fortnight, NOW - fortnight)
+                program_figures(session, TEAM, NOW - fortnight, NOW, UTC)
+                program_figures(session, TEAM, NOW - 2 * fortnight, NOW - fortnight, UTC)
                 people_now(session, TEAM, NOW)
                 pulse_count(session, settings, TEAM, NOW)
                 return len(flagged_pairs(session, TEAM, NOW))

@@ -19,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.jitter import Jitter
 
 from bot.config import ConfigError, Settings
@@ -86,30 +87,37 @@ def make_client(
     )
 
 
-def patient_client(client: WebClient, rate_limit_retries: int) -> WebClient:
-    """A copy of `client` that waits out more 429s, for bulk work (roster sweeps, refreshes)."""
-    handlers = [h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)]
+def copy_client(
+    client: WebClient,
+    *,
+    retry_handlers: list[RetryHandler] | None = None,
+    timeout: float | None = None,
+    logger: logging.Logger | None = None,
+) -> WebClient:
+    """A copy of `client` (same token, workspace and Slack URL) with other retry
+    handlers, timeout or logger: each use below needs a different one of these."""
     return WebClient(
         token=client.token,
         team_id=client.default_params.get("team_id"),
         base_url=client.base_url,
-        timeout=client.timeout,
-        logger=client.logger,
-        retry_handlers=[*handlers, RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)],
+        timeout=client.timeout if timeout is None else timeout,
+        logger=client.logger if logger is None else logger,
+        retry_handlers=client.retry_handlers if retry_handlers is None else retry_handlers,
+    )
+
+
+def patient_client(client: WebClient, rate_limit_retries: int) -> WebClient:
+    """A copy of `client` that waits out more 429s, for bulk work (roster sweeps, refreshes)."""
+    handlers = [h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)]
+    return copy_client(
+        client, retry_handlers=[*handlers, RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)]
     )
 
 
 def quick_client(client: WebClient, timeout: float) -> WebClient:
     """A copy of `client` that tries once, briefly: for calls that are useless late, like
     `views.open` with a trigger id that expires three seconds after Slack issued it."""
-    return WebClient(
-        token=client.token,
-        team_id=client.default_params.get("team_id"),
-        base_url=client.base_url,
-        timeout=timeout,
-        logger=client.logger,
-        retry_handlers=[],
-    )
+    return copy_client(client, retry_handlers=[], timeout=timeout)
 
 
 def posting_client(client: WebClient) -> WebClient:
@@ -131,14 +139,7 @@ def posting_client(client: WebClient) -> WebClient:
         for h in client.retry_handlers
         if isinstance(h, ConnectionErrorRetryHandler)
     ]
-    return WebClient(
-        token=client.token,
-        team_id=client.default_params.get("team_id"),
-        base_url=client.base_url,
-        timeout=client.timeout,
-        logger=client.logger,
-        retry_handlers=[*before_sending, *handlers],
-    )
+    return copy_client(client, retry_handlers=[*before_sending, *handlers])
 
 
 def may_have_reached_slack(error: BaseException) -> bool:
@@ -149,6 +150,17 @@ def may_have_reached_slack(error: BaseException) -> bool:
     waiting for the answer, an unexpected error) came after the request went out.
     """
     return not isinstance(error, URLError)
+
+
+# Never writes at DEBUG, where the Slack client prints each request's body.
+_QUIET_LOG = logging.getLogger("slack_sdk.web.unattributed")
+_QUIET_LOG.setLevel(logging.INFO)
+
+
+def unattributed_client(client: WebClient) -> WebClient:
+    """A copy of `client` whose requests are not written to the debug log: for a call
+    right after an anonymous answer, whose body names the person who answered."""
+    return copy_client(client, logger=_QUIET_LOG)
 
 
 @dataclass(frozen=True)

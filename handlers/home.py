@@ -28,7 +28,7 @@ from bot.profiles import person_with_profile
 from bot.roster.blocks import import_modal
 from handlers.modals import open_modal, why_not_opened
 from handlers.payload import team_and_user
-from handlers.reflections import setup_view
+from handlers.reflections import channel_access_problem, setup_view
 from handlers.router import CommandRouter
 from handlers.settings import open_settings_modal
 
@@ -123,6 +123,13 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
                 user_id,
                 notice=f":warning: The set-up form didn't open ({why_not_opened(error)}). Please pick the "
                 f"channel again, or type `/mentor reflections <#{channel_id}>`.",
+            )
+            return
+        # The same check `/mentor reflections #channel` makes: can the app post there?
+        warning = channel_access_problem(deps.client_for(team_id), channel_id)
+        if warning is not None:
+            publish_home(
+                deps, team_id, user_id, notice=f":warning: Heads-up before the first prompt: {warning}"
             )
 
 

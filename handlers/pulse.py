@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.blocks.state import ModalState
 from bot.db import transaction
 from bot.deps import Deps
+from bot.home.service import publish_home
 from bot.people import find_person
 from bot.pulse.blocks import (
     ANSWER_CALLBACK,
@@ -175,6 +176,10 @@ def submit(
             )
         except (SlackApiError, OSError):
             log.warning("team=%s pulse: the check-in message could not be updated", team_id)
+    # Home shows whether the current check-in is answered (participation only, never the
+    # answer); the row is committed, so the redraw reads "answered". Its log lines leave
+    # the person out, like every line about an answer.
+    publish_home(deps, team_id, user_id, unattributed=True)
 
 
 # --- `/mentor pulse` -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ a button checks again, at the click, that the clicker is an admin.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 
 HOME_REPORT_ACTION = "home_report"
 HOME_EXPORT_ACTION = "home_export"
+_MONTH = re.compile(r"\d{4}-\d{2}")
 
 
 def register(app: App, deps: Deps, router: CommandRouter) -> None:
@@ -162,12 +164,25 @@ def _button(deps: Deps, work: Work) -> Callable[..., None]:
             return
         with transaction(deps.session_factory) as session:
             allowed = is_admin(session, deps.settings, team_id, user_id)
-        sent, said = work(deps, client, team_id, user_id, []) if allowed else (False, ADMINS_ONLY)
+        words = _month_from_button(body) if work is send_report else []
+        sent, said = work(deps, client, team_id, user_id, words) if allowed else (False, ADMINS_ONLY)
         if not sent:
             _tell(client, team_id, user_id, said)
 
     on_click.__name__ = f"on_{work.__name__}"
     return on_click
+
+
+def _month_from_button(body: dict[str, Any]) -> list[str]:
+    """The digest's report button carries the month its fortnight ends in ("2026-12");
+    Home's carries "home" (this month so far). Anything else is ignored, not trusted."""
+    actions = body.get("actions")
+    value = (
+        actions[0].get("value")
+        if isinstance(actions, list) and actions and isinstance(actions[0], dict)
+        else None
+    )
+    return [value] if isinstance(value, str) and _MONTH.fullmatch(value) else []
 
 
 def _tell(client: WebClient, team_id: str, user_id: str, text: str) -> None:

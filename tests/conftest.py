@@ -8,6 +8,7 @@ so parallel runs on one server do not see each other.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -141,6 +142,18 @@ def settings_for(fake: FakeSlack, database_url: str, **overrides: str) -> Settin
 def settings(fake_slack: FakeSlack, engine: Engine) -> Settings:
     """Validated settings for the fake Slack and the test database."""
     return settings_for(fake_slack, engine.url.render_as_string(hide_password=False))
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """A command-line entry point under test (`bot.cli.main`) sets up logging on the stderr
+    pytest captured for that test; put the root logger back so later tests do not write to
+    a closed stream."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

@@ -7,8 +7,10 @@ from bot.blocks.common import mention
 
 
 def flagged_line(pair: FlaggedPair) -> str:
-    """ "• @mentor with @mentee — why; why", for the admin Home and the digest."""
+    """ "• @mentor with @mentee — why; why" (or "• @mentor (3 mentees) — why" for a
+    mentor's own flags), for the admin Home and the digest."""
     reasons = "; ".join(flag.why for flag in pair.flags)
     mentor = mention(pair.mentor_user)
-    mentee = mention(pair.mentee_user)
-    return f"• {mentor} with {mentee} — {reasons}"
+    if pair.mentee_user is None:
+        return f"• {mentor} ({pair.mentees} mentees) — {reasons}"
+    return f"• {mentor} with {mention(pair.mentee_user)} — {reasons}"

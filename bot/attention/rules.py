@@ -49,11 +49,11 @@ def ignored_nudges_flag(signals: PairSignals) -> Flag | None:
 
 
 def long_pause_flag(signals: PairSignals, now: datetime) -> Flag | None:
-    """The mentor stopped messages, or is paused, for more than LONG_PAUSE.
+    """The mentor stopped messages, or has been paused, for more than LONG_PAUSE.
 
-    A pause's start is not stored, so a pause counts as long when it still has more than
-    LONG_PAUSE to run, or when the mentor has had no nudge for LONG_PAUSE (since the pair
-    started, if never) — a pause is what keeps nudges away.
+    A pause counts from when it began (`paused_at`). Pauses made before that was stored
+    have no start: for them the old guess stands — no nudge for LONG_PAUSE (since the
+    pair started, if never) while paused — and the words say only that.
     """
     stopped = signals.mentor_stopped_at
     if stopped is not None and now - stopped > LONG_PAUSE:
@@ -61,9 +61,20 @@ def long_pause_flag(signals: PairSignals, now: datetime) -> Flag | None:
     until = signals.mentor_paused_until
     if until is None or until <= now:
         return None
+    began = signals.mentor_paused_at
+    if began is not None:
+        if now - began <= LONG_PAUSE:
+            return None
+        return Flag(
+            FlagKind.LONG_PAUSE,
+            f"the mentor has been paused for {weeks_words(now - began)}, until {_day(until)}",
+        )
     quiet_since = max(signals.last_nudge_at or signals.started_at, signals.started_at)
-    if until - now > LONG_PAUSE or now - quiet_since > LONG_PAUSE:
-        return Flag(FlagKind.LONG_PAUSE, f"the mentor is paused until {_day(until)}, over a month in all")
+    if now - quiet_since > LONG_PAUSE:
+        return Flag(
+            FlagKind.LONG_PAUSE,
+            f"the mentor is paused until {_day(until)} and has had no nudge for a month while paused",
+        )
     return None
 
 

@@ -14,7 +14,14 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.attention.rules import flags_for, judged_before
-from bot.attention.types import IGNORED_NUDGES, UNANSWERED_PULSES, FlaggedPair, PairSignals
+from bot.attention.types import (
+    IGNORED_NUDGES,
+    UNANSWERED_PULSES,
+    Flag,
+    FlaggedPair,
+    FlagKind,
+    PairSignals,
+)
 from bot.models import (
     MeetingLog,
     NudgeAnswer,
@@ -61,13 +68,14 @@ def _latest_nudges(session: Session, team_id: str, now: datetime) -> dict[int, l
     found: dict[int, list[tuple[datetime, bool]]] = defaultdict(list)
     # Answers are looked up for the few latest nudges only, after ranking.
     rows = session.execute(
-        select(ranked.c.person_id, ranked.c.sent_at, NudgeAnswer.answer)
+        select(ranked.c.person_id, ranked.c.sent_at, NudgeAnswer.id)
         .outerjoin(NudgeAnswer, NudgeAnswer.nudge_send_id == ranked.c.id)
         .where(ranked.c.rank <= IGNORED_NUDGES)
         .order_by(ranked.c.person_id, ranked.c.rank)
     )
-    for person_id, sent_at, answer in rows:
-        found[person_id].append((sent_at, answer is not None))
+    # An answer row is an answer, whatever it holds (a note alone, with no button, too).
+    for person_id, sent_at, answer_id in rows:
+        found[person_id].append((sent_at, answer_id is not None))
     return found
 
 
@@ -127,6 +135,7 @@ def pair_signals(session: Session, team_id: str, now: datetime) -> list[PairSign
             mentor.id,
             mentor.user_id,
             mentor.paused_until,
+            mentor.paused_at,
             mentor.opted_out_at,
             mentee.user_id,
         )
@@ -149,20 +158,48 @@ def pair_signals(session: Session, team_id: str, now: datetime) -> list[PairSign
             started_at=started_at,
             last_meeting_at=meetings.get(pair_id),
             nudges_answered=tuple(answered for _, answered in nudges.get(mentor_id, ())),
-            mentor_paused_until=paused_until,
+            mentor_paused_until=until,
+            mentor_paused_at=began,
             mentor_stopped_at=stopped_at,
             last_nudge_at=last_nudge.get(mentor_id),
             pulses_answered=tuple(pulses.get(pair_id, ())),
         )
-        for pair_id, started_at, mentor_id, mentor_user, paused_until, stopped_at, mentee_user in pairs
+        for pair_id, started_at, mentor_id, mentor_user, until, began, stopped_at, mentee_user in pairs
     ]
 
 
+def _mentor_entries(mentor_pairs: list[PairSignals], now: datetime) -> list[FlaggedPair]:
+    """One mentor's flagged entries: their own flags once (naming how many mentees), then
+    each pair's own flags. A mentor of one pair gets the single combined line."""
+    flagged = [(signals, flags_for(signals, now)) for signals in mentor_pairs]
+    first = mentor_pairs[0]
+    if len(mentor_pairs) == 1:
+        flags = flagged[0][1]
+        return [FlaggedPair(first.pair_id, first.mentor_user, first.mentee_user, flags)] if flags else []
+    own: dict[str, Flag] = {}
+    for _signals, flags in flagged:
+        for flag in flags:
+            if flag.kind in FlagKind.MENTOR:
+                own.setdefault(flag.kind, flag)
+    entries = []
+    if own:
+        mentor_flags = tuple(own[kind] for kind in FlagKind.ALL if kind in own)
+        entries.append(FlaggedPair(first.pair_id, first.mentor_user, None, mentor_flags, len(mentor_pairs)))
+    for signals, flags in flagged:
+        pair_flags = tuple(flag for flag in flags if flag.kind not in FlagKind.MENTOR)
+        if pair_flags:
+            entries.append(FlaggedPair(signals.pair_id, signals.mentor_user, signals.mentee_user, pair_flags))
+    return entries
+
+
 def flagged_pairs(session: Session, team_id: str, now: datetime) -> list[FlaggedPair]:
-    """The workspace's active pairs that need attention, most flags first, then oldest pair."""
-    flagged = []
+    """The workspace's active pairs that need attention, most flags first, then oldest pair.
+
+    A mentor's own flags (ignored nudges, a long pause) come once per mentor, not once per
+    mentee, so one mentor with many mentees does not fill the list.
+    """
+    by_mentor: dict[str, list[PairSignals]] = defaultdict(list)
     for signals in pair_signals(session, team_id, now):
-        flags = flags_for(signals, now)
-        if flags:
-            flagged.append(FlaggedPair(signals.pair_id, signals.mentor_user, signals.mentee_user, flags))
-    return sorted(flagged, key=lambda f: (-len(f.flags), f.pair_id))
+        by_mentor[signals.mentor_user].append(signals)
+    flagged = [entry for pairs in by_mentor.values() for entry in _mentor_entries(pairs, now)]
+    return sorted(flagged, key=lambda f: (-len(f.flags), f.pair_id, f.mentee_user is not None))

@@ -31,6 +31,8 @@ class FlagKind:
     PULSE_UNANSWERED = "pulse_unanswered"
 
     ALL = (NO_MEETING, IGNORED_NUDGES, LONG_PAUSE, PULSE_UNANSWERED)
+    # About the mentor, whichever mentee: shown once per mentor, not once per pair.
+    MENTOR = (IGNORED_NUDGES, LONG_PAUSE)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class PairSignals:
     last_meeting_at: datetime | None = None
     nudges_answered: tuple[bool, ...] = ()
     mentor_paused_until: datetime | None = None
+    mentor_paused_at: datetime | None = None
     mentor_stopped_at: datetime | None = None
     last_nudge_at: datetime | None = None
     pulses_answered: tuple[bool, ...] = ()
@@ -64,9 +67,11 @@ class PairSignals:
 
 @dataclass(frozen=True)
 class FlaggedPair:
-    """An active pair with at least one flag."""
+    """An active pair with at least one flag — or, with `mentee_user` None, a mentor of
+    `mentees` active pairs whose own flags (FlagKind.MENTOR) hold for all of them."""
 
     pair_id: int
     mentor_user: str
-    mentee_user: str
+    mentee_user: str | None
     flags: tuple[Flag, ...]
+    mentees: int = 1

@@ -32,7 +32,7 @@ from bot.installations import NotInstalled
 from bot.outbox import delivery_counts
 from bot.people import ensure_person, is_admin
 from bot.preferences.service import snapshot
-from bot.slack import slack_error_code
+from bot.slack import slack_error_code, unattributed_client
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +80,18 @@ def build_home(
     *,
     sections: Sequence[tuple[str, HomeSection]] | None = None,
     notice: str | None = None,
-    page: int = 0,
+    page: int | None = None,
+    unattributed: bool = False,
 ) -> dict[str, Any]:
     """The Home view for one person (created on first sight), with `notice` on top if given;
-    `page` is the page of the admin's flagged pairs."""
+    `page` is the page of the admin's flagged pairs they asked for (remembered), None
+    for the one they were on. `unattributed`: log lines leave the
+    user out (a redraw right after an anonymous answer must not say whose it was)."""
     person = ensure_person(session, team_id, user_id)
+    if page is None:
+        page = person.home_page or 0
+    elif page != person.home_page:
+        person.home_page = page
     context = HomeContext(session, settings, person, snapshot(session, settings, person, now), now, page)
     built: list[Sequence[Block]] = [[text_section(notice)]] if notice else []
     for title, section in SECTIONS if sections is None else sections:
@@ -95,37 +102,66 @@ def build_home(
             if blocks:
                 built.append(blocks)
         except Exception:
-            log.exception("team=%s user=%s: Home section %r failed", team_id, user_id, title)
+            log.exception(
+                "team=%s user=%s: Home section %r failed", team_id, _who(user_id, unattributed), title
+            )
             built.append(unavailable_section(title))
     return home_view(built)
 
 
-def publish_home(deps: Deps, team_id: str, user_id: str, *, notice: str | None = None, page: int = 0) -> bool:
+def _who(user_id: str, unattributed: bool) -> str:
+    return "(withheld)" if unattributed else user_id
+
+
+def publish_home(
+    deps: Deps,
+    team_id: str,
+    user_id: str,
+    *,
+    notice: str | None = None,
+    page: int | None = None,
+    unattributed: bool = False,
+) -> bool:
     """Build and publish the person's Home; False (logged) if Slack refused it.
 
     Call it after any change Home shows. The view is built in a transaction that is
     closed before Slack is called. A `notice` (mrkdwn) is shown at the top until the
     next publish — for telling someone on the Home tab that a button didn't work.
+    `page`: the flagged pairs' page an admin turned to; None keeps the one they were on.
+    `unattributed`: no log line names the user (after an anonymous answer).
     """
     with transaction(deps.session_factory) as session:
-        view = build_home(session, deps.settings, team_id, user_id, deps.now(), notice=notice, page=page)
+        view = build_home(
+            session,
+            deps.settings,
+            team_id,
+            user_id,
+            deps.now(),
+            notice=notice,
+            page=page,
+            unattributed=unattributed,
+        )
+    who = _who(user_id, unattributed)
     try:
-        deps.client_for(team_id).views_publish(user_id=user_id, view=view)
+        client = deps.client_for(team_id)
+        # Not even the Slack client's debug log may say whose Home followed an answer.
+        client = unattributed_client(client) if unattributed else client
+        client.views_publish(user_id=user_id, view=view)
     except NotInstalled:
         log.warning(
-            "team=%s user=%s: no installation covers this workspace; Home not published", team_id, user_id
+            "team=%s user=%s: no installation covers this workspace; Home not published", team_id, who
         )
         return False
     except SlackApiError as error:
-        log.warning("team=%s user=%s: could not publish Home (%s)", team_id, user_id, slack_error_code(error))
+        log.warning("team=%s user=%s: could not publish Home (%s)", team_id, who, slack_error_code(error))
         return False
     except SlackTokenRotationError as failed:
         code = slack_error_code(failed.api_error)
         log.warning(
-            "team=%s user=%s: token could not be refreshed; Home not published (%s)", team_id, user_id, code
+            "team=%s user=%s: token could not be refreshed; Home not published (%s)", team_id, who, code
         )
         return False
     except OSError as error:
-        log.warning("team=%s user=%s: could not reach Slack to publish Home (%s)", team_id, user_id, error)
+        log.warning("team=%s user=%s: could not reach Slack to publish Home (%s)", team_id, who, error)
         return False
     return True

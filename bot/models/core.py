@@ -109,8 +109,14 @@ class Person(Base):
     opted_out_at: Mapped[datetime | None]
     # `/mentor pause`: nothing scheduled or sent before this instant.
     paused_until: Mapped[datetime | None]
+    # When the current pause began (an extension keeps it); None when not paused, or for
+    # pauses made before it was stored.
+    paused_at: Mapped[datetime | None]
     pause_reason: Mapped[str | None] = mapped_column(String(64))
     welcomed_at: Mapped[datetime | None]
+    # The page of the admin Home's flagged pairs they last turned to: a redraw after
+    # something done elsewhere (a DM click carries no Home view) keeps it.
+    home_page: Mapped[int | None] = mapped_column(Integer)
 
     # When the app may speak to them, in minutes after local midnight, and weekends.
     contact_start: Mapped[int] = mapped_column(

@@ -435,8 +435,10 @@ def _retire(session: Session, person: Person, now: datetime) -> bool:
         "tz_override",
         "tz_refreshed_at",
         "paused_until",
+        "paused_at",
         "pause_reason",
         "welcomed_at",
+        "home_page",
         "next_nudge_at",
         "next_selfcheck_at",
     ):

@@ -42,6 +42,7 @@ from bot.preferences.types import (
 )
 from bot.rhythm import parse_days
 from bot.timing import (
+    is_paused,
     mark_for_replanning,
     pause_end_instant,
     rezone_pause,
@@ -177,6 +178,10 @@ def pause_for_text(
 def _apply_pause(
     session: Session, person: Person, last_day: date, reason: str, zone: ZoneInfo, now: datetime
 ) -> int:
+    if not is_paused(person, now):
+        # A new pause starts now; changing or extending a running one keeps its start, so
+        # "paused for over a month" (bot.attention) counts from when it really began.
+        person.paused_at = now
     person.paused_until = pause_end_instant(last_day, zone)
     person.pause_reason = reason
     # The planner recomputes the next slot, which falls after the pause.
@@ -201,6 +206,7 @@ def resume(
     person, before = _person_and_settings(session, settings, team_id, user_id, now, enterprise_id)
     if person.paused_until is not None:
         person.paused_until = None
+        person.paused_at = None
         person.pause_reason = None
     if before.is_stopped:
         person.opted_out_at = None
@@ -332,6 +338,7 @@ def save_settings(
 
     if form.pause_kind == NOT_PAUSED:
         person.paused_until = None
+        person.paused_at = None
         person.pause_reason = None
     else:
         assert form.pause_last_day is not None

@@ -6,8 +6,9 @@ Figures only; the flagged pairs name the two people and the reasons, never an an
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
@@ -15,7 +16,7 @@ from bot.attention.blocks import flagged_line
 from bot.attention.types import FlaggedPair
 from bot.blocks.common import MESSAGE_BLOCK_LIMIT, chunk_lines, context, header, section, to_dicts
 from bot.library.types import PRACTICES
-from bot.program.rules import change_words, percent
+from bot.program.rules import change_words, local_days, percent
 from bot.program.types import Glance, PeopleNow, ProgramFigures, PulseCount
 
 # The action the reports feature listens for: the full monthly report.
@@ -80,8 +81,14 @@ def glance_blocks(view: Glance) -> list[Block]:
     return blocks
 
 
-def _day(moment) -> str:
-    return f"{moment:%a} {moment.day} {moment:%b}"
+def _day(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def _period_days(figures: ProgramFigures, zone: ZoneInfo) -> tuple[date, date]:
+    """The period's first and last local dates in the reader's zone (its end is exclusive)."""
+    first, after_last = local_days(figures.start, figures.end, zone)
+    return first, after_last - timedelta(days=1)
 
 
 def _compare_lines(now: ProgramFigures, before: ProgramFigures) -> list[str]:
@@ -100,9 +107,10 @@ def _compare_lines(now: ProgramFigures, before: ProgramFigures) -> list[str]:
     return lines
 
 
-def digest_text(now: ProgramFigures) -> str:
-    """The digest's notification text."""
-    return f"Your mentoring program digest: {_day(now.start)} – {_day(now.end - timedelta(days=1))}."
+def digest_text(now: ProgramFigures, zone: ZoneInfo) -> str:
+    """The digest's notification text, with the period's dates as the admin reads them in `zone`."""
+    first, last = _period_days(now, zone)
+    return f"Your mentoring program digest: {_day(first)} – {_day(last)}."
 
 
 def digest_blocks(
@@ -111,11 +119,14 @@ def digest_blocks(
     people: PeopleNow,
     pulse: PulseCount,
     flagged: Sequence[FlaggedPair],
+    zone: ZoneInfo,
 ) -> list[dict[str, Any]]:
-    """One admin's digest: the period against the one before, the flagged pairs, one button."""
-    last_day = now.end - timedelta(days=1)
+    """One admin's digest: the period against the one before, the flagged pairs, one button.
+
+    Dates (and the report's month) are local to the admin's `zone`."""
+    first, last_day = _period_days(now, zone)
     blocks: list[Block] = [
-        header(f"Program digest: {_day(now.start)} – {_day(last_day)}"),
+        header(f"Program digest: {_day(first)} – {_day(last_day)}"),
         section("*Against the period before*\n" + "\n".join(_compare_lines(now, before))),
         section(f"{people_line(people)}\n{pulse_line(pulse)}"),
     ]

@@ -127,16 +127,17 @@ def _render_digest(session: Session, delivery: Delivery, deps: Deps) -> Message:
     zone = zone_for(session, deps.settings, admin)
     (start, end), (before_start, before_end) = periods_before(day, every, zone)
     now = deps.now()
-    current = program_figures(session, delivery.team_id, start, end)
-    previous = program_figures(session, delivery.team_id, before_start, before_end)
+    current = program_figures(session, delivery.team_id, start, end, zone)
+    previous = program_figures(session, delivery.team_id, before_start, before_end, zone)
     blocks = digest_blocks(
         current,
         previous,
         people_now(session, delivery.team_id, now),
         pulse_count(session, deps.settings, delivery.team_id, now),
         flagged_pairs(session, delivery.team_id, now),
+        zone,
     )
-    return Message(text=digest_text(current), blocks=blocks)
+    return Message(text=digest_text(current, zone), blocks=blocks)
 
 
 def digest_kinds() -> list[DeliveryKind]:

@@ -26,7 +26,7 @@ from bot.models import (
     Person,
     Reflection,
 )
-from bot.program.rules import month_start
+from bot.program.rules import local_days, month_start
 from bot.program.types import Glance, PeopleNow, PracticeRate, ProgramFigures, PulseCount
 from bot.pulse.results import program_overview
 
@@ -84,8 +84,10 @@ def _expired_nudges(session: Session, team_id: str, start: datetime, end: dateti
     )
 
 
-def program_figures(session: Session, team_id: str, start: datetime, end: datetime) -> ProgramFigures:
-    """The workspace's figures for [start, end)."""
+def program_figures(
+    session: Session, team_id: str, start: datetime, end: datetime, zone: ZoneInfo
+) -> ProgramFigures:
+    """The workspace's figures for [start, end); dated records (reflections) by local date in `zone`."""
     practices = _practice_rates(session, team_id, start, end)
     meetings = session.scalar(
         select(func.count(MeetingLog.id)).where(
@@ -95,11 +97,13 @@ def program_figures(session: Session, team_id: str, start: datetime, end: dateti
             MeetingLog.recorded_at < end,
         )
     )
+    # shared_on is the program's local date, so the period is compared in local dates too.
+    first_day, after_last = local_days(start, end, zone)
     reflections = session.scalar(
         select(func.count(Reflection.id)).where(
             Reflection.team_id == team_id,
-            Reflection.shared_on >= start.date(),
-            Reflection.shared_on < end.date(),
+            Reflection.shared_on >= first_day,
+            Reflection.shared_on < after_last,
         )
     )
     return ProgramFigures(
@@ -150,7 +154,7 @@ def glance(session: Session, settings: Settings, team_id: str, now: datetime, zo
     """The admin Home's figures: this month so far (in the admin's zone), people now, the pulse."""
     start = month_start(now, zone)
     return Glance(
-        month=program_figures(session, team_id, start, now),
+        month=program_figures(session, team_id, start, now, zone),
         people=people_now(session, team_id, now),
         pulse=pulse_count(session, settings, team_id, now),
         month_name=calendar.month_name[now.astimezone(zone).month],

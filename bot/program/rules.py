@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.timing import local_datetime
@@ -39,6 +39,14 @@ def periods_before(day: date, every_days: int, zone: ZoneInfo) -> tuple[tuple[da
 def month_start(now: datetime, zone: ZoneInfo) -> datetime:
     """Local midnight on the first of `now`'s month in `zone`."""
     return local_datetime(now.astimezone(zone).date().replace(day=1), 0, zone)
+
+
+def local_days(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[date, date]:
+    """[start, end) as local dates [first, after last): an end at local midnight is that
+    day (excluded); an end inside a day ("so far") takes that whole day in."""
+    last = end.astimezone(zone)
+    after = last.date() if last.time() == time(0) else last.date() + timedelta(days=1)
+    return start.astimezone(zone).date(), after
 
 
 def digest_key(team_id: str, user_id: str, day: date) -> str:

@@ -142,6 +142,18 @@ def test_nothing_in_the_log_names_the_mentee_who_answered(
     assert not [line for line in lines if MENTEE in line or MENTEE.lower() in line]
 
 
+def test_the_mentees_home_says_answered_once_they_answer(deps, clock, fake_slack, slack, pair_id):
+    Clock(deps).tick()
+    view = open_modal(slack, fake_slack)
+
+    slack.submit(view, modal_values(view, answers_of(4, comment="Kind and clear.")), user_id=MENTEE)
+
+    home = str(fake_slack.home_views[MENTEE])
+    assert f"*Check-in about <@{MENTOR}>:* answered — thank you." in home
+    # Whether they answered, never what.
+    assert "Kind and clear" not in home
+
+
 def test_the_mentor_answers_their_own_self_check(deps, clock, fake_slack, slack, session_factory, pair_id):
     Clock(deps).tick()
     view = open_modal(slack, fake_slack, user=MENTOR)

@@ -175,6 +175,16 @@ def test_home_buttons_send_to_the_admins_dm(slack, fake_slack, world):
     assert len(fake_slack.uploads.shared_in(ADMIN_DM)) == 3 + 6
 
 
+def test_the_digests_report_button_sends_the_month_it_names(slack, fake_slack, world):
+    slack.click(HOME_REPORT_ACTION, user_id=ADMIN, value="2026-11")
+    slack.click(HOME_REPORT_ACTION, user_id=ADMIN, value="home")
+    slack.click(HOME_REPORT_ACTION, user_id=ADMIN, value="2026-11; drop table")
+
+    covering = [c.args["text"] for c in fake_slack.dms_to(ADMIN)]
+    assert "program report for Nov 2026" in covering[0]
+    assert all("program report for Dec 2026" in text for text in covering[1:]) and len(covering) == 3
+
+
 def test_home_buttons_refuse_a_non_admin(slack, fake_slack, world):
     slack.click(HOME_REPORT_ACTION, user_id=MENTOR)
     slack.click(HOME_EXPORT_ACTION, user_id=MENTOR)

@@ -5,7 +5,7 @@ many clock runs (and on PostgreSQL, two clocks at once)."""
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
@@ -22,7 +22,7 @@ from schedules.sender import Sender
 from tests.conftest import ADMIN, _truncate_all, require_postgres, settings_for
 from tests.fakes.clock import MovableClock
 from tests.fakes.slack_api import TEAM_ID
-from tests.program_world import meeting, nudge, pair, person
+from tests.program_world import meeting, nudge, pair, person, reflections
 
 # Monday 14 December 2026, a digest day (every second Monday from 1 January 2024):
 # 09:00 in New York, 23:00 in Tokyo.
@@ -105,6 +105,26 @@ def test_the_digest_compares_the_fortnight_flags_pairs_and_offers_the_full_repor
     assert "<@U0DM2> with <@U0DE2> — no meeting logged since the pair started 12 weeks ago" in text
     buttons = [e for b in dm.blocks if b["type"] == "actions" for e in b["elements"]]
     assert [b["action_id"] for b in buttons] == ["home_report"]
+
+
+def test_a_tokyo_admins_digest_reads_in_tokyo_dates(deps, session_factory, fake_slack, clock):
+    """Tokyo's fortnight runs from local midnight into Monday 30 November (15:00 UTC on the
+    29th) to the one into 14 December: its dates, and the reflections counted, are Tokyo's."""
+    fake_slack.add_user(TOKYO_ADMIN, "dr.sato", tz="Asia/Tokyo")
+    seed(session_factory)
+    with transaction(session_factory) as session:
+        reflections(session, [date(2026, 11, 30), date(2026, 12, 13), date(2026, 12, 14)])
+
+    clock.set(datetime(2026, 12, 14, 23, 0, tzinfo=UTC))  # Tuesday 08:00 in Tokyo
+    Clock(deps).tick()
+
+    [dm] = fake_slack.dms_to(TOKYO_ADMIN)
+    assert dm.args["text"] == "Your mentoring program digest: Mon 30 Nov – Sun 13 Dec."
+    assert dm.blocks[0]["text"]["text"] == "Program digest: Mon 30 Nov – Sun 13 Dec"
+    # 30 November and 13 December, Tokyo dates; not the 14th, which began at 15:00 UTC on the 13th.
+    assert "Reflections shared: 2 (up 2)" in dm.text_of_blocks()
+    buttons = [e for b in dm.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [b["value"] for b in buttons] == ["2026-12"]
 
 
 def test_an_admin_who_is_one_no_longer_gets_no_digest(deps, session_factory, fake_slack, clock):

@@ -58,22 +58,47 @@ def test_the_last_three_nudges_all_unanswered_flag_the_mentor():
     assert flags_for(one_answered, NOW) == () and flags_for(too_few, NOW) == ()
 
 
-def test_a_long_pause_by_its_remaining_length_or_by_a_month_without_nudges():
-    long_ahead = signals(mentor_paused_until=NOW + LONG_PAUSE + timedelta(days=1), last_nudge_at=NOW)
+def test_a_long_pause_counts_from_when_it_began():
+    began_long_ago = signals(
+        mentor_paused_at=NOW - LONG_PAUSE - timedelta(days=6),
+        mentor_paused_until=NOW + timedelta(days=3),
+        last_nudge_at=NOW - timedelta(days=60),
+    )
+    # A fresh pause that runs for two months, of a mentor not nudged for a while: not yet.
+    fresh_but_long = signals(
+        mentor_paused_at=NOW - timedelta(days=2),
+        mentor_paused_until=NOW + LONG_PAUSE + timedelta(days=30),
+        last_nudge_at=NOW - LONG_PAUSE - timedelta(days=10),
+        started_at=NOW - timedelta(days=200),
+    )
+    over = signals(
+        mentor_paused_at=NOW - timedelta(days=90),
+        mentor_paused_until=NOW - timedelta(days=1),
+        last_nudge_at=NOW - timedelta(days=60),
+    )
+    stopped = signals(mentor_stopped_at=NOW - timedelta(days=40))
+
+    assert [f.why for f in flags_for(began_long_ago, NOW)] == [
+        "the mentor has been paused for 5 weeks, until 10 Dec 2026"
+    ]
+    assert flags_for(fresh_but_long, NOW) == () and flags_for(over, NOW) == ()
+    assert flags_for(stopped, NOW)[0].why == "the mentor stopped all messages 5 weeks ago"
+
+
+def test_a_pause_with_no_known_start_is_flagged_only_after_a_month_without_nudges():
     quiet_long = signals(
         mentor_paused_until=NOW + timedelta(days=3),
         last_nudge_at=NOW - LONG_PAUSE - timedelta(days=1),
         started_at=NOW - timedelta(days=200),
     )
+    # Far ahead, but nudged today: its length alone says nothing about when it began.
+    long_ahead = signals(mentor_paused_until=NOW + LONG_PAUSE + timedelta(days=1), last_nudge_at=NOW)
     short = signals(mentor_paused_until=NOW + timedelta(days=3), last_nudge_at=NOW - timedelta(days=10))
-    over = signals(mentor_paused_until=NOW - timedelta(days=1), last_nudge_at=NOW - timedelta(days=60))
-    stopped = signals(mentor_stopped_at=NOW - timedelta(days=40))
 
-    assert kinds(flags_for(long_ahead, NOW)) == [FlagKind.LONG_PAUSE]
-    assert kinds(flags_for(quiet_long, NOW)) == [FlagKind.LONG_PAUSE]
-    assert "paused until" in flags_for(quiet_long, NOW)[0].why
-    assert flags_for(short, NOW) == () and flags_for(over, NOW) == ()
-    assert flags_for(stopped, NOW)[0].why == "the mentor stopped all messages 5 weeks ago"
+    assert [f.why for f in flags_for(quiet_long, NOW)] == [
+        "the mentor is paused until 10 Dec 2026 and has had no nudge for a month while paused"
+    ]
+    assert flags_for(long_ahead, NOW) == () and flags_for(short, NOW) == ()
 
 
 def test_two_unanswered_check_ins_in_a_row_flag_the_pair_and_never_say_more():

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.attention.blocks import flagged_line
 from bot.attention.service import flagged_pairs
 from bot.attention.types import FlagKind
 from bot.db import transaction
+from bot.models import NudgeAnswer
 from tests.fakes.slack_api import TEAM_ID
 from tests.program_world import check_in, meeting, nudge, pair, person
 
@@ -78,3 +80,60 @@ def test_pairs_with_most_flags_come_first_and_each_flag_says_why(session_factory
         "no meeting logged since the pair started 17 weeks ago",
         "the mentor stopped all messages 7 weeks ago",
     ]
+
+
+def test_a_pause_is_judged_from_when_it_began(session_factory):
+    """A mentor rarely nudged who paused two days ago for two months is not flagged; one
+    paused six weeks ago is."""
+    with transaction(session_factory) as session:
+        for mentor, mentee, began in (("U0MP1", "U0EP1", 2), ("U0MP2", "U0EP2", 42)):
+            paused = pair(session, mentor, mentee, started_at=LONG_AGO)
+            meeting(session, paused, recorded_at=NOW - timedelta(days=3))
+            person(
+                session,
+                mentor,
+                paused_at=NOW - timedelta(days=began),
+                paused_until=NOW + timedelta(days=60),
+            )
+
+    assert flags_by_mentee(session_factory) == {"U0EP2": [FlagKind.LONG_PAUSE]}
+
+
+def test_a_nudge_answered_with_only_a_note_is_not_ignored(session_factory):
+    with transaction(session_factory) as session:
+        noted = pair(session, "U0MN", "U0EN", started_at=LONG_AGO)
+        meeting(session, noted, recorded_at=NOW - timedelta(days=3))
+        mentor = person(session, "U0MN")
+        sends = [nudge(session, mentor, sent_at=NOW - timedelta(days=days)) for days in (21, 14, 7)]
+        session.add(
+            NudgeAnswer(
+                team_id=TEAM_ID,
+                nudge_send_id=sends[-1].id,
+                person_id=mentor.id,
+                answer=None,
+                note="We met on the ward instead.",
+                note_at=NOW - timedelta(days=6),
+            )
+        )
+
+    assert flags_by_mentee(session_factory) == {}
+
+
+def test_a_mentor_who_ignores_nudges_is_listed_once_with_their_mentees_counted(session_factory):
+    with transaction(session_factory) as session:
+        for mentee in ("U0EX1", "U0EX2", "U0EX3"):
+            met = pair(session, "U0MX", mentee, started_at=LONG_AGO)
+            if mentee != "U0EX3":
+                meeting(session, met, recorded_at=NOW - timedelta(days=3))
+        mentor = person(session, "U0MX")
+        for days in (21, 14, 7):
+            nudge(session, mentor, sent_at=NOW - timedelta(days=days))
+
+    with session_factory() as session:
+        found = flagged_pairs(session, TEAM_ID, NOW)
+
+    assert [(f.mentee_user, [flag.kind for flag in f.flags]) for f in found] == [
+        (None, [FlagKind.IGNORED_NUDGES]),
+        ("U0EX3", [FlagKind.NO_MEETING]),
+    ]
+    assert flagged_line(found[0]) == "• <@U0MX> (3 mentees) — the mentor didn't answer their last 3 nudges"

@@ -260,6 +260,23 @@ def test_resume_ends_the_pause_and_replans(session_factory, settings):
     assert row.next_nudge_at == NOW + timedelta(hours=1)
 
 
+def test_a_pause_remembers_when_it_began_until_it_ends(session_factory, settings):
+    """paused_at is the start of the running pause: a change keeps it, a resume clears it,
+    and a pause after one that ran out starts afresh."""
+    make_person(session_factory, tz="UTC")
+    pause_text(session_factory, settings, "3d")
+    pause_text(session_factory, settings, "2w", now=NOW + timedelta(days=1))
+    assert person_row(session_factory).paused_at == NOW
+
+    with transaction(session_factory) as session:
+        preferences.resume(session, settings, TEAM_ID, SOMEONE, now=NOW + timedelta(days=2))
+    assert person_row(session_factory).paused_at is None
+
+    pause_text(session_factory, settings, "1d", now=NOW + timedelta(days=3))
+    pause_text(session_factory, settings, "1d", now=NOW + timedelta(days=10))  # the last one ran out
+    assert person_row(session_factory).paused_at == NOW + timedelta(days=10)
+
+
 def test_resume_without_a_pause_changes_nothing(session_factory, settings):
     make_person(session_factory, next_nudge_at=NOW + timedelta(days=3))
 

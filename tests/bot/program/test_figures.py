@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.db import transaction
 from bot.models import DeliveryStatus, PulseBatch
-from bot.program.figures import people_now, program_figures, pulse_count
+from bot.program.figures import glance, people_now, program_figures, pulse_count
 from tests.fakes.slack_api import TEAM_ID
 from tests.program_world import agreement, meeting, nudge, pair, person, reflections
 
@@ -51,7 +52,7 @@ def test_figures_for_a_seeded_week_match_hand_counts(session_factory):
     seed(session_factory)
 
     with session_factory() as session:
-        figures = program_figures(session, TEAM_ID, START, END)
+        figures = program_figures(session, TEAM_ID, START, END, UTC)
 
     assert figures.active_pairs == 3  # two started before the end and still on, one ended after it
     assert (figures.nudges_sent, figures.nudges_answered, figures.nudges_expired) == (3, 2, 1)
@@ -98,3 +99,37 @@ def test_check_in_participation_is_a_published_count_or_nothing(session_factory,
         published = pulse_count(session, settings, TEAM_ID, NOW)
 
     assert (published.released, published.answers, published.mentees) == (True, 14, 6)
+
+
+def test_reflections_this_month_so_far_count_by_the_admins_local_dates(session_factory, settings):
+    """Just after midnight in Berlin on 4 December (still the 3rd in UTC): today's
+    reflection counts, and the one shared on the last day of November does not."""
+    berlin = ZoneInfo("Europe/Berlin")
+    now = datetime(2026, 12, 3, 23, 30, tzinfo=UTC)
+    with transaction(session_factory) as session:
+        person(session, "U0M1")  # the workspace
+        reflections(session, [date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 4), date(2026, 12, 5)])
+
+    with session_factory() as session:
+        view = glance(session, settings, TEAM_ID, now, berlin)
+        before_midnight = glance(session, settings, TEAM_ID, now - timedelta(hours=1), berlin)
+
+    assert view.month.reflections == 2  # 1 and 4 December
+    assert before_midnight.month.reflections == 1  # 22:30 on the 3rd in Berlin: only the 1st so far
+
+
+def test_a_period_between_tokyo_midnights_counts_reflections_of_its_local_days(session_factory):
+    tokyo = ZoneInfo("Asia/Tokyo")
+    start = datetime(2026, 11, 29, 15, 0, tzinfo=UTC)  # Monday 30 November, 00:00 in Tokyo
+    end = datetime(2026, 12, 13, 15, 0, tzinfo=UTC)  # Monday 14 December, 00:00 in Tokyo
+    with transaction(session_factory) as session:
+        person(session, "U0M1")  # the workspace
+        reflections(
+            session,
+            [date(2026, 11, 29), date(2026, 11, 30)] + [date(2026, 12, 13)] * 2 + [date(2026, 12, 14)],
+        )
+
+    with session_factory() as session:
+        figures = program_figures(session, TEAM_ID, start, end, tokyo)
+
+    assert figures.reflections == 3  # 30 November and twice 13 December
