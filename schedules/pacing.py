@@ -13,6 +13,9 @@ tenth of a second per workspace and at most a second per conversation. When Slac
 still answers 429 (another process shares the workspace's budget), the workspace is
 held until `Retry-After` and the pass carries on with other workspaces; the client the
 sender posts with does not wait out 429s itself (:func:`without_rate_limit_waits`).
+A slot further off than a short wait, or than the pass's budget allows (a hold from an
+earlier pass), is not waited for: the sender hands the row back for that time and gives
+the slot back (`give_back`); a new pass leaves held workspaces out (`holds`).
 """
 
 from __future__ import annotations

@@ -85,6 +85,23 @@ SERVER_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable
 ClientProvider = Callable[[str], WebClient]
 
 
+def _held_or_expired(
+    row: Delivery, now: datetime, held_teams: dict[str, datetime | None], report: SendReport
+) -> bool:
+    """Settle a claimed row of a held workspace (back to pending) or past its expiry."""
+    if row.team_id in held_teams:
+        retry_at = held_teams[row.team_id] or now
+        row.status, row.claimed_by, row.lease_until = DeliveryStatus.PENDING, None, None
+        row.next_attempt_at = max(row.next_attempt_at, retry_at)
+        return True
+    if row.expires_at is not None and row.expires_at <= now:
+        row.status, row.lease_until = DeliveryStatus.EXPIRED, None
+        row.error = "expired before it could be sent"
+        report.expired += 1
+        return True
+    return False
+
+
 def default_worker_id() -> str:
     """host:pid:random — unique per sender, readable in the database when debugging."""
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -400,18 +417,7 @@ class Sender:
             row = session.get(Delivery, delivery_id, populate_existing=True, with_for_update=True)
             if row is None or row.status != DeliveryStatus.CLAIMED or row.claimed_by != self.worker_id:
                 return None  # our lease ran out and someone else has it; theirs now
-            if row.team_id in held_teams:
-                retry_at = held_teams[row.team_id] or now
-                row.status, row.claimed_by, row.lease_until = DeliveryStatus.PENDING, None, None
-                row.next_attempt_at = max(row.next_attempt_at, retry_at)
-                return None
-            if row.expires_at is not None and row.expires_at <= now:
-                row.status, row.error, row.lease_until = (
-                    DeliveryStatus.EXPIRED,
-                    "expired before it could be sent",
-                    None,
-                )
-                report.expired += 1
+            if _held_or_expired(row, now, held_teams, report):
                 return None
             kind = self.kinds.get(row.kind)
             if kind is None:
