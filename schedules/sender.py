@@ -392,11 +392,12 @@ class Sender:
         if delay <= MAX_SLOT_WAIT_SECONDS and not self._out_of_time(deadline, after=delay):
             return slot
         self.pacer.give_back(row.team_id, row.recipient)
-        retry_at = now + timedelta(seconds=delay)
-        if delay > MAX_SLOT_WAIT_SECONDS:  # the workspace is held (a 429): skip it this pass
-            held_teams[row.team_id] = retry_at
         row.status, row.claimed_by, row.lease_until = DeliveryStatus.PENDING, None, None
-        row.next_attempt_at = max(row.next_attempt_at, retry_at)
+        if delay > MAX_SLOT_WAIT_SECONDS:  # the workspace is held (a 429): not before then
+            held_teams[row.team_id] = now + timedelta(seconds=delay)
+            row.next_attempt_at = max(row.next_attempt_at, now + timedelta(seconds=delay))
+        else:  # past this pass's budget: its rows wait, as due as before, for the next pass
+            held_teams[row.team_id] = None
         return slot
 
     def _prepare(
