@@ -46,7 +46,7 @@ from bot.migrate import upgrade
 from bot.models import Delivery, DeliveryStatus, utcnow
 from bot.outbox import enqueue_message
 from bot.people import ensure_workspace
-from bot.slack import make_client
+from bot.slack import REQUEST_TIMEOUT_SECONDS, make_client
 from schedules.clock import Clock
 from schedules.kinds import all_kinds
 from schedules.pacing import PACED_SHARE, Pacer
@@ -157,7 +157,11 @@ def run_clock(
     engine = make_engine(url)
     deps = build_deps(settings, client=make_client(settings), session_factory=make_session_factory(engine))
     # The production pacer, scaled when the fake's budget is not Slack's 600 a minute.
-    sender = Sender(deps, all_kinds(), pacer=Pacer(per_minute=int(per_minute * PACED_SHARE)))
+    # Its worst post is scaled with the tick too: the production 10 s (the posting client's
+    # timeout) would not fit a shortened tick at all.
+    worst_post = min(REQUEST_TIMEOUT_SECONDS, tick_seconds / 6)
+    pacer = Pacer(per_minute=int(per_minute * PACED_SHARE))
+    sender = Sender(deps, all_kinds(), pacer=pacer, post_seconds=worst_post)
     clock = Clock(deps, sender=sender, tick_seconds=tick_seconds)
     clock.tick_steps = [step for step in clock.tick_steps if step[0] == "send"]
     started, ticks, skipped = time.monotonic(), 0, 0

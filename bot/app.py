@@ -37,6 +37,7 @@ from bot.installations import (
 from bot.models import utcnow
 from bot.slack import make_client
 from handlers import register_all
+from handlers.after_ack import AfterAckPool
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def create_app(
     if listener_executor is None and deps.after_ack is None:
         # Tests hand in their own listener pool and wait on it: for them after-ack work
         # stays inside the listener, where that wait covers it.
-        deps.after_ack = ThreadPoolExecutor(max_workers=AFTER_ACK_THREADS, thread_name_prefix="after-ack")
+        deps.after_ack = AfterAckPool(AFTER_ACK_THREADS)
     app = App(
         client=deps.client,
         # Socket Mode requests arrive over an authenticated socket and carry no signature.

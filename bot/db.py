@@ -88,6 +88,12 @@ class _WriterGate:
             self._lock.release()
 
 
+# PostgreSQL connections per engine (one per process): kept open, and opened past that
+# for a burst (then closed). At most POSTGRES_POOL_SIZE + POSTGRES_MAX_OVERFLOW at once.
+POSTGRES_POOL_SIZE = 10
+POSTGRES_MAX_OVERFLOW = 5
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the settings each backend needs.
 
@@ -111,7 +117,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # Enough pooled connections for a web worker's request threads, Bolt's listener
     # threads and the after-ack pool at once: past the pool size SQLAlchemy opens a new
     # connection for each checkout and closes it after, a PostgreSQL handshake per request.
-    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("pool_size", POSTGRES_POOL_SIZE)
+    # Set, not left to SQLAlchemy's default, because it counts against PostgreSQL's
+    # max_connections (100 by default): docs/benchmarks.md adds it up per deployment.
+    kwargs.setdefault("max_overflow", POSTGRES_MAX_OVERFLOW)
     return create_engine(url, **kwargs)
 
 

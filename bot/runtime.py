@@ -186,6 +186,8 @@ def run_socket() -> None:
             clock.stop()
             scheduler.shutdown(wait=True)
             handler.close()
+            if deps.after_ack is not None:  # records the answers already acked, says how many
+                deps.after_ack.shutdown(wait=True)
 
 
 def run_clock() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_bolt import App
 
 from bot.deps import Deps
@@ -57,8 +59,9 @@ MODULES = (
 # try costs ~40 µs (it builds the matcher's arguments), so with ~60 listeners `/mentor`,
 # registered last, spent ~2.5 ms of CPU just being found — most of what separated its
 # ack from a bare Bolt app's (bench/bench_acks.py). These are the requests that come in
-# bursts: every `/mentor` command, and the answer buttons of a morning's nudges.
-MATCHED_FIRST = ("mentor_command", "on_answer")
+# bursts: every `/mentor` command, and the answer buttons of a morning's nudges. They are
+# known by the listener objects those two modules registered (other modules have their
+# own `on_answer`), not by name.
 
 
 def register_all(app: App, deps: Deps) -> CommandRouter:
@@ -67,16 +70,21 @@ def register_all(app: App, deps: Deps) -> CommandRouter:
     app.middleware(payload.refuse_malformed)
     app.middleware(input_limits.limit_free_text)
     router = CommandRouter()
+    busiest: list[Callable[..., None]] = []
     for module in MODULES:
-        module.register(app, deps, router)
-    commands.register(app, deps, router)
+        if module is nudges:
+            busiest.append(nudges.register(app, deps, router))
+        else:
+            module.register(app, deps, router)
+    busiest.insert(0, commands.register(app, deps, router))
     safety_net.register(app, deps, router)  # every button and modal: failures are told
-    _match_busiest_first(app)
+    _match_busiest_first(app, busiest)
     return router
 
 
-def _match_busiest_first(app: App) -> None:
-    """Move the MATCHED_FIRST listeners to the front, keeping every other order.
+def _match_busiest_first(app: App, busiest: list[Callable[..., None]]) -> None:
+    """Move the listeners of the `busiest` functions to the front, in that order,
+    keeping every other order.
 
     Their matchers (a command name, fixed action ids) match nothing else, so which
     listener answers a request does not change, only how soon it is found.
@@ -86,7 +94,7 @@ def _match_busiest_first(app: App) -> None:
         return  # a Bolt without the list: matching stays in registration order
 
     def rank(listener: object) -> int:
-        name = getattr(getattr(listener, "ack_function", None), "__name__", "")
-        return MATCHED_FIRST.index(name) if name in MATCHED_FIRST else len(MATCHED_FIRST)
+        function = getattr(listener, "ack_function", None)
+        return next((i for i, first in enumerate(busiest) if first is function), len(busiest))
 
     listeners.sort(key=rank)

@@ -6,15 +6,21 @@ thread busy. Under a burst of clicks that work piled up in front of the next cli
 acks (bench/bench_acks.py). A listener hands it here instead and returns; it runs on
 `Deps.after_ack`, or in place when that is None (tests, which wait for the listener).
 
-A failure is logged with a reference and the person is told, as the safety net does for
-failures inside a listener.
+A failure is logged with a reference and the person is told ("didn't save, please try
+again"), as the safety net does for failures inside a listener.
+
+The pool's queue is bounded (:class:`AfterAckPool`): a burst beyond it is recorded in
+the listener's own thread (still after the ack) instead of piling up in memory, where a
+restart would lose it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import Respond
@@ -24,13 +30,69 @@ from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 
+# Jobs waiting for an after-ack thread, at most: a morning's burst of answers fits, and
+# a restart loses no more than this many (each is a click the person would redo).
+AFTER_ACK_QUEUE_LIMIT = 200
+
+
+class QueueFull(RuntimeError):
+    """The after-ack pool has AFTER_ACK_QUEUE_LIMIT jobs waiting already."""
+
+
+class AfterAckPool(ThreadPoolExecutor):
+    """A thread pool whose queue holds at most `limit` jobs; `submit` beyond that raises
+    QueueFull (the caller runs the job itself)."""
+
+    def __init__(self, threads: int, *, limit: int = AFTER_ACK_QUEUE_LIMIT) -> None:
+        super().__init__(max_workers=threads, thread_name_prefix="after-ack")
+        self.limit = limit
+        self._waiting = 0
+        self._count_lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Queue `fn`, or raise QueueFull when `limit` jobs are already waiting."""
+        with self._count_lock:
+            if self._waiting >= self.limit:
+                raise QueueFull(self.limit)
+            self._waiting += 1
+        try:
+            return super().submit(self._started, fn, *args, **kwargs)
+        except BaseException:
+            self._left_queue()
+            raise
+
+    def waiting(self) -> int:
+        """Jobs queued and not yet started."""
+        with self._count_lock:
+            return self._waiting
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop taking jobs; say (as a count only) how many were still queued."""
+        queued = self.waiting()
+        if queued:
+            log.warning("after-ack: %d job(s) still queued at shutdown", queued)
+        super().shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def _started(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self._left_queue()
+        return fn(*args, **kwargs)
+
+    def _left_queue(self) -> None:
+        with self._count_lock:
+            self._waiting -= 1
+
 
 def after_ack(deps: Deps, respond: Respond, what: str, work: Callable[[], Any]) -> None:
-    """Run `work` after the ack: on the after-ack pool, or now when there is none."""
+    """Run `work` after the ack: on the after-ack pool, or here when there is none (or
+    its queue is full: slower for this click, but nothing is dropped)."""
     if deps.after_ack is None:
         work()
         return
-    deps.after_ack.submit(_guarded, respond, what, work)
+    try:
+        deps.after_ack.submit(_guarded, respond, what, work)
+    except QueueFull:
+        log.warning("%s: the after-ack queue is full; recording in the listener thread", what)
+        _guarded(respond, what, work)
 
 
 def _guarded(respond: Respond, what: str, work: Callable[[], Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -24,8 +25,8 @@ log = logging.getLogger(__name__)
 COMMAND = "/mentor"
 
 
-def register(app: App, deps: Deps, router: CommandRouter) -> None:
-    """Attach the `/mentor` listener, routing to the subcommands in `router`."""
+def register(app: App, deps: Deps, router: CommandRouter) -> Callable[..., None]:
+    """Attach the `/mentor` listener, routing to the subcommands in `router`; returns it."""
 
     @app.command(COMMAND)
     def mentor_command(
@@ -36,6 +37,8 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             ack(text=refusal, response_type="ephemeral")
             return
         dispatch(deps, router, command, ack=ack, respond=respond, client=client)
+
+    return mentor_command
 
 
 def dispatch(

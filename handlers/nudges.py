@@ -68,8 +68,9 @@ PACE_CHOICES = {PACE_FEWER: "fewer", PACE_PAUSE: "pause", PACE_KEEP: "keep"}
 PACE_LABELS = {PACE_FEWER: "Fewer nudges", PACE_PAUSE: "Pause for a month", PACE_KEEP: "Keep as is"}
 
 
-def register(app: App, deps: Deps, router: CommandRouter) -> None:
-    """Attach the nudge buttons, the note modal and the two mentor subcommands."""
+def register(app: App, deps: Deps, router: CommandRouter) -> Callable[..., None]:
+    """Attach the nudge buttons, the note modal and the two mentor subcommands; returns
+    the answer buttons' listener (Bolt tries it first: `handlers.register_all`)."""
     answer, pace = _bind(on_answer, deps), _bind(on_pace, deps)
     for action_id in ANSWER_BY_ACTION:
         app.action(action_id)(answer)
@@ -86,6 +87,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         "nudge", ask_for_nudge, summary="send me a nudge now (it arrives within a minute)", audience="mentors"
     )
     router.add("history", show_history, summary="my last 10 nudges and what I answered", audience="mentors")
+    return answer
 
 
 def _bind(listener: Callable[..., None], deps: Deps) -> Callable[..., None]:

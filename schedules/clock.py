@@ -36,7 +36,9 @@ log = logging.getLogger(__name__)
 # Ticks come every minute. The sender keeps sending until this long before the next
 # is due, so a long fan-out uses each minute almost to its end (it stopped after 45 s of
 # sending, leaving the rest of the minute idle) while the tick still ends in time: a
-# tick running at the next instant makes APScheduler skip that tick altogether.
+# tick running at the next instant makes APScheduler skip that tick altogether. Sending
+# is the last step, and the sender starts no post unless the worst one (the posting
+# client's timeout) still fits in what is left (Sender.post_seconds).
 TICK_INTERVAL_SECONDS = 60.0
 SEND_MARGIN_SECONDS = 1.5
 
@@ -66,11 +68,12 @@ class Clock:
             ("agreements", lambda: run_agreement_reviews(deps.session_factory, deps.settings, deps.now())),
             ("digests", lambda: plan_director_digests(deps.session_factory, deps.settings, deps.now())),
             ("reports", lambda: run_report_step(deps, deps.now())),
+            # Before the sender, whose pass runs to the end of the budget: a report's charts
+            # follow its covering message on the next tick (they wait for it to be sent).
+            ("report_charts", lambda: upload_report_charts(deps, deps.now(), stopping=self.stopping)),
             # Just before sending: a person's zone must be known to keep to their hours.
             ("zones", lambda: learn_unknown_zones(deps)),
             ("send", self._send),
-            # After the sender: a report's charts follow its covering message in the same tick.
-            ("report_charts", lambda: upload_report_charts(deps, deps.now(), stopping=self.stopping)),
         ]
         self.daily_steps: list[tuple[str, Step]] = [
             ("profile_refresh", lambda: refresh_stale_profiles(deps, stopping=self.stopping).counts()),

@@ -13,6 +13,9 @@ tenth of a second per workspace and at most a second per conversation. When Slac
 still answers 429 (another process shares the workspace's budget), the workspace is
 held until `Retry-After` and the pass carries on with other workspaces; the client the
 sender posts with does not wait out 429s itself (:func:`without_rate_limit_waits`).
+A slot further off than a short wait, or than the pass's budget allows (a hold from an
+earlier pass), is not waited for: the sender hands the row back for that time and gives
+the slot back (`give_back`); a new pass leaves held workspaces out (`holds`).
 """
 
 from __future__ import annotations
@@ -88,6 +91,26 @@ class Pacer:
             if len(self._conversation_due) > REMEMBERED_CONVERSATIONS:
                 self._conversation_due = {k: t for k, t in self._conversation_due.items() if t > now}
             return at - now
+
+    def give_back(self, team_id: str, conversation: str) -> None:
+        """Return the slot a `reserve` took for a post that will not be made now (the row
+        was handed back): the next post to that workspace need not wait for it."""
+        with self._lock:
+            now = self.clock()
+            if team_id in self._workspace_due:
+                self._workspace_due[team_id] = max(now, self._workspace_due[team_id] - self.spacing)
+            key = (team_id, conversation)
+            if key in self._conversation_due:
+                freed = self._conversation_due[key] - self.conversation_spacing
+                self._conversation_due[key] = max(now, freed)
+
+    def holds(self, longer_than: float) -> dict[str, float]:
+        """Workspaces whose next slot is more than `longer_than` seconds away (a 429 held
+        them), with the seconds left: a new pass leaves them out from the start."""
+        with self._lock:
+            now = self.clock()
+            waits = {team: due - self._workspace_slack - now for team, due in self._workspace_due.items()}
+        return {team: wait for team, wait in waits.items() if wait > longer_than}
 
     def hold(self, team_id: str, seconds: float) -> None:
         """Slack said 429: nothing more to this workspace for `seconds`."""

@@ -23,10 +23,8 @@ import logging
 import os
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
@@ -34,18 +32,31 @@ from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.db import is_sqlite, transaction
+from bot.db import is_sqlite, reading, transaction
 from bot.deps import Deps
 from bot.directory import PERSON_GONE_ERRORS
 from bot.installations import NotInstalled
 from bot.models import Delivery, DeliveryStatus, Person, Workspace
-from bot.outbox import Cancel, DeliveryKind, ErrorOutcome, Message, cancel_open_for_person
-from bot.people import zone_for
-from bot.rota.service import busy_for
-from bot.slack import TOKEN_ERRORS, may_have_reached_slack, posting_client, slack_error_code
-from bot.timing import busy_at, in_contact_window, next_contact_time
+from bot.outbox import Cancel, DeliveryKind
+from bot.slack import (
+    REQUEST_TIMEOUT_SECONDS,
+    TOKEN_ERRORS,
+    may_have_reached_slack,
+    posting_client,
+    slack_error_code,
+)
 from schedules.pacing import SHORT_RETRY_SECONDS, Pacer, retry_after_seconds, without_rate_limit_waits
-from schedules.row_rules import apply_outcome, check_person_reachable
+from schedules.refusals import (
+    fail_person_gone,
+    hold_for_token,
+    pause_workspace,
+    record_kind_outcome,
+)
+from schedules.row_rules import check_person_reachable
+from schedules.send_report import Prepared, SendReport, SlotWait
+from schedules.send_time import defer_to_contact_hours
+
+__all__ = ["SendReport", "Sender"]
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +71,13 @@ MAX_ATTEMPTS = 6
 MAX_BACKOFF = timedelta(minutes=15)
 # How long one pass may keep claiming batches: a tick is once a minute.
 PASS_BUDGET_SECONDS = 45.0
+# The longest a row waits for its pacing slot. A slot further off (a workspace held by a
+# 429 in an earlier pass) hands the row back for later instead: a wait of Retry-After's
+# length would stall every other workspace's rows behind it.
+MAX_SLOT_WAIT_SECONDS = SHORT_RETRY_SECONDS
 INTERRUPTED = "interrupted while sending; not resent so the recipient never gets it twice"
 MAY_HAVE_BEEN_SENT = "Slack took the request but its answer never came; may have been sent, not resent"
 # Error codes that mean Slack itself failed, not our message: tried again, like a 5xx.
-# How far ahead the send-time check reads a person's duty (a run of nights and more).
-DUTY_LOOKAHEAD = timedelta(days=21)
 SERVER_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 # The Web API client for a workspace (`Deps.client_for`): one bot token's, or in OAuth
@@ -72,20 +85,21 @@ SERVER_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable
 ClientProvider = Callable[[str], WebClient]
 
 
-@dataclass
-class SendReport:
-    """What one pass of the sender did, for the tick's log line and for tests."""
-
-    claimed: int = 0
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    expired: int = 0
-    recovered: int = 0
-    interrupted: int = 0
-    deferred: int = 0
-    errors: list[str] = field(default_factory=list)
+def _held_or_expired(
+    row: Delivery, now: datetime, held_teams: dict[str, datetime | None], report: SendReport
+) -> bool:
+    """Settle a claimed row of a held workspace (back to pending) or past its expiry."""
+    if row.team_id in held_teams:
+        retry_at = held_teams[row.team_id] or now
+        row.status, row.claimed_by, row.lease_until = DeliveryStatus.PENDING, None, None
+        row.next_attempt_at = max(row.next_attempt_at, retry_at)
+        return True
+    if row.expires_at is not None and row.expires_at <= now:
+        row.status, row.lease_until = DeliveryStatus.EXPIRED, None
+        row.error = "expired before it could be sent"
+        report.expired += 1
+        return True
+    return False
 
 
 def default_worker_id() -> str:
@@ -107,6 +121,8 @@ class Sender:
         stopping: threading.Event | None = None,
         clients: ClientProvider | None = None,
         pacer: Pacer | None = None,
+        wait: Callable[[float], bool] | None = None,
+        post_seconds: float = REQUEST_TIMEOUT_SECONDS,
     ) -> None:
         self.deps = deps
         self.clients = clients or deps.client_for
@@ -118,6 +134,13 @@ class Sender:
         self.stopping = stopping or threading.Event()
         # Spaces posts to Slack's published limits (schedules/pacing.py).
         self.pacer = pacer or Pacer()
+        # Pacing waits: True when interrupted by shutdown. Tests drive a fake clock.
+        self.wait = wait or self.stopping.wait
+        # The pass's clock (the pacer's, so a test moves both at once).
+        self.monotonic = self.pacer.clock
+        # The worst one post may take (the posting client's timeout): no row starts unless
+        # this much of the budget is left, so the pass ends within its budget.
+        self.post_seconds = post_seconds
         engine = deps.session_factory.kw["bind"]
         self._skip_locked = not is_sqlite(engine)
 
@@ -128,23 +151,32 @@ class Sender:
         nothing is due, the time budget is spent, or the clock is stopping."""
         report = SendReport()
         self.recover(report)
-        # Teams to leave alone for the rest of this pass (rate-limited, or token broken).
-        held_teams: dict[str, datetime | None] = {}
+        # Teams to leave alone for the rest of this pass (rate-limited, or token broken),
+        # starting with those a 429 in an earlier pass still holds.
+        now = self.deps.now()
+        held_teams: dict[str, datetime | None] = {
+            team: now + timedelta(seconds=wait)
+            for team, wait in self.pacer.holds(MAX_SLOT_WAIT_SECONDS).items()
+        }
         # Each workspace's client, looked up once a pass (OAuth mode reads the store).
         clients: dict[str, WebClient] = {}
-        deadline = time.monotonic() + budget_seconds
-        while not self.stopping.is_set():
-            ids = self.claim()
+        deadline = self.monotonic() + budget_seconds
+        while not self.stopping.is_set() and not self._out_of_time(deadline):
+            ids = self.claim(held_teams)
             report.claimed += len(ids)
             for position, delivery_id in enumerate(ids):
                 # Paced sends take time: the budget is kept row by row, not per batch.
-                if self.stopping.is_set() or time.monotonic() > deadline:
+                if self.stopping.is_set() or self._out_of_time(deadline):
                     self.release(ids[position:])
                     break
-                self.send_one(delivery_id, report, held_teams, clients)
-            if len(ids) < self.batch_size or time.monotonic() > deadline:
+                self.send_one(delivery_id, report, held_teams, clients, deadline=deadline)
+            if len(ids) < self.batch_size:
                 break
         return report
+
+    def _out_of_time(self, deadline: float | None, after: float = 0.0) -> bool:
+        """Whether a post started `after` seconds from now might end past `deadline`."""
+        return deadline is not None and self.monotonic() + after + self.post_seconds > deadline
 
     def release(self, ids: list[int]) -> None:
         """Hand claimed rows back (shutting down): they were never sent, so they go again."""
@@ -198,8 +230,9 @@ class Sender:
             log.warning("sender: %d message(s) were interrupted mid-send; not resent", interrupted)
         report.interrupted += interrupted
 
-    def claim(self) -> list[int]:
-        """Take ownership of up to `batch_size` due rows; returns their ids."""
+    def claim(self, held_teams: dict[str, datetime | None] | None = None) -> list[int]:
+        """Take ownership of up to `batch_size` due rows, none of `held_teams`' (they
+        would only be handed back); returns their ids."""
         now = self.deps.now()
         with transaction(self.deps.session_factory) as session:
             paused = select(Workspace.team_id).where(Workspace.sending_paused_reason.is_not(None))
@@ -209,6 +242,7 @@ class Sender:
                     Delivery.status == DeliveryStatus.PENDING,
                     Delivery.next_attempt_at <= now,
                     Delivery.team_id.not_in(paused),
+                    Delivery.team_id.not_in(list(held_teams or ())),
                 )
                 .order_by(Delivery.next_attempt_at, Delivery.id)
                 .limit(self.batch_size)
@@ -234,20 +268,17 @@ class Sender:
         report: SendReport,
         held_teams: dict[str, datetime | None],
         clients: dict[str, WebClient] | None = None,
+        *,
+        deadline: float | None = None,
     ) -> None:
-        """Find the client, render, mark sending, post, record. Never raises: one bad row
-        stops nothing."""
+        """Find the client, take a pacing slot, render, mark sending, post, record. Never
+        raises: one bad row stops nothing."""
         clients = {} if clients is None else clients
         if not self._have_client(delivery_id, report, held_teams, clients):
             return
-        self._wait_for_slot(delivery_id, held_teams)
-        try:
-            prepared = self._prepare(delivery_id, report, held_teams)
-        except Exception:
-            log.exception("sender: could not prepare delivery %s", delivery_id)
-            self._finish(delivery_id, DeliveryStatus.FAILED, "internal error while preparing the message")
-            report.failed += 1
-            return
+        prepared = self._safely_prepare(delivery_id, report, held_teams, deadline)
+        if isinstance(prepared, SlotWait):
+            prepared = self._after_slot_wait(delivery_id, prepared, report, held_teams, deadline)
         if prepared is None:
             return
         team_id, recipient, kind, message = prepared
@@ -283,7 +314,7 @@ class Sender:
     def _have_client(self, delivery_id: int, report: SendReport, held: dict, clients: dict) -> bool:
         """The row's workspace client, looked up (once a pass) before the row is marked
         `sending`: a failed look-up never reached Slack, so the row waits, unsent."""
-        with transaction(self.deps.session_factory) as session:
+        with reading(self.deps.session_factory) as session:  # no write lock for a look-up
             mine = (Delivery.id == delivery_id) & (Delivery.claimed_by == self.worker_id)
             team_id = session.scalar(select(Delivery.team_id).where(mine))
         if team_id is None or team_id in held or team_id in clients:
@@ -301,7 +332,7 @@ class Sender:
             why = f"held: the token could not be refreshed ({code})"
             if code in TOKEN_ERRORS:
                 with transaction(self.deps.session_factory) as session:
-                    _pause_workspace(session, team_id, code, self.deps.now())
+                    pause_workspace(session, team_id, code, self.deps.now())
         except Exception:
             log.exception("team=%s: could not look up the Slack client for delivery %s", team_id, delivery_id)
             why = "waiting: the workspace's Slack client could not be looked up"
@@ -310,20 +341,76 @@ class Sender:
         report.retried += 1
         return False
 
-    def _wait_for_slot(self, delivery_id: int, held: dict[str, datetime | None]) -> None:
-        """Wait, outside any transaction, for the row's turn under Slack's limits."""
-        with transaction(self.deps.session_factory) as session:
-            found = session.execute(
-                select(Delivery.team_id, Delivery.recipient).where(Delivery.id == delivery_id)
-            ).first()
-        if found is not None and found.team_id not in held:
-            delay = self.pacer.reserve(found.team_id, found.recipient)
-            if delay > 0:
-                self.stopping.wait(delay)
+    def _safely_prepare(
+        self,
+        delivery_id: int,
+        report: SendReport,
+        held_teams: dict[str, datetime | None],
+        deadline: float | None,
+        *,
+        slot_taken: bool = False,
+    ) -> Prepared | SlotWait | None:
+        try:
+            return self._prepare(delivery_id, report, held_teams, deadline=deadline, slot_taken=slot_taken)
+        except Exception:
+            log.exception("sender: could not prepare delivery %s", delivery_id)
+            self._finish(delivery_id, DeliveryStatus.FAILED, "internal error while preparing the message")
+            report.failed += 1
+            return None
+
+    def _after_slot_wait(
+        self,
+        delivery_id: int,
+        slot: SlotWait,
+        report: SendReport,
+        held_teams: dict[str, datetime | None],
+        deadline: float | None,
+    ) -> Prepared | None:
+        """Wait, outside any transaction, for the row's slot; then prepare it for good.
+        Shutdown, or a wait that spent the budget, hands the row back unsent."""
+        if self.wait(slot.seconds) or self._out_of_time(deadline):
+            self.pacer.give_back(slot.team_id, slot.recipient)
+            self.release([delivery_id])
+            report.paced += 1
+            return None
+        prepared = self._safely_prepare(delivery_id, report, held_teams, None, slot_taken=True)
+        if prepared is None:
+            self.pacer.give_back(slot.team_id, slot.recipient)
+        assert not isinstance(prepared, SlotWait)
+        return prepared
+
+    def _take_slot(
+        self, row: Delivery, now: datetime, deadline: float | None, held_teams: dict[str, datetime | None]
+    ) -> SlotWait | None:
+        """Reserve the row's pacing slot. None: it may go now. A short wait that fits the
+        budget: SlotWait (the row stays claimed). A longer one: the row is handed back
+        (pending, no attempt counted) for when the slot comes, and the slot given back."""
+        delay = self.pacer.reserve(row.team_id, row.recipient)
+        if delay <= 0:
+            return None
+        slot = SlotWait(row.team_id, row.recipient, delay)
+        if delay <= MAX_SLOT_WAIT_SECONDS and not self._out_of_time(deadline, after=delay):
+            return slot
+        self.pacer.give_back(row.team_id, row.recipient)
+        row.status, row.claimed_by, row.lease_until = DeliveryStatus.PENDING, None, None
+        if delay > MAX_SLOT_WAIT_SECONDS:  # the workspace is held (a 429): not before then
+            held_teams[row.team_id] = now + timedelta(seconds=delay)
+            row.next_attempt_at = max(row.next_attempt_at, now + timedelta(seconds=delay))
+        else:  # past this pass's budget: its rows wait, as due as before, for the next pass
+            held_teams[row.team_id] = None
+        return slot
 
     def _prepare(
-        self, delivery_id: int, report: SendReport, held_teams: dict[str, datetime | None]
-    ) -> tuple[str, str, DeliveryKind, Message] | None:
+        self,
+        delivery_id: int,
+        report: SendReport,
+        held_teams: dict[str, datetime | None],
+        *,
+        deadline: float | None = None,
+        slot_taken: bool = False,
+    ) -> Prepared | SlotWait | None:
+        """Decide the claimed row's fate (hand back, expire, cancel, defer) and, when it
+        is to be sent and its pacing slot is now, render it and mark it `sending`."""
         now = self.deps.now()
         with transaction(self.deps.session_factory) as session:
             # Locked until we commit `sending`: a clock taking back a stale lease, or a
@@ -331,18 +418,7 @@ class Sender:
             row = session.get(Delivery, delivery_id, populate_existing=True, with_for_update=True)
             if row is None or row.status != DeliveryStatus.CLAIMED or row.claimed_by != self.worker_id:
                 return None  # our lease ran out and someone else has it; theirs now
-            if row.team_id in held_teams:
-                retry_at = held_teams[row.team_id] or now
-                row.status, row.claimed_by, row.lease_until = DeliveryStatus.PENDING, None, None
-                row.next_attempt_at = max(row.next_attempt_at, retry_at)
-                return None
-            if row.expires_at is not None and row.expires_at <= now:
-                row.status, row.error, row.lease_until = (
-                    DeliveryStatus.EXPIRED,
-                    "expired before it could be sent",
-                    None,
-                )
-                report.expired += 1
+            if _held_or_expired(row, now, held_teams, report):
                 return None
             kind = self.kinds.get(row.kind)
             if kind is None:
@@ -353,8 +429,18 @@ class Sender:
             person = session.get(Person, row.person_id) if kind.to_person and row.person_id else None
             try:
                 check_person_reachable(person, now)
-                if person is not None and self._defer_to_contact_hours(session, row, person, now, report):
+                if person is not None and defer_to_contact_hours(
+                    session, self.deps.settings, row, person, now, report
+                ):
                     return None
+                # Only now, the row being sure to go, does it take a slot (rows cancelled
+                # or deferred above use none). Rendered once, after any wait.
+                slot = None if slot_taken else self._take_slot(row, now, deadline, held_teams)
+                if slot is not None:
+                    if row.status == DeliveryStatus.PENDING:
+                        report.paced += 1
+                        return None
+                    return slot
                 message = kind.render(session, row, self.deps)
             except Cancel as reason:
                 row.status, row.error, row.lease_until = DeliveryStatus.CANCELLED, str(reason), None
@@ -363,31 +449,7 @@ class Sender:
             row.status = DeliveryStatus.SENDING
             row.attempts += 1
             row.lease_until = now + self.lease
-            return row.team_id, row.recipient, kind, message
-
-    def _defer_to_contact_hours(
-        self, session: Session, row: Delivery, person: Person, now: datetime, report: SendReport
-    ) -> bool:
-        """Quiet hours are checked again at send time: a row planned days ahead, sent late
-        after downtime, or whose person changed zone or hours, waits for their next allowed
-        moment — or expires if its day (or month) ends first. Rows queued with
-        `any_hour` (a nudge the person asked for) go at once."""
-        if (row.payload or {}).get("any_hour"):
-            return False
-        zone = zone_for(session, self.deps.settings, person)
-        # Duty from their rota (a night shift, a call, the post-call day) counts as quiet.
-        busy = busy_for(session, self.deps.settings, person, now, now + DUTY_LOOKAHEAD)
-        if in_contact_window(person, now, zone) and busy_at(now, busy) is None:
-            return False
-        allowed = next_contact_time(person, zone, now, busy=busy)
-        row.claimed_by, row.lease_until = None, None
-        if row.expires_at is not None and allowed >= row.expires_at:
-            row.status, row.error = DeliveryStatus.EXPIRED, "its time ran out during the person's quiet hours"
-            report.expired += 1
-        else:
-            row.status, row.next_attempt_at = DeliveryStatus.PENDING, allowed
-            report.deferred += 1
-        return True
+            return Prepared(row.team_id, row.recipient, kind, message)
 
     def _record_sent(
         self, delivery_id: int, kind: DeliveryKind, channel: str | None, ts: str | None, report: SendReport
@@ -463,13 +525,13 @@ class Sender:
             assert row is not None
             outcome = kind.on_error(session, row, code, self.deps) if kind.on_error else None
             if outcome is not None:
-                _record_kind_outcome(row, outcome, code, report)
+                record_kind_outcome(row, outcome, code, report)
             elif code in TOKEN_ERRORS:  # our token no longer works here: stop, keep the rows
-                _pause_workspace(session, team_id, code, now)
+                pause_workspace(session, team_id, code, now)
                 held_teams[team_id] = None
-                _hold_for_token(row, code, report)
+                hold_for_token(row, code, report)
             elif code in PERSON_GONE_ERRORS and kind.to_person and row.person_id is not None:
-                _fail_person_gone(session, row, code, report)
+                fail_person_gone(session, row, code, report)
             else:
                 row.status, row.error, row.lease_until = DeliveryStatus.FAILED, code, None
                 report.failed += 1
@@ -533,52 +595,3 @@ class Sender:
             row = session.get(Delivery, delivery_id, populate_existing=True)
             if row is not None:
                 row.status, row.error, row.lease_until = status, error, None
-
-
-def _record_kind_outcome(row: Delivery, outcome: ErrorOutcome, code: str, report: SendReport) -> None:
-    """Apply what the row's kind made of Slack's error, count it and log it."""
-    apply_outcome(row, outcome)
-    if outcome.hold or outcome.retry_at is not None:
-        report.retried += 1
-    else:
-        report.failed += 1
-    log.warning("team=%s delivery=%s kind=%s: %s (%s)", row.team_id, row.id, row.kind, code, outcome.note)
-
-
-def _hold_for_token(row: Delivery, code: str, report: SendReport) -> None:
-    """Back to pending with its attempt given back: it waits, unsent, while the workspace
-    is paused."""
-    row.status, row.claimed_by, row.lease_until = DeliveryStatus.PENDING, None, None
-    row.attempts = max(0, row.attempts - 1)
-    row.error = f"held: Slack refused our token ({code})"
-    report.retried += 1
-
-
-def _fail_person_gone(session: Session, row: Delivery, code: str, report: SendReport) -> None:
-    """The recipient's account is gone: fail the row and stop scheduling them."""
-    person = session.get(Person, row.person_id)
-    row.status, row.error, row.lease_until = DeliveryStatus.FAILED, code, None
-    if person is not None:
-        _mark_person_inactive(session, person, code)
-    report.failed += 1
-    log.warning("team=%s user=%s: Slack says %s; stopped scheduling them", row.team_id, row.recipient, code)
-
-
-def _pause_workspace(session: Session, team_id: str, code: str, now: datetime) -> None:
-    workspace = session.get(Workspace, team_id)
-    if workspace is not None and workspace.sending_paused_reason is None:
-        workspace.sending_paused_reason = f"Slack refused our token ({code})"
-        workspace.sending_paused_at = now
-    log.critical(
-        "team=%s: Slack refused our bot token (%s). Nothing will be sent to this workspace until the app "
-        "is reinstalled or SLACK_BOT_TOKEN is fixed, then restarted.",
-        team_id,
-        code,
-    )
-
-
-def _mark_person_inactive(session: Session, person: Person, code: str) -> None:
-    person.is_active = False
-    person.inactive_reason = code
-    person.next_nudge_at = None
-    cancel_open_for_person(session, person.id, f"not sent: the Slack account is {code}")

@@ -97,6 +97,7 @@ def answer_nudge(
 ) -> NudgeCard:
     """Record Done / Remind me tomorrow / Skip for one nudge (a second click changes it).
 
+    `now` is when the person clicked: a click older than the stored answer is ignored.
     Raises NudgeNotFound or NotYourNudge. Choosing "remind" queues the same nudge for
     the mentor's next allowed time tomorrow; choosing something else afterwards
     cancels that reminder if it has not gone out yet.
@@ -105,6 +106,10 @@ def answer_nudge(
         raise ValueError(f"unknown answer {answer!r}")
     send, person = _own_send(session, team_id, user_id, send_id)
     row = _answer_for_update(session, send, person)
+    if row.answered_at is not None and now < row.answered_at:
+        # A click made before the stored answer, recorded after it (answers are recorded
+        # after the ack, on a pool): the later click stands; this one changes nothing.
+        return card_for(session, settings, send, row)
     if row.first_answered_at is None:
         row.first_answered_at = now
         if send.sent_at is not None:

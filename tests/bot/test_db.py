@@ -122,3 +122,12 @@ def test_what_a_read_changes_is_not_kept(sqlite_engine):
         session.flush()
 
     assert _count_workspaces(factory) == 0
+
+
+def test_a_postgresql_engine_opens_at_most_fifteen_connections():
+    # docs/benchmarks.md adds these up against PostgreSQL's max_connections; nothing connects here.
+    engine = make_engine("postgresql://postgres@127.0.0.1:5432/test")
+
+    assert engine.pool.size() == 10
+    assert engine.pool._max_overflow == 5  # SQLAlchemy's default, 10, would allow 20
+    engine.dispose()

@@ -3,6 +3,9 @@ a nudge answer is still recorded and its message refreshed."""
 
 from __future__ import annotations
 
+import logging
+import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from bot.app import create_app
 from bot.nudges.blocks import DONE
 from bot.web import wsgi_app
+from handlers.after_ack import AfterAckPool, after_ack
 from tests.conftest import MENTOR
 from tests.fakes.clock import MovableClock
 from tests.fakes.slack_requests import SlackUser
@@ -41,3 +45,72 @@ def test_a_done_click_is_recorded_after_the_ack_on_the_after_ack_pool(
     [answer] = answers(session_factory)
     assert answer.answer == "done"
     deps.after_ack.shutdown(wait=True)
+
+
+# --- the bounded queue ---------------------------------------------------------------------
+
+
+class Told:
+    """Stands in for Bolt's `respond`: keeps what the person would be told."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def __call__(self, text: str = "", **_options: object) -> None:
+        self.texts.append(text)
+
+
+@pytest.fixture
+def busy_pool():
+    """A one-thread pool with room for one waiting job, its thread held busy."""
+    pool = AfterAckPool(1, limit=1)
+    release, started = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        started.set()
+        release.wait(10)
+
+    pool.submit(hold)
+    assert started.wait(10)
+    yield pool, release
+    release.set()
+    pool.shutdown(wait=True)
+
+
+def test_a_full_queue_runs_the_work_in_the_listeners_thread_not_dropped(deps, busy_pool):
+    pool, _release = busy_pool
+    pool.submit(lambda: None)  # the one waiting place is taken
+    ran_in: list[threading.Thread] = []
+
+    after_ack(
+        replace(deps, after_ack=pool), Told(), "answer", lambda: ran_in.append(threading.current_thread())
+    )
+
+    assert ran_in == [threading.current_thread()]
+    assert pool.waiting() == 1
+
+
+def test_work_that_fails_after_the_ack_tells_the_person_to_tap_again(deps, busy_pool):
+    pool, release = busy_pool
+    told = Told()
+
+    def fails() -> None:
+        raise RuntimeError("the database went away")
+
+    after_ack(replace(deps, after_ack=pool), told, "answer", fails)
+    release.set()
+    pool.shutdown(wait=True)
+
+    [text] = told.texts
+    assert "didn't save" in text and "please try again" in text
+
+
+def test_shutdown_says_how_many_jobs_were_still_queued(busy_pool, caplog):
+    pool, release = busy_pool
+    pool.submit(lambda: None)
+
+    with caplog.at_level(logging.WARNING, logger="handlers.after_ack"):
+        pool.shutdown(wait=False, cancel_futures=True)
+    release.set()
+
+    assert [r.getMessage() for r in caplog.records] == ["after-ack: 1 job(s) still queued at shutdown"]

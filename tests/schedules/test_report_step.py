@@ -62,6 +62,9 @@ def test_each_admin_gets_octobers_report_on_their_first_working_day(deps, clock,
     runner.tick()  # Sunday: the weekend-working admin's first working day, in their hours
     assert [c.args["channel"] for c in fake_slack.calls_to("chat.postMessage")] == [GRANTED]
     assert "program report for Oct 2026" in fake_slack.dms_to(GRANTED)[0].args["text"]
+    # The charts wait for the report to be sent: they go at the start of the next tick.
+    assert fake_slack.uploads.shared_in(GRANTED_DM) == []
+    runner.tick()
     assert len(fake_slack.uploads.shared_in(GRANTED_DM)) == 3
 
     clock.set(MONDAY_EARLY)
@@ -71,6 +74,7 @@ def test_each_admin_gets_octobers_report_on_their_first_working_day(deps, clock,
     assert queued.dedupe_key == f"report:{TEAM_ID}:{ADMIN}:2026-10" and queued.due_at == MONDAY_EIGHT
 
     clock.set(MONDAY_EIGHT)
+    runner.tick()
     runner.tick()
     assert len(fake_slack.dms_to(ADMIN)) == 1
     charts = fake_slack.uploads.shared_in(ADMIN_DM)

@@ -15,7 +15,7 @@ from bot.nudges.delivery import record_nudge
 from bot.nudges.service import answer_nudge
 from tests.conftest import MENTOR
 from tests.fakes.slack_api import TEAM_ID
-from tests.nudge_helpers import answers, make_mentor
+from tests.nudge_helpers import answers, deliveries, make_mentor
 from tests.pg_locks import backend_pid, wait_until_blocked
 
 NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
@@ -81,3 +81,18 @@ def test_done_and_skip_at_the_same_moment_both_succeed_and_the_later_one_wins(
     [answer] = answers(session_factory)
     assert answer.answer == "skip" and answer.answered_at == NOW + timedelta(seconds=1)
     assert answer.first_answered_at == NOW  # the first click is still the first answer
+
+
+def test_clicks_recorded_out_of_order_keep_the_last_click_made(session_factory, settings):
+    # Remind me tomorrow, then Done a second later; the Done job commits first (two
+    # after-ack threads under a backlog), then the older Remind job.
+    send_id = a_nudge(session_factory)
+    for answer, clicked_at in (("done", NOW + timedelta(seconds=1)), ("remind", NOW)):
+        with transaction(session_factory) as session:
+            card = answer_nudge(session, settings, TEAM_ID, MENTOR, send_id, answer, clicked_at)
+
+    [answer] = answers(session_factory)
+    assert answer.answer == "done" and answer.answered_at == NOW + timedelta(seconds=1)
+    assert card.answer == "done"  # the older click is shown the answer that stands
+    # And no reminder was queued for tomorrow by the stale click.
+    assert len(deliveries(session_factory)) == 1  # the nudge itself, no reminder
