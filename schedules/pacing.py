@@ -28,6 +28,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot.slack import copy_client
+
 # The workspace-wide budget for posting that we take Slack to allow, per minute.
 SLACK_POSTS_PER_MINUTE = 600
 # We pace a little under it, so that a burst on top of a full minute's posts, or the
@@ -123,14 +125,7 @@ def without_rate_limit_waits(client: WebClient) -> WebClient:
     """A copy of `client` that gives a 429 back at once instead of sleeping through its
     `Retry-After`: the sender holds that workspace and moves on (see the module doc)."""
     handlers = [h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)]
-    return WebClient(
-        token=client.token,
-        team_id=client.default_params.get("team_id"),
-        base_url=client.base_url,
-        timeout=client.timeout,
-        logger=client.logger,
-        retry_handlers=handlers,
-    )
+    return copy_client(client, retry_handlers=handlers)
 
 
 def retry_after_seconds(error: SlackApiError) -> int:
