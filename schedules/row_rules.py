@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from bot.models import Delivery, DeliveryStatus, Person
@@ -10,6 +11,25 @@ from bot.outbox import Cancel, ErrorOutcome
 # Where a row held by its kind waits until the feature re-arms it. A fixed instant, not
 # `next_attempt_at.replace(year=9999)`, which fails for a row due on 29 February.
 HELD_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+# Slack's answers that say the request was not carried out, so sending again is safe.
+NOTHING_DONE_ERRORS = frozenset({"service_unavailable", "request_timeout", "ratelimited"})
+# Slack's answers that say something failed on its side, possibly after the post was made.
+MAY_HAVE_POSTED_ERRORS = frozenset({"internal_error", "fatal_error"})
+SERVER_FAILED_MID_POST = "Slack failed while handling the post; may have been sent, not resent"
+
+
+def server_error_may_have_posted(status_code: int, code: str, headers: Mapping[str, object] | None) -> bool:
+    """True when Slack's error answer to `chat.postMessage` leaves open whether the message
+    was posted: a 5xx, `internal_error` or `fatal_error`. Like a read timeout, such a row
+    is interrupted, never resent (a resend could reach the person twice). Answers that say
+    nothing was done (`service_unavailable`, `ratelimited`, a 503 with Retry-After) are not."""
+    if code in NOTHING_DONE_ERRORS:
+        return False
+    if status_code == 503 and any(str(name).lower() == "retry-after" for name in headers or {}):
+        return False
+    return status_code >= 500 or code in MAY_HAVE_POSTED_ERRORS
 
 
 def check_person_reachable(person: Person | None, now: datetime) -> None:

@@ -45,7 +45,12 @@ from bot.rota.service import busy_for
 from bot.slack import TOKEN_ERRORS, may_have_reached_slack, posting_client, slack_error_code
 from bot.timing import busy_at, in_contact_window, next_contact_time
 from schedules.pacing import SHORT_RETRY_SECONDS, Pacer, retry_after_seconds, without_rate_limit_waits
-from schedules.row_rules import apply_outcome, check_person_reachable
+from schedules.row_rules import (
+    SERVER_FAILED_MID_POST,
+    apply_outcome,
+    check_person_reachable,
+    server_error_may_have_posted,
+)
 
 log = logging.getLogger(__name__)
 
@@ -439,6 +444,11 @@ class Sender:
             if wait > SHORT_RETRY_SECONDS:  # a short one is paced out, not held (pacing.py)
                 held_teams[team_id] = retry_at
             self._retry_later(delivery_id, "rate limited by Slack", retry_at, report, counts=False)
+            return
+        if server_error_may_have_posted(status_code, code, getattr(error.response, "headers", None)):
+            log.warning("sender: delivery %s may have been sent (Slack: %s); not resent", delivery_id, code)
+            self._finish(delivery_id, DeliveryStatus.INTERRUPTED, f"{SERVER_FAILED_MID_POST} ({code})")
+            report.interrupted += 1
             return
         if status_code >= 500 or code in SERVER_ERRORS:
             self._retry_later(delivery_id, f"Slack server error ({code})", None, report)
