@@ -71,6 +71,8 @@ class CrashReport:
     open_rows: int = 0
     duplicates: int = 0
     most_sending_at_a_kill: int = 0
+    # Kills that found a row in `sending` (the window itself): a run with none proves little.
+    kills_in_window: int = 0
     seconds: float = 0.0
 
     @property
@@ -176,6 +178,7 @@ def run(rows: int = 500, kills: int = 20, seed: int = 7, database_url: str | Non
             process.wait()
             left = _sending_by(url, process.pid)
             report.most_sending_at_a_kill = max(report.most_sending_at_a_kill, left)
+            report.kills_in_window += 1 if left else 0
         # The last sender takes back the killed senders' leases and finishes the fan-out.
         last = _start_child(url, fake.api_url)
         last.wait(timeout=600)
@@ -214,6 +217,7 @@ def describe(report: CrashReport) -> str:
             f"  duplicates at Slack:        {report.duplicates}",
             f"  rows left open:             {report.open_rows}",
             f"  most rows in 'sending' at a kill: {report.most_sending_at_a_kill}",
+            f"  kills that hit a row in 'sending': {report.kills_in_window} of {report.kills}",
             f"  promises kept:              {'yes' if report.ok else 'NO'}",
         ]
     )
