@@ -160,8 +160,15 @@ def _sending_by(database_url: str, pid: int) -> int:
     return found or 0
 
 
-def run(rows: int = 500, kills: int = 20, seed: int = 7, database_url: str | None = None) -> CrashReport:
-    """Queue `rows` messages, kill `kills` sender processes at random moments, finish, tally."""
+def run(
+    rows: int = 500,
+    kills: int = 20,
+    seed: int = 7,
+    database_url: str | None = None,
+    kill_after: tuple[float, float] = (0.0, 0.3),
+) -> CrashReport:
+    """Queue `rows` messages, kill `kills` sender processes at random moments (`kill_after`
+    seconds after each is ready, uniformly), finish, tally."""
     rng = random.Random(seed)
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
@@ -173,7 +180,7 @@ def run(rows: int = 500, kills: int = 20, seed: int = 7, database_url: str | Non
         report = CrashReport(rows=rows, kills=kills)
         for _ in range(kills):
             process = _start_child(url, fake.api_url)
-            time.sleep(rng.uniform(0.0, 0.3))
+            time.sleep(rng.uniform(*kill_after))
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
             left = _sending_by(url, process.pid)
