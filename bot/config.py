@@ -273,13 +273,23 @@ def _check_log_level(value: str | None) -> str:
     return level
 
 
-def _check_admins(value: str | None) -> tuple[str, ...]:
+def _check_admins(value: str | None, warnings: list) -> tuple[str, ...]:
+    """Member ids. A handle or a name (`@dr.adams`: anything but letters and digits) can
+    never be an id and stops start-up; an id of an unusual shape is a guess and warns."""
     ids = tuple(part.strip() for part in (value or "").replace(";", ",").split(",") if part.strip())
-    bad = [i for i in ids if not _USER_ID.match(i)]
+    how = "use the member ids from each profile's ⋮ menu → Copy member ID, separated by commas"
+    bad = [i for i in ids if not i.isascii() or not i.isalnum()]
     if bad:
         raise ConfigError(
-            f"ADMIN_USER_IDS holds something that is not a Slack user id ({', '.join(bad)}): use the "
-            "member ids from each profile's ⋮ menu → Copy member ID, separated by commas"
+            f"ADMIN_USER_IDS holds something that is not a Slack user id ({', '.join(bad)}): {how}"
+        )
+    odd = [i for i in ids if not _USER_ID.match(i)]
+    if odd:
+        warnings.append(
+            (
+                "ADMIN_USER_IDS",
+                f"ADMIN_USER_IDS holds ids that do not look like Slack's U…/W… ({', '.join(odd)}): {how}",
+            )
         )
     return ids
 
@@ -364,15 +374,20 @@ def _check_oauth(env: Mapping[str, str], warnings: list) -> dict[str, str | None
     return {"slack_client_id": client_id, "slack_client_secret": secret}
 
 
-def _check_scopes(value: str | None) -> tuple[str, ...]:
+def _check_scopes(value: str | None, warnings: list) -> tuple[str, ...]:
+    """The scopes an install asks for: leaving out one the app needs cannot work (refused);
+    a name of an unfamiliar shape is a guess (Slack names new scopes), so it warns."""
     if not value:
         return DEFAULT_BOT_SCOPES
     scopes = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     bad = [s for s in scopes if not re.fullmatch(r"[a-z][a-z_-]*(?:[:.][a-z_-]+)*", s)]
     if bad:
-        raise ConfigError(
-            f"SLACK_SCOPES holds something that is not a Slack scope ({', '.join(bad)}): give bot scopes "
-            "separated by commas, e.g. commands,chat:write,users:read"
+        warnings.append(
+            (
+                "SLACK_SCOPES",
+                f"SLACK_SCOPES holds something that does not look like a Slack scope ({', '.join(bad)}): "
+                "give bot scopes separated by commas, e.g. commands,chat:write,users:read",
+            )
         )
     missing = [s for s in DEFAULT_BOT_SCOPES if s not in scopes]
     if missing:
@@ -396,15 +411,26 @@ def _check_allowed_teams(value: str | None) -> tuple[str, ...]:
     return ids
 
 
-def _check_redirect_uri(value: str | None) -> str | None:
+def _check_redirect_uri(value: str | None, warnings: list) -> str | None:
+    """Not a web address at all cannot work (refused). http, or another path than the one
+    Bolt serves, is a guess (a proxy in front may rewrite either), so it warns."""
     if not value:
         return None
     parts = urlsplit(value)
-    local = parts.hostname in ("localhost", "127.0.0.1")
-    if (parts.scheme != "https" and not local) or not parts.path.rstrip("/").endswith(OAUTH_REDIRECT_PATH):
+    if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(
             "SLACK_REDIRECT_URI must be an https URL ending in /slack/oauth_redirect, the same as under "
             f"OAuth & Permissions → Redirect URLs (got {value!r})"
+        )
+    local = parts.hostname in ("localhost", "127.0.0.1")
+    if (parts.scheme != "https" and not local) or not parts.path.rstrip("/").endswith(OAUTH_REDIRECT_PATH):
+        warnings.append(
+            (
+                "SLACK_REDIRECT_URI",
+                "SLACK_REDIRECT_URI does not look like the app's https URL ending in /slack/oauth_redirect "
+                f"(got {value!r}); Slack sends installers back only to an address listed under "
+                "OAuth & Permissions → Redirect URLs",
+            )
         )
     return value
 
@@ -415,8 +441,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path
     warnings: list[tuple[str, str]] = []
     return Settings(
         **_check_oauth(env, warnings),
-        slack_scopes=_check_scopes(env.get("SLACK_SCOPES")),
-        slack_redirect_uri=_check_redirect_uri(env.get("SLACK_REDIRECT_URI")),
+        slack_scopes=_check_scopes(env.get("SLACK_SCOPES"), warnings),
+        slack_redirect_uri=_check_redirect_uri(env.get("SLACK_REDIRECT_URI"), warnings),
         slack_allowed_teams=_check_allowed_teams(env.get("SLACK_ALLOWED_TEAMS")),
         slack_bot_token=_check_token(
             "SLACK_BOT_TOKEN",
@@ -440,7 +466,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv_path: Path
         slack_api_url=_check_api_url(env.get("SLACK_API_URL")),
         port=_check_int("PORT", env.get("PORT"), 3000, 1, 65535, "the port the web process listens on"),
         log_level=_check_log_level(env.get("LOG_LEVEL")),
-        admin_user_ids=_check_admins(env.get("ADMIN_USER_IDS")),
+        admin_user_ids=_check_admins(env.get("ADMIN_USER_IDS"), warnings),
         program_timezone=check_timezone("PROGRAM_TIMEZONE", env.get("PROGRAM_TIMEZONE")),
         nudge_weekly_cap=_check_int(
             "NUDGE_WEEKLY_CAP",

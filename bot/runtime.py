@@ -34,9 +34,17 @@ log = logging.getLogger(__name__)
 
 # The variables whose format each mode relies on: only these modes warn about a value
 # that does not look the way Slack shows it (bot.config, "format guesses").
-WEB_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
-SOCKET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
-CLOCK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+WEB_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_SCOPES",
+    "SLACK_REDIRECT_URI",
+    "ADMIN_USER_IDS",
+)
+SOCKET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "ADMIN_USER_IDS")
+CLOCK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "ADMIN_USER_IDS")
 
 
 def load_runtime_settings(uses: tuple[str, ...] = ("SLACK_BOT_TOKEN",)) -> Settings:

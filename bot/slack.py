@@ -126,10 +126,16 @@ def posting_client(client: WebClient) -> WebClient:
     slack_sdk's connection handler also retries a connection reset or a closed connection
     *after* the request went out; Slack may have posted the message by then, and a retry
     would post it again. This copy retries only failures that happen before the request
-    is sent (refused connection, DNS, connect timeout: urllib reports these as URLError);
-    rate limits and server errors are retried as before.
+    is sent (refused connection, DNS, connect timeout: urllib reports these as URLError).
+    Server errors (500, 503) are not retried here either: a 500 may come after Slack
+    posted the message, so the sender decides from Slack's answer (schedules/row_rules.py)
+    whether a resend is safe. Rate limits are retried as before (a 429 did nothing).
     """
-    handlers = [h for h in client.retry_handlers if not isinstance(h, ConnectionErrorRetryHandler)]
+    handlers = [
+        h
+        for h in client.retry_handlers
+        if not isinstance(h, (ConnectionErrorRetryHandler, ServerErrorRetryHandler))
+    ]
     before_sending = [
         ConnectionErrorRetryHandler(
             max_retry_count=h.max_retry_count,

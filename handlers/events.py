@@ -41,11 +41,11 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
 
     @app.event("user_change")
     def user_changed(event: dict[str, Any], body: dict[str, Any]) -> None:
-        user = event.get("user")
-        if not isinstance(user, dict) or not user.get("id"):
+        user = _well_typed_user(event.get("user"))
+        if user is None:
             return
         profile = Profile.from_slack(user)
-        team_id = body.get("team_id") or profile.team_id or ""
+        team_id = _text(body.get("team_id")) or profile.team_id or ""
         with transaction(deps.session_factory) as session:
             person = find_person(session, team_id, profile.user_id)
             if person is None:
@@ -58,8 +58,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
 
     @app.event("tokens_revoked")
     def tokens_revoked(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
-        revoked_bots = (event.get("tokens") or {}).get("bot") or []
-        if not revoked_bots:
+        tokens = event.get("tokens")
+        revoked_bots = tokens.get("bot") if isinstance(tokens, dict) else None
+        if not isinstance(revoked_bots, list) or not revoked_bots:
             # Only user tokens, which this app never holds: nothing stops working.
             log.info(
                 "team=%s: Slack revoked user tokens only; the bot token still works", body.get("team_id")
@@ -74,6 +75,30 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     @app.event("team_access_granted")
     def team_access_granted(event: dict[str, Any], context: BoltContext) -> None:
         access_granted(deps, event, context)
+
+
+def _text(value: object) -> str | None:
+    """`value` when it is a non-empty string, else None."""
+    return value if isinstance(value, str) and value else None
+
+
+def _well_typed_user(user: object) -> dict[str, Any] | None:
+    """The `user_change` user object, or None when it has no string id or any field we
+    read is of a type Slack never sends (a number or a list where a name belongs): such
+    a payload changes nothing, rather than clearing a time zone or raising."""
+    if not isinstance(user, dict) or _text(user.get("id")) is None:
+        return None
+    profile = user.get("profile", {})
+    if not isinstance(profile, dict):
+        return None
+    texts = [user.get(key) for key in ("team_id", "name", "real_name", "tz")]
+    texts += [profile.get(key) for key in ("display_name", "real_name", "email")]
+    flags = [user.get(key) for key in ("deleted", "is_bot")]
+    if any(v is not None and not isinstance(v, str) for v in texts) or any(
+        v is not None and not isinstance(v, bool) for v in flags
+    ):
+        return None
+    return user
 
 
 ACCESS_REVOKED = "an org admin removed the app from this workspace (team_access_revoked)"

@@ -45,7 +45,10 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
         # The Messages tab raises this event too; only the Home tab is ours to draw.
         if event.get("tab", "home") != "home":
             return
-        team_id, user_id = body.get("team_id") or "", event.get("user") or ""
+        team_id, user_id = body.get("team_id"), event.get("user")
+        # A payload with anything but ids where ids belong has nobody to draw a tab for.
+        if not (isinstance(team_id, str) and team_id and isinstance(user_id, str) and user_id):
+            return
         # First sight creates the person and reads their Slack zone (events are acked
         # before listeners run, so the Slack call here delays nothing).
         person_with_profile(deps, team_id, user_id)

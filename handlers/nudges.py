@@ -54,7 +54,7 @@ from bot.privacy import NamesToConfirm
 from handlers import privacy_ask
 from handlers.after_ack import after_ack
 from handlers.modals import open_modal
-from handlers.payload import team_and_user, where_clicked
+from handlers.payload import clicked_message, team_and_user, where_clicked
 from handlers.router import CommandCall, CommandRouter
 
 log = logging.getLogger(__name__)
@@ -240,6 +240,11 @@ def on_note(deps: Deps, ack: Ack, body: dict[str, Any], action: dict[str, Any], 
         return
     text, note = found
     view = note_modal(send_id, text, note)
+    # The submission carries no message: keep the clicked one's place in the modal, so
+    # the note still updates a nudge whose send was interrupted (no channel/ts recorded).
+    channel, ts = clicked_message(body)
+    if channel and ts:
+        view["private_metadata"] = f"{send_id}:{channel}:{ts}"
     if open_modal(
         deps, body.get("trigger_id"), view, what=f"nudge {send_id} note", team_id=team_and_user(body)[0]
     ):
@@ -252,7 +257,8 @@ def on_note_submitted(
 ) -> None:
     """The note modal: save the note, or keep the modal open with the reason it wasn't."""
     team_id, user_id = team_and_user(body)
-    send_id = _number(view.get("private_metadata"))
+    send, _, clicked = str(view.get("private_metadata") or "").partition(":")
+    send_id = _number(send)
     text = note_from_view(ModalState.of_view(view))
     try:
         if send_id is None:
@@ -272,7 +278,19 @@ def on_note_submitted(
     ack()
     log.info("team=%s user=%s nudge %s: note saved", team_id, user_id, send_id)
     # A modal has no response_url: if the nudge can't be refreshed, say so by DM.
-    _update_message(client, where_clicked(card, body), lambda text: _dm(client, user_id, text), "your note")
+    _update_message(
+        client, _at_noted_message(card, clicked), lambda text: _dm(client, user_id, text), "your note"
+    )
+
+
+def _at_noted_message(card: NudgeCard | None, clicked: str) -> NudgeCard | None:
+    """`card` placed at the message whose *Add a note* opened the modal ("channel:ts" from
+    its private_metadata), when we have no record of where that nudge was posted."""
+    channel, _, ts = clicked.partition(":")
+    if channel and ts:
+        container = {"type": "message", "channel_id": channel, "message_ts": ts}
+        return where_clicked(card, {"container": container})
+    return card
 
 
 def on_pace(

@@ -42,6 +42,7 @@ from bot.reflections.types import ANONYMOUS_OFF, DayRule, Rearmed, ShareTarget
 from bot.slack import slack_error_code
 from bot.textparse import parse_channel, parse_user
 from handlers import privacy_ask
+from handlers.input_limits import TEXT_LIMIT
 from handlers.modals import open_modal, why_not_opened
 from handlers.payload import clicked_message
 from handlers.router import CommandCall, CommandRouter
@@ -92,7 +93,9 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
     # turns the subscription off when most deliveries fail.
     @app.event("message", matchers=[is_channel_message])
     def channel_message(event: dict[str, Any], body: dict[str, Any]) -> None:
-        record_thread_message(deps, body.get("team_id") or "", event)
+        team_id = body.get("team_id")
+        if isinstance(team_id, str) and team_id:
+            record_thread_message(deps, team_id, event)
 
 
 # --- `/mentor reflections …` --------------------------------------------------------------
@@ -452,7 +455,9 @@ def is_channel_message(event: dict[str, Any]) -> bool:
 
 def record_thread_message(deps: Deps, team_id: str, event: dict[str, Any]) -> None:
     """Record, update or forget a person's reply in a prompt's thread; ignore everything else."""
-    channel_id = event.get("channel") or ""
+    channel_id = event.get("channel")
+    if not isinstance(channel_id, str) or not channel_id:
+        return
     if event.get("subtype") == "message_deleted":
         _forget_deleted_reply(deps, team_id, channel_id, event)
         return
@@ -469,6 +474,7 @@ def record_thread_message(deps: Deps, team_id: str, event: dict[str, Any]) -> No
             user_id=reply.user_id,
             text=reply.text,
             now=deps.now(),
+            max_length=TEXT_LIMIT,
         )
     if outcome != "ignored":
         log.info("reflections: thread reply in %s %s", channel_id, outcome)
@@ -490,10 +496,14 @@ def _thread_reply_in(event: dict[str, Any]) -> _ThreadReply | None:
     if message is None:
         return None
     thread_ts, ts, user_id = message.get("thread_ts"), message.get("ts"), message.get("user")
-    # Only people's replies inside a thread: our own posts (bot_id) are recorded already.
-    if message.get("bot_id") or not user_id or not thread_ts or not ts or thread_ts == ts:
+    text = message.get("text")
+    # A payload whose fields are not strings is not a reply Slack sent: ignored, not raised.
+    if not all(isinstance(value, str) and value for value in (thread_ts, ts, user_id)):
         return None
-    text = (message.get("text") or "").strip()
+    # Only people's replies inside a thread: our own posts (bot_id) are recorded already.
+    if message.get("bot_id") or thread_ts == ts or not isinstance(text, str):
+        return None
+    text = text.strip()
     return _ThreadReply(thread_ts, ts, user_id, text) if text else None
 
 
@@ -502,7 +512,8 @@ def _message_in(event: dict[str, Any]) -> dict[str, Any] | None:
     for the other subtypes (joins, topic changes…)."""
     subtype = event.get("subtype")
     if subtype == "message_changed":
-        return event.get("message") or {}
+        message = event.get("message")
+        return message if isinstance(message, dict) else None
     if subtype in (None, "thread_broadcast"):
         return event
     return None
@@ -510,13 +521,14 @@ def _message_in(event: dict[str, Any]) -> dict[str, Any] | None:
 
 def _forget_deleted_reply(deps: Deps, team_id: str, channel_id: str, event: dict[str, Any]) -> None:
     """A deleted thread reply is forgotten (deletions outside threads are ignored)."""
-    previous = event.get("previous_message") or {}
-    if previous.get("thread_ts") and event.get("deleted_ts"):
+    previous = event.get("previous_message")
+    thread_ts = previous.get("thread_ts") if isinstance(previous, dict) else None
+    if isinstance(thread_ts, str) and thread_ts and isinstance(event.get("deleted_ts"), str):
         with transaction(deps.session_factory) as session:
             reflections.forget_thread_reply(
                 session,
                 team_id=team_id,
                 channel_id=channel_id,
-                thread_ts=previous["thread_ts"],
+                thread_ts=thread_ts,
                 ts=event["deleted_ts"],
             )

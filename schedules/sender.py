@@ -1,20 +1,16 @@
 """The outbox sender: claim due rows, post them to Slack, record what happened.
 
-Exactly-once, as far as Slack lets us:
+Exactly-once, as far as Slack lets us (docs/operations.md tells the whole story):
 
-* A row moves pending → claimed (in one transaction, `FOR UPDATE SKIP LOCKED` on
-  PostgreSQL so several clocks never claim the same row) → sending (committed *before*
-  the Slack call) → sent with its channel and ts.
-* A sender that dies holding `claimed` rows never called Slack for them; when the lease
-  runs out they go back to pending and are sent later.
-* A sender that dies with a row in `sending` may or may not have reached Slack. We
-  choose at-most-once for that window: the row is marked `interrupted` and not resent,
-  because a doubled DM teaches busy clinicians to mute the app, while one missed nudge
-  is replaced by the next one. The window is one Slack call, one row per sender. A
-  call whose answer never came (read timeout, dropped connection) is the same window:
-  interrupted too. Only a failure before the request left (refused, DNS) is retried.
-* No database transaction is open while we wait for Slack, so a slow Slack never holds
-  SQLite's write lock.
+* pending → claimed (one transaction; `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two
+  clocks never claim one row) → sending (committed *before* the Slack call) → sent.
+* A sender that dies holding `claimed` rows never called Slack: the lease runs out and
+  they are sent later. One that dies with a row in `sending` may have reached Slack: the
+  row is marked `interrupted`, never resent (a doubled DM teaches clinicians to mute the
+  app; one missed nudge is replaced by the next). A call whose answer never came, or a
+  server error after the request left, is the same window. Only failures before the
+  request left are retried.
+* No transaction is open while we wait for Slack (a slow Slack never holds SQLite's lock).
 """
 
 from __future__ import annotations
@@ -52,7 +48,12 @@ from schedules.refusals import (
     pause_workspace,
     record_kind_outcome,
 )
-from schedules.row_rules import check_person_reachable
+from schedules.row_rules import (
+    SERVER_FAILED_MID_POST,
+    check_person_reachable,
+    held_or_expired,
+    server_error_may_have_posted,
+)
 from schedules.send_report import Prepared, SendReport, SlotWait
 from schedules.send_time import defer_to_contact_hours
 
@@ -83,23 +84,6 @@ SERVER_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable
 # The Web API client for a workspace (`Deps.client_for`): one bot token's, or in OAuth
 # mode that workspace's installation. Raises NotInstalled when nothing covers it.
 ClientProvider = Callable[[str], WebClient]
-
-
-def _held_or_expired(
-    row: Delivery, now: datetime, held_teams: dict[str, datetime | None], report: SendReport
-) -> bool:
-    """Settle a claimed row of a held workspace (back to pending) or past its expiry."""
-    if row.team_id in held_teams:
-        retry_at = held_teams[row.team_id] or now
-        row.status, row.claimed_by, row.lease_until = DeliveryStatus.PENDING, None, None
-        row.next_attempt_at = max(row.next_attempt_at, retry_at)
-        return True
-    if row.expires_at is not None and row.expires_at <= now:
-        row.status, row.lease_until = DeliveryStatus.EXPIRED, None
-        row.error = "expired before it could be sent"
-        report.expired += 1
-        return True
-    return False
 
 
 def default_worker_id() -> str:
@@ -418,7 +402,7 @@ class Sender:
             row = session.get(Delivery, delivery_id, populate_existing=True, with_for_update=True)
             if row is None or row.status != DeliveryStatus.CLAIMED or row.claimed_by != self.worker_id:
                 return None  # our lease ran out and someone else has it; theirs now
-            if _held_or_expired(row, now, held_teams, report):
+            if held_or_expired(row, now, held_teams, report):
                 return None
             kind = self.kinds.get(row.kind)
             if kind is None:
@@ -501,6 +485,11 @@ class Sender:
             if wait > SHORT_RETRY_SECONDS:  # a short one is paced out, not held (pacing.py)
                 held_teams[team_id] = retry_at
             self._retry_later(delivery_id, "rate limited by Slack", retry_at, report, counts=False)
+            return
+        if server_error_may_have_posted(status_code, code, getattr(error.response, "headers", None)):
+            log.warning("sender: delivery %s may have been sent (Slack: %s); not resent", delivery_id, code)
+            self._finish(delivery_id, DeliveryStatus.INTERRUPTED, f"{SERVER_FAILED_MID_POST} ({code})")
+            report.interrupted += 1
             return
         if status_code >= 500 or code in SERVER_ERRORS:
             self._retry_later(delivery_id, f"Slack server error ({code})", None, report)

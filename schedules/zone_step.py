@@ -10,15 +10,17 @@ the Slack profile of the (few) people with a message due soon and no zone learne
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.db import transaction
 from bot.deps import Deps
 from bot.installations import NotInstalled
 from bot.models import Delivery, DeliveryStatus, Person, Workspace
 from bot.profiles import apply_fresh_profile, fetch_profile_quietly
+from bot.slack import quick_client
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +28,22 @@ log = logging.getLogger(__name__)
 LOOKAHEAD = timedelta(minutes=5)
 # At most this many `users.info` calls a tick (Slack's tier 4: 100+ a minute).
 MAX_PER_TICK = 40
+# The sender runs after this step in the same tick: a slow Slack must not hold it up.
+# Each look-up tries once, briefly; the step stops starting new ones after the budget.
+LOOKUP_TIMEOUT_SECONDS = 2.0
+BUDGET_SECONDS = 5.0
 
 
-def learn_unknown_zones(deps: Deps, *, limit: int = MAX_PER_TICK) -> dict[str, int]:
-    """Read the profiles of people with a message due soon whose zone we never learned."""
+def learn_unknown_zones(
+    deps: Deps,
+    *,
+    limit: int = MAX_PER_TICK,
+    budget_seconds: float = BUDGET_SECONDS,
+    timeout: float = LOOKUP_TIMEOUT_SECONDS,
+) -> dict[str, int]:
+    """Read the profiles of people with a message due soon whose zone we never learned,
+    soonest message first. A failed look-up is stamped as tried, so the daily profile
+    refresh retries it and the next tick moves on to others instead of the same few."""
     now = deps.now()
     paused = select(Workspace.team_id).where(Workspace.sending_paused_reason.is_not(None))
     with transaction(deps.session_factory) as session:
@@ -44,20 +58,29 @@ def learn_unknown_zones(deps: Deps, *, limit: int = MAX_PER_TICK) -> dict[str, i
                 Person.tz_override.is_(None),
                 Person.team_id.not_in(paused),
             )
-            .distinct()
+            .group_by(Person.id, Person.team_id, Person.user_id)
+            .order_by(func.min(Delivery.next_attempt_at), Person.id)
             .limit(limit)
         ).all()
-    learned = 0
+    deadline = time.monotonic() + budget_seconds
+    counts = {"learned": 0, "failed": 0}
     for person_id, team_id, user_id in waiting:
+        if time.monotonic() > deadline:
+            break
         try:
-            profile = fetch_profile_quietly(deps.client_for(team_id), user_id)
+            client = quick_client(deps.client_for(team_id), timeout)
         except NotInstalled:
-            continue
-        if profile is None:
-            continue
+            continue  # the sender cancels that workspace's rows
+        profile = fetch_profile_quietly(client, user_id)
         with transaction(deps.session_factory) as session:
             person = session.get(Person, person_id)
-            if person is not None:
+            if person is None:
+                continue
+            if profile is None:
+                # Tried: the program's zone times this message; the daily refresh tries again.
+                person.tz_refreshed_at = now
+                counts["failed"] += 1
+            else:
                 apply_fresh_profile(session, deps.settings, person, profile, now)
-                learned += 1
-    return {"learned": learned} if learned else {}
+                counts["learned"] += 1
+    return {key: n for key, n in counts.items() if n}

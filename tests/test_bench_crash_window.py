@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_crash_window.py"
+# Runs with new random moments, at most, until a kill lands in the window.
+MAX_RUNS = 3
 
 
 def load_bench():
@@ -22,13 +24,21 @@ def load_bench():
 
 
 def test_killed_senders_never_post_twice_and_lose_at_most_one_message_each():
+    """Kill moments are random: a run whose kills all missed the window (no row in
+    `sending`) proves nothing about it, so new moments are drawn until one hits. With
+    200 rows the fan-out outlasts the kills and the bench's senders are not paced (a paced
+    sender mostly waits for its slot), so a miss is rare and one run is usual."""
     bench = load_bench()
 
-    report = bench.run(rows=40, kills=3, seed=3)
+    for seed in range(3, 3 + MAX_RUNS):
+        report = bench.run(rows=200, kills=3, seed=seed, kill_after=(0.1, 0.5))
 
-    assert report.duplicates == 0
-    assert report.open_rows == 0
-    assert report.most_sending_at_a_kill <= 1
-    assert report.interrupted <= report.kills
-    assert report.sent + report.interrupted == report.rows
-    assert report.ok, bench.describe(report)
+        assert report.duplicates == 0
+        assert report.open_rows == 0
+        assert report.most_sending_at_a_kill <= 1
+        assert report.interrupted <= report.kills
+        assert report.sent + report.interrupted == report.rows
+        assert report.ok, bench.describe(report)
+        if report.kills_in_window:
+            break
+    assert report.kills_in_window >= 1, bench.describe(report)

@@ -50,6 +50,7 @@ def _nudge_line(figures: ProgramFigures) -> str:
     return (
         f"*Nudges:* {figures.nudges_sent} sent · {figures.nudges_answered} answered "
         f"({percent(figures.response_rate)}) · {figures.nudges_expired} expired unsent"
+        f" · {figures.nudges_interrupted} interrupted"
     )
 
 
@@ -97,6 +98,7 @@ def _compare_lines(now: ProgramFigures, before: ProgramFigures) -> list[str]:
         ("Nudges sent", now.nudges_sent, before.nudges_sent),
         ("Nudges answered", now.nudges_answered, before.nudges_answered),
         ("Nudges expired unsent", now.nudges_expired, before.nudges_expired),
+        ("Nudges interrupted", now.nudges_interrupted, before.nudges_interrupted),
         ("Meetings logged", now.meetings, before.meetings),
         ("Reflections shared", now.reflections, before.reflections),
         ("Agreements made", now.agreements.made, before.agreements.made),

@@ -59,10 +59,13 @@ def _practice_rates(
     return tuple(found[key] for key in order)
 
 
-def _expired_nudges(session: Session, team_id: str, start: datetime, end: datetime) -> int:
-    """Nudges planned in [start, end) whose outbox row expired unsent.
+def _unsent_nudges(
+    session: Session, team_id: str, start: datetime, end: datetime, status: str = DeliveryStatus.EXPIRED
+) -> int:
+    """Nudges planned in [start, end) whose outbox row ended in `status` without a sent
+    time: expired unsent, or interrupted mid-send.
 
-    Read from the outbox's side (its status index: expired rows are few) rather than by
+    Read from the outbox's side (its status index: such rows are few) rather than by
     walking the nudge log. A row's next attempt is its slot, or a retry later that same
     day (it expires at the end of the day), hence the extra day at the end.
     """
@@ -72,7 +75,7 @@ def _expired_nudges(session: Session, team_id: str, start: datetime, end: dateti
             .select_from(Delivery)
             .join(NudgeSend, NudgeSend.delivery_id == Delivery.id)
             .where(
-                Delivery.status == DeliveryStatus.EXPIRED,
+                Delivery.status == status,
                 Delivery.next_attempt_at >= start,
                 Delivery.next_attempt_at < end + timedelta(days=1),
                 Delivery.team_id == team_id,
@@ -112,7 +115,8 @@ def program_figures(
         active_pairs=_active_pairs(session, team_id, end),
         nudges_sent=sum(p.sent for p in practices),
         nudges_answered=sum(p.answered for p in practices),
-        nudges_expired=_expired_nudges(session, team_id, start, end),
+        nudges_expired=_unsent_nudges(session, team_id, start, end),
+        nudges_interrupted=_unsent_nudges(session, team_id, start, end, DeliveryStatus.INTERRUPTED),
         practices=practices,
         meetings=meetings or 0,
         reflections=reflections or 0,

@@ -52,6 +52,8 @@ class ProgramFigures:
     nudges_sent: int = 0
     nudges_answered: int = 0
     nudges_expired: int = 0
+    # Cut off mid-send (the crash window, a lost answer): may have reached the person.
+    nudges_interrupted: int = 0
     practices: tuple[PracticeRate, ...] = field(default_factory=tuple)
     meetings: int = 0
     reflections: int = 0

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -37,9 +38,12 @@ from bot.models import (
     RoundStatus,
 )
 from bot.outbox import enqueue
+from bot.people import zone_for
 from bot.pulse.publishing import track
 from bot.pulse.rules import (
     MAX_ATTEMPTS,
+    REMINDER_WORKING_DAYS,
+    add_working_days,
     close_out_wanted,
     close_out_window,
     next_regular_due,
@@ -363,10 +367,14 @@ def send_reminders(session: Session, settings: Settings, now: datetime, report: 
 # --- invitations that did not go out ---------------------------------------------------------
 
 UNSENT = (DeliveryStatus.CANCELLED, DeliveryStatus.EXPIRED, DeliveryStatus.FAILED)
+# An invitation cut off mid-send may have reached the person (the crash window, a lost
+# answer): its round is open as if sent. Never resent; its one reminder is safe.
+MAY_HAVE_BEEN_SENT = DeliveryStatus.INTERRUPTED
 
 
 def requeue_held(session: Session, settings: Settings, now: datetime, report: PlanReport) -> int:
-    """Settle rounds whose invitation was cancelled, expired or failed before it was sent.
+    """Settle rounds whose invitation was cancelled, expired or failed before it was sent,
+    and open those whose sending was interrupted (it may have arrived: `_open_as_sent`).
 
     A pause that began after the invitation was queued cancels it (`bot.preferences`);
     it is queued again for the pause's end if the round is still open. A stop or a
@@ -375,14 +383,16 @@ def requeue_held(session: Session, settings: Settings, now: datetime, report: Pl
     query = (
         select(PulseRound, Delivery.status)
         .join(Delivery, Delivery.id == PulseRound.delivery_id)
-        .where(PulseRound.status == RoundStatus.QUEUED, Delivery.status.in_(UNSENT))
+        .where(PulseRound.status == RoundStatus.QUEUED, Delivery.status.in_((*UNSENT, MAY_HAVE_BEEN_SENT)))
         .limit(BATCH_SIZE)
     )
     rows = session.execute(_locked(session, query, PulseRound)).all()
     outcomes: dict[str, int] = defaultdict(int)
     for found, status in rows:
         person = session.get(Person, found.person_id)
-        if person is None or not reachable(person) or status == DeliveryStatus.FAILED:
+        if status == MAY_HAVE_BEEN_SENT:
+            _open_as_sent(session, settings, found, person, now)
+        elif person is None or not reachable(person) or status == DeliveryStatus.FAILED:
             found.status = RoundStatus.SKIPPED
         elif (
             status == DeliveryStatus.EXPIRED
@@ -397,3 +407,14 @@ def requeue_held(session: Session, settings: Settings, now: datetime, report: Pl
     for what, n in outcomes.items():
         report.add(what, n)
     return len(rows)
+
+
+def _open_as_sent(
+    session: Session, settings: Settings, found: PulseRound, person: Person | None, now: datetime
+) -> None:
+    """A round whose invitation was interrupted is open, like a sent one (listed in
+    `/mentor pulse` and Home), with its reminder armed from now: where the message is, or
+    whether it arrived, we cannot know."""
+    found.status, found.sent_at = RoundStatus.SENT, now
+    zone = zone_for(session, settings, person) if person is not None else ZoneInfo("UTC")
+    found.reminder_due_at = add_working_days(now, REMINDER_WORKING_DAYS, zone)

@@ -487,12 +487,13 @@ def record_thread_reply(
     user_id: str,
     text: str,
     now: datetime,
+    max_length: int | None = None,
 ) -> str:
     """Record (or update) a reply typed into a prompt's thread.
 
-    Returns "recorded", "updated", "refused" (looks like patient information: not stored,
-    an earlier stored version is removed, and the writer is told by DM), "closed" or
-    "ignored" (not a prompt thread).
+    Returns "recorded", "updated", "refused" (longer than `max_length`, or looks like
+    patient information: not stored, an earlier stored version is removed, and the writer
+    is told by DM), "closed" or "ignored" (not a prompt thread).
     """
     prompt = prompt_for_thread(session, team_id, channel_id, thread_ts)
     if prompt is None:
@@ -502,7 +503,7 @@ def record_thread_reply(
     ).first()
     # Outside a form there is nobody to ask "is Maria a colleague?": unplaced names are
     # refused with the advice to @mention colleagues.
-    refusal = WorkspaceScreen(session, team_id).check(text, today=now.date())
+    refusal = _too_long(text, max_length) or WorkspaceScreen(session, team_id).check(text, today=now.date())
     if refusal is not None:
         if existing is not None:
             session.delete(existing)
@@ -529,6 +530,18 @@ def record_thread_reply(
         ["prompt_id", "source_ts"],
     )
     return "recorded" if inserted else "updated"
+
+
+def _too_long(text: str, max_length: int | None) -> str | None:
+    """Why a reply over `max_length` is not stored (Slack lets a message run to 40,000
+    characters; a form's reflection may have far fewer), or None. Checked before the
+    screen, which need not read 40,000 characters to refuse them."""
+    if max_length is None or len(text) <= max_length:
+        return None
+    return (
+        f"it is {len(text):,} characters long, and a reflection may have at most {max_length:,}. "
+        "A shorter reply (or *Share a reflection*) is recorded."
+    )
 
 
 def _tell_writer_not_recorded(

@@ -79,8 +79,9 @@ def report_figures(
 
 
 def _nudges(session: Session, team_id: str, start: datetime, end: datetime) -> tuple[PracticeNudges, ...]:
-    """Per practice: sent (reached Slack in [start, end)), answered and done of those, and
-    expired (planned in [start, end), never sent because its day ran out)."""
+    """Per practice: sent (reached Slack in [start, end)), answered and done of those,
+    expired (planned in [start, end), never sent because its day ran out) and interrupted
+    (planned in [start, end), cut off mid-send: may have reached the person)."""
     answered = func.count(NudgeAnswer.answer)
     done = func.sum(case((NudgeAnswer.answer == NudgeAnswerKind.DONE, 1), else_=0))
     sent_rows = session.execute(
@@ -89,31 +90,41 @@ def _nudges(session: Session, team_id: str, start: datetime, end: datetime) -> t
         .where(NudgeSend.team_id == team_id, NudgeSend.sent_at >= start, NudgeSend.sent_at < end)
         .group_by(NudgeSend.practice)
     ).all()
-    expired_rows = session.execute(
-        select(NudgeSend.practice, func.count(NudgeSend.id))
-        .join(Delivery, Delivery.id == NudgeSend.delivery_id)
-        .where(
-            NudgeSend.team_id == team_id,
-            NudgeSend.planned_for >= start,
-            NudgeSend.planned_for < end,
-            Delivery.status == DeliveryStatus.EXPIRED,
-        )
-        .group_by(NudgeSend.practice)
-    ).all()
     sent = {practice: (int(n), int(a), int(d or 0)) for practice, n, a, d in sent_rows}
-    expired = {practice: int(n) for practice, n in expired_rows}
+    expired = _unsent_by_practice(session, team_id, start, end, DeliveryStatus.EXPIRED)
+    interrupted = _unsent_by_practice(session, team_id, start, end, DeliveryStatus.INTERRUPTED)
     # The six practices always, in the library's order; a program's own practice keys
     # (if any were stored) after them.
-    keys = list(PRACTICE_KEYS) + sorted((set(sent) | set(expired)) - set(PRACTICE_KEYS))
+    keys = list(PRACTICE_KEYS) + sorted((set(sent) | set(expired) | set(interrupted)) - set(PRACTICE_KEYS))
     return tuple(
         PracticeNudges(
             key,
             PRACTICES[key].title if key in PRACTICES else key,
             *sent.get(key, (0, 0, 0)),
             expired=expired.get(key, 0),
+            interrupted=interrupted.get(key, 0),
         )
         for key in keys
     )
+
+
+def _unsent_by_practice(
+    session: Session, team_id: str, start: datetime, end: datetime, status: str
+) -> dict[str, int]:
+    """Per practice, nudges planned in [start, end) whose outbox row ended in `status`
+    (expired or interrupted: neither has a sent time to count it by)."""
+    rows = session.execute(
+        select(NudgeSend.practice, func.count(NudgeSend.id))
+        .join(Delivery, Delivery.id == NudgeSend.delivery_id)
+        .where(
+            NudgeSend.team_id == team_id,
+            NudgeSend.planned_for >= start,
+            NudgeSend.planned_for < end,
+            Delivery.status == status,
+        )
+        .group_by(NudgeSend.practice)
+    ).all()
+    return {practice: int(n) for practice, n in rows}
 
 
 def _meetings(session: Session, team_id: str, month: str, start: datetime, end: datetime) -> MeetingMonth:

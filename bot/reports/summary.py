@@ -20,7 +20,8 @@ def headline(figures: ReportFigures) -> str:
     meetings = figures.this_month
     return (
         f"{figures.sent} nudges sent, {figures.answered} answered ({_percent(_rate(figures))}), "
-        f"{figures.expired} expired; {meetings.meetings} meetings logged by {meetings.pairs_met} of "
+        f"{figures.expired} expired, {figures.interrupted} interrupted; "
+        f"{meetings.meetings} meetings logged by {meetings.pairs_met} of "
         f"{meetings.active_pairs} pairs; {figures.reflections} reflections shared"
     )
 
@@ -60,11 +61,16 @@ def slack_text(figures: ReportFigures) -> str:
     title = f"*Mentor Nudge — program report for {month_label(figures.month)}*"
     if figures.empty:
         return f"{title}\nNo data yet for this month: nothing was sent, logged or shared."
-    lines = [title, headline(figures) + ".", "", "*Nudges by practice* (sent · answered · expired · rate)"]
+    lines = [
+        title,
+        headline(figures) + ".",
+        "",
+        "*Nudges by practice* (sent · answered · expired · interrupted · rate)",
+    ]
     lines += [
-        f"• {p.title}: {p.sent} · {p.answered} · {p.expired} · {_percent(p.rate)}"
+        f"• {p.title}: {p.sent} · {p.answered} · {p.expired} · {p.interrupted} · {_percent(p.rate)}"
         for p in figures.practices
-        if p.sent or p.expired
+        if p.sent or p.expired or p.interrupted
     ]
     meetings = figures.this_month
     lines += [
@@ -90,11 +96,12 @@ def to_markdown(figures: ReportFigures, chart_files: list[str]) -> str:
         "",
         "## Nudges by practice",
         "",
-        "| practice | sent | answered | done | expired | response rate |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| practice | sent | answered | done | expired | interrupted | response rate |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [
-        f"| {p.title} | {p.sent} | {p.answered} | {p.done} | {p.expired} | {_percent(p.rate)} |"
+        f"| {p.title} | {p.sent} | {p.answered} | {p.done} | {p.expired} | {p.interrupted} "
+        f"| {_percent(p.rate)} |"
         for p in figures.practices
     ]
     lines += [

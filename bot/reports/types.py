@@ -23,7 +23,8 @@ class ReportProblem(Exception):
 @dataclass(frozen=True)
 class PracticeNudges:
     """One practice's nudges in a month: sent (reached Slack), answered (any button),
-    done (the "done" button), and expired (never sent: the slot's day ran out)."""
+    done (the "done" button), expired (never sent: the slot's day ran out) and
+    interrupted (the send was cut off mid-call: it may or may not have reached Slack)."""
 
     practice: str
     title: str
@@ -31,6 +32,7 @@ class PracticeNudges:
     answered: int = 0
     done: int = 0
     expired: int = 0
+    interrupted: int = 0
 
     @property
     def rate(self) -> float | None:
@@ -126,6 +128,11 @@ class ReportFigures:
         return sum(p.expired for p in self.practices)
 
     @property
+    def interrupted(self) -> int:
+        """Nudges whose send was interrupted (may have reached the person), all practices."""
+        return sum(p.interrupted for p in self.practices)
+
+    @property
     def this_month(self) -> MeetingMonth:
         """The report month's meetings (the last of the trend)."""
         return self.meetings[-1]
@@ -136,6 +143,7 @@ class ReportFigures:
         return not (
             self.sent
             or self.expired
+            or self.interrupted
             or self.this_month.meetings
             or self.reflections
             or self.agreements.made

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import DEFAULT_DATABASE_URL, ConfigError, load_settings, normalize_database_url
+from bot.runtime import CLOCK_VARIABLES, SOCKET_VARIABLES, WEB_VARIABLES
 
 NO_DOTENV = Path("/nonexistent/.env")
 GOOD = {
@@ -165,12 +166,12 @@ def test_an_anonymity_minimum_below_three_stops_start_up(value):
         ({"SLACK_CLIENT_ID": OAUTH["SLACK_CLIENT_ID"]}, "SLACK_CLIENT_SECRET is not set: OAuth mode"),
         ({"SLACK_CLIENT_SECRET": OAUTH["SLACK_CLIENT_SECRET"]}, "SLACK_CLIENT_ID is not set: OAuth mode"),
         ({**OAUTH, "SLACK_SCOPES": "commands,chat:write"}, "SLACK_SCOPES leaves out scopes the app needs"),
-        ({**OAUTH, "SLACK_SCOPES": "commands;chat write"}, "SLACK_SCOPES holds something that is not"),
+        ({**OAUTH, "SLACK_SCOPES": "commands;chat write"}, "SLACK_SCOPES leaves out scopes the app needs"),
+        ({**OAUTH, "SLACK_REDIRECT_URI": "mentor.example.org/slack/oauth_redirect"}, "must be an https"),
         (
-            {**OAUTH, "SLACK_REDIRECT_URI": "http://mentor.example.org/slack/oauth_redirect"},
+            {**OAUTH, "SLACK_REDIRECT_URI": "ftp://mentor.example.org/slack/oauth_redirect"},
             "must be an https",
         ),
-        ({**OAUTH, "SLACK_REDIRECT_URI": "https://mentor.example.org/callback"}, "/slack/oauth_redirect"),
         (
             {**OAUTH, "SLACK_ALLOWED_TEAMS": "T0123ABCD, riverside"},
             "not a workspace (T…) or Grid org (E…) id",
@@ -270,3 +271,48 @@ def test_the_digest_comes_every_second_monday_unless_set_otherwise():
     assert load(**GOOD).digest_every_days == 14
     assert load(**GOOD, DIGEST_EVERY_DAYS="7").digest_every_days == 7
     assert load(**GOOD, DIGEST_EVERY_DAYS="0").digest_every_days == 0
+
+
+ALL_SCOPES = "commands,chat:write,users:read,users:read.email,files:read,files:write"
+
+
+@pytest.mark.parametrize(
+    ("env", "variable", "message"),
+    [
+        ({**OAUTH, "SLACK_SCOPES": ALL_SCOPES + ",Chat:Write.Public"}, "SLACK_SCOPES", "Chat:Write.Public"),
+        (
+            {**OAUTH, "SLACK_REDIRECT_URI": "http://mentor.example.org/slack/oauth_redirect"},
+            "SLACK_REDIRECT_URI",
+            "does not look like the app's https URL",
+        ),
+        (
+            {**OAUTH, "SLACK_REDIRECT_URI": "https://mentor.example.org/callback"},
+            "SLACK_REDIRECT_URI",
+            "/slack/oauth_redirect",
+        ),
+        ({"ADMIN_USER_IDS": "U0ADMIN01, u0lower01"}, "ADMIN_USER_IDS", "u0lower01"),
+    ],
+)
+def test_format_guesses_about_oauth_values_and_admins_warn_only_the_modes_that_use_them(
+    env, variable, message
+):
+    settings = load(**{**GOOD, **env})  # not refused
+
+    [warning] = settings.warnings_for(WEB_VARIABLES)
+    assert warning.startswith(variable) and message in warning
+    # `migrate` and the CLI (the default) never hear of it; OAuth values are the web's alone.
+    assert settings.warnings_for(("SLACK_BOT_TOKEN",)) == []
+    if variable != "ADMIN_USER_IDS":
+        assert settings.warnings_for(CLOCK_VARIABLES) == settings.warnings_for(SOCKET_VARIABLES) == []
+    # The value is kept as given.
+    kept = {
+        "SLACK_SCOPES": ",".join(settings.slack_scopes),
+        "SLACK_REDIRECT_URI": settings.slack_redirect_uri,
+        "ADMIN_USER_IDS": ", ".join(settings.admin_user_ids),
+    }
+    assert kept[variable] == env[variable]
+
+
+def test_a_handle_in_admin_user_ids_can_never_work_and_is_refused():
+    with pytest.raises(ConfigError, match=re.escape("not a Slack user id (@dr.adams, Dr Adams)")):
+        load(**{**GOOD, "ADMIN_USER_IDS": "U0ADMIN01, @dr.adams, Dr Adams"})

@@ -479,7 +479,10 @@ class FakeSlack:
         if fault.kind == "error":
             return 200, {}, {"ok": False, "error": fault.error}
         if fault.kind == "status":
-            return fault.status, {}, {"ok": False, "error": "internal_error"}
+            # Slack answers an outage with 503 service_unavailable (nothing done) and
+            # other failures with internal_error (perhaps after doing the work).
+            error = fault.error or ("service_unavailable" if fault.status == 503 else "internal_error")
+            return fault.status, {}, {"ok": False, "error": error}
         if fault.kind == "ratelimit":
             return 429, {"Retry-After": str(fault.retry_after)}, {"ok": False, "error": "ratelimited"}
         return -1, {}, None  # "drop"

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.models import Delivery, DeliveryStatus, PromptStatus
-from bot.nudges.blocks import DONE
+from bot.nudges.blocks import DONE, NOTE
 from bot.reflections.types import PROMPT_KIND
 from bot.slack import quick_client
 from schedules.clock import Clock
@@ -127,3 +127,40 @@ def test_answering_a_nudge_whose_sending_was_never_recorded_updates_that_message
     assert "Marked done" in update.text_of_blocks()
     with deps.session_factory() as session:
         assert session.scalars(select(Delivery).where(Delivery.status == DeliveryStatus.SENDING)).all() == []
+
+
+def test_a_note_on_a_nudge_whose_sending_was_never_recorded_updates_that_message(
+    deps, fake_slack, slack, session_factory, clock
+):
+    clock.set(SLOT - timedelta(minutes=30))
+    make_mentor(session_factory, MENTOR, now=clock.now, tz="Europe/London")
+    runner = impatient_clock(deps)
+    runner.tick()
+    clock.set(SLOT)
+    fake_slack.answer_late("chat.postMessage", LATE)
+    runner.tick()
+    channel = "D" + MENTOR[1:]
+    [message] = fake_slack.messages[channel]
+    assert sends(session_factory)[0].ts is None
+    clock.advance(minutes=5)
+    slack.click(
+        NOTE,
+        user_id=MENTOR,
+        value=button(message["blocks"], NOTE)["value"],
+        message=message,
+        channel_id=channel,
+    )
+    view = fake_slack.last("views.open").view
+
+    reply = slack.submit(
+        view,
+        {"note": {"note": {"type": "plain_text_input", "value": "Good chat over coffee."}}},
+        user_id=MENTOR,
+    )
+
+    assert reply.status == 200
+    [answer] = answers(session_factory)
+    assert answer.note == "Good chat over coffee."
+    update = fake_slack.last("chat.update")
+    assert (update.args["channel"], update.args["ts"]) == (channel, message["ts"])
+    assert "Your note is saved" in update.text_of_blocks()

@@ -156,3 +156,38 @@ def test_a_bot_profile_does_not_bring_anyone_back(slack, deps, fake_slack):
     slack.event(user_change(fake_slack, MENTOR, "Europe/London"))
 
     assert (person(deps).is_active, person(deps).inactive_reason) == (False, "account_inactive")
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"tz": ["Europe/Paris"]},
+        {"real_name": 42, "profile": {"email": 7, "display_name": ["x"], "real_name": {"a": 1}}},
+        {"profile": "not a dict", "name": 3.5, "team_id": ["T"]},
+        {"deleted": "yes", "is_bot": [1]},
+    ],
+)
+def test_a_user_change_with_values_of_the_wrong_type_changes_nothing_and_raises_nothing(
+    slack, deps, fake_slack, caplog, broken
+):
+    person_with_profile(deps, TEAM_ID, MENTOR)  # Europe/London
+    before = person(deps)
+
+    reply = slack.event({"type": "user_change", "user": {**fake_slack.users[MENTOR].as_slack(), **broken}})
+
+    assert reply.status == 200
+    after = person(deps)
+    assert (after.tz, after.is_active, after.email) == (before.tz, before.is_active, before.email)
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.parametrize("tokens", [["U0BOT0001"], {"bot": "U0BOT0001"}, "bot", {"bot": {"U0BOT0001": 1}}])
+def test_a_tokens_revoked_event_of_the_wrong_shape_pauses_nothing_and_raises_nothing(
+    slack, deps, caplog, tokens
+):
+    reply = slack.event({"type": "tokens_revoked", "tokens": tokens})
+
+    assert reply.status == 200
+    paused = workspace(deps)
+    assert paused is None or paused.sending_paused_reason is None
+    assert not [r for r in caplog.records if r.exc_info]

@@ -125,3 +125,14 @@ def test_edit_settings_tries_views_open_once_when_slack_is_busy(slack, fake_slac
 
     assert len(fake_slack.calls_to("views.open")) == 1  # a retry would find the trigger expired
     assert "Slack said `ratelimited`" in fake_slack.last("views.publish").text_of_blocks()
+
+
+@pytest.mark.parametrize("user", [["U0MENTOR1"], {"id": "U0MENTOR1"}, ""])
+def test_a_home_opened_event_without_a_user_id_publishes_nothing_and_raises_nothing(
+    slack, fake_slack, caplog, user
+):
+    reply = slack.event({"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": "home"})
+
+    assert reply.status == 200
+    assert fake_slack.calls_to("views.publish") == []
+    assert not [r for r in caplog.records if r.exc_info]

@@ -452,3 +452,31 @@ def test_no_check_in_about_a_mentor_who_is_no_longer_active(
     runner.tick()
     assert fake_slack.dms_to(MENTEE) == []
     assert [r.status for r in rounds(session_factory, RoundKind.MENTEE)][-1] == RoundStatus.SKIPPED
+
+
+def test_an_invitation_whose_sending_was_interrupted_is_open_listed_and_reminded_once(
+    deps, clock, fake_slack, slack, session_factory, pair_id
+):
+    # Slack fails while posting both invitations (mentee's and mentor's): they may have
+    # arrived, so they are never resent; their rounds are open like sent ones.
+    fake_slack.http_error("chat.postMessage", 500, times=2)
+    runner = Clock(deps)
+    runner.tick()
+    assert [d.status for d in _deliveries(session_factory, "pulse")] == [DeliveryStatus.INTERRUPTED]
+    clock.advance(minutes=1)
+    runner.tick()
+
+    found = mentee_round(session_factory, pair_id)
+    assert found.status == RoundStatus.SENT
+    assert found.reminder_due_at == FIRST_DUE + timedelta(days=5, minutes=1)  # three working days on
+    listed = str(slack.command("pulse", user_id=MENTEE).json()["blocks"])
+    assert "Check-in about your mentoring with" in listed and OPEN_ACTION in listed
+
+    clock.set(found.reminder_due_at)
+    runner.tick()
+    clock.advance(days=3)
+    runner.tick()
+    # The failed try, then one reminder: never the invitation again.
+    [tried, reminder] = fake_slack.dms_to(MENTEE)
+    assert "only reminder" not in tried.text_of_blocks() and "only reminder" in reminder.text_of_blocks()
+    assert len(fake_slack.messages[MENTEE_DM]) == 1

@@ -12,6 +12,7 @@ from bot.db import transaction
 from bot.models import AuditLog, Delivery, DeliveryStatus, Person, PromptStatus, Reflection, ReflectionChannel
 from bot.reflections.service import record_reflection
 from bot.reflections.types import PROMPT_KIND
+from handlers.input_limits import TEXT_LIMIT
 from schedules.clock import Clock
 from tests.conftest import ADMIN, MENTEE, MENTOR
 from tests.fakes.clock import MovableClock
@@ -704,3 +705,46 @@ def test_a_reflection_cannot_be_recorded_against_another_teams_prompt(deps, fake
         )
     with deps.session_factory() as session:
         assert session.scalar(select(func.count(Reflection.id))) == 0
+
+
+def test_a_thread_reply_longer_than_a_form_allows_is_not_stored_and_the_writer_told(
+    slack, fake_slack, deps, clock
+):
+    prompt, _message = post_prompt(deps, fake_slack, clock)
+    slack.event(reply_event(prompt, "A short first thought."))
+
+    # Slack lets a message run to 40,000 characters; a reflection has the forms' limit.
+    long_text = "Listening first. " * 2400
+    edited = reply_event(prompt, long_text)
+    answer = slack.event({**reply_event(prompt, ""), "subtype": "message_changed", "message": edited})
+
+    assert answer.status == 200
+    assert reflection_rows(deps) == []  # the earlier short version is gone with it
+    [notice] = deliveries(deps, recipient=MENTEE)
+    told = notice.payload["text"]
+    assert f"{len(long_text.strip()):,} characters" in told and f"{TEXT_LIMIT:,}" in told
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"text": 12345},
+        {"text": ["a list"]},
+        {"user": {"id": MENTEE}},
+        {"ts": 1760009999.0001},
+        {"thread_ts": ["x"]},
+        {"subtype": "message_changed", "message": "not a dict"},
+        {"subtype": "message_deleted", "previous_message": ["x"], "deleted_ts": 5},
+        {"subtype": "message_deleted", "previous_message": {"thread_ts": 1}, "deleted_ts": "1.2"},
+    ],
+)
+def test_thread_events_with_values_of_the_wrong_type_are_ignored_not_raised(
+    slack, fake_slack, deps, clock, broken, caplog
+):
+    prompt, _message = post_prompt(deps, fake_slack, clock)
+
+    answer = slack.event({**reply_event(prompt, "Asked for feedback first."), **broken})
+
+    assert answer.status == 200
+    assert reflection_rows(deps) == []
+    assert not [r for r in caplog.records if r.exc_info]

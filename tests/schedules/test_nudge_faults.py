@@ -108,7 +108,7 @@ def test_a_rate_limited_nudge_waits_for_retry_after_and_is_sent_once(
 def test_server_errors_retry_until_the_nudges_day_ends_then_it_expires_visibly(
     deps, clock, fake_slack, session_factory, mentor_id, fault
 ):
-    getattr(fake_slack, fault)("chat.postMessage", times=10_000)
+    getattr(fake_slack, fault)("chat.postMessage", 503, times=10_000)  # 503: nothing was done
 
     waits = []
     for _ in range(200):

@@ -141,7 +141,7 @@ def test_a_429_is_handed_back_to_the_sender_not_slept_on_by_the_client(
 
 @pytest.mark.parametrize("fault", ["http_error"])
 def test_server_errors_retry_with_backoff_then_fail(sender_deps, fake_slack, clock, fault):
-    getattr(fake_slack, fault)("chat.postMessage", times=MAX_ATTEMPTS)
+    getattr(fake_slack, fault)("chat.postMessage", 503, times=MAX_ATTEMPTS)  # 503: nothing was done
     queue(sender_deps)
 
     waits = []

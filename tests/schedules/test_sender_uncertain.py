@@ -21,6 +21,7 @@ from bot.outbox import enqueue_message
 from bot.people import ensure_person
 from bot.slack import make_client
 from schedules.kinds import all_kinds
+from schedules.row_rules import server_error_may_have_posted
 from schedules.sender import Sender
 from tests.conftest import MENTEE
 from tests.fakes.clock import MovableClock
@@ -127,3 +128,63 @@ def unused_tcp_port_url():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}/api/"
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(500, "internal_error"), (502, "internal_error"), (200, "fatal_error")]
+)
+def test_a_server_error_that_may_have_posted_is_interrupted_and_never_resent(
+    settings, session_factory, clock, fake_slack, status, error
+):
+    deps = deps_with(settings, session_factory, clock)  # keeps slack_sdk's 500/503 retries
+    queue(deps)
+    if status == 200:
+        fake_slack.fail("chat.postMessage", error, times=3)
+    else:
+        fake_slack.http_error("chat.postMessage", status, times=3)
+
+    report = Sender(deps, all_kinds()).run_once()
+    clock.advance(hours=2)
+    later = Sender(deps, all_kinds()).run_once()
+
+    # Neither slack_sdk nor the sender posts again: Slack may have done the work.
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert report.interrupted == 1 and report.retried == 0 and later.claimed == 0
+    interrupted = row(deps)
+    assert interrupted.status == DeliveryStatus.INTERRUPTED
+    assert "may have been sent" in interrupted.error and error in interrupted.error
+
+
+def test_an_outage_that_says_nothing_was_done_is_retried(settings, session_factory, clock, fake_slack):
+    deps = deps_with(settings, session_factory, clock)
+    queue(deps)
+    fake_slack.http_error("chat.postMessage", 503)  # service_unavailable
+
+    report = Sender(deps, all_kinds()).run_once()
+
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1  # the sender retries, not the SDK
+    assert report.retried == 1
+    waiting = row(deps)
+    assert waiting.status == DeliveryStatus.PENDING
+    clock.set(waiting.next_attempt_at)
+    assert Sender(deps, all_kinds()).run_once().sent == 1
+    assert len(posted(fake_slack)) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "headers", "may_have_posted"),
+    [
+        (500, "internal_error", {}, True),
+        (504, "http_504", {}, True),
+        (200, "fatal_error", {}, True),
+        (200, "internal_error", {}, True),
+        (503, "service_unavailable", {}, False),
+        (503, "internal_error", {"retry-after": "30"}, False),
+        (503, "internal_error", {}, True),
+        (200, "request_timeout", {}, False),
+        (429, "ratelimited", {"Retry-After": "1"}, False),
+        (200, "channel_not_found", {}, False),
+    ],
+)
+def test_which_server_answers_may_have_posted(status, code, headers, may_have_posted):
+    assert server_error_may_have_posted(status, code, headers) is may_have_posted

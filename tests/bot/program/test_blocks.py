@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -67,3 +68,12 @@ def test_the_digest_dates_and_report_month_are_the_admins_local_ones():
     new_year = ProgramFigures(datetime(2026, 12, 18, 15, tzinfo=UTC), datetime(2027, 1, 1, 15, tzinfo=UTC))
     new_year_blocks = digest_blocks(new_year, BEFORE, PeopleNow(), PulseCount(released=False), [], tokyo)
     assert report_month(new_year_blocks) == "2027-01"
+
+
+def test_the_digest_counts_interrupted_nudges_against_the_period_before():
+    now = replace(NOW, nudges_interrupted=3)
+    before = replace(BEFORE, nudges_interrupted=1)
+
+    text = str(digest_blocks(now, before, PeopleNow(), PulseCount(released=False), [], NEW_YORK))
+
+    assert "Nudges interrupted: 3 (up 2)" in text

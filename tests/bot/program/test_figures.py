@@ -133,3 +133,24 @@ def test_a_period_between_tokyo_midnights_counts_reflections_of_its_local_days(s
         figures = program_figures(session, TEAM_ID, start, end, tokyo)
 
     assert figures.reflections == 3  # 30 November and twice 13 December
+
+
+def test_interrupted_nudges_of_the_period_are_counted_apart(session_factory):
+    seed(session_factory)
+    with transaction(session_factory) as session:
+        m1 = person(session, "U0M1")
+        nudge(
+            session,
+            m1,
+            sent_at=None,
+            status=DeliveryStatus.INTERRUPTED,
+            planned_for=START + timedelta(days=2),
+        )
+        nudge(
+            session, m1, sent_at=None, status=DeliveryStatus.INTERRUPTED, planned_for=END + timedelta(hours=2)
+        )
+
+    with session_factory() as session:
+        figures = program_figures(session, TEAM_ID, START, END, UTC)
+
+    assert (figures.nudges_sent, figures.nudges_expired, figures.nudges_interrupted) == (3, 1, 1)

@@ -42,7 +42,7 @@ def test_report_writes_the_charts_and_a_summary(program, capsys):
     assert all((program / "out" / n).read_bytes().startswith(b"\x89PNG") for n in written[:3])
     summary = (program / "out" / "report-2026-11.md").read_text()
     assert "# Mentor Nudge — program report, Nov 2026" in summary
-    assert "| Caring about the learner | 4 | 3 | 1 | 0 | 75% |" in summary
+    assert "| Caring about the learner | 4 | 3 | 1 | 0 | 0 | 75% |" in summary
     assert "![mentor-nudge-2026-11-pulse.png](mentor-nudge-2026-11-pulse.png)" in summary
     assert "Wrote" in capsys.readouterr().err
 

@@ -7,10 +7,11 @@ from freezegun import freeze_time
 from sqlalchemy import select
 
 from bot.db import transaction
-from bot.models import PulsePublication, PulseRound, PulseSelfAnswer
+from bot.models import DeliveryStatus, PulsePublication, PulseRound, PulseSelfAnswer
+from bot.people import ensure_person
 from bot.reports.service import report_figures
 from bot.reports.summary import slack_text, to_markdown
-from tests.bot.reports.world import MONTH, NOTE, REFLECTION_TEXT, build_world, utc
+from tests.bot.reports.world import MENTORS, MONTH, NOTE, REFLECTION_TEXT, _nudge, build_world, utc
 from tests.fakes.slack_api import TEAM_ID
 
 
@@ -114,10 +115,10 @@ def test_the_words_carry_the_figures_and_no_text(figures):
     text = slack_text(figures)
     assert "6 nudges sent, 4 answered (67%), 1 expired" in text
     assert "3 meetings logged by 2 of 6 pairs" in text
-    assert "Caring about the learner: 4 · 3 · 0 · 75%" in text
+    assert "Caring about the learner: 4 · 3 · 0 · 0 · 75%" in text
     assert "1 made; 2 goals reviewed, 1 met" in text
     markdown = to_markdown(figures, ["a.png"])
-    assert "| Caring about the learner | 4 | 3 | 1 | 0 | 75% |" in markdown
+    assert "| Caring about the learner | 4 | 3 | 1 | 0 | 0 | 75% |" in markdown
     assert "![a.png](a.png)" in markdown
     for words in (text, markdown):
         assert NOTE not in words and REFLECTION_TEXT not in words
@@ -194,3 +195,21 @@ def test_a_month_with_only_check_in_figures_is_not_empty(session_factory, settin
     assert "No data yet" not in slack_text(january)
     # A month not yet begun has no figures of its own, released or not.
     assert later.empty and not later.pulse.released
+
+
+def test_an_interrupted_nudge_is_counted_as_interrupted_not_sent_nor_expired(session_factory, settings):
+    build_world(session_factory)
+    with transaction(session_factory) as session:
+        mentor = ensure_person(session, TEAM_ID, MENTORS[0])
+        # November: one interrupted (the crash window); 1 December New York: December's.
+        _nudge(session, mentor, "listen", planned=utc(2026, 11, 19, 14), status=DeliveryStatus.INTERRUPTED)
+        _nudge(session, mentor, "care", planned=utc(2026, 12, 1, 14), status=DeliveryStatus.INTERRUPTED)
+    with transaction(session_factory) as session:
+        figures = report_figures(session, settings, TEAM_ID, MONTH)
+
+    listen = by_practice(figures)["listen"]
+    assert (listen.sent, listen.expired, listen.interrupted) == (1, 1, 1)
+    assert (figures.sent, figures.expired, figures.interrupted) == (6, 1, 1)
+    assert "1 expired, 1 interrupted" in slack_text(figures)
+    assert "(sent · answered · expired · interrupted · rate)" in slack_text(figures)
+    assert "| 1 | 1 | 1 | 1 | 1 | 100% |" in to_markdown(figures, [])
