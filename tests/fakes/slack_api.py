@@ -13,12 +13,12 @@ Grid org (an org-wide install). A token sees only its own workspace's members an
 channels (or its org's), so a call made with the wrong workspace's token fails as it
 would at Slack. The OAuth side (`oauth.v2.access`: the code exchange of a workspace or
 org-wide install, and token rotation's `grant_type=refresh_token`) lives in
-`tests/fakes/slack_oauth.py`.
+`tests/fakes/slack_oauth.py`; the Web API methods themselves in `tests/fakes/slack_methods.py`,
+and the HTTP request handler in `tests/fakes/slack_http.py`.
 """
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 import threading
@@ -26,12 +26,13 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.block_limits import message_errors, view_errors
+from tests.fakes.block_limits import message_errors
 from tests.fakes.slack_files import FakeFiles
+from tests.fakes.slack_http import make_handler
+from tests.fakes.slack_methods import SlackMethods
 from tests.fakes.slack_oauth import FakeOAuth, Grant
 
 BOT_TOKEN = "xoxb-1111-2222-fakebottoken"
@@ -168,7 +169,7 @@ class FakeChannel:
     enterprise_id: str | None = None
 
 
-class FakeSlack:
+class FakeSlack(SlackMethods):
     """The fake Web API server. Use as a context manager or call `start()`/`stop()`."""
 
     def __init__(self, *, bot_token: str = BOT_TOKEN, app_token: str = APP_TOKEN) -> None:
@@ -232,7 +233,7 @@ class FakeSlack:
 
     def start(self) -> FakeSlack:
         """Listen on a free port on 127.0.0.1."""
-        handler = _make_handler(self)
+        handler = make_handler(self)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -536,243 +537,6 @@ class FakeSlack:
             return 404, b"not found"
         return 200, stored[1]
 
-    # --- method implementations (called with the lock held) -------------------------
-
-    def _auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
-        grant = self._grant
-        assert grant is not None
-        answer = {
-            "ok": True,
-            "url": f"https://{grant.team_name.split()[0].lower()}.slack.com/",
-            "team": grant.team_name,
-            "user": "mentor_nudge",
-            # An org-wide token answers for the org itself.
-            "team_id": grant.team_id or grant.enterprise_id,
-            "user_id": grant.bot_user_id,
-            "bot_id": grant.bot_id,
-            "is_enterprise_install": grant.org_wide,
-        }
-        if grant.enterprise_id is not None:
-            answer["enterprise_id"] = grant.enterprise_id
-        return answer
-
-    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        user = self._user(args["user"])
-        if user is None:
-            return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": user.as_slack()}
-
-    def _users_lookup_by_email(self, args: dict[str, Any]) -> dict[str, Any]:
-        email = str(args["email"]).strip().lower()
-        for user in self.users.values():
-            visible = self._user(user.id) is not None
-            if visible and user.email and user.email.lower() == email and not user.deleted:
-                return {"ok": True, "user": user.as_slack()}
-        return {"ok": False, "error": "users_not_found"}
-
-    def _users_list(self, args: dict[str, Any]) -> dict[str, Any]:
-        # Cursor pagination the way Slack does it: an opaque cursor, "" on the last page.
-        limit = int(args.get("limit") or 200)
-        start = int(args.get("cursor") or 0)
-        # The cursor is a position among all members, so each page costs only its own
-        # length: filtering the whole workspace per page made a 200,000-member sweep
-        # quadratic (minutes in the roster import benchmark).
-        ids = list(self.users)
-        page: list[FakeUser] = []
-        position = start
-        while position < len(ids) and len(page) < limit:
-            user = self._user(ids[position])
-            position += 1
-            if user is not None:
-                page.append(user)
-        cursor = str(position) if position < len(ids) else ""
-        return {
-            "ok": True,
-            "members": [u.as_slack() for u in page],
-            "response_metadata": {"next_cursor": cursor},
-        }
-
-    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        users = str(args.get("users") or "").split(",")
-        if not users or self._user(users[0]) is None:
-            return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "channel": {"id": "D" + users[0][1:]}}
-
-    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(args["channel"])
-        if channel is None:
-            return {"ok": False, "error": "channel_not_found"}
-        return {
-            "ok": True,
-            "channel": {
-                "id": channel.id,
-                "name": channel.name,
-                "is_member": channel.is_member,
-                "is_archived": channel.is_archived,
-                "is_private": channel.is_private,
-            },
-        }
-
-    def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(args["channel"])
-        if channel is None or (channel.is_private and not channel.is_member):
-            return {"ok": False, "error": "channel_not_found"}
-        return {"ok": True, "members": list(channel.members), "response_metadata": {"next_cursor": ""}}
-
-    @property
-    def caller_token(self) -> str | None:
-        """The bot token of the method now running (None outside a call)."""
-        return self._grant.token if self._grant else None
-
-    def knows_conversation(self, channel: str) -> bool:
-        """Whether `channel` is a conversation id the caller may post in (not a user id)."""
-        return not channel.startswith(("U", "W")) and self._resolve_channel(channel)[1] is None
-
-    def _resolve_channel(self, target: str) -> tuple[str | None, str | None]:
-        """(channel id to post in, error) for a chat.* `channel` argument."""
-        if target.startswith(("U", "W")):
-            user = self._user(target)
-            if user is None:
-                return None, "channel_not_found"
-            if user.deleted:
-                return None, "user_disabled"
-            return "D" + target[1:], None
-        if target.startswith("D"):
-            # A DM's id is the member's with D for U or W (see _conversations_open).
-            owner = self._user("U" + target[1:]) or self._user("W" + target[1:])
-            return (target, None) if owner is not None else (None, "channel_not_found")
-        channel = self._channel(target)
-        if channel is None or (channel.is_private and not channel.is_member):
-            return None, "channel_not_found"
-        if channel.is_archived:
-            return None, "is_archived"
-        if not channel.is_member:
-            return None, "not_in_channel"
-        return target, None
-
-    def _check_message(self, args: dict[str, Any]) -> dict[str, Any] | None:
-        if not args.get("text") and not args.get("blocks"):
-            return {"ok": False, "error": "no_text"}
-        errors = message_errors(args.get("text"), args.get("blocks"))
-        if errors:
-            return {"ok": False, "error": "invalid_blocks", "response_metadata": {"messages": errors}}
-        return None
-
-    def _chat_post_message(self, args: dict[str, Any]) -> dict[str, Any]:
-        problem = self._check_message(args)
-        if problem:
-            return problem
-        channel, error = self._resolve_channel(str(args["channel"]))
-        if error:
-            return {"ok": False, "error": error}
-        assert channel is not None
-        thread_ts = args.get("thread_ts")
-        if thread_ts and not any(m["ts"] == thread_ts for m in self.messages[channel]):
-            return {"ok": False, "error": "thread_not_found"}
-        ts = f"{1_760_000_000 + next(self._ts)}.000100"
-        message = {
-            "ts": ts,
-            "text": args.get("text"),
-            "blocks": args.get("blocks"),
-            "thread_ts": thread_ts,
-            "user": self._grant.bot_user_id if self._grant else BOT_USER_ID,
-            "metadata": args.get("metadata"),
-        }
-        self.messages[channel].append(message)
-        return {"ok": True, "channel": channel, "ts": ts, "message": message}
-
-    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
-        problem = self._check_message(args)
-        if problem:
-            return problem
-        for message in self.messages.get(args["channel"], []):
-            if message["ts"] == args["ts"]:
-                message.update({"text": args.get("text"), "blocks": args.get("blocks")})
-                return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": args.get("text")}
-        return {"ok": False, "error": "message_not_found"}
-
-    def _chat_post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
-        problem = self._check_message(args)
-        if problem:
-            return problem
-        if self._user(args["user"]) is None:
-            return {"ok": False, "error": "user_not_in_channel"}
-        _channel, error = self._resolve_channel(str(args["channel"]))
-        if error:
-            return {"ok": False, "error": error}
-        return {"ok": True, "message_ts": f"{1_760_000_000 + next(self._ts)}.000200"}
-
-    def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
-        messages = self.messages.get(args["channel"], [])
-        for i, message in enumerate(messages):
-            if message["ts"] == args["ts"]:
-                del messages[i]
-                return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
-        return {"ok": False, "error": "message_not_found"}
-
-    def _chat_get_permalink(self, args: dict[str, Any]) -> dict[str, Any]:
-        ts = str(args["message_ts"]).replace(".", "")
-        return {
-            "ok": True,
-            "channel": args["channel"],
-            "permalink": f"https://riverside.slack.com/archives/{args['channel']}/p{ts}",
-        }
-
-    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        if args["trigger_id"] in self.expired_triggers:
-            return {"ok": False, "error": "expired_trigger_id"}
-        errors = view_errors(args["view"])
-        if errors:
-            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": errors}}
-        view_id = f"V{next(self._ids):08d}"
-        view = {**args["view"], "id": view_id, "hash": f"h{view_id}"}
-        self.views[view_id] = view
-        return {"ok": True, "view": view}
-
-    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
-        view_id = args.get("view_id")
-        if not view_id and args.get("external_id"):
-            view_id = next(
-                (v["id"] for v in self.views.values() if v.get("external_id") == args["external_id"]), None
-            )
-        if not view_id or view_id not in self.views:
-            return {"ok": False, "error": "not_found"}
-        errors = view_errors(args.get("view"))
-        if errors:
-            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": errors}}
-        view = {**args["view"], "id": view_id, "hash": f"h{view_id}-{next(self._ids)}"}
-        self.views[view_id] = view
-        return {"ok": True, "view": view}
-
-    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
-        errors = view_errors(args["view"])
-        if errors:
-            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": errors}}
-        if self._user(args["user_id"]) is None:
-            return {"ok": False, "error": "user_not_found"}
-        view = {**args["view"], "id": f"V{next(self._ids):08d}"}
-        self.home_views[args["user_id"]] = view
-        return {"ok": True, "view": view}
-
-    def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        stored = self.files.get(args["file"])
-        if stored is None:
-            return {"ok": False, "error": "file_not_found"}
-        return {
-            "ok": True,
-            "file": {
-                "id": args["file"],
-                "name": stored[0],
-                "size": len(stored[1]),
-                "url_private_download": f"{self.base}/files/{args['file']}/download",
-            },
-        }
-
-    def _apps_connections_open(self, _args: dict[str, Any]) -> dict[str, Any]:
-        if self.socket_url is None:
-            return {"ok": False, "error": "internal_error"}
-        return {"ok": True, "url": self.socket_url}
-
 
 def _decode_json_arg(name: str, value: Any) -> Any:
     # slack_sdk sends blocks/view/metadata as JSON strings in form posts.
@@ -782,91 +546,3 @@ def _decode_json_arg(name: str, value: Any) -> Any:
         except json.JSONDecodeError:
             return value
     return value
-
-
-def _basic(header: str | None) -> dict[str, str]:
-    if not header or not header.lower().startswith("basic "):
-        return {}
-    client_id, _, secret = base64.b64decode(header[6:].strip()).decode().partition(":")
-    return {"client_id": client_id, "client_secret": secret}
-
-
-def _bearer(header: str | None) -> str | None:
-    if header and header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return None
-
-
-def _make_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-            pass
-
-        def _body(self) -> bytes:
-            length = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(length) if length else b""
-
-        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            if status == -1:
-                self.close_connection = True
-                self.connection.close()
-                return
-            raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(raw)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(raw)
-            except (BrokenPipeError, ConnectionResetError):
-                # The client gave up waiting (its timeout is shorter than a `slow` fault).
-                self.close_connection = True
-
-        def _api(self, method: str, args: dict[str, Any]) -> None:
-            token = _bearer(self.headers.get("Authorization")) or args.pop("token", None)
-            args.pop("token", None)
-            # oauth.v2.access authenticates the app with HTTP Basic client_id:client_secret.
-            for name, value in _basic(self.headers.get("Authorization")).items():
-                args.setdefault(name, value)
-            status, headers, body = fake.handle(method, args, token)
-            self._send(status, body, headers)
-
-        def do_GET(self) -> None:
-            parts = urlsplit(self.path)
-            if parts.path.startswith("/api/"):
-                args = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-                self._api(parts.path[len("/api/") :], args)
-            elif parts.path.startswith("/files/"):
-                file_id = parts.path.split("/")[2]
-                status, content = fake.download(file_id, _bearer(self.headers.get("Authorization")))
-                self._send(status, content)
-            else:
-                self._send(404, {"ok": False, "error": "not_found"})
-
-        def do_POST(self) -> None:
-            parts = urlsplit(self.path)
-            raw = self._body()
-            if parts.path.startswith("/upload/"):
-                # files_upload_v2's second step: the raw bytes, no token (the URL is the key).
-                status, text = fake.uploads.receive(parts.path.split("/")[2], raw)
-                self._send(status, text.encode())
-                return
-            content_type = self.headers.get("Content-Type") or ""
-            if "json" in content_type:
-                args = json.loads(raw or b"{}")
-            else:
-                args = {k: v[-1] for k, v in parse_qs(raw.decode()).items()}
-            args.update({k: v[-1] for k, v in parse_qs(parts.query).items()})
-            if parts.path.startswith("/api/"):
-                self._api(parts.path[len("/api/") :], args)
-            elif parts.path.startswith("/response/"):
-                status, body = fake.handle_response_url(parts.path.split("/")[2], args)
-                self._send(status, body)
-            else:
-                self._send(404, {"ok": False, "error": "not_found"})
-
-    return Handler

@@ -17,7 +17,7 @@ from handlers.after_ack import AfterAckPool, after_ack
 from tests.conftest import MENTOR
 from tests.fakes.clock import MovableClock
 from tests.fakes.slack_requests import SlackUser
-from tests.handlers.test_nudges import SLOT, button, deliver_first_nudge
+from tests.handlers.nudges_support import SLOT, button, deliver_first_nudge
 from tests.nudge_helpers import answers, make_mentor
 
 

@@ -22,8 +22,8 @@ from schedules.kinds import all_kinds
 from schedules.sender import Sender
 from tests.conftest import MENTOR
 from tests.fakes.clock import MovableClock
-from tests.handlers.test_nudges import SLOT, button
-from tests.handlers.test_reflections import PROMPT_TIME, WARD, open_share, share_values, thread_posts
+from tests.handlers.nudges_support import SLOT, button
+from tests.handlers.reflections_support import PROMPT_TIME, WARD, open_share, share_values, thread_posts
 from tests.nudge_helpers import answers, make_mentor, sends
 from tests.reflection_support import configure, deliveries, prompts
 

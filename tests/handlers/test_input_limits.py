@@ -12,7 +12,7 @@ from bot.nudges.blocks import NOTE_MAX_CHARS
 from handlers.input_limits import COMMAND_TEXT_LIMIT, TEXT_LIMIT, over_limit_errors
 from tests.conftest import MENTOR
 from tests.fakes.clock import MovableClock
-from tests.handlers.test_nudges import SLOT, deliver_first_nudge, open_note_modal
+from tests.handlers.nudges_support import SLOT, deliver_first_nudge, open_note_modal
 from tests.nudge_helpers import make_mentor
 
 

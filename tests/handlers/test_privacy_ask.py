@@ -21,8 +21,8 @@ from tests.conftest import ADMIN, MENTOR
 from tests.fakes.block_limits import view_errors
 from tests.fakes.clock import MovableClock
 from tests.fakes.slack_api import TEAM_ID
+from tests.handlers.nudges_support import deliver_first_nudge, open_note_modal
 from tests.handlers.test_library import _open_form, _values
-from tests.handlers.test_nudges import deliver_first_nudge, open_note_modal
 from tests.nudge_helpers import answers, make_mentor
 
 SLOT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)

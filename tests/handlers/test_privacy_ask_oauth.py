@@ -11,9 +11,9 @@ from bot.models import ColleagueName, CustomNudge, NudgeAnswer
 from schedules.clock import Clock
 from tests.conftest import ADMIN, MENTOR
 from tests.fakes.slack_api import FakeSlack
+from tests.handlers.reflections_support import PROMPT_TIME, share_values
 from tests.handlers.test_library import _values
 from tests.handlers.test_privacy_ask import note_values
-from tests.handlers.test_reflections import PROMPT_TIME, share_values
 from tests.handlers.test_workspaces import a_nudge_in_workspace_a, button
 from tests.oauth_helpers import TEAM_A, token_of
 from tests.reflection_support import configure, prompts, reflection_rows

@@ -14,8 +14,14 @@ from sqlalchemy import inspect
 from bot.blocks.privacy import COLLEAGUE_PROBLEM
 from tests.conftest import MENTOR
 from tests.fakes.clock import MovableClock
+from tests.handlers.reflections_support import (
+    open_share,
+    post_prompt,
+    reply_event,
+    share_values,
+    thread_posts,
+)
 from tests.handlers.test_privacy_ask import answer_yes
-from tests.handlers.test_reflections import open_share, post_prompt, reply_event, share_values, thread_posts
 from tests.reflection_support import deliveries, reflection_rows
 
 

@@ -290,7 +290,7 @@ def test_commands_naming_another_workspaces_people_neither_show_nor_change_their
 def test_a_reflection_prompt_of_another_workspace_can_be_neither_opened_nor_answered(
     two_workspaces, fake_slack, oauth_deps, session_factory, clock
 ):
-    from tests.handlers.test_reflections import PROMPT_TIME, share_values
+    from tests.handlers.reflections_support import PROMPT_TIME, share_values
     from tests.reflection_support import prompts
 
     a, b = two_workspaces
