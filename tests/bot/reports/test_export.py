@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, select
 
 from bot.db import transaction
-from bot.models import Agreement, AgreementVersion, Pair
+from bot.models import Pair
 from bot.reports.export import collect_export, csv_bytes
 from bot.reports.rules import SLACK_ID
 from bot.reports.types import ExportOptions
@@ -23,6 +23,7 @@ from tests.bot.reports.world import (
     MENTORS,
     NOTE,
     REFLECTION_TEXT,
+    add_agreed,
     build_world,
 )
 from tests.fakes.slack_api import TEAM_ID
@@ -162,29 +163,6 @@ def test_agreements_cost_the_same_queries_however_many_there_are(session_factory
     started = datetime(2026, 11, 3, 15, tzinfo=UTC)
     with transaction(session_factory) as session:
         for pair in session.scalars(select(Pair).where(Pair.id.in_(world.pairs[2:5]))):
-            agreement = Agreement(
-                team_id=TEAM_ID,
-                pair_id=pair.id,
-                mentor_id=pair.mentor_id,
-                mentee_id=pair.mentee_id,
-                status="agreed",
-                latest_version=1,
-                proposed_by="mentor",
-                agreed_version=1,
-                agreed_at=started,
-                cycle_started_at=started,
-                created_at=started,
-            )
-            session.add(agreement)
-            session.flush()
-            session.add(
-                AgreementVersion(
-                    agreement_id=agreement.id,
-                    number=1,
-                    author_id=pair.mentor_id,
-                    author_role="mentor",
-                    goals=["g"],
-                )
-            )
+            add_agreed(session, pair, started, by="mentor", goals=["g"])
     assert len(export(session_factory, settings)["agreements.csv"]) == 5
     assert statements() == before

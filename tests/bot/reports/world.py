@@ -204,30 +204,7 @@ def build_world(session_factory: SessionFactory) -> World:
         # marked working at midpoint then met at the end (latest: met), goal 1 working
         # → 1 made, 2 goals marked, 1 met.
         for pair, started in [(pairs[0], utc(2026, 11, 2, 15)), (pairs[1], utc(2026, 10, 2, 15))]:
-            agreement = Agreement(
-                team_id=TEAM_ID,
-                pair_id=pair.id,
-                mentor_id=pair.mentor_id,
-                mentee_id=pair.mentee_id,
-                status="agreed",
-                latest_version=1,
-                proposed_by="mentee",
-                agreed_version=1,
-                agreed_at=started,
-                cycle_started_at=started,
-                created_at=started,
-            )
-            session.add(agreement)
-            session.flush()
-            session.add(
-                AgreementVersion(
-                    agreement_id=agreement.id,
-                    number=1,
-                    author_id=pair.mentee_id,
-                    author_role="mentee",
-                    goals=[GOAL_TEXT, '=HYPERLINK("x")'],
-                )
-            )
+            agreement = add_agreed(session, pair, started, by="mentee", goals=[GOAL_TEXT, '=HYPERLINK("x")'])
             if started.month == 11:
                 for goal, stage, state, at in [
                     (0, "mid", "working", utc(2026, 11, 10, 15)),
@@ -292,3 +269,27 @@ def build_world(session_factory: SessionFactory) -> World:
             )
         assert admin.id
         return World([p.id for p in pairs])
+
+
+def add_agreed(session, pair, started, *, by: str, goals: list[str]) -> Agreement:
+    """An agreement `pair` agreed at `started`, its one version written by `by`."""
+    agreement = Agreement(
+        team_id=TEAM_ID,
+        pair_id=pair.id,
+        mentor_id=pair.mentor_id,
+        mentee_id=pair.mentee_id,
+        status="agreed",
+        latest_version=1,
+        proposed_by=by,
+        agreed_version=1,
+        agreed_at=started,
+        cycle_started_at=started,
+        created_at=started,
+    )
+    session.add(agreement)
+    session.flush()
+    author = pair.mentor_id if by == "mentor" else pair.mentee_id
+    session.add(
+        AgreementVersion(agreement_id=agreement.id, number=1, author_id=author, author_role=by, goals=goals)
+    )
+    return agreement
