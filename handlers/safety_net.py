@@ -74,7 +74,13 @@ def error_handler(deps: Deps) -> Callable[..., BoltResponse | None]:
                     body=json.dumps(errors),
                     headers={"content-type": "application/json;charset=utf-8"},
                 )
+        if not acknowledged:
+            # Answer Slack before telling the person: telling is an HTTP call of its own,
+            # and Bolt stops waiting for an acknowledgement after 3 seconds (Slack would
+            # then show the click as failed, and the person would hear nothing more).
+            request.context.ack()
         _tell(deps, request, body, user_id, didnt_save(reference))
+        # The same 200 again: Bolt records this as the answer once the handler returns.
         return None if acknowledged else BoltResponse(status=200, body="")
 
     return handle_error
