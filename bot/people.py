@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -111,6 +111,42 @@ def is_admin(session: Session, settings: Settings, team_id: str, user_id: str) -
         select(Person.is_admin).where(Person.team_id == team_id, Person.user_id == user_id)
     )
     return bool(granted)
+
+
+def known_admins(session: Session, settings: Settings) -> list[Person]:
+    """Every admin, in every workspace: granted in the app or named in ADMIN_USER_IDS;
+    active and not opted out — the people the digest and the monthly report go to.
+
+    In single-workspace mode an admin named in ADMIN_USER_IDS who never used the app has
+    no row yet, and would get nothing: they are given one in the app's only workspace
+    (time zone from the workspace until the clock's profile refresh reads theirs). In
+    OAuth mode a member id alone does not say which workspace it belongs to, so only
+    admins the app has met are counted.
+    """
+    if settings.admin_user_ids and not settings.oauth_enabled:
+        _meet_configured_admins(session, settings)
+    query = select(Person).where(
+        or_(Person.is_admin.is_(True), Person.user_id.in_(list(settings.admin_user_ids))),
+        Person.is_active.is_(True),
+        Person.opted_out_at.is_(None),
+    )
+    return list(session.scalars(query.order_by(Person.id)))
+
+
+def _meet_configured_admins(session: Session, settings: Settings) -> None:
+    if session.scalar(select(func.count()).select_from(Workspace)) != 1:
+        return  # no workspace connected yet, or several: which one is theirs is unknown
+    team_id = session.scalars(select(Workspace.team_id)).one()
+    met = set(
+        session.scalars(
+            select(Person.user_id).where(
+                Person.team_id == team_id, Person.user_id.in_(list(settings.admin_user_ids))
+            )
+        )
+    )
+    for user_id in settings.admin_user_ids:
+        if user_id not in met:
+            ensure_person(session, team_id, user_id)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.attention.service import flagged_pairs
@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.models import Delivery, Person, Workspace
 from bot.outbox import Cancel, DeliveryKind, Message, enqueue
-from bot.people import is_admin, person_timezone, zone_for
+from bot.people import is_admin, known_admins, person_timezone, zone_for
 from bot.program.blocks import digest_blocks, digest_text
 from bot.program.figures import people_now, program_figures, pulse_count
 from bot.program.rules import (
@@ -47,19 +47,6 @@ def digest_due_somewhere(now: datetime, every_days: int) -> bool:
     return False
 
 
-def _admins(session: Session, settings: Settings) -> list[Person]:
-    who = Person.is_admin.is_(True)
-    if settings.admin_user_ids:
-        who = or_(who, Person.user_id.in_(list(settings.admin_user_ids)))
-    return list(
-        session.scalars(
-            select(Person)
-            .where(who, Person.is_active.is_(True), Person.opted_out_at.is_(None))
-            .order_by(Person.id)
-        )
-    )
-
-
 def plan_digests(session: Session, settings: Settings, now: datetime) -> Counter[str]:
     """Queue this period's digest for every admin whose local digest day has come."""
     counts: Counter[str] = Counter()
@@ -68,7 +55,7 @@ def plan_digests(session: Session, settings: Settings, now: datetime) -> Counter
         return counts
     wanted: dict[str, tuple[Person, date]] = {}
     workspaces: dict[str, Workspace | None] = {}
-    for admin in _admins(session, settings):
+    for admin in known_admins(session, settings):
         if admin.team_id not in workspaces:
             workspaces[admin.team_id] = session.get(Workspace, admin.team_id)
         zone = person_timezone(admin, workspaces[admin.team_id], settings)

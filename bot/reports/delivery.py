@@ -15,14 +15,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.deps import Deps
 from bot.models import Delivery, DeliveryStatus, Person
 from bot.outbox import DeliveryKind, Message, enqueue, enqueue_message
-from bot.people import zone_for
+from bot.people import known_admins, zone_for
 from bot.reports.rules import first_day, month_bounds, shift_month
 from bot.reports.service import program_zone, report_figures
 from bot.reports.summary import slack_text
@@ -54,17 +54,6 @@ def report_key(team_id: str, user_id: str, month: str) -> str:
     return f"report:{team_id}:{user_id}:{month}"
 
 
-def admins(session: Session, settings: Settings) -> list[Person]:
-    """Every admin the app knows, in every workspace: granted in the app or named in
-    ADMIN_USER_IDS; active and not opted out."""
-    query = select(Person).where(
-        or_(Person.is_admin.is_(True), Person.user_id.in_(settings.admin_user_ids)),
-        Person.is_active.is_(True),
-        Person.opted_out_at.is_(None),
-    )
-    return list(session.scalars(query.order_by(Person.id)))
-
-
 def first_working_day(person: Person, month: str) -> date:
     """The month's first day the person works (the 1st, or the Monday after a quiet weekend)."""
     day = first_day(month)
@@ -77,7 +66,7 @@ def plan_monthly_reports(session: Session, settings: Settings, now: datetime) ->
     """Queue last month's report for each admin whose first working day of this month has
     come (within CATCH_UP); returns how many rows are new."""
     queued = 0
-    for person in admins(session, settings):
+    for person in known_admins(session, settings):
         zone = zone_for(session, settings, person)
         local = now.astimezone(zone).date()
         month = f"{local:%Y-%m}"

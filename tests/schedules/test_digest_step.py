@@ -202,3 +202,16 @@ def test_two_clocks_at_once_send_each_admin_one_digest(pg_engine, fake_slack):
     assert len(fake_slack.dms_to(TOKYO_ADMIN)) == 1
     rows = digests(make_session_factory(pg_engine))
     assert len(rows) == 2 and sorted(r.status for r in rows) == [DeliveryStatus.PENDING, DeliveryStatus.SENT]
+
+
+def test_an_admin_named_in_the_settings_who_never_used_the_app_still_gets_the_digest(
+    deps, session_factory, fake_slack, clock
+):
+    with transaction(session_factory) as session:
+        pair(session, "U0DM1", "U0DE1", started_at=DIGEST_MONDAY - timedelta(days=90), next_pulse_at=None)
+
+    Clock(deps).tick()
+
+    # ADMIN (ADMIN_USER_IDS) has no person row until now: the one workspace gets one.
+    [dm] = fake_slack.dms_to(ADMIN)
+    assert [row.dedupe_key for row in digests(session_factory)] == [f"digest:{TEAM_ID}:{ADMIN}:2026-12-14"]
