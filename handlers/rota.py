@@ -50,7 +50,7 @@ from bot.rota.service import (
     save_reflection,
     set_feed,
 )
-from bot.rota.types import MAX_FILE_BYTES, FeedProblem, FeedRefused, RotaFileError
+from bot.rota.types import MAX_FILE_BYTES, UNREADABLE_LINK, FeedProblem, FeedRefused, RotaFileError
 from bot.slack import slack_error_code
 from handlers.modals import open_modal, why_not_opened
 from handlers.payload import team_and_user
@@ -143,13 +143,14 @@ def _feed(call: CommandCall, link: str) -> None:
 def _first_refresh(deps: Deps, team_id: str, user_id: str, masked: str) -> str:
     """Fetch a new feed at once, so the person hears now whether it works."""
     with transaction(deps.session_factory) as session:
-        found = feed_of(session, team_id, user_id)
+        found = feed_of(session, deps.settings, team_id, user_id)
     if found is None:
         return "Your feed was removed meanwhile."
     feed_id, url = found
-    data, problem = None, None
+    data, problem = None, UNREADABLE_LINK if url is None else None
     try:
-        data = fetch_feed(url, allow_local_http=deps.settings.rota_feed_allow_local_http)
+        if url is not None:
+            data = fetch_feed(url, allow_local_http=deps.settings.rota_feed_allow_local_http)
     except FeedProblem as failed:
         problem = str(failed)
     with transaction(deps.session_factory) as session:

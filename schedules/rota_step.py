@@ -20,7 +20,7 @@ from bot.db import SessionFactory, transaction
 from bot.rota.feed import fetch_feed
 from bot.rota.planning import BATCH_SIZE, claim_due_feeds, plan_checkins, record_feed_result
 from bot.rota.service import tidy_uploads
-from bot.rota.types import FeedProblem
+from bot.rota.types import UNREADABLE_LINK, FeedProblem
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +51,12 @@ def refresh_feeds(
     counts: Counter[str] = Counter()
     while not (stopping and stopping.is_set()):
         with transaction(session_factory) as session:
-            due = claim_due_feeds(session, now)
+            due = claim_due_feeds(session, settings, now)
         for feed_id, url in due:
-            data, problem = None, None
+            data, problem = None, UNREADABLE_LINK if url is None else None
             try:
-                data = fetch(url, allow_local_http=settings.rota_feed_allow_local_http)
+                if url is not None:
+                    data = fetch(url, allow_local_http=settings.rota_feed_allow_local_http)
             except FeedProblem as failed:
                 problem = str(failed)
             with transaction(session_factory) as session:

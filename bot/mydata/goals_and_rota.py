@@ -32,6 +32,7 @@ from bot.models import (
 from bot.models.core import FORMER_MEMBER
 from bot.mydata.kept import Tally, month_of
 from bot.mydata.types import ForgetOutcome
+from bot.rota.feed_link import is_sealed
 from bot.rota.rules import mask_url
 
 
@@ -52,7 +53,9 @@ def export_sections(session: Session, person: Person, row_of: Any) -> dict[str, 
     feeds = []
     for feed in _rows(session, RotaFeed, RotaFeed.person_id == person.id):
         row = row_of(feed)
-        row["url"] = mask_url(feed.url)  # a secret, even in their own export
+        # A secret, even in their own export: masked, or (sealed: the export reads the
+        # database only, never the key) not shown at all.
+        row["url"] = "(sealed; /mentor rota shows it masked)" if is_sealed(feed.url) else mask_url(feed.url)
         feeds.append(row)
     return {
         "agreement": [row_of(a) for a in agreements],

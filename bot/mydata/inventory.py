@@ -196,7 +196,7 @@ FREE_TEXT: dict[str, FreeText] = {
     "rota_feed.url": FreeText(
         False,
         "a secret calendar address, kept while the feed is on; deleted with `/mentor rota feed off` "
-        "or when the person is forgotten; never logged, shown masked",
+        "or when the person is forgotten; never logged, shown masked, stored sealed under the app's key",
     ),
     "rota_feed.last_error": FreeText(False, "the app's words about the feed's last failure"),
     "rota_import.source": FreeText(False, "a file name that passed the screen"),

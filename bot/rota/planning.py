@@ -23,6 +23,7 @@ from bot.models import Pair, Person, RotaFeed, RotaShift
 from bot.people import zone_for
 from bot.rota.calendar import parse_calendar
 from bot.rota.delivery import queue_checkin, tell_feed_failed
+from bot.rota.feed_link import UnreadableLink, is_sealed, open_link, seal_link
 from bot.rota.rules import checkin_stages, rotation_days, rotation_key, stages_due
 from bot.rota.service import replace_shifts, resolve_rows
 from bot.rota.types import END, FEED_AHEAD, FEED_PAST, FROM_FEED, ROTATION, FeedOutcome, RotaFileError
@@ -108,8 +109,14 @@ def _queue_stage(
 # --- calendar feeds ------------------------------------------------------------------------------
 
 
-def claim_due_feeds(session: Session, now: datetime, *, limit: int = FEED_BATCH) -> list[tuple[int, str]]:
-    """(feed id, url) of feeds due a refresh, moved a day on so no other clock takes them."""
+def claim_due_feeds(
+    session: Session, settings: Settings, now: datetime, *, limit: int = FEED_BATCH
+) -> list[tuple[int, str | None]]:
+    """(feed id, link) of feeds due a refresh, moved a day on so no other clock takes them.
+
+    The link is opened here (None: sealed under a key this app no longer has); a link
+    stored before links were sealed is sealed now, in the same transaction.
+    """
     feeds = session.scalars(
         _locked(
             session,
@@ -120,9 +127,21 @@ def claim_due_feeds(session: Session, now: datetime, *, limit: int = FEED_BATCH)
             RotaFeed,
         )
     ).all()
+    claimed: list[tuple[int, str | None]] = []
     for feed in feeds:
         feed.next_refresh_at = now + REFRESH_EVERY
-    return [(feed.id, feed.url) for feed in feeds]
+        link = _opened(settings, feed)
+        if link is not None and not is_sealed(feed.url):
+            feed.url = seal_link(settings, link, team_id=feed.team_id, person_id=feed.person_id)
+        claimed.append((feed.id, link))
+    return claimed
+
+
+def _opened(settings: Settings, feed: RotaFeed) -> str | None:
+    try:
+        return open_link(settings, feed.url, team_id=feed.team_id, person_id=feed.person_id)
+    except UnreadableLink:
+        return None
 
 
 def record_feed_result(
@@ -167,11 +186,13 @@ def record_feed_result(
     return FeedOutcome(False, problem=feed.last_error)
 
 
-def feed_of(session: Session, team_id: str, user_id: str) -> tuple[int, str] | None:
-    """(feed id, url) of a person's feed, to refresh it now."""
-    row = session.execute(
-        select(RotaFeed.id, RotaFeed.url)
+def feed_of(
+    session: Session, settings: Settings, team_id: str, user_id: str
+) -> tuple[int, str | None] | None:
+    """(feed id, link) of a person's feed, to refresh it now (link None: unreadable)."""
+    feed = session.scalars(
+        select(RotaFeed)
         .join(Person, Person.id == RotaFeed.person_id)
         .where(Person.team_id == team_id, Person.user_id == user_id)
     ).first()
-    return (row[0], row[1]) if row else None
+    return (feed.id, _opened(settings, feed)) if feed else None

@@ -23,6 +23,7 @@ from bot.models import Person, RotaFeed, RotaImport, RotaShift, RotationReflecti
 from bot.people import ensure_person, zone_for
 from bot.privacy import check as privacy_check
 from bot.rota.calendar import parse_calendar
+from bot.rota.feed_link import UnreadableLink, open_link, seal_link
 from bot.rota.read import read_rota
 from bot.rota.rules import duty_windows, mask_url, normalize_feed_url, shift_problem, to_utc
 from bot.rota.types import (
@@ -352,10 +353,11 @@ def set_feed(
     url = normalize_feed_url(text, allow_local_http=settings.rota_feed_allow_local_http)
     person = ensure_person(session, team_id, user_id)
     feed = session.scalars(select(RotaFeed).where(RotaFeed.person_id == person.id)).first()
+    stored = seal_link(settings, url, team_id=team_id, person_id=person.id)
     if feed is None:
-        feed = RotaFeed(team_id=team_id, person_id=person.id, url=url, added_at=now)
+        feed = RotaFeed(team_id=team_id, person_id=person.id, url=stored, added_at=now)
         session.add(feed)
-    feed.url, feed.added_at, feed.next_refresh_at = url, now, now + timedelta(days=1)
+    feed.url, feed.added_at, feed.next_refresh_at = stored, now, now + timedelta(days=1)
     feed.failing_since = feed.failure_told_at = feed.last_error = None
     return mask_url(url)
 
@@ -400,10 +402,17 @@ def rota_summary(
         user_id=user_id,
         duty=tuple(duty[:20]),
         rotations=tuple(rotations[:10]),
-        feed=mask_url(feed.url) if feed else None,
+        feed=_masked_feed(settings, feed) if feed else None,
         feed_problem=feed.last_error if feed and feed.failing_since else None,
         post_call_rest=settings.post_call_rest,
     )
+
+
+def _masked_feed(settings: Settings, feed: RotaFeed) -> str:
+    try:
+        return mask_url(open_link(settings, feed.url, team_id=feed.team_id, person_id=feed.person_id))
+    except UnreadableLink:
+        return "a link this app can no longer read (set it again)"
 
 
 # --- the end-of-rotation line ----------------------------------------------------------------------

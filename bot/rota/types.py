@@ -31,6 +31,11 @@ URL_MAX_CHARS = 2000
 # twelve weeks ahead; a daily refresh keeps the window moving.
 FEED_PAST = timedelta(days=2)
 FEED_AHEAD = timedelta(weeks=12)
+# A feed's saved link sealed under a key the app no longer has (SECRET_KEY changed).
+UNREADABLE_LINK = (
+    "the saved link can no longer be read (the app's key changed): "
+    "set it again with `/mentor rota feed <link>`"
+)
 # A shift longer than this is not a shift (a typo in an end date); rotations may be long.
 MAX_SHIFT = timedelta(hours=36)
 MAX_ROTATION = timedelta(days=366)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import keys
 from bot.config import ConfigError, load_settings
-from bot.pulse import sealing
-from bot.pulse.sealing import BOX_BYTES, UnreadableBox, key_file_for, open_box, require_key, seal
+from bot.keys import key_file_for
+from bot.pulse.sealing import BOX_BYTES, UnreadableBox, open_box, require_key, seal
 
 _NO_DOTENV = Path("/nonexistent/.env")
 
@@ -20,9 +21,9 @@ def settings(database_url: str, **extra: str):
 
 @pytest.fixture(autouse=True)
 def fresh_keys():
-    sealing._key_for.cache_clear()
+    keys.derived_key.cache_clear()
     yield
-    sealing._key_for.cache_clear()
+    keys.derived_key.cache_clear()
 
 
 def test_with_sqlite_a_key_file_is_made_beside_the_database_once(tmp_path):
@@ -33,11 +34,11 @@ def test_with_sqlite_a_key_file_is_made_beside_the_database_once(tmp_path):
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600 and len(key_file.read_text().strip()) >= 32
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no stray temp file
 
-    sealing._key_for.cache_clear()  # another process: same file, same key
+    keys.derived_key.cache_clear()  # another process: same file, same key
     assert open_box(settings(url), box, "ctx") == {"comment": "hello"}
     # The key file is not the database: with a new one, old boxes no longer open.
     key_file.unlink()
-    sealing._key_for.cache_clear()
+    keys.derived_key.cache_clear()
     with pytest.raises(UnreadableBox):
         open_box(settings(url), box, "ctx")
 
