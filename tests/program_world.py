@@ -65,8 +65,10 @@ def nudge(
     answer: str | None = None,
     status: str = DeliveryStatus.SENT,
     planned_for: datetime | None = None,
+    note: str | None = None,
 ) -> NudgeSend:
-    """A nudge planned (and sent, unless `sent_at` is None) with its outbox row and any answer."""
+    """A nudge planned (and sent, unless `sent_at` is None) with its outbox row and any
+    answer (a button, or with `note` and no `answer` a note alone)."""
     planned = planned_for or sent_at or datetime(2026, 1, 1, tzinfo=UTC)
     n = next(_serial)
     delivery = Delivery(
@@ -93,7 +95,7 @@ def nudge(
     )
     session.add(send)
     session.flush()
-    if answer is not None:
+    if answer is not None or note is not None:
         assert sent_at is not None
         answered = sent_at + timedelta(hours=1)
         session.add(
@@ -102,8 +104,10 @@ def nudge(
                 nudge_send_id=send.id,
                 person_id=mentor.id,
                 answer=answer,
-                first_answered_at=answered,
-                answered_at=answered,
+                first_answered_at=answered if answer else None,
+                answered_at=answered if answer else None,
+                note=note,
+                note_at=answered if note else None,
             )
         )
         session.flush()

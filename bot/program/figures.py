@@ -47,8 +47,10 @@ def _active_pairs(session: Session, team_id: str, at: datetime) -> int:
 def _practice_rates(
     session: Session, team_id: str, start: datetime, end: datetime
 ) -> tuple[PracticeRate, ...]:
+    # An answer row is a response, a button or a note alone: the attention flags and the
+    # reports count a mentor who wrote back as having answered.
     rows = session.execute(
-        select(NudgeSend.practice, func.count(NudgeSend.id), func.count(NudgeAnswer.answer))
+        select(NudgeSend.practice, func.count(NudgeSend.id), func.count(NudgeAnswer.id))
         .outerjoin(NudgeAnswer, NudgeAnswer.nudge_send_id == NudgeSend.id)
         .where(NudgeSend.team_id == team_id, NudgeSend.sent_at >= start, NudgeSend.sent_at < end)
         .group_by(NudgeSend.practice)

@@ -82,7 +82,8 @@ def _nudges(session: Session, team_id: str, start: datetime, end: datetime) -> t
     """Per practice: sent (reached Slack in [start, end)), answered and done of those,
     expired (planned in [start, end), never sent because its day ran out) and interrupted
     (planned in [start, end), cut off mid-send: may have reached the person)."""
-    answered = func.count(NudgeAnswer.answer)
+    # A button or a note alone: either is the mentor answering (as for the attention flags).
+    answered = func.count(NudgeAnswer.id)
     done = func.sum(case((NudgeAnswer.answer == NudgeAnswerKind.DONE, 1), else_=0))
     sent_rows = session.execute(
         select(NudgeSend.practice, func.count(NudgeSend.id), answered, done)

@@ -28,6 +28,7 @@ def seed(session_factory) -> None:
         m1, m2 = person(session, "U0M1"), person(session, "U0M2")
         nudge(session, m1, sent_at=START + timedelta(days=1), practice="care", answer="done")
         nudge(session, m1, sent_at=START + timedelta(days=3), practice="care")
+        nudge(session, m1, sent_at=START + timedelta(days=3), practice="care", note="Walked the ward")
         nudge(session, m2, sent_at=START + timedelta(days=4), practice="listen", answer="skip")
         nudge(session, m2, sent_at=START - timedelta(days=3), practice="listen", answer="done")
         nudge(session, m2, sent_at=None, status=DeliveryStatus.EXPIRED, planned_for=START + timedelta(days=5))
@@ -55,9 +56,10 @@ def test_figures_for_a_seeded_week_match_hand_counts(session_factory):
         figures = program_figures(session, TEAM_ID, START, END, UTC)
 
     assert figures.active_pairs == 3  # two started before the end and still on, one ended after it
-    assert (figures.nudges_sent, figures.nudges_answered, figures.nudges_expired) == (3, 2, 1)
-    assert [(p.practice, p.sent, p.answered) for p in figures.practices] == [("care", 2, 1), ("listen", 1, 1)]
-    assert figures.response_rate == 2 / 3
+    # A note without a button is an answer too (the mentor did respond).
+    assert (figures.nudges_sent, figures.nudges_answered, figures.nudges_expired) == (4, 3, 1)
+    assert [(p.practice, p.sent, p.answered) for p in figures.practices] == [("care", 3, 2), ("listen", 1, 1)]
+    assert figures.response_rate == 3 / 4
     assert (figures.meetings, figures.reflections) == (2, 2)
     assert (figures.agreements.made, figures.agreements.goals, figures.agreements.goals_met) == (1, 1, 1)
 
@@ -153,4 +155,4 @@ def test_interrupted_nudges_of_the_period_are_counted_apart(session_factory):
     with session_factory() as session:
         figures = program_figures(session, TEAM_ID, START, END, UTC)
 
-    assert (figures.nudges_sent, figures.nudges_expired, figures.nudges_interrupted) == (3, 1, 1)
+    assert (figures.nudges_sent, figures.nudges_expired, figures.nudges_interrupted) == (4, 1, 1)

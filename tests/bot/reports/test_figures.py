@@ -33,10 +33,10 @@ def test_nudges_per_practice_follow_the_programs_month(figures):
     assert (care.sent, care.answered, care.done, care.expired) == (4, 3, 1, 0)
     assert care.rate == 0.75
     assert (listen.sent, listen.answered, listen.done, listen.expired) == (1, 1, 1, 1)
-    # A note alone is not an answer.
-    assert (autonomy.sent, autonomy.answered) == (1, 0)
+    # A note alone is an answer too.
+    assert (autonomy.sent, autonomy.answered) == (1, 1)
     assert practices["no_ego"].sent == 0 and practices["no_ego"].rate is None
-    assert (figures.sent, figures.answered, figures.expired) == (6, 4, 1)
+    assert (figures.sent, figures.answered, figures.expired) == (6, 5, 1)
     assert [p.practice for p in figures.practices][:6] == [
         "care",
         "no_ego",
@@ -58,7 +58,7 @@ def test_response_rates_cover_six_months(figures):
     ]
     october, november = dict(figures.trend[-2].rates), dict(figures.trend[-1].rates)
     assert october["care"] == 0.5 and october["listen"] is None
-    assert november["care"] == 0.75 and november["listen"] == 1.0 and november["autonomy"] == 0.0
+    assert november["care"] == 0.75 and november["listen"] == 1.0 and november["autonomy"] == 1.0
     assert all(rate is None for rate in dict(figures.trend[0].rates).values())
 
 
@@ -113,7 +113,7 @@ def test_before_any_batch_is_published_nothing_is_released(session_factory, sett
 
 def test_the_words_carry_the_figures_and_no_text(figures):
     text = slack_text(figures)
-    assert "6 nudges sent, 4 answered (67%), 1 expired" in text
+    assert "6 nudges sent, 5 answered (83%), 1 expired" in text
     assert "3 meetings logged by 2 of 6 pairs" in text
     assert "Caring about the learner: 4 · 3 · 0 · 0 · 75%" in text
     assert "1 made; 2 goals reviewed, 1 met" in text
