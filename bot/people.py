@@ -95,6 +95,9 @@ def honour_forget_marks(session: Session, team_id: str, people: Iterable[Person]
             delete(ForgetMark)
             .where(ForgetMark.team_id == team_id, ForgetMark.fingerprint.in_(chunk))
             .returning(ForgetMark.fingerprint)
+            # Marks are never loaded as objects: don't walk the session's identity map
+            # (every person a roster import loaded) after each chunk.
+            .execution_options(synchronize_session=False)
         ).all()
     quiet = [by_print[fingerprint] for fingerprint in used]
     for person in quiet:
