@@ -45,7 +45,7 @@ def test_report_for_a_month_arrives_with_its_charts(slack, fake_slack, world):
     assert "Sent: the report for Nov 2026" in said(fake_slack)[-1]
     [covering] = fake_slack.dms_to(ADMIN)
     assert "program report for Nov 2026" in covering.args["text"]
-    assert "6 nudges sent, 4 answered (67%), 1 expired" in covering.args["text"]
+    assert "6 nudges sent, 5 answered (83%), 1 expired" in covering.args["text"]
     charts = fake_slack.uploads.shared_in(ADMIN_DM)
     assert [c.filename for c in charts] == [
         "mentor-nudge-2026-11-response-rate.png",
