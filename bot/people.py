@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -122,9 +122,10 @@ def known_admins(session: Session, settings: Settings) -> list[Person]:
 
     In single-workspace mode an admin named in ADMIN_USER_IDS who never used the app has
     no row yet, and would get nothing: they are given one in the app's only workspace
-    (time zone from the workspace until the clock's profile refresh reads theirs). In
-    OAuth mode a member id alone does not say which workspace it belongs to, so only
-    admins the app has met are counted.
+    (time zone from the workspace until their first message's zone check reads theirs)
+    — unless they asked to be forgotten, whose mark stays until they come back. In OAuth
+    mode a member id alone does not say which workspace it belongs to, so only admins
+    the app has met are counted.
     """
     if settings.admin_user_ids and not settings.oauth_enabled:
         _meet_configured_admins(session, settings)
@@ -137,19 +138,29 @@ def known_admins(session: Session, settings: Settings) -> list[Person]:
 
 
 def _meet_configured_admins(session: Session, settings: Settings) -> None:
-    if session.scalar(select(func.count()).select_from(Workspace)) != 1:
+    workspaces = session.execute(select(Workspace.team_id, Workspace.enterprise_id).limit(2)).all()
+    if len(workspaces) != 1:
         return  # no workspace connected yet, or several: which one is theirs is unknown
-    team_id = session.scalars(select(Workspace.team_id)).one()
+    team_id, enterprise_id = workspaces[0]
+    admins = list(settings.admin_user_ids)
     met = set(
+        session.scalars(select(Person.user_id).where(Person.team_id == team_id, Person.user_id.in_(admins)))
+    )
+    prints = {forget_fingerprint(team_id, user_id): user_id for user_id in admins if user_id not in met}
+    if not prints:
+        return
+    # Someone who asked to be forgotten is not given a row back by a setting: only their
+    # own return (a command, Home) uses up their mark.
+    forgotten = set(
         session.scalars(
-            select(Person.user_id).where(
-                Person.team_id == team_id, Person.user_id.in_(list(settings.admin_user_ids))
+            select(ForgetMark.fingerprint).where(
+                ForgetMark.team_id == team_id, ForgetMark.fingerprint.in_(list(prints))
             )
         )
     )
-    for user_id in settings.admin_user_ids:
-        if user_id not in met:
-            ensure_person(session, team_id, user_id)
+    for fingerprint, user_id in prints.items():
+        if fingerprint not in forgotten:
+            ensure_person(session, team_id, user_id, enterprise_id=enterprise_id)
 
 
 @dataclass(frozen=True)

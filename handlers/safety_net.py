@@ -74,13 +74,15 @@ def error_handler(deps: Deps) -> Callable[..., BoltResponse | None]:
                     body=json.dumps(errors),
                     headers={"content-type": "application/json;charset=utf-8"},
                 )
-        if not acknowledged:
+        if response is not None and not acknowledged:
             # Answer Slack before telling the person: telling is an HTTP call of its own,
-            # and Bolt stops waiting for an acknowledgement after 3 seconds (Slack would
-            # then show the click as failed, and the person would hear nothing more).
+            # and Bolt stops waiting for an acknowledgement after 3 seconds. Bolt's
+            # waiting thread returns `response` (which it set to 500) the moment ack() is
+            # called, so it is made a plain 200 first.
+            response.status, response.body = 200, ""
             request.context.ack()
         _tell(deps, request, body, user_id, didnt_save(reference))
-        # The same 200 again: Bolt records this as the answer once the handler returns.
+        # The same 200 again: Bolt copies what this returns onto `response`.
         return None if acknowledged else BoltResponse(status=200, body="")
 
     return handle_error

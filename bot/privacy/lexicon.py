@@ -44,8 +44,8 @@ class WordSet:
     Python's str hash is 64 bits and salted per process; the set is built in the process
     that reads it (gunicorn's workers fork from the master that built it, keeping the
     salt), so hashing at build time and at look-up agree. Two different words sharing a
-    hash is a 1 in 10^14 chance per look-up at this size, and would only make the
-    screen ask once more, never pass a name.
+    hash is about a 1 in 10^14 chance per look-up at this size: negligible beside the
+    screen's own misses.
     """
 
     __slots__ = ("_hashes",)

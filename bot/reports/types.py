@@ -22,7 +22,8 @@ class ReportProblem(Exception):
 
 @dataclass(frozen=True)
 class PracticeNudges:
-    """One practice's nudges in a month: sent (reached Slack), answered (any button),
+    """One practice's nudges in a month: sent (reached Slack), answered (a button, a follow-up
+    choice or a note alone),
     done (the "done" button), expired (never sent: the slot's day ran out) and
     interrupted (the send was cut off mid-call: it may or may not have reached Slack)."""
 

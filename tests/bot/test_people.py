@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import delete, select
+
 from bot.db import transaction
 from bot.directory import fetch_profile
-from bot.models import Person
-from bot.people import ensure_person, is_admin, person_timezone, remember_profile
+from bot.models import ForgetMark, Person, Workspace
+from bot.people import (
+    ensure_person,
+    ensure_workspace,
+    forget_fingerprint,
+    is_admin,
+    known_admins,
+    person_timezone,
+    remember_profile,
+)
 from tests.conftest import ADMIN, MENTOR, settings_for
 from tests.fakes.slack_api import TEAM_ID
 
@@ -70,3 +80,52 @@ def test_time_zone_falls_back_from_override_to_slack_to_program_to_utc(fake_slac
     assert str(person_timezone(Person(tz="America/St_Johns"), None, program)) == "America/St_Johns"
     assert str(person_timezone(Person(tz=None), None, program)) == "Europe/Dublin"
     assert str(person_timezone(Person(tz="Not/AZone"), None, utc_only)) == "UTC"
+
+
+def _admin_ids(session_factory, settings) -> list[str]:
+    with transaction(session_factory) as session:
+        return [person.user_id for person in known_admins(session, settings)]
+
+
+def test_an_admin_named_in_the_settings_gets_a_row_in_the_one_workspace(session_factory, fake_slack, engine):
+    settings = settings_for(fake_slack, engine.url.render_as_string(hide_password=False))
+    assert _admin_ids(session_factory, settings) == []  # no workspace connected yet: nothing made
+
+    with transaction(session_factory) as session:
+        ensure_workspace(session, TEAM_ID)
+    assert _admin_ids(session_factory, settings) == [ADMIN]
+    assert _admin_ids(session_factory, settings) == [ADMIN]  # once, not a row per call
+
+
+def test_no_admin_row_is_guessed_with_several_workspaces_or_in_oauth_mode(
+    session_factory, fake_slack, engine
+):
+    url = engine.url.render_as_string(hide_password=False)
+    with transaction(session_factory) as session:
+        ensure_workspace(session, TEAM_ID)
+        ensure_workspace(session, "T0OTHER01")
+    assert _admin_ids(session_factory, settings_for(fake_slack, url)) == []
+
+    with transaction(session_factory) as session:
+        session.execute(delete(Workspace).where(Workspace.team_id == "T0OTHER01"))
+    oauth = settings_for(
+        fake_slack,
+        url,
+        SLACK_BOT_TOKEN="",
+        SLACK_CLIENT_ID="1.2",
+        SLACK_CLIENT_SECRET="c" * 32,
+        SLACK_STATE_SECRET="s" * 32,
+    )
+    assert oauth.oauth_enabled and _admin_ids(session_factory, oauth) == []
+
+
+def test_a_forgotten_admin_is_not_given_a_row_back_by_the_setting(session_factory, fake_slack, engine):
+    settings = settings_for(fake_slack, engine.url.render_as_string(hide_password=False))
+    with transaction(session_factory) as session:
+        ensure_workspace(session, TEAM_ID)
+        session.add(ForgetMark(team_id=TEAM_ID, fingerprint=forget_fingerprint(TEAM_ID, ADMIN)))
+
+    assert _admin_ids(session_factory, settings) == []
+    with session_factory() as session:
+        assert session.scalars(select(Person.user_id)).all() == []
+        assert session.scalars(select(ForgetMark.fingerprint)).all() == [forget_fingerprint(TEAM_ID, ADMIN)]

@@ -521,6 +521,9 @@ class FakeSlack(SlackMethods):
         """Record a POST to a response_url and check its blocks."""
         with self._lock:
             self.calls.append(Call("response_url", {**body, "_name": name}, None, time.time()))
+        fault = self._next_fault("response_url")
+        if fault is not None and fault.kind == "delay":  # `slow("response_url", …)`
+            time.sleep(fault.seconds)
         errors = message_errors(body.get("text"), body.get("blocks"))
         if errors:
             return 400, {"ok": False, "error": "invalid_blocks", "errors": errors}
