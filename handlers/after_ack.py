@@ -21,7 +21,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import Respond
 from slack_sdk.errors import SlackApiError
@@ -29,6 +29,36 @@ from slack_sdk.errors import SlackApiError
 from bot.deps import Deps
 
 log = logging.getLogger(__name__)
+
+# The attribute marking a listener that may run in the request's own thread (`in_place`).
+IN_PLACE = "mentor_nudge_in_place"
+
+Listener = TypeVar("Listener", bound=Callable[..., Any])
+
+
+def in_place(listener: Listener, when: Callable[[dict[str, Any]], bool] | None = None) -> Listener:
+    """Mark `listener` as one that acks at once and hands any further work to the
+    after-ack pool, so it can run in the thread that received the request (`bot.app`)
+    for every request body where `when(body)` holds (all of them by default).
+
+    Bolt otherwise runs a listener on its listener pool and has the request's thread
+    poll every 10 ms for the ack: a hop between threads and, on average, 5 ms of
+    waiting, which under 20 concurrent clicks was a large part of each ack
+    (docs/benchmarks.md, "Acknowledgement times under load").
+    """
+    setattr(listener, IN_PLACE, when or _always)
+    return listener
+
+
+def runs_in_place(listener: Callable[..., Any], body: dict[str, Any]) -> bool:
+    """Whether `listener` was marked with `in_place` and wants this request in place."""
+    when = getattr(listener, IN_PLACE, None)
+    return bool(when is not None and when(body))
+
+
+def _always(_body: dict[str, Any]) -> bool:
+    return True
+
 
 # Jobs waiting for an after-ack thread, at most: a morning's burst of answers fits, and
 # a restart loses no more than this many (each is a click the person would redo).
@@ -92,6 +122,11 @@ def after_ack(deps: Deps, respond: Respond, what: str, work: Callable[[], Any]) 
         deps.after_ack.submit(_guarded, respond, what, work)
     except QueueFull:
         log.warning("%s: the after-ack queue is full; recording in the listener thread", what)
+        _guarded(respond, what, work)
+    except RuntimeError:
+        # The pool is shut down (the process is stopping): the ack is sent, so record
+        # the answer here rather than lose it.
+        log.warning("%s: the after-ack pool is shut down; recording in the listener thread", what)
         _guarded(respond, what, work)
 
 
