@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from bot.config import ConfigError
 from bot.db import ping
 from bot.runtime import prepare_web
+from handlers.after_ack import ACKS_FIRST, finish_all
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,9 @@ def wsgi_app(app: App, engine: Engine) -> WsgiApp:
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             return _health(engine, start_response)
-        return slack(environ, start_response)
+        # Counted while Bolt answers it, so after-ack work waits its turn (acks first).
+        with ACKS_FIRST.answering():
+            return slack(environ, start_response)
 
     return application
 
@@ -71,6 +74,15 @@ def create_wsgi_app() -> WsgiApp:
     return wsgi_app(app, engine)
 
 
+def finish_after_ack(server: Any, worker: Any) -> None:
+    """Gunicorn's `worker_exit` hook for `run_web` (the Procfile's is `gunicorn.conf.py`):
+    let the exiting worker's acknowledged clicks finish their after-ack work, for at most
+    two thirds of the graceful timeout (the master kills the worker when it is up)."""
+    left = finish_all(worker.cfg.graceful_timeout * 2 / 3)
+    if left:
+        server.log.warning("worker %s exits with %d after-ack job(s) unfinished", worker.pid, left)
+
+
 def run_web(*, workers: int = 2, threads: int = 4) -> None:
     """Serve HTTP with gunicorn (same server as the Procfile's `web` line)."""
     from gunicorn.app.base import BaseApplication
@@ -86,6 +98,7 @@ def run_web(*, workers: int = 2, threads: int = 4) -> None:
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", None)
+            self.cfg.set("worker_exit", finish_after_ack)
 
         def load(self):  # type: ignore[no-untyped-def]
             return application

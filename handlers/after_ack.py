@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+import weakref
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from slack_bolt import Respond
@@ -65,6 +68,80 @@ def _always(_body: dict[str, Any]) -> bool:
 AFTER_ACK_QUEUE_LIMIT = 200
 
 
+# How long a queued after-ack job may be held back, from its click, while requests are
+# being answered (`AckGate`): the answer and its message update still follow within
+# about a second under a steady stream of requests, and at once when there is a gap.
+ACKS_FIRST_MAX_DELAY = 1.0
+# Room kept free in the queue for clicks already being answered in place: a click is
+# run in place only while more than this many places are free (`has_room`), so its
+# work never falls back to the request's own thread, before the answer leaves.
+IN_PLACE_MARGIN = 16
+
+
+class AckGate:
+    """Requests being answered right now; after-ack jobs wait for a moment with none.
+
+    Python runs one thread at a time: an after-ack job (a write, a `chat.update`, the
+    Home tab, ~15-25 ms of CPU) running beside an ack makes the ack wait its turn for
+    the interpreter again and again. Under a burst of clicks that was most of the Done
+    click's slowest acks (docs/benchmarks.md, "Acknowledgement times under load").
+    The web process counts its requests here (`bot.web`); a job starts when none is in
+    flight, or ACKS_FIRST_MAX_DELAY after it was queued, whichever comes first.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._in_flight = 0
+        self._stopping = False
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Count one request as in flight for the duration of the block."""
+        with self._changed:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._in_flight -= 1
+                if not self._in_flight:
+                    self._changed.notify_all()
+
+    def wait_for_quiet(self, deadline: float) -> None:
+        """Return when no request is in flight, at `deadline` (time.monotonic), or at once
+        once the process is stopping (`stop_holding`)."""
+        with self._changed:
+            while self._in_flight and not self._stopping:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._changed.wait(left)
+
+    def stop_holding(self) -> None:
+        """Let every job run without waiting from now on (the process is stopping)."""
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
+
+
+# The process's one gate: its requests are counted once, whichever app serves them.
+ACKS_FIRST = AckGate()
+
+# Every pool of this process, for `finish_all` (gunicorn's worker_exit hook).
+_POOLS: weakref.WeakSet[AfterAckPool] = weakref.WeakSet()
+
+
+def finish_all(timeout: float) -> int:
+    """Finish every after-ack pool of this process (`AfterAckPool.finish`), all within
+    `timeout` seconds; returns how many jobs were still unfinished.
+
+    Gunicorn calls this as a worker exits (`gunicorn.conf.py`): the clicks it acked
+    must still be recorded, and the platform kills the process soon after.
+    """
+    deadline = time.monotonic() + timeout
+    return sum(pool.finish(max(0.0, deadline - time.monotonic())) for pool in list(_POOLS))
+
+
 class QueueFull(RuntimeError):
     """The after-ack pool has AFTER_ACK_QUEUE_LIMIT jobs waiting already."""
 
@@ -78,6 +155,8 @@ class AfterAckPool(ThreadPoolExecutor):
         self.limit = limit
         self._waiting = 0
         self._count_lock = threading.Lock()
+        self._unfinished: set[Future[Any]] = set()
+        _POOLS.add(self)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Queue `fn`, or raise QueueFull when `limit` jobs are already waiting."""
@@ -86,10 +165,27 @@ class AfterAckPool(ThreadPoolExecutor):
                 raise QueueFull(self.limit)
             self._waiting += 1
         try:
-            return super().submit(self._started, fn, *args, **kwargs)
+            queued_at = time.monotonic()
+            future = super().submit(self._started, queued_at, fn, *args, **kwargs)
         except BaseException:
             self._left_queue()
             raise
+        with self._count_lock:
+            self._unfinished.add(future)
+        future.add_done_callback(self._finished)
+        return future
+
+    def finish(self, timeout: float) -> int:
+        """Stop taking jobs and wait up to `timeout` seconds for the queued and running
+        ones; returns how many were still unfinished then (logged, as a count only)."""
+        self.shutdown(wait=False)  # queued jobs still run; new submits raise RuntimeError
+        ACKS_FIRST.stop_holding()
+        with self._count_lock:
+            unfinished = set(self._unfinished)
+        _done, left = wait(unfinished, timeout=timeout)
+        if left:
+            log.warning("after-ack: %d job(s) unfinished after waiting %.0f s", len(left), timeout)
+        return len(left)
 
     def waiting(self) -> int:
         """Jobs queued and not yet started."""
@@ -103,9 +199,19 @@ class AfterAckPool(ThreadPoolExecutor):
             log.warning("after-ack: %d job(s) still queued at shutdown", queued)
         super().shutdown(wait=wait, cancel_futures=cancel_futures)
 
-    def _started(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def has_room(self, margin: int = IN_PLACE_MARGIN) -> bool:
+        """Whether more than `margin` places are free in the queue."""
+        with self._count_lock:
+            return self._waiting < self.limit - margin
+
+    def _started(self, queued_at: float, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         self._left_queue()
+        ACKS_FIRST.wait_for_quiet(queued_at + ACKS_FIRST_MAX_DELAY)
         return fn(*args, **kwargs)
+
+    def _finished(self, future: Future[Any]) -> None:
+        with self._count_lock:
+            self._unfinished.discard(future)
 
     def _left_queue(self) -> None:
         with self._count_lock:

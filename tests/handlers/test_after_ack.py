@@ -13,7 +13,7 @@ import pytest
 from bot.app import create_app
 from bot.nudges.blocks import DONE
 from bot.web import wsgi_app
-from handlers.after_ack import AfterAckPool, after_ack
+from handlers.after_ack import AfterAckPool, after_ack, finish_all
 from tests.conftest import MENTOR
 from tests.fakes.clock import MovableClock
 from tests.fakes.slack_requests import SlackUser
@@ -114,3 +114,31 @@ def test_shutdown_says_how_many_jobs_were_still_queued(busy_pool, caplog):
     release.set()
 
     assert [r.getMessage() for r in caplog.records] == ["after-ack: 1 job(s) still queued at shutdown"]
+
+
+# --- finishing as the process stops (gunicorn.conf.py's worker_exit) ----------------------
+
+
+def test_finish_all_runs_the_queued_jobs_and_refuses_new_ones(deps, busy_pool):
+    pool, release = busy_pool
+    ran: list[str] = []
+    pool.submit(lambda: ran.append("queued"))
+    threading.Timer(0.2, release.set).start()  # the running job ends soon after
+
+    assert finish_all(10) == 0
+
+    assert ran == ["queued"]
+    # A click acked after that is recorded in its listener's thread, not lost.
+    after_ack(replace(deps, after_ack=pool), Told(), "answer", lambda: ran.append("late"))
+    assert ran == ["queued", "late"]
+
+
+def test_finish_waits_no_longer_than_its_bound_and_counts_what_is_left(busy_pool, caplog):
+    pool, _release = busy_pool  # held until the fixture ends
+    pool.submit(lambda: None)
+
+    with caplog.at_level(logging.WARNING, logger="handlers.after_ack"):
+        left = pool.finish(0.05)
+
+    assert left == 2  # the running job and the one behind it
+    assert "after-ack: 2 job(s) unfinished after waiting 0 s" in [r.getMessage() for r in caplog.records]

@@ -1,0 +1,30 @@
+"""Gunicorn settings read by the Procfile's `web` line (`--config gunicorn.conf.py`).
+
+Only a hook: the command line keeps the server's flags (workers, threads, bind).
+
+A worker that is told to stop (SIGTERM on a deploy or restart, SIGQUIT) first answers
+the requests it holds; clicks it has already acknowledged may still have their answer
+waiting on the after-ack pool (`handlers.after_ack`). The hook below lets that work
+finish, for at most two thirds of gunicorn's graceful timeout — the master kills the
+worker when the whole timeout is up, and the requests in flight came first.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+# Of the graceful timeout (30 s by default, as Heroku's own stop timeout): the share the
+# after-ack work may take as the worker exits.
+DRAIN_SHARE = 2 / 3
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """Finish the after-ack work of the exiting worker (bounded; logs what is left)."""
+    # Imported only if the app loaded it: the bare benchmark app has no after-ack pool.
+    after_ack = sys.modules.get("handlers.after_ack")
+    if after_ack is None:
+        return
+    left = after_ack.finish_all(worker.cfg.graceful_timeout * DRAIN_SHARE)
+    if left:
+        server.log.warning("worker %s exits with %d after-ack job(s) unfinished", worker.pid, left)
