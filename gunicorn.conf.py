@@ -5,8 +5,12 @@ Only a hook: the command line keeps the server's flags (workers, threads, bind).
 A worker that is told to stop (SIGTERM on a deploy or restart, SIGQUIT) first answers
 the requests it holds; clicks it has already acknowledged may still have their answer
 waiting on the after-ack pool (`handlers.after_ack`). The hook below lets that work
-finish, for at most two thirds of gunicorn's graceful timeout — the master kills the
-worker when the whole timeout is up, and the requests in flight came first.
+finish, and says in the log when some is still running after two thirds of gunicorn's
+graceful timeout (the master kills the worker when the whole timeout is up).
+
+Python's exit would wait for those threads too (concurrent.futures joins its pools'
+threads as the interpreter stops), but silently: the hook makes the wait explicit, stops
+holding jobs back for acks (`handlers.after_ack.AckGate`), and names what is cut off.
 """
 
 from __future__ import annotations
@@ -27,4 +31,8 @@ def worker_exit(server: Any, worker: Any) -> None:
         return
     left = after_ack.finish_all(worker.cfg.graceful_timeout * DRAIN_SHARE)
     if left:
-        server.log.warning("worker %s exits with %d after-ack job(s) unfinished", worker.pid, left)
+        server.log.warning(
+            "worker %s: %d after-ack job(s) still running; they go on until the graceful timeout",
+            worker.pid,
+            left,
+        )

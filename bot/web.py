@@ -80,7 +80,11 @@ def finish_after_ack(server: Any, worker: Any) -> None:
     two thirds of the graceful timeout (the master kills the worker when it is up)."""
     left = finish_all(worker.cfg.graceful_timeout * 2 / 3)
     if left:
-        server.log.warning("worker %s exits with %d after-ack job(s) unfinished", worker.pid, left)
+        server.log.warning(
+            "worker %s: %d after-ack job(s) still running; they go on until the graceful timeout",
+            worker.pid,
+            left,
+        )
 
 
 def run_web(*, workers: int = 2, threads: int = 4) -> None:
