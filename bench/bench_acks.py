@@ -147,7 +147,7 @@ def serve(name: str, app_path: str, environ: dict[str, str], log: Path) -> Itera
         yield server
     finally:
         # SIGQUIT is gunicorn's quick shutdown (SIGTERM waits out its graceful timeout).
-        # Its workers still finish their after-ack work (gunicorn.conf.py), which on a
+        # Its workers still finish their after-ack work (bot.gunicorn_hooks), which on a
         # loaded machine can take a while.
         process.send_signal(signal.SIGQUIT)
         process.wait(timeout=90)

@@ -23,8 +23,9 @@ from sqlalchemy import Engine
 
 from bot.config import ConfigError
 from bot.db import ping
+from bot.gunicorn_hooks import worker_exit
 from bot.runtime import prepare_web
-from handlers.after_ack import ACKS_FIRST, finish_all
+from handlers.after_ack import ACKS_FIRST
 
 log = logging.getLogger(__name__)
 
@@ -91,19 +92,6 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def finish_after_ack(server: Any, worker: Any) -> None:
-    """Gunicorn's `worker_exit` hook for `run_web` (the Procfile's is `gunicorn.conf.py`):
-    let the exiting worker's acknowledged clicks finish their after-ack work, for at most
-    two thirds of the graceful timeout (the master kills the worker when it is up)."""
-    left = finish_all(worker.cfg.graceful_timeout * 2 / 3)
-    if left:
-        server.log.warning(
-            "worker %s: %d after-ack job(s) still running; they go on until the graceful timeout",
-            worker.pid,
-            left,
-        )
-
-
 def run_web(*, workers: int = 2, threads: int = 4) -> None:
     """Serve HTTP with gunicorn (same server as the Procfile's `web` line)."""
     from gunicorn.app.base import BaseApplication
@@ -120,7 +108,7 @@ def run_web(*, workers: int = 2, threads: int = 4) -> None:
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", None)
-            self.cfg.set("worker_exit", finish_after_ack)
+            self.cfg.set("worker_exit", worker_exit)
 
         def load(self):  # type: ignore[no-untyped-def]
             return application

@@ -135,7 +135,7 @@ def finish_all(timeout: float) -> int:
     """Finish every after-ack pool of this process (`AfterAckPool.finish`), all within
     `timeout` seconds; returns how many jobs were still unfinished.
 
-    Gunicorn calls this as a worker exits (`gunicorn.conf.py`): the clicks it acked
+    Gunicorn calls this as a worker exits (`bot/gunicorn_hooks.py`): the clicks it acked
     must still be recorded, and the platform kills the process soon after.
     """
     deadline = time.monotonic() + timeout

@@ -117,7 +117,7 @@ def test_shutdown_says_how_many_jobs_were_still_queued(busy_pool, caplog):
     assert [r.getMessage() for r in caplog.records] == ["after-ack: 1 job(s) still queued at shutdown"]
 
 
-# --- finishing as the process stops (gunicorn.conf.py's worker_exit) ----------------------
+# --- finishing as the process stops (bot/gunicorn_hooks.py's worker_exit) ----------------------
 
 
 def test_finish_all_runs_the_queued_jobs_and_refuses_new_ones(deps, busy_pool):

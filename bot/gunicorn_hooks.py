@@ -1,6 +1,10 @@
-"""Gunicorn settings read by the Procfile's `web` line (`--config gunicorn.conf.py`).
+"""Gunicorn settings read by the Procfile's `web` line (`--config python:bot.gunicorn_hooks`,
+found wherever the package is installed, whatever the working directory) and by
+`python -m bot web`.
 
-Only a hook: the command line keeps the server's flags (workers, threads, bind).
+Only a hook: the command line keeps the server's flags (workers, threads, bind). It
+imports nothing of the app: gunicorn reads it before loading any app (the benchmark's
+bare app too).
 
 A worker that is told to stop (SIGTERM on a deploy or restart, SIGQUIT) first answers
 the requests it holds; clicks it has already acknowledged may still have their answer
