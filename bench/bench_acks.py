@@ -105,6 +105,16 @@ class Server:
             sizes.append((fields["Rss"], fields["Pss"]))
         return sizes
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the gunicorn workers (the master's children) have used."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        ticks = 0
+        for pid in children:
+            # Fields after the command's closing parenthesis: utime and stime are 12 and 13.
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
 
 @contextmanager
 def serve(name: str, app_path: str, environ: dict[str, str], log: Path) -> Iterator[Server]:
@@ -137,8 +147,10 @@ def serve(name: str, app_path: str, environ: dict[str, str], log: Path) -> Itera
         yield server
     finally:
         # SIGQUIT is gunicorn's quick shutdown (SIGTERM waits out its graceful timeout).
+        # Its workers still finish their after-ack work (bot.gunicorn_hooks), which on a
+        # loaded machine can take a while.
         process.send_signal(signal.SIGQUIT)
-        process.wait(timeout=30)
+        process.wait(timeout=90)
 
 
 # --- requests ----------------------------------------------------------------------------------
@@ -197,6 +209,8 @@ class Burst:
     latencies: list[float]
     seconds: float
     failures: int
+    # The workers' CPU time for the burst and the after-ack work it left (until settled).
+    cpu: float = 0.0
 
     def pct(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -293,6 +307,7 @@ class Row:
     worst: float
     rate: float
     failures: int
+    cpu_ms: float = 0.0  # workers' CPU per request, after-ack work included
 
 
 def measure(
@@ -322,48 +337,64 @@ def measure(
         }
         if only:
             scenarios = {name: body for name, body in scenarios.items() if only.lower() in name.lower()}
-        samples: dict[tuple[str, str], list[Burst]] = {}
         with (
             serve("ours", OUR_APP, environ, Path(logs) / "ours.log") as ours,
             serve("bare", BARE_APP, environ, Path(logs) / "bare.log") as bare,
         ):
-            servers = [ours, bare]
-            for server in servers:  # warm up: imports, Bolt's auth.test, connection pools
-                for body in scenarios.values():
-                    burst(server.port, body, 4 * concurrency, concurrency)
-            settle(fake)
-            for round_number in range(rounds):
-                order = servers if round_number % 2 == 0 else servers[::-1]
-                for scenario, body in scenarios.items():
-                    for server in order:
-                        samples.setdefault((scenario, server.name), []).append(
-                            burst(server.port, body, requests, concurrency)
-                        )
-                        settle(fake)
-            memory = {server.name: server.worker_rss_mib() for server in servers}
-    rows = []
-    for (scenario, name), bursts in samples.items():
-        rows.append(
-            Row(
-                backend,
-                scenario,
-                name,
-                statistics.median(b.pct(0.50) for b in bursts) * 1000,
-                statistics.median(b.pct(0.99) for b in bursts) * 1000,
-                max(max(b.latencies) for b in bursts) * 1000,
-                statistics.median(len(b.latencies) / b.seconds for b in bursts),
-                sum(b.failures for b in bursts),
-            )
-        )
-    return rows, memory
+            samples = interleaved(fake, [ours, bare], scenarios, rounds, requests, concurrency)
+            memory = {server.name: server.worker_rss_mib() for server in (ours, bare)}
+    return [
+        summarize(backend, scenario, name, bursts) for (scenario, name), bursts in samples.items()
+    ], memory
+
+
+def interleaved(
+    fake: FakeSlack,
+    servers: list[Server],
+    scenarios: dict[str, Callable[[int], tuple[str, str]]],
+    rounds: int,
+    requests: int,
+    concurrency: int,
+) -> dict[tuple[str, str], list[Burst]]:
+    """Warm both servers up, then the rounds, alternating which app goes first."""
+    for server in servers:  # warm up: imports, Bolt's auth.test, connection pools
+        for body in scenarios.values():
+            burst(server.port, body, 4 * concurrency, concurrency)
+    settle(fake)
+    samples: dict[tuple[str, str], list[Burst]] = {}
+    for round_number in range(rounds):
+        order = servers if round_number % 2 == 0 else servers[::-1]
+        for scenario, body in scenarios.items():
+            for server in order:
+                cpu_before = server.cpu_seconds()
+                sample = burst(server.port, body, requests, concurrency)
+                settle(fake)
+                sample.cpu = server.cpu_seconds() - cpu_before
+                samples.setdefault((scenario, server.name), []).append(sample)
+    return samples
+
+
+def summarize(backend: str, scenario: str, app: str, bursts: list[Burst]) -> Row:
+    """One table row: medians over rounds of p50, p99, rate and CPU per request."""
+    return Row(
+        backend,
+        scenario,
+        app,
+        statistics.median(b.pct(0.50) for b in bursts) * 1000,
+        statistics.median(b.pct(0.99) for b in bursts) * 1000,
+        max(max(b.latencies) for b in bursts) * 1000,
+        statistics.median(len(b.latencies) / b.seconds for b in bursts),
+        sum(b.failures for b in bursts),
+        statistics.median(b.cpu / len(b.latencies) for b in bursts) * 1000,
+    )
 
 
 def report(rows: list[Row], memory: dict[str, dict[str, list[tuple[float, float]]]]) -> str:
     """The Markdown table for docs/benchmarks.md."""
     lines = [
         "| database | request | p50 ours / bare | ratio | p99 ours / bare | ratio | slowest (ours) "
-        "| requests/s ours / bare | failed |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| requests/s ours / bare | CPU ms/request ours / bare | failed |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     by_key = {(r.backend, r.scenario, r.app): r for r in rows}
     for backend, scenario in dict.fromkeys((r.backend, r.scenario) for r in rows):
@@ -371,7 +402,8 @@ def report(rows: list[Row], memory: dict[str, dict[str, list[tuple[float, float]
         lines.append(
             f"| {backend} | {scenario} | {ours.p50:.1f} / {bare.p50:.1f} ms | {ours.p50 / bare.p50:.2f}× "
             f"| {ours.p99:.1f} / {bare.p99:.1f} ms | {ours.p99 / bare.p99:.2f}× | {ours.worst:.0f} ms "
-            f"| {ours.rate:.0f} / {bare.rate:.0f} | {ours.failures + bare.failures} |"
+            f"| {ours.rate:.0f} / {bare.rate:.0f} | {ours.cpu_ms:.2f} / {bare.cpu_ms:.2f} "
+            f"| {ours.failures + bare.failures} |"
         )
     lines.append("")
     for backend, apps in memory.items():
@@ -409,6 +441,8 @@ def main(argv: list[str] | None = None) -> str:
         )
         rows += measured
     table = report(rows, memory)
+    # The machine's load at the end: the ratios are only as steady as it was.
+    table += "\nLoad average (1, 5, 15 min) at the end: " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
     print(table)
     return table
 

@@ -14,23 +14,21 @@ from handlers import (
     feedback,
     help_command,
     home,
-    input_limits,
     library,
     meetings,
     mydata,
     nudges,
-    payload,
     privacy_ask,
     privacy_command,
     pulse,
     reflections,
     reports,
-    request_log,
     roster,
     rota,
     safety_net,
     settings,
 )
+from handlers.edge import EdgeChecks
 from handlers.router import CommandRouter
 
 # Order matters only for help: subcommands are listed in the order modules add them.
@@ -66,9 +64,7 @@ MODULES = (
 
 def register_all(app: App, deps: Deps) -> CommandRouter:
     """Attach every listener to `app`; returns the `/mentor` router (tests inspect it)."""
-    app.middleware(request_log.log_request)
-    app.middleware(payload.refuse_malformed)
-    app.middleware(input_limits.limit_free_text)
+    app.middleware(EdgeChecks())  # logging, malformed payloads, over-long text
     router = CommandRouter()
     busiest: list[Callable[..., None]] = []
     for module in MODULES:

@@ -17,6 +17,7 @@ from bot.db import reading
 from bot.deps import Deps
 from bot.people import is_admin
 from bot.textparse import split_words
+from handlers.after_ack import in_place
 from handlers.input_limits import too_long_command
 from handlers.router import CommandCall, CommandRouter
 
@@ -38,7 +39,26 @@ def register(app: App, deps: Deps, router: CommandRouter) -> Callable[..., None]
             return
         dispatch(deps, router, command, ack=ack, respond=respond, client=client)
 
-    return mentor_command
+    return in_place(mentor_command, lambda body: answered_at_once(router, body))
+
+
+def answered_at_once(router: CommandRouter, body: dict[str, Any]) -> bool:
+    """Whether this `/mentor` request is answered in its ack, with nothing after it:
+    `help`, a subcommand nobody registered (answered with help), or over-long text.
+
+    Those run in the request's own thread (`handlers.after_ack.in_place`); the others
+    keep Bolt's listener pool, whose thread may go on working after the ack. Getting
+    this wrong costs only time, never an answer: a slow subcommand run in place would
+    answer late, a quick one run on the pool answers as before.
+    """
+    text = body.get("text")
+    if not isinstance(text, str):
+        return False
+    if too_long_command(text) is not None:
+        return True
+    words = split_words(text)
+    sub = router.find(words[0].lower() if words else "help")
+    return sub is None or sub.at_once
 
 
 def dispatch(

@@ -24,4 +24,4 @@ def register(app: App, deps: Deps, router: CommandRouter) -> None:
             built[call.is_admin] = (help_text(entries), help_blocks(entries))
         call.reply(*built[call.is_admin])
 
-    router.add("help", show_help, summary="this list of commands", aliases=("?",))
+    router.add("help", show_help, summary="this list of commands", aliases=("?",), at_once=True)

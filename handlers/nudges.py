@@ -52,7 +52,7 @@ from bot.nudges.service import (
 from bot.nudges.types import NoteRefused, NotYourNudge, NudgeCard, NudgeNotFound
 from bot.privacy import NamesToConfirm
 from handlers import privacy_ask
-from handlers.after_ack import after_ack
+from handlers.after_ack import AfterAckPool, after_ack, in_place
 from handlers.modals import open_modal
 from handlers.payload import clicked_message, team_and_user, where_clicked
 from handlers.router import CommandCall, CommandRouter
@@ -71,7 +71,11 @@ PACE_LABELS = {PACE_FEWER: "Fewer nudges", PACE_PAUSE: "Pause for a month", PACE
 def register(app: App, deps: Deps, router: CommandRouter) -> Callable[..., None]:
     """Attach the nudge buttons, the note modal and the two mentor subcommands; returns
     the answer buttons' listener (Bolt tries it first: `handlers.register_all`)."""
+    # The answer buttons ack and hand the rest to the after-ack pool: they run in the
+    # request's thread while that pool has room (else on Bolt's pool, which records the
+    # answer itself after the ack). Without a pool (tests) the work stays in the listener.
     answer, pace = _bind(on_answer, deps), _bind(on_pace, deps)
+    in_place(answer, lambda _body: isinstance(deps.after_ack, AfterAckPool) and deps.after_ack.has_room())
     for action_id in ANSWER_BY_ACTION:
         app.action(action_id)(answer)
     app.action(CHANGE)(_bind(on_change, deps))

@@ -76,6 +76,9 @@ class Subcommand:
     summary: str
     audience: str = "everyone"
     aliases: tuple[str, ...] = ()
+    # Answered in the ack from memory, with no Slack call and no write (`help`): the
+    # `/mentor` listener may then run in the request's own thread (`handlers.commands`).
+    at_once: bool = False
 
     @property
     def admin_only(self) -> bool:
@@ -99,11 +102,15 @@ class CommandRouter:
         usage: str | None = None,
         audience: str = "everyone",
         aliases: tuple[str, ...] = (),
+        at_once: bool = False,
     ) -> None:
-        """Register a subcommand; a second registration of a name is a programming error."""
+        """Register a subcommand; a second registration of a name is a programming error.
+
+        `at_once`: the handler only replies, from memory (see `Subcommand.at_once`).
+        """
         if audience not in AUDIENCES:
             raise ValueError(f"audience must be one of {AUDIENCES}")
-        sub = Subcommand(name, handler, usage or name, summary, audience, aliases)
+        sub = Subcommand(name, handler, usage or name, summary, audience, aliases, at_once)
         for key in (name, *aliases):
             if key in self._by_name:
                 raise ValueError(f"/mentor {key} is registered twice")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ import pytest
 from bot.app import create_app
 from bot.nudges.blocks import DONE
 from bot.web import wsgi_app
-from handlers.after_ack import AfterAckPool, after_ack
+from handlers.after_ack import AckGate, AfterAckPool, after_ack, finish_all
 from tests.conftest import MENTOR
 from tests.fakes.clock import MovableClock
 from tests.fakes.slack_requests import SlackUser
@@ -114,3 +115,58 @@ def test_shutdown_says_how_many_jobs_were_still_queued(busy_pool, caplog):
     release.set()
 
     assert [r.getMessage() for r in caplog.records] == ["after-ack: 1 job(s) still queued at shutdown"]
+
+
+# --- finishing as the process stops (bot/gunicorn_hooks.py's worker_exit) ----------------------
+
+
+def test_finish_all_runs_the_queued_jobs_and_refuses_new_ones(deps, busy_pool):
+    pool, release = busy_pool
+    ran: list[str] = []
+    pool.submit(lambda: ran.append("queued"))
+    threading.Timer(0.2, release.set).start()  # the running job ends soon after
+
+    assert finish_all(10) == 0
+
+    assert ran == ["queued"]
+    # A click acked after that is recorded in its listener's thread, not lost.
+    after_ack(replace(deps, after_ack=pool), Told(), "answer", lambda: ran.append("late"))
+    assert ran == ["queued", "late"]
+
+
+def test_finish_waits_no_longer_than_its_bound_and_counts_what_is_left(busy_pool, caplog):
+    pool, _release = busy_pool  # held until the fixture ends
+    pool.submit(lambda: None)
+
+    with caplog.at_level(logging.WARNING, logger="handlers.after_ack"):
+        left = pool.finish(0.05)
+
+    assert left == 2  # the running job and the one behind it
+    assert "after-ack: 2 job(s) unfinished after waiting 0 s" in [r.getMessage() for r in caplog.records]
+
+
+# --- acks first (AckGate) ---------------------------------------------------------------------
+
+
+def test_a_job_waits_for_the_requests_in_flight_then_runs():
+    gate = AckGate()
+    ran = threading.Event()
+
+    def job() -> None:
+        gate.wait_for_quiet(time.monotonic() + 10)
+        ran.set()
+
+    with gate.answering():
+        threading.Thread(target=job).start()
+        assert not ran.wait(0.1)  # held back while a request is being answered
+    assert ran.wait(5)
+
+
+def test_a_job_is_held_back_no_longer_than_its_deadline():
+    gate = AckGate()
+    with gate.answering():
+        started = time.monotonic()
+        gate.wait_for_quiet(started + 0.05)
+        assert time.monotonic() - started < 5
+        gate.stop_holding()
+        gate.wait_for_quiet(time.monotonic() + 10)  # returns at once: stopping
