@@ -116,6 +116,13 @@ def is_admin(session: Session, settings: Settings, team_id: str, user_id: str) -
     return bool(granted)
 
 
+def granted_admins(session: Session, team_id: str) -> frozenset[str]:
+    """Member ids granted admin in the app in one workspace (ADMIN_USER_IDS not included)."""
+    return frozenset(
+        session.scalars(select(Person.user_id).where(Person.team_id == team_id, Person.is_admin.is_(True)))
+    )
+
+
 def known_admins(session: Session, settings: Settings) -> list[Person]:
     """Every admin, in every workspace: granted in the app or named in ADMIN_USER_IDS;
     active and not opted out — the people the digest and the monthly report go to.

@@ -17,6 +17,7 @@ from bot.db import reading
 from bot.deps import Deps
 from bot.people import is_admin
 from bot.textparse import split_words
+from handlers.admin_view import AdminView
 from handlers.after_ack import in_place
 from handlers.input_limits import too_long_command
 from handlers.router import CommandCall, CommandRouter
@@ -28,6 +29,7 @@ COMMAND = "/mentor"
 
 def register(app: App, deps: Deps, router: CommandRouter) -> Callable[..., None]:
     """Attach the `/mentor` listener, routing to the subcommands in `router`; returns it."""
+    admins = AdminView()
 
     @app.command(COMMAND)
     def mentor_command(
@@ -37,7 +39,7 @@ def register(app: App, deps: Deps, router: CommandRouter) -> Callable[..., None]
         if refusal is not None:  # size-limited on our side, before any parsing
             ack(text=refusal, response_type="ephemeral")
             return
-        dispatch(deps, router, command, ack=ack, respond=respond, client=client)
+        dispatch(deps, router, command, ack=ack, respond=respond, client=client, admins=admins)
 
     return in_place(mentor_command, lambda body: answered_at_once(router, body))
 
@@ -69,23 +71,30 @@ def dispatch(
     ack: Ack,
     respond: Respond,
     client: WebClient,
+    admins: AdminView | None = None,
 ) -> CommandCall | None:
-    """Run one `/mentor` request and make sure the person always hears back."""
+    """Run one `/mentor` request and make sure the person always hears back.
+
+    `admins`: where help reads who is an admin (None: the database, every time)."""
     started = time.monotonic()
     words = split_words(command.get("text") or "")
     name = words[0].lower() if words else "help"
     team_id = command.get("team_id", "")
     user_id = command.get("user_id", "")
+    sub = router.find(name)
     try:
-        # A read: on SQLite it must not queue for the write lock behind clicks and the clock.
-        with reading(deps.session_factory) as session:
-            admin = is_admin(session, deps.settings, team_id, user_id)
+        if admins is not None and (sub is None or (sub.at_once and not sub.admin_only)):
+            # Help only shows or hides the admin commands: a copy a few seconds old will do.
+            admin = admins.shown_as_admin(deps, team_id, user_id)
+        else:
+            # A read: on SQLite it must not queue for the write lock behind clicks and the clock.
+            with reading(deps.session_factory) as session:
+                admin = is_admin(session, deps.settings, team_id, user_id)
     except OperationalError:
         log.exception("team=%s user=%s /mentor %s: database unavailable", team_id, user_id, name)
         ack(text=DATABASE_DOWN, response_type="ephemeral")
         return None
 
-    sub = router.find(name)
     if sub is None:
         suggestions = router.suggest(name)
         maybe = (

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.conftest import ADMIN, MENTEE
+from sqlalchemy import event
+
+from bot.db import transaction
+from bot.people import ensure_person
+from handlers.admin_view import AdminView
+from tests.conftest import ADMIN, MENTEE, MENTOR
+from tests.fakes.slack_api import TEAM_ID
 
 
 def test_bare_command_answers_with_help_visible_only_to_the_asker(slack):
@@ -65,3 +71,49 @@ def test_help_lists_privacy_for_everyone(slack):
 
     assert "`/mentor privacy` — what Mentor Nudge keeps about you" in str(body["blocks"])
     assert "/mentor import" not in str(body["blocks"])  # admin commands are for admins
+
+
+# --- who help shows as an admin: a short-lived copy, display only ----------------------------
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _grant(session_factory, user_id: str, granted: bool) -> None:
+    with transaction(session_factory) as session:
+        ensure_person(session, TEAM_ID, user_id).is_admin = granted
+
+
+def test_help_reads_granted_admins_from_a_copy_refreshed_every_half_minute(deps, engine, session_factory):
+    ticks = Ticks()
+    view = AdminView(refresh_seconds=30, clock=ticks)
+    _grant(session_factory, MENTOR, True)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    assert view.shown_as_admin(deps, TEAM_ID, MENTOR) and not view.shown_as_admin(deps, TEAM_ID, MENTEE)
+    assert view.shown_as_admin(deps, TEAM_ID, ADMIN)  # ADMIN_USER_IDS, no query needed
+    assert statements  # the first look loaded the copy
+    _grant(session_factory, MENTEE, True)
+    statements.clear()
+    ticks.now = 29.0
+    assert not view.shown_as_admin(deps, TEAM_ID, MENTEE)  # the copy is still fresh
+    assert statements == []  # and help asked the database nothing
+    ticks.now = 31.0
+    assert view.shown_as_admin(deps, TEAM_ID, MENTEE)
+    assert any("SELECT" in statement for statement in statements)
+
+
+def test_an_admin_removed_meanwhile_is_refused_admin_commands_whatever_help_showed(slack, session_factory):
+    _grant(session_factory, MENTOR, True)
+    assert "/mentor nudges" in str(slack.command("help", user_id=MENTOR).json()["blocks"])
+    _grant(session_factory, MENTOR, False)
+
+    # Help may show the admin lines for a few more seconds; the command itself checks.
+    body = slack.command("nudges", user_id=MENTOR).json()
+    assert "is for program admins" in body["text"]
