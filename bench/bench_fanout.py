@@ -11,7 +11,9 @@ counted), until every row is settled. Reported, per setting:
 * the achieved rate as a share of the allowed rate (the baseline: the workspace budget),
   measured from the first post to the last;
 * 429s, ticks skipped, rows lost (not sent) and doubled (two posts to one person);
-* on PostgreSQL, two clock processes against one, run back to back on the same data.
+* on PostgreSQL, two clock processes against one, run back to back on the same data;
+  they share one pacing schedule per workspace (`send_pace`, schedules/pacing.py);
+* the clock processes' CPU time and the load average, the machine being shared.
 
     .venv/bin/python bench/bench_fanout.py [--messages 1200] [--per-minute 600]
         [--tick-seconds 60] [--postgres postgresql://postgres@127.0.0.1:5432/test]
@@ -49,7 +51,7 @@ from bot.people import ensure_workspace
 from bot.slack import REQUEST_TIMEOUT_SECONDS, make_client
 from schedules.clock import Clock
 from schedules.kinds import all_kinds
-from schedules.pacing import PACED_SHARE, Pacer
+from schedules.pacing import PACED_SHARE, pacer_for
 from schedules.sender import Sender
 from tests.fakes.slack_api import BOT_TOKEN, TEAM_ID, FakeSlack
 
@@ -160,7 +162,8 @@ def run_clock(
     # Its worst post is scaled with the tick too: the production 10 s (the posting client's
     # timeout) would not fit a shortened tick at all.
     worst_post = min(REQUEST_TIMEOUT_SECONDS, tick_seconds / 6)
-    pacer = Pacer(per_minute=int(per_minute * PACED_SHARE))
+    # On PostgreSQL the clocks share one schedule per workspace in the database.
+    pacer = pacer_for(deps.session_factory, per_minute=int(per_minute * PACED_SHARE))
     sender = Sender(deps, all_kinds(), pacer=pacer, post_seconds=worst_post)
     clock = Clock(deps, sender=sender, tick_seconds=tick_seconds)
     clock.tick_steps = [step for step in clock.tick_steps if step[0] == "send"]
@@ -177,7 +180,7 @@ def run_clock(
             skipped += 1
         time.sleep(max(0.0, started + ticks * tick_seconds - time.monotonic()))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out.put({"ticks": ticks, "skipped": skipped, "peak_mib": peak_mib})
+    out.put({"ticks": ticks, "skipped": skipped, "peak_mib": peak_mib, "cpu_s": time.process_time()})
 
 
 @dataclass
@@ -191,6 +194,10 @@ class Result:
     lost: int
     doubled: int
     clock_mib: float
+    # CPU seconds of the clock processes, summed (the machine is shared: wall time alone
+    # says little about what the clocks themselves cost).
+    clock_cpu: float
+    load: float
 
 
 def measure(
@@ -232,19 +239,21 @@ def measure(
         lost,
         doubled,
         max(r["peak_mib"] for r in reports),
+        sum(r["cpu_s"] for r in reports),
+        os.getloadavg()[0],
     )
 
 
 def report(results: list[Result], per_minute: int) -> str:
     lines = [
         f"| setting | sent | first → last post | share of {per_minute}/min | 429s "
-        "| ticks skipped | lost | doubled | clock peak RSS |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| ticks skipped | lost | doubled | clock peak RSS | clocks' CPU | load (1 min) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r.label} | {r.messages} | {r.seconds:.1f} s | {r.share:.1%} | {r.limited} | {r.skipped} "
-            f"| {r.lost} | {r.doubled} | {r.clock_mib:.0f} MiB |"
+            f"| {r.lost} | {r.doubled} | {r.clock_mib:.0f} MiB | {r.clock_cpu:.1f} s | {r.load:.1f} |"
         )
     return "\n".join(lines)
 

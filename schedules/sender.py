@@ -41,7 +41,13 @@ from bot.slack import (
     posting_client,
     slack_error_code,
 )
-from schedules.pacing import SHORT_RETRY_SECONDS, Pacer, retry_after_seconds, without_rate_limit_waits
+from schedules.pacing import (
+    SHORT_RETRY_SECONDS,
+    Pacer,
+    pacer_for,
+    retry_after_seconds,
+    without_rate_limit_waits,
+)
 from schedules.refusals import (
     fail_person_gone,
     hold_for_token,
@@ -116,8 +122,10 @@ class Sender:
         self.lease = lease
         # Set on shutdown: the pass finishes the row in hand and hands the rest back.
         self.stopping = stopping or threading.Event()
-        # Spaces posts to Slack's published limits (schedules/pacing.py).
-        self.pacer = pacer or Pacer()
+        # Spaces posts to Slack's published limits (schedules/pacing.py): on PostgreSQL
+        # one schedule per workspace shared with every other clock, in the database.
+        # Its shared times are the app's clock (`deps.now`), as every other stored time.
+        self.pacer = pacer or pacer_for(deps.session_factory, wall=lambda: deps.now().timestamp())
         # Pacing waits: True when interrupted by shutdown. Tests drive a fake clock.
         self.wait = wait or self.stopping.wait
         # The pass's clock (the pacer's, so a test moves both at once).
