@@ -9,10 +9,13 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, select, text
 
-from bot.db import SessionFactory, make_engine, make_session_factory, transaction
+from bot.db import SessionFactory, is_sqlite, make_engine, make_session_factory, transaction
 from bot.models import Base, SendPace
+from bot.outbox import enqueue_message
 from bot.people import ensure_workspace
+from schedules.kinds import all_kinds
 from schedules.pacing import Pacer, SharedPacer, pacer_for
+from schedules.sender import Sender
 from tests.conftest import require_postgres
 
 TEAM = "T0SHARED1"
@@ -170,3 +173,30 @@ def test_two_postgres_clocks_claiming_at_once_never_share_a_slot(pg_schema_engin
     assert every == [round(0.1 * slot, 3) for slot in range(80)]
     # Both clocks did claim (the test would prove nothing if one ran alone).
     assert waits[0] and waits[1]
+
+
+# --- two senders (two clocks) on PostgreSQL -------------------------------------------
+
+
+def test_a_429_one_clock_meets_holds_the_workspace_for_the_other_clock(engine, deps, fake_slack, clock):
+    if is_sqlite(engine):
+        pytest.skip("one clock per SQLite file: there is no other clock to share with")
+    with transaction(deps.session_factory) as session:
+        ensure_workspace(session, TEAM)
+        for user in ("U0FIRST01", "U0SECOND1"):
+            fake_slack.add_user(user)
+            enqueue_message(
+                session, team_id=TEAM, recipient=user, dedupe_key=user, due_at=deps.now(), text="Hi"
+            )
+    fake_slack.rate_limit("chat.postMessage", retry_after=30)
+
+    # The first clock takes one row and meets the 429 …
+    assert Sender(deps, all_kinds(), worker_id="clock-1", batch_size=1).run_once().sent == 0
+    # … and the second clock, with a row of that workspace due, leaves it alone.
+    second = Sender(deps, all_kinds(), worker_id="clock-2")
+    assert isinstance(second.pacer, SharedPacer)
+    assert second.run_once().claimed == 0
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+    clock.advance(seconds=31)
+    assert second.run_once().sent == 2
