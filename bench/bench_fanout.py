@@ -17,6 +17,7 @@ counted), until every row is settled. Reported, per setting:
 
     .venv/bin/python bench/bench_fanout.py [--messages 1200] [--per-minute 600]
         [--tick-seconds 60] [--postgres postgresql://postgres@127.0.0.1:5432/test]
+        [--settings sqlite pg1 pg2 pg2-apart]
 """
 
 from __future__ import annotations
@@ -152,9 +153,16 @@ def open_rows(url: str) -> int:
 
 
 def run_clock(
-    url: str, api_url: str, per_minute: int, tick_seconds: float, deadline: float, out: Any
+    url: str,
+    api_url: str,
+    per_minute: int,
+    tick_seconds: float,
+    deadline: float,
+    out: Any,
+    start_after: float,
 ) -> None:
-    """One clock process: tick on a fixed schedule until nothing is open (or the deadline)."""
+    """One clock process: tick on a fixed schedule until nothing is open (or the deadline),
+    the first tick `start_after` seconds after the start."""
     settings = load_settings(environ(url, api_url), dotenv_path=Path("/nonexistent/.env"))
     engine = make_engine(url)
     deps = build_deps(settings, client=make_client(settings), session_factory=make_session_factory(engine))
@@ -167,6 +175,7 @@ def run_clock(
     sender = Sender(deps, all_kinds(), pacer=pacer, post_seconds=worst_post)
     clock = Clock(deps, sender=sender, tick_seconds=tick_seconds)
     clock.tick_steps = [step for step in clock.tick_steps if step[0] == "send"]
+    time.sleep(start_after)
     started, ticks, skipped = time.monotonic(), 0, 0
     while time.monotonic() < deadline:
         clock.tick()
@@ -201,8 +210,16 @@ class Result:
 
 
 def measure(
-    label: str, postgres: str | None, *, clocks: int, messages: int, per_minute: int, tick_seconds: float
+    label: str,
+    postgres: str | None,
+    *,
+    clocks: int,
+    messages: int,
+    per_minute: int,
+    tick_seconds: float,
+    stagger: float = 0.0,
 ) -> Result:
+    """One setting: `clocks` clock processes, each starting `stagger` seconds after the last."""
     fake = LimitedSlack(per_minute).start()
     try:
         with database(postgres) as url:
@@ -212,9 +229,10 @@ def measure(
             deadline = time.monotonic() + 3 * 60 * messages / per_minute + 120
             processes = [
                 context.Process(
-                    target=run_clock, args=(url, fake.api_url, per_minute, tick_seconds, deadline, out)
+                    target=run_clock,
+                    args=(url, fake.api_url, per_minute, tick_seconds, deadline, out, index * stagger),
                 )
-                for _ in range(clocks)
+                for index in range(clocks)
             ]
             for process in processes:
                 process.start()
@@ -258,6 +276,15 @@ def report(results: list[Result], per_minute: int) -> str:
     return "\n".join(lines)
 
 
+# Settings by name: label, clock processes, and how far apart they start (in ticks).
+SETTINGS = {
+    "sqlite": ("SQLite, one clock", 1, 0.0),
+    "pg1": ("PostgreSQL, one clock", 1, 0.0),
+    "pg2": ("PostgreSQL, two clocks", 2, 0.0),
+    "pg2-apart": ("PostgreSQL, two clocks half a tick apart", 2, 0.5),
+}
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1200)
@@ -265,14 +292,23 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--tick-seconds", type=float, default=60.0)
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--settings",
+        nargs="+",
+        choices=SETTINGS,
+        default=["sqlite", "pg1", "pg2"],
+        help="pg2-apart: two clocks started half a tick apart, as processes started separately",
+    )
     args = parser.parse_args(argv)
     options = {"messages": args.messages, "per_minute": args.per_minute, "tick_seconds": args.tick_seconds}
     results = []
-    if not args.no_sqlite:
-        results.append(measure("SQLite, one clock", None, clocks=1, **options))
-    if args.postgres:
-        results.append(measure("PostgreSQL, one clock", args.postgres, clocks=1, **options))
-        results.append(measure("PostgreSQL, two clocks", args.postgres, clocks=2, **options))
+    for name in args.settings:
+        label, clocks, stagger = SETTINGS[name]
+        postgres = None if name == "sqlite" else args.postgres
+        if (name == "sqlite" and args.no_sqlite) or (name != "sqlite" and not postgres):
+            continue
+        stagger_seconds = stagger * args.tick_seconds
+        results.append(measure(label, postgres, clocks=clocks, stagger=stagger_seconds, **options))
     table = report(results, args.per_minute)
     print(table)
     return table
