@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import itertools
 import multiprocessing
 import os
 import resource
@@ -207,6 +208,13 @@ class Result:
     # says little about what the clocks themselves cost).
     clock_cpu: float
     load: float
+    # Time between posts spent in pauses over 2 s: where no clock was sending at all.
+    idle: float
+
+
+def idle_seconds(posts: list[float], longer_than: float = 2.0) -> float:
+    """Time spent in pauses between posts longer than `longer_than`: nobody was sending."""
+    return sum(later - earlier for earlier, later in itertools.pairwise(posts) if later - earlier > longer_than)
 
 
 def measure(
@@ -259,19 +267,22 @@ def measure(
         max(r["peak_mib"] for r in reports),
         sum(r["cpu_s"] for r in reports),
         os.getloadavg()[0],
+        idle_seconds(posts),
     )
 
 
 def report(results: list[Result], per_minute: int) -> str:
     lines = [
         f"| setting | sent | first → last post | share of {per_minute}/min | 429s "
-        "| ticks skipped | lost | doubled | clock peak RSS | clocks' CPU | load (1 min) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| ticks skipped | lost | doubled | clock peak RSS | clocks' CPU | load (1 min) "
+        "| idle (pauses > 2 s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r.label} | {r.messages} | {r.seconds:.1f} s | {r.share:.1%} | {r.limited} | {r.skipped} "
-            f"| {r.lost} | {r.doubled} | {r.clock_mib:.0f} MiB | {r.clock_cpu:.1f} s | {r.load:.1f} |"
+            f"| {r.lost} | {r.doubled} | {r.clock_mib:.0f} MiB | {r.clock_cpu:.1f} s | {r.load:.1f} "
+            f"| {r.idle:.1f} s |"
         )
     return "\n".join(lines)
 
