@@ -214,7 +214,8 @@ class Result:
 
 def idle_seconds(posts: list[float], longer_than: float = 2.0) -> float:
     """Time spent in pauses between posts longer than `longer_than`: nobody was sending."""
-    return sum(later - earlier for earlier, later in itertools.pairwise(posts) if later - earlier > longer_than)
+    pauses = (later - earlier for earlier, later in itertools.pairwise(posts))
+    return sum(pause for pause in pauses if pause > longer_than)
 
 
 def measure(
