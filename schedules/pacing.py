@@ -173,15 +173,24 @@ class SharedPacer(Pacer):
     Shared times are wall-clock epoch seconds (`wall`) of the reserving process, so
     clocks on several hosts need their clocks kept in step (NTP): a skew of a few
     milliseconds moves single posts within the workspace's burst allowance. The wait a
-    reservation returns is relative, and is waited on the process's own clock.
+    reservation returns is relative, and is waited on the process's own clock. A hold's
+    end (`held_until`) is read on `hold_clock` instead: like a row's `next_attempt_at`
+    (which the same 429 sets), it is an instant of the app's clock (`deps.now`), the
+    same in production, and moved by tests that let Retry-After pass.
     """
 
     def __init__(
-        self, session_factory: SessionFactory, *, wall: Callable[[], float] = time.time, **options: Any
+        self,
+        session_factory: SessionFactory,
+        *,
+        wall: Callable[[], float] = time.time,
+        hold_clock: Callable[[], float] | None = None,
+        **options: Any,
     ) -> None:
         super().__init__(**options)
         self.session_factory = session_factory
         self.wall = wall
+        self.hold_clock = hold_clock or wall
 
     def reserve(self, team_id: str, conversation: str) -> float:
         """Take the workspace's next shared slot (and the conversation's next); returns
@@ -205,14 +214,19 @@ class SharedPacer(Pacer):
         with transaction(self.session_factory) as session:
             pace = self._locked_row(session, team_id)
             now = self.wall()
-            due = max(now, pace.next_slot_at.timestamp(), self._hold_end(pace))
+            due = max(now, pace.next_slot_at.timestamp(), self._hold_end(pace, now))
             at = max(now, now + not_before, due - self._workspace_slack)
             pace.next_slot_at = _instant(max(due, at) + self.spacing)
         return at - now
 
-    def _hold_end(self, pace: SendPace) -> float:
-        # As Pacer.hold: after a 429 the budget is spent, so no burst follows the hold.
-        return pace.held_until.timestamp() + self._workspace_slack if pace.held_until else 0.0
+    def _hold_end(self, pace: SendPace, now: float) -> float:
+        """When (on the `wall` clock, read as `now`) the row's hold lets a burst through
+        again. As Pacer.hold: after a 429 the budget is spent, so no burst follows it."""
+        return now + self._hold_left(pace.held_until) + self._workspace_slack
+
+    def _hold_left(self, held_until: datetime | None) -> float:
+        """Seconds until a hold ends (negative once it has), on the hold clock."""
+        return held_until.timestamp() - self.hold_clock() if held_until else float("-inf")
 
     def _locked_row(self, session: Session, team_id: str) -> SendPace:
         """The workspace's row, locked until the transaction ends; made on first use
@@ -244,9 +258,9 @@ class SharedPacer(Pacer):
         """Workspaces whose next shared slot is more than `longer_than` seconds away (a
         429 any clock met), with the seconds left."""
         now = self.wall()
-        later = _instant(now + longer_than)
+        later, held_later = _instant(now + longer_than), _instant(self.hold_clock() + longer_than)
         columns = select(SendPace.team_id, SendPace.next_slot_at, SendPace.held_until)
-        query = columns.where(or_(SendPace.next_slot_at > later, SendPace.held_until > later))
+        query = columns.where(or_(SendPace.next_slot_at > later, SendPace.held_until > held_later))
         try:
             with reading(self.session_factory) as session:
                 rows = session.execute(query).all()
@@ -255,7 +269,7 @@ class SharedPacer(Pacer):
             return {}
         slack = self._workspace_slack
         waits = {
-            team: max(next_slot.timestamp() - slack, held.timestamp() if held else 0.0) - now
+            team: max(next_slot.timestamp() - slack - now, self._hold_left(held))
             for team, next_slot, held in rows
         }
         return {team: wait for team, wait in waits.items() if wait > longer_than}
@@ -266,7 +280,7 @@ class SharedPacer(Pacer):
             try:
                 with transaction(self.session_factory) as session:
                     pace = self._locked_row(session, team_id)
-                    until = _instant(self.wall() + seconds)
+                    until = _instant(self.hold_clock() + seconds)
                     pace.held_until = max(pace.held_until or until, until)
             except SQLAlchemyError:  # this clock holds it at least (the row is retried then)
                 log.warning("pacing: team=%s: could not share a hold", team_id, exc_info=True)
@@ -274,13 +288,14 @@ class SharedPacer(Pacer):
 
 
 def pacer_for(
-    session_factory: SessionFactory, *, wall: Callable[[], float] = time.time, **options: Any
+    session_factory: SessionFactory, *, hold_clock: Callable[[], float] | None = None, **options: Any
 ) -> Pacer:
     """The pacer a clock on this database uses: the shared schedule on PostgreSQL,
-    where several clocks may run; its own on SQLite, which has one clock a file."""
+    where several clocks may run; its own on SQLite, which has one clock a file.
+    `hold_clock`: the app's clock, in epoch seconds (SharedPacer)."""
     if is_sqlite(session_factory.kw["bind"]):
         return Pacer(**options)
-    return SharedPacer(session_factory, wall=wall, **options)
+    return SharedPacer(session_factory, hold_clock=hold_clock, **options)
 
 
 def without_rate_limit_waits(client: WebClient) -> WebClient:

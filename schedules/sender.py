@@ -123,9 +123,10 @@ class Sender:
         # Set on shutdown: the pass finishes the row in hand and hands the rest back.
         self.stopping = stopping or threading.Event()
         # Spaces posts to Slack's published limits (schedules/pacing.py): on PostgreSQL
-        # one schedule per workspace shared with every other clock, in the database.
-        # Its shared times are the app's clock (`deps.now`), as every other stored time.
-        self.pacer = pacer or pacer_for(deps.session_factory, wall=lambda: deps.now().timestamp())
+        # one schedule per workspace shared with every other clock, in the database. In
+        # real time, as Slack counts and as the pacing waits run; 429 holds on the app's
+        # clock, as the rows' `next_attempt_at` that the same 429 sets.
+        self.pacer = pacer or pacer_for(deps.session_factory, hold_clock=lambda: deps.now().timestamp())
         # Pacing waits: True when interrupted by shutdown. Tests drive a fake clock.
         self.wait = wait or self.stopping.wait
         # The pass's clock (the pacer's, so a test moves both at once).
