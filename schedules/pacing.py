@@ -282,8 +282,9 @@ class SharedPacer(Pacer):
                     pace = self._locked_row(session, team_id)
                     until = _instant(self.hold_clock() + seconds)
                     pace.held_until = max(pace.held_until or until, until)
-            except SQLAlchemyError:  # this clock holds it at least (the row is retried then)
+            except SQLAlchemyError:  # the pass and the row still wait (the sender)
                 log.warning("pacing: team=%s: could not share a hold", team_id, exc_info=True)
+                # Kept here too, for reservations that fall back to this clock's schedule.
                 super().hold(team_id, seconds)
 
 
