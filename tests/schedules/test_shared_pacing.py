@@ -200,3 +200,22 @@ def test_a_429_one_clock_meets_holds_the_workspace_for_the_other_clock(engine, d
 
     clock.advance(seconds=31)
     assert second.run_once().sent == 2
+
+
+def test_with_the_database_unreachable_a_clock_paces_alone(tmp_path):
+    # No send_pace table here: every statement fails, as with the database down.
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    seconds = Seconds()
+    pacer = SharedPacer(
+        make_session_factory(engine), clock=seconds, wall=seconds, per_minute=60, workspace_burst=1
+    )
+
+    waits = [round(pacer.reserve(TEAM, f"D{i}"), 3) for i in range(2)]
+    pacer.hold(TEAM, 30)
+    pacer.give_back(TEAM, "D1")
+
+    # This clock's own schedule, holds included: spaced, never an error for the sender.
+    assert waits == [0.0, 1.0]
+    assert {team: round(wait, 3) for team, wait in pacer.holds(2).items()} == {TEAM: 30.0}
+    assert round(pacer.reserve(TEAM, "D2"), 3) == 30.0
+    engine.dispose()
