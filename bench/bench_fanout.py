@@ -11,16 +11,20 @@ counted), until every row is settled. Reported, per setting:
 * the achieved rate as a share of the allowed rate (the baseline: the workspace budget),
   measured from the first post to the last;
 * 429s, ticks skipped, rows lost (not sent) and doubled (two posts to one person);
-* on PostgreSQL, two clock processes against one, run back to back on the same data.
+* on PostgreSQL, two clock processes against one, run back to back on the same data;
+  they share one pacing schedule per workspace (`send_pace`, schedules/pacing.py);
+* the clock processes' CPU time and the load average, the machine being shared.
 
     .venv/bin/python bench/bench_fanout.py [--messages 1200] [--per-minute 600]
         [--tick-seconds 60] [--postgres postgresql://postgres@127.0.0.1:5432/test]
+        [--settings sqlite pg1 pg2 pg2-apart]
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import itertools
 import multiprocessing
 import os
 import resource
@@ -49,7 +53,7 @@ from bot.people import ensure_workspace
 from bot.slack import REQUEST_TIMEOUT_SECONDS, make_client
 from schedules.clock import Clock
 from schedules.kinds import all_kinds
-from schedules.pacing import PACED_SHARE, Pacer
+from schedules.pacing import PACED_SHARE, pacer_for
 from schedules.sender import Sender
 from tests.fakes.slack_api import BOT_TOKEN, TEAM_ID, FakeSlack
 
@@ -150,9 +154,16 @@ def open_rows(url: str) -> int:
 
 
 def run_clock(
-    url: str, api_url: str, per_minute: int, tick_seconds: float, deadline: float, out: Any
+    url: str,
+    api_url: str,
+    per_minute: int,
+    tick_seconds: float,
+    deadline: float,
+    out: Any,
+    start_after: float,
 ) -> None:
-    """One clock process: tick on a fixed schedule until nothing is open (or the deadline)."""
+    """One clock process: tick on a fixed schedule until nothing is open (or the deadline),
+    the first tick `start_after` seconds after the start."""
     settings = load_settings(environ(url, api_url), dotenv_path=Path("/nonexistent/.env"))
     engine = make_engine(url)
     deps = build_deps(settings, client=make_client(settings), session_factory=make_session_factory(engine))
@@ -160,10 +171,12 @@ def run_clock(
     # Its worst post is scaled with the tick too: the production 10 s (the posting client's
     # timeout) would not fit a shortened tick at all.
     worst_post = min(REQUEST_TIMEOUT_SECONDS, tick_seconds / 6)
-    pacer = Pacer(per_minute=int(per_minute * PACED_SHARE))
+    # On PostgreSQL the clocks share one schedule per workspace in the database.
+    pacer = pacer_for(deps.session_factory, per_minute=int(per_minute * PACED_SHARE))
     sender = Sender(deps, all_kinds(), pacer=pacer, post_seconds=worst_post)
     clock = Clock(deps, sender=sender, tick_seconds=tick_seconds)
     clock.tick_steps = [step for step in clock.tick_steps if step[0] == "send"]
+    time.sleep(start_after)
     started, ticks, skipped = time.monotonic(), 0, 0
     while time.monotonic() < deadline:
         clock.tick()
@@ -177,7 +190,7 @@ def run_clock(
             skipped += 1
         time.sleep(max(0.0, started + ticks * tick_seconds - time.monotonic()))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out.put({"ticks": ticks, "skipped": skipped, "peak_mib": peak_mib})
+    out.put({"ticks": ticks, "skipped": skipped, "peak_mib": peak_mib, "cpu_s": time.process_time()})
 
 
 @dataclass
@@ -191,11 +204,31 @@ class Result:
     lost: int
     doubled: int
     clock_mib: float
+    # CPU seconds of the clock processes, summed (the machine is shared: wall time alone
+    # says little about what the clocks themselves cost).
+    clock_cpu: float
+    load: float
+    # Time between posts spent in pauses over 2 s: where no clock was sending at all.
+    idle: float
+
+
+def idle_seconds(posts: list[float], longer_than: float = 2.0) -> float:
+    """Time spent in pauses between posts longer than `longer_than`: nobody was sending."""
+    pauses = (later - earlier for earlier, later in itertools.pairwise(posts))
+    return sum(pause for pause in pauses if pause > longer_than)
 
 
 def measure(
-    label: str, postgres: str | None, *, clocks: int, messages: int, per_minute: int, tick_seconds: float
+    label: str,
+    postgres: str | None,
+    *,
+    clocks: int,
+    messages: int,
+    per_minute: int,
+    tick_seconds: float,
+    stagger: float = 0.0,
 ) -> Result:
+    """One setting: `clocks` clock processes, each starting `stagger` seconds after the last."""
     fake = LimitedSlack(per_minute).start()
     try:
         with database(postgres) as url:
@@ -205,9 +238,10 @@ def measure(
             deadline = time.monotonic() + 3 * 60 * messages / per_minute + 120
             processes = [
                 context.Process(
-                    target=run_clock, args=(url, fake.api_url, per_minute, tick_seconds, deadline, out)
+                    target=run_clock,
+                    args=(url, fake.api_url, per_minute, tick_seconds, deadline, out, index * stagger),
                 )
-                for _ in range(clocks)
+                for index in range(clocks)
             ]
             for process in processes:
                 process.start()
@@ -232,21 +266,35 @@ def measure(
         lost,
         doubled,
         max(r["peak_mib"] for r in reports),
+        sum(r["cpu_s"] for r in reports),
+        os.getloadavg()[0],
+        idle_seconds(posts),
     )
 
 
 def report(results: list[Result], per_minute: int) -> str:
     lines = [
         f"| setting | sent | first → last post | share of {per_minute}/min | 429s "
-        "| ticks skipped | lost | doubled | clock peak RSS |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| ticks skipped | lost | doubled | clock peak RSS | clocks' CPU | load (1 min) "
+        "| idle (pauses > 2 s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r.label} | {r.messages} | {r.seconds:.1f} s | {r.share:.1%} | {r.limited} | {r.skipped} "
-            f"| {r.lost} | {r.doubled} | {r.clock_mib:.0f} MiB |"
+            f"| {r.lost} | {r.doubled} | {r.clock_mib:.0f} MiB | {r.clock_cpu:.1f} s | {r.load:.1f} "
+            f"| {r.idle:.1f} s |"
         )
     return "\n".join(lines)
+
+
+# Settings by name: label, clock processes, and how far apart they start (in ticks).
+SETTINGS = {
+    "sqlite": ("SQLite, one clock", 1, 0.0),
+    "pg1": ("PostgreSQL, one clock", 1, 0.0),
+    "pg2": ("PostgreSQL, two clocks", 2, 0.0),
+    "pg2-apart": ("PostgreSQL, two clocks half a tick apart", 2, 0.5),
+}
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -256,14 +304,23 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--tick-seconds", type=float, default=60.0)
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--settings",
+        nargs="+",
+        choices=SETTINGS,
+        default=["sqlite", "pg1", "pg2"],
+        help="pg2-apart: two clocks started half a tick apart, as processes started separately",
+    )
     args = parser.parse_args(argv)
     options = {"messages": args.messages, "per_minute": args.per_minute, "tick_seconds": args.tick_seconds}
     results = []
-    if not args.no_sqlite:
-        results.append(measure("SQLite, one clock", None, clocks=1, **options))
-    if args.postgres:
-        results.append(measure("PostgreSQL, one clock", args.postgres, clocks=1, **options))
-        results.append(measure("PostgreSQL, two clocks", args.postgres, clocks=2, **options))
+    for name in args.settings:
+        label, clocks, stagger = SETTINGS[name]
+        postgres = None if name == "sqlite" else args.postgres
+        if (name == "sqlite" and args.no_sqlite) or (name != "sqlite" and not postgres):
+            continue
+        stagger_seconds = stagger * args.tick_seconds
+        results.append(measure(label, postgres, clocks=clocks, stagger=stagger_seconds, **options))
     table = report(results, args.per_minute)
     print(table)
     return table

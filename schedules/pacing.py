@@ -16,19 +16,38 @@ sender posts with does not wait out 429s itself (:func:`without_rate_limit_waits
 A slot further off than a short wait, or than the pass's budget allows (a hold from an
 earlier pass), is not waited for: the sender hands the row back for that time and gives
 the slot back (`give_back`); a new pass leaves held workspaces out (`holds`).
+
+Several clocks on one PostgreSQL database share one workspace budget, so they share
+one schedule: :class:`SharedPacer` keeps each workspace's in the `send_pace` table (a
+row reserved in a short transaction of its own, `SELECT … FOR UPDATE`), holds
+included, so a 429 one clock meets holds the workspace for all. Each clock used to
+pace itself to the whole budget, and two together met 429s. :func:`pacer_for` picks
+the pacer: SQLite has one clock per database file (schedules/lock.py), whose in-memory
+schedule is the whole story, and whose writes are serialised anyway.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from sqlalchemy import or_, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from bot.db import SessionFactory, is_sqlite, reading, transaction
+from bot.models import SendPace
 from bot.slack import copy_client
+from bot.sqlutil import insert_ignoring_conflict
+
+log = logging.getLogger(__name__)
 
 # The workspace-wide budget for posting that we take Slack to allow, per minute.
 SLACK_POSTS_PER_MINUTE = 600
@@ -77,7 +96,8 @@ class Pacer:
         # The "theoretical arrival time" of the next post: the schedule's state.
         self._workspace_due: dict[str, float] = {}
         self._conversation_due: dict[tuple[str, str], float] = {}
-        self._lock = threading.Lock()
+        # Re-entrant: SharedPacer falls back to this class's schedule while holding it.
+        self._lock = threading.RLock()
 
     def reserve(self, team_id: str, conversation: str) -> float:
         """Take the next slot for a post to `conversation` in `team_id`; returns how many
@@ -90,9 +110,12 @@ class Pacer:
             at = max(now, team_due - self._workspace_slack, talk_due - self._conversation_slack)
             self._workspace_due[team_id] = max(team_due, at) + self.spacing
             self._conversation_due[key] = max(talk_due, at) + self.conversation_spacing
-            if len(self._conversation_due) > REMEMBERED_CONVERSATIONS:
-                self._conversation_due = {k: t for k, t in self._conversation_due.items() if t > now}
+            self._forget_free_conversations(now)
             return at - now
+
+    def _forget_free_conversations(self, now: float) -> None:
+        if len(self._conversation_due) > REMEMBERED_CONVERSATIONS:
+            self._conversation_due = {k: t for k, t in self._conversation_due.items() if t > now}
 
     def give_back(self, team_id: str, conversation: str) -> None:
         """Return the slot a `reserve` took for a post that will not be made now (the row
@@ -101,10 +124,12 @@ class Pacer:
             now = self.clock()
             if team_id in self._workspace_due:
                 self._workspace_due[team_id] = max(now, self._workspace_due[team_id] - self.spacing)
-            key = (team_id, conversation)
-            if key in self._conversation_due:
-                freed = self._conversation_due[key] - self.conversation_spacing
-                self._conversation_due[key] = max(now, freed)
+            self._give_back_conversation((team_id, conversation), now)
+
+    def _give_back_conversation(self, key: tuple[str, str], now: float) -> None:
+        if key in self._conversation_due:
+            freed = self._conversation_due[key] - self.conversation_spacing
+            self._conversation_due[key] = max(now, freed)
 
     def holds(self, longer_than: float) -> dict[str, float]:
         """Workspaces whose next slot is more than `longer_than` seconds away (a 429 held
@@ -119,6 +144,159 @@ class Pacer:
         with self._lock:
             free_at = self.clock() + seconds + self._workspace_slack
             self._workspace_due[team_id] = max(self._workspace_due.get(team_id, free_at), free_at)
+
+
+def _instant(seconds: float) -> datetime:
+    """Epoch seconds as the aware UTC datetime the `send_pace` columns hold."""
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+class SharedPacer(Pacer):
+    """A :class:`Pacer` whose workspace schedules, 429 holds included, are rows of
+    `send_pace`, shared by every clock on the database; conversations stay in memory.
+
+    Each reservation is one short transaction of its own (read the row `FOR UPDATE`,
+    move it on, commit): the row is locked for that alone, never across a render or a
+    Slack call, also when the caller has a transaction open (on PostgreSQL, a second
+    connection). So it must not be called inside a write transaction on SQLite, where a
+    process writes one transaction at a time; the sender uses it on PostgreSQL only
+    (:func:`pacer_for`). One slot per reservation, not a block: a post already takes
+    four short transactions (claim, look-up, `sending`, `sent`), a fifth is cheap at ten
+    posts a second, and a block's unused slots (rows handed back, a pass's end) would
+    be lost to every clock.
+
+    Conversations stay in each clock's memory: a conversation's rows are one person's
+    or channel's, and two clocks post to it in the same second only when each claimed
+    one of its rows in the same instant. Slack lets three go back to back in one
+    conversation, and a 429 there is retried, never lost.
+
+    Shared times are wall-clock epoch seconds (`wall`) of the reserving process, so
+    clocks on several hosts need their clocks kept in step (NTP): a skew of a few
+    milliseconds moves single posts within the workspace's burst allowance. The wait a
+    reservation returns is relative, and is waited on the process's own clock. A hold's
+    end (`held_until`) is read on `hold_clock` instead: like a row's `next_attempt_at`
+    (which the same 429 sets), it is an instant of the app's clock (`deps.now`), the
+    same in production, and moved by tests that let Retry-After pass.
+    """
+
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        *,
+        wall: Callable[[], float] = time.time,
+        hold_clock: Callable[[], float] | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(**options)
+        self.session_factory = session_factory
+        self.wall = wall
+        self.hold_clock = hold_clock or wall
+
+    def reserve(self, team_id: str, conversation: str) -> float:
+        """Take the workspace's next shared slot (and the conversation's next); returns
+        how many seconds from now it is. The database unreachable: this clock's own."""
+        with self._lock:
+            now = self.clock()
+            key = (team_id, conversation)
+            talk_due = max(now, self._conversation_due.get(key, now))
+            try:
+                delay = self._reserve_workspace(team_id, talk_due - self._conversation_slack - now)
+            except SQLAlchemyError:
+                log.warning("pacing: team=%s: shared schedule failed; pacing alone", team_id, exc_info=True)
+                return super().reserve(team_id, conversation)
+            self._conversation_due[key] = max(talk_due, now + delay) + self.conversation_spacing
+            self._forget_free_conversations(now)
+            return delay
+
+    def _reserve_workspace(self, team_id: str, not_before: float) -> float:
+        """Move the workspace's row on by one slot, not before `not_before` seconds from
+        now; returns the slot's distance from now."""
+        with transaction(self.session_factory) as session:
+            pace = self._locked_row(session, team_id)
+            now = self.wall()
+            due = max(now, pace.next_slot_at.timestamp(), self._hold_end(pace, now))
+            at = max(now, now + not_before, due - self._workspace_slack)
+            pace.next_slot_at = _instant(max(due, at) + self.spacing)
+        return at - now
+
+    def _hold_end(self, pace: SendPace, now: float) -> float:
+        """When (on the `wall` clock, read as `now`) the row's hold lets a burst through
+        again. As Pacer.hold: after a 429 the budget is spent, so no burst follows it."""
+        return now + self._hold_left(pace.held_until) + self._workspace_slack
+
+    def _hold_left(self, held_until: datetime | None) -> float:
+        """Seconds until a hold ends (negative once it has), on the hold clock."""
+        return held_until.timestamp() - self.hold_clock() if held_until else float("-inf")
+
+    def _locked_row(self, session: Session, team_id: str) -> SendPace:
+        """The workspace's row, locked until the transaction ends; made on first use
+        (two clocks making it at once: the database keeps one, both then lock it)."""
+        query = select(SendPace).where(SendPace.team_id == team_id).with_for_update()
+        pace = session.scalar(query)
+        if pace is None:
+            insert_ignoring_conflict(
+                session, SendPace, {"team_id": team_id, "next_slot_at": _instant(0)}, ["team_id"]
+            )
+            pace = session.scalar(query)
+        assert pace is not None
+        return pace
+
+    def give_back(self, team_id: str, conversation: str) -> None:
+        """Return a reserved slot: the workspace's schedule moves back by one (the next
+        post, whichever clock's, may go one slot sooner), and the conversation's."""
+        with self._lock:
+            self._give_back_conversation((team_id, conversation), self.clock())
+            try:
+                with transaction(self.session_factory) as session:
+                    pace = self._locked_row(session, team_id)
+                    freed = pace.next_slot_at.timestamp() - self.spacing
+                    pace.next_slot_at = _instant(max(self.wall(), freed))
+            except SQLAlchemyError:  # the slot is lost: one post's worth of rate, no more
+                log.warning("pacing: team=%s: could not give a slot back", team_id, exc_info=True)
+
+    def holds(self, longer_than: float) -> dict[str, float]:
+        """Workspaces whose next shared slot is more than `longer_than` seconds away (a
+        429 any clock met), with the seconds left."""
+        now = self.wall()
+        later, held_later = _instant(now + longer_than), _instant(self.hold_clock() + longer_than)
+        columns = select(SendPace.team_id, SendPace.next_slot_at, SendPace.held_until)
+        query = columns.where(or_(SendPace.next_slot_at > later, SendPace.held_until > held_later))
+        try:
+            with reading(self.session_factory) as session:
+                rows = session.execute(query).all()
+        except SQLAlchemyError:
+            log.warning("pacing: could not read the shared holds", exc_info=True)
+            return super().holds(longer_than)
+        slack = self._workspace_slack
+        waits = {
+            team: max(next_slot.timestamp() - slack - now, self._hold_left(held))
+            for team, next_slot, held in rows
+        }
+        return {team: wait for team, wait in waits.items() if wait > longer_than}
+
+    def hold(self, team_id: str, seconds: float) -> None:
+        """Slack said 429: no clock posts to this workspace for `seconds`."""
+        with self._lock:
+            try:
+                with transaction(self.session_factory) as session:
+                    pace = self._locked_row(session, team_id)
+                    until = _instant(self.hold_clock() + seconds)
+                    pace.held_until = max(pace.held_until or until, until)
+            except SQLAlchemyError:  # the pass and the row still wait (the sender)
+                log.warning("pacing: team=%s: could not share a hold", team_id, exc_info=True)
+                # Kept here too, for reservations that fall back to this clock's schedule.
+                super().hold(team_id, seconds)
+
+
+def pacer_for(
+    session_factory: SessionFactory, *, hold_clock: Callable[[], float] | None = None, **options: Any
+) -> Pacer:
+    """The pacer a clock on this database uses: the shared schedule on PostgreSQL,
+    where several clocks may run; its own on SQLite, which has one clock a file.
+    `hold_clock`: the app's clock, in epoch seconds (SharedPacer)."""
+    if is_sqlite(session_factory.kw["bind"]):
+        return Pacer(**options)
+    return SharedPacer(session_factory, hold_clock=hold_clock, **options)
 
 
 def without_rate_limit_waits(client: WebClient) -> WebClient:

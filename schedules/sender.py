@@ -41,7 +41,13 @@ from bot.slack import (
     posting_client,
     slack_error_code,
 )
-from schedules.pacing import SHORT_RETRY_SECONDS, Pacer, retry_after_seconds, without_rate_limit_waits
+from schedules.pacing import (
+    SHORT_RETRY_SECONDS,
+    Pacer,
+    pacer_for,
+    retry_after_seconds,
+    without_rate_limit_waits,
+)
 from schedules.refusals import (
     fail_person_gone,
     hold_for_token,
@@ -116,8 +122,11 @@ class Sender:
         self.lease = lease
         # Set on shutdown: the pass finishes the row in hand and hands the rest back.
         self.stopping = stopping or threading.Event()
-        # Spaces posts to Slack's published limits (schedules/pacing.py).
-        self.pacer = pacer or Pacer()
+        # Spaces posts to Slack's published limits (schedules/pacing.py): on PostgreSQL
+        # one schedule per workspace shared with every other clock, in the database. In
+        # real time, as Slack counts and as the pacing waits run; 429 holds on the app's
+        # clock, as the rows' `next_attempt_at` that the same 429 sets.
+        self.pacer = pacer or pacer_for(deps.session_factory, hold_clock=lambda: deps.now().timestamp())
         # Pacing waits: True when interrupted by shutdown. Tests drive a fake clock.
         self.wait = wait or self.stopping.wait
         # The pass's clock (the pacer's, so a test moves both at once).

@@ -22,6 +22,7 @@ from bot.models.meetings import (
 )
 from bot.models.mydata import ForgetMark, KeptCount
 from bot.models.nudges import NudgeAnswer, NudgeAnswerKind, NudgeOrigin, NudgeSend
+from bot.models.pacing import SendPace
 from bot.models.privacy import ColleagueName
 from bot.models.pulse import (
     CLOSE_OUT,
@@ -89,6 +90,7 @@ __all__ = [
     "RotationReflection",
     "RoundKind",
     "RoundStatus",
+    "SendPace",
     "ShiftKind",
     "ShiftSource",
     "UtcDateTime",
