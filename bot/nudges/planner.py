@@ -230,6 +230,8 @@ def next_slot(
         placed = place(person, zone, slot, busy)
         if placed is not None and placed.at > after and (not_before is None or placed.at >= not_before):
             best = placed if best is None or placed.at < best.at else best
+            if not busy:
+                break  # nothing moves: the slots come in order, so the first one is the one
     return best
 
 
@@ -334,7 +336,8 @@ def plan_mentor(state: MentorState, now: datetime) -> MentorPlan:
     if not is_schedulable(state):
         return MentorPlan((), None, streak, level)
     base = Rhythm(parse_days(person.nudge_days), person.cadence)
-    level = min(level, slowest_level(base))
+    slowest = slowest_level(base)
+    level = min(level, slowest)
     history = list(state.history)
     decisions: list[Decision] = []
     skipped: list[tuple[Slot, str]] = []
@@ -351,7 +354,7 @@ def plan_mentor(state: MentorState, now: datetime) -> MentorPlan:
             streak += _ignored_before(history)
             if streak >= BACKOFF_AFTER:
                 streak = 0
-                if level < slowest_level(base):
+                if level < slowest:
                     old, level = rhythm, level + 1
                     rhythm = slowed(base, level)
                     decisions.append(Decision(slot, BACKOFF, expires_at, old_rhythm=old, new_rhythm=rhythm))
@@ -384,41 +387,42 @@ def _why_empty(state: MentorState, rhythm: Rhythm, history: Sequence[PastNudge],
     if is_paused(state.person, slot.at):
         return "paused"
     # Back-off messages use a slot too, so they count for the period and the spacing.
-    in_slots = [h for h in history if h.origin in (NudgeOrigin.SCHEDULED, BACKOFF)]
-    if _period_used(in_slots, slot, state.zone, rhythm.cadence):
+    # Each item's local day is worked out once here, not once per check (the zone
+    # conversions were most of the cost of these checks).
+    in_slots = [(h, h.planned_for.astimezone(state.zone).date()) for h in history if h.origin in _IN_SLOTS]
+    if _period_used(in_slots, slot, rhythm.cadence):
         return "period used"
-    if _too_soon(in_slots, slot, state.zone, rhythm.cadence):
+    if _too_soon(in_slots, slot, rhythm.cadence):
         return "too soon"
-    if _weekly_cap_reached(in_slots, slot, state.zone, state.weekly_cap):
+    if _weekly_cap_reached(in_slots, slot, state.weekly_cap):
         return "cap"
     return None
 
 
-def _period_used(in_slots: Sequence[PastNudge], slot: Slot, zone: ZoneInfo, cadence: str) -> bool:
+# Origins of the history items that used one of the mentor's slots.
+_IN_SLOTS = (NudgeOrigin.SCHEDULED, BACKOFF)
+
+
+def _period_used(in_slots: Sequence[tuple[PastNudge, date]], slot: Slot, cadence: str) -> bool:
     """Slot #n is used when its period already holds more than n items (see "Period key")."""
-    same_period = [
-        h for h in in_slots if period_of(h.planned_for.astimezone(zone).date(), cadence) == slot.period
-    ]
+    same_period = [h for h, day in in_slots if period_of(day, cadence) == slot.period]
     return len(same_period) > slot.index
 
 
-def _too_soon(in_slots: Sequence[PastNudge], slot: Slot, zone: ZoneInfo, cadence: str) -> bool:
+def _too_soon(in_slots: Sequence[tuple[PastNudge, date]], slot: Slot, cadence: str) -> bool:
     """Closer than :data:`MIN_GAP` to the last item on the same weekday (see "Spacing")."""
-    same_weekday = [
-        h for h in in_slots if h.planned_for.astimezone(zone).weekday() == slot.local_day.weekday()
-    ]
+    weekday = slot.local_day.weekday()
+    same_weekday = [h for h, day in in_slots if day.weekday() == weekday]
     return bool(same_weekday) and slot.at - same_weekday[-1].planned_for < MIN_GAP.get(cadence, timedelta(0))
 
 
-def _weekly_cap_reached(in_slots: Sequence[PastNudge], slot: Slot, zone: ZoneInfo, cap: int) -> bool:
+def _weekly_cap_reached(in_slots: Sequence[tuple[PastNudge, date]], slot: Slot, cap: int) -> bool:
     """The slot's local ISO week already has `cap` live scheduled nudges (see "Weekly cap")."""
     week = slot.local_day.isocalendar()[:2]
     this_week = [
         h
-        for h in in_slots
-        if h.origin == NudgeOrigin.SCHEDULED
-        and h.live
-        and h.planned_for.astimezone(zone).date().isocalendar()[:2] == week
+        for h, day in in_slots
+        if h.origin == NudgeOrigin.SCHEDULED and h.live and day.isocalendar()[:2] == week
     ]
     return len(this_week) >= cap
 
@@ -435,6 +439,38 @@ def _ignored_before(history: Sequence[PastNudge]) -> int:
 
 
 # --- which nudge, which mentee -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    """What the chooser asks of a library on every call, worked out once per library."""
+
+    practices: set[str]
+    by_practice: dict[str, tuple[Nudge, ...]]  # in library order
+
+
+# A tick plans a whole batch against one library tuple per workspace, so the facts are
+# kept by the tuple's identity (with the tuple itself, so the id cannot be reused).
+_CATALOGUES: dict[int, tuple[Sequence[Nudge], _Catalogue]] = {}
+_CATALOGUES_KEPT = 16
+
+
+def _catalogue(library: Sequence[Nudge]) -> _Catalogue:
+    cached = _CATALOGUES.get(id(library))
+    if cached is not None and cached[0] is library:
+        return cached[1]
+    by_practice: dict[str, list[Nudge]] = {}
+    for nudge in library:
+        by_practice.setdefault(nudge.practice, []).append(nudge)
+    # Built as the chooser always built it, so a set's order (ties) is unchanged.
+    practices = {n.practice for n in library}
+    found = _Catalogue(practices, {k: tuple(v) for k, v in by_practice.items()})
+    # Only immutable libraries are kept: a list could change under the same identity.
+    if isinstance(library, tuple):
+        if len(_CATALOGUES) >= _CATALOGUES_KEPT:
+            _CATALOGUES.clear()
+        _CATALOGUES[id(library)] = (library, found)
+    return found
 
 
 def _stable_rank(*parts: str) -> int:
@@ -465,7 +501,7 @@ def practice_order(
     Ties go to the practice shown longest ago, then to a per-mentor fixed order (so
     mentors do not all start with the same practice).
     """
-    present = {n.practice for n in library}
+    present = _catalogue(library).practices
     shown = [h for h in history if h.live and h.practice]
     last_index: dict[str, int] = {}
     last_outcome: dict[str, str] = {}
@@ -536,15 +572,20 @@ def choose_nudge(
     recent = {h.key for h in seen if h.planned_for > now - NO_REPEAT}
     last_seen = {h.key: i for i, h in enumerate(seen)}
 
-    def freshness(nudge: Nudge) -> tuple[int, int]:
-        return (last_seen.get(nudge.key, -1), _stable_rank(user_id, nudge.key))
+    def freshest(nudges: list[Nudge]) -> Nudge:
+        # The nudge seen longest ago; the per-mentor rank (a hash) only breaks ties, so
+        # it is worked out for the tied ones alone — same choice as ranking them all.
+        oldest = min(last_seen.get(n.key, -1) for n in nudges)
+        tied = [n for n in nudges if last_seen.get(n.key, -1) == oldest]
+        return tied[0] if len(tied) == 1 else min(tied, key=lambda n: _stable_rank(user_id, n.key))
 
+    by_practice = _catalogue(library).by_practice
     allowed = allowed_practices(practice_order(library, history, user_id, focus), history)
     for practice in allowed:
-        fresh = [n for n in library if n.practice == practice and n.key not in recent]
+        fresh = [n for n in by_practice.get(practice, ()) if n.key not in recent]
         if fresh:
-            return min(fresh, key=freshness)
-    return min((n for n in library if n.practice in allowed), key=freshness)
+            return freshest(fresh)
+    return freshest([n for n in library if n.practice in allowed])
 
 
 def choose_mentee(nudge: Nudge, mentees: Sequence[Mentee], history: Sequence[PastNudge]) -> int | None:

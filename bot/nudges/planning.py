@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, insert, or_, select
+from sqlalchemy import bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -51,6 +51,20 @@ from bot.rota.service import busy_for_people
 HISTORY_ROWS = 24
 # How far back the history holds back-off messages (each one used a slot).
 BACKOFF_HISTORY = timedelta(weeks=26)
+
+_NUDGE_SEND = NudgeSend.__table__
+_PERSON = Person.__table__
+# A mentor's next slot and back-off state, written for a whole batch at once
+# (`updated_at` is set by the column's onupdate, as a flush would).
+_SET_SLOT = (
+    update(_PERSON)
+    .where(_PERSON.c.id == bindparam("_id"))
+    .values(
+        next_nudge_at=bindparam("_next"),
+        unanswered_streak=bindparam("_streak"),
+        backoff_level=bindparam("_level"),
+    )
+)
 
 
 @dataclass
@@ -189,6 +203,7 @@ def apply_plans(session: Session, planned: Sequence[tuple[Person, MentorPlan]], 
     """
     queued: list[Queued] = []
     logged: dict[str, dict[str, Any]] = {}  # nudge log rows, by their outbox row's key
+    slots: list[dict[str, Any]] = []  # each mentor's new planning state
     for person, plan in planned:
         report.mentors += 1
         for decision in plan.decisions:
@@ -211,9 +226,14 @@ def apply_plans(session: Session, planned: Sequence[tuple[Person, MentorPlan]], 
             report.skipped[why] = report.skipped.get(why, 0) + 1
         if plan.next_nudge_at is None and person.next_nudge_at is not None:
             report.unscheduled += 1
-        person.next_nudge_at = plan.next_nudge_at
-        person.unanswered_streak = plan.unanswered_streak
-        person.backoff_level = plan.backoff_level
+        slots.append(
+            {
+                "_id": person.id,
+                "_next": plan.next_nudge_at,
+                "_streak": plan.unanswered_streak,
+                "_level": plan.backoff_level,
+            }
+        )
     created = enqueue_many(session, queued)
     sends = []
     for key, delivery_id in created.items():
@@ -225,8 +245,14 @@ def apply_plans(session: Session, planned: Sequence[tuple[Person, MentorPlan]], 
         report.nudges += int(live)
         report.missed += int(not live)
         sends.append({**row, "delivery_id": delivery_id})
+    # Core statements on the tables, not the ORM: the ORM's bulk insert split the rows
+    # into one statement per run of rows with or without a mentee (None values are left
+    # out), and flushing each mentor's changed attributes was an UPDATE per object. Every
+    # row here carries every key, so each is one executemany.
     if sends:
-        session.execute(insert(NudgeSend), sends)
+        session.execute(insert(_NUDGE_SEND), sends)
+    if slots:
+        session.execute(_SET_SLOT, slots)
 
 
 def _queued(person: Person, decision: Decision, key: str) -> Queued:
