@@ -56,6 +56,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -73,6 +74,11 @@ from bot.timing import (
     is_paused,
     local_datetime,
 )
+
+# A mentor's weekdays and how far their rhythm can slow down, by their settings: a handful
+# of distinct values across a roster, asked for by every mentor planned.
+_parse_days = lru_cache(maxsize=256)(parse_days)
+_slowest_level = lru_cache(maxsize=256)(slowest_level)
 
 # Weeks are counted from this Monday for the biweekly cadence ("every other week").
 EPOCH_MONDAY = date(2024, 1, 1)
@@ -321,7 +327,7 @@ def is_schedulable(state: MentorState) -> bool:
         bool(person.is_active)
         and person.opted_out_at is None
         and bool(state.mentees)
-        and bool(parse_days(person.nudge_days))
+        and bool(_parse_days(person.nudge_days))
     )
 
 
@@ -335,8 +341,8 @@ def plan_mentor(state: MentorState, now: datetime) -> MentorPlan:
     level, streak = person.backoff_level or 0, person.unanswered_streak or 0
     if not is_schedulable(state):
         return MentorPlan((), None, streak, level)
-    base = Rhythm(parse_days(person.nudge_days), person.cadence)
-    slowest = slowest_level(base)
+    base = Rhythm(_parse_days(person.nudge_days), person.cadence)
+    slowest = _slowest_level(base)
     level = min(level, slowest)
     history = list(state.history)
     decisions: list[Decision] = []
