@@ -62,6 +62,7 @@ from zoneinfo import ZoneInfo
 
 from bot.library.types import PRACTICE_KEYS, Nudge
 from bot.models import NudgeAnswerKind, NudgeOrigin, Person
+from bot.nudges.catalogue import catalogue
 from bot.pulse.types import NO_FOCUS, Focus
 from bot.rhythm import Rhythm, parse_days, slowed, slowest_level
 from bot.timing import (
@@ -447,38 +448,6 @@ def _ignored_before(history: Sequence[PastNudge]) -> int:
 # --- which nudge, which mentee -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Catalogue:
-    """What the chooser asks of a library on every call, worked out once per library."""
-
-    practices: set[str]
-    by_practice: dict[str, tuple[Nudge, ...]]  # in library order
-
-
-# A tick plans a whole batch against one library tuple per workspace, so the facts are
-# kept by the tuple's identity (with the tuple itself, so the id cannot be reused).
-_CATALOGUES: dict[int, tuple[Sequence[Nudge], _Catalogue]] = {}
-_CATALOGUES_KEPT = 16
-
-
-def _catalogue(library: Sequence[Nudge]) -> _Catalogue:
-    cached = _CATALOGUES.get(id(library))
-    if cached is not None and cached[0] is library:
-        return cached[1]
-    by_practice: dict[str, list[Nudge]] = {}
-    for nudge in library:
-        by_practice.setdefault(nudge.practice, []).append(nudge)
-    # Built as the chooser always built it, so a set's order (ties) is unchanged.
-    practices = {n.practice for n in library}
-    found = _Catalogue(practices, {k: tuple(v) for k, v in by_practice.items()})
-    # Only immutable libraries are kept: a list could change under the same identity.
-    if isinstance(library, tuple):
-        if len(_CATALOGUES) >= _CATALOGUES_KEPT:
-            _CATALOGUES.clear()
-        _CATALOGUES[id(library)] = (library, found)
-    return found
-
-
 def _stable_rank(*parts: str) -> int:
     """A fixed pseudo-random number per input, so ties break differently per mentor."""
     return int.from_bytes(hashlib.blake2b(":".join(parts).encode(), digest_size=8).digest(), "big")
@@ -507,7 +476,7 @@ def practice_order(
     Ties go to the practice shown longest ago, then to a per-mentor fixed order (so
     mentors do not all start with the same practice).
     """
-    present = _catalogue(library).practices
+    present = catalogue(library).practices
     shown = [h for h in history if h.live and h.practice]
     last_index: dict[str, int] = {}
     last_outcome: dict[str, str] = {}
@@ -585,7 +554,7 @@ def choose_nudge(
         tied = [n for n in nudges if last_seen.get(n.key, -1) == oldest]
         return tied[0] if len(tied) == 1 else min(tied, key=lambda n: _stable_rank(user_id, n.key))
 
-    by_practice = _catalogue(library).by_practice
+    by_practice = catalogue(library).by_practice
     allowed = allowed_practices(practice_order(library, history, user_id, focus), history)
     for practice in allowed:
         fresh = [n for n in by_practice.get(practice, ()) if n.key not in recent]
