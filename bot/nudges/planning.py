@@ -173,16 +173,17 @@ def _history(session: Session, mentor_ids: list[int], now: datetime) -> dict[int
     for person_id, origin, planned_for, key, practice, mentee_id, sent, status, answer, engaged in rows:
         sent = bool(sent)  # SQLite answers 0/1
         found[person_id].append(
+            # Positional: keyword arguments cost a busy tick's thousands of rows noticeably.
             PastNudge(
-                origin=origin,
-                planned_for=planned_for,
-                key=key,
-                practice=practice,
-                mentee_id=mentee_id,
-                live=sent or status in DeliveryStatus.OPEN,
-                sent=sent,
-                answer=answer,
-                engaged=bool(engaged),
+                origin,
+                planned_for,
+                key,
+                practice,
+                mentee_id,
+                sent or status in DeliveryStatus.OPEN,  # live
+                sent,
+                answer,
+                bool(engaged),
             )
         )
     backoffs = session.connection().execute(
