@@ -34,6 +34,7 @@ from bot.models import (
 from bot.nudges.planner import (
     CATCH_UP_LIMIT,
     MentorState,
+    PersonRow,
     plan_mentor,
 )
 from bot.nudges.planning import PlanReport, apply_plans, load_states, mentor_ids_without_schedule
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 200
 # A tick plans at most this many batches; anything left is due on the next tick.
 MAX_BATCHES = 25
+_PERSON = Person.__table__
 
 
 def plan_due(session_factory: SessionFactory, settings: Settings, now: datetime) -> PlanReport:
@@ -79,15 +81,17 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _plan_batch(session: Session, settings: Settings, now: datetime, report: PlanReport) -> int:
+    # Rows of the person table, not `Person` objects (see `PersonRow`): the planner only
+    # reads them, and the new slots are written with a Core UPDATE.
     query = (
-        select(Person)
-        .where(Person.next_nudge_at <= now)
-        .order_by(Person.next_nudge_at, Person.id)
+        select(_PERSON)
+        .where(_PERSON.c.next_nudge_at <= now)
+        .order_by(_PERSON.c.next_nudge_at, _PERSON.c.id)
         .limit(BATCH_SIZE)
     )
     if not is_sqlite(session.get_bind().engine):
-        query = query.with_for_update(skip_locked=True, of=Person)
-    persons = list(session.scalars(query))
+        query = query.with_for_update(skip_locked=True, of=_PERSON)
+    persons = [PersonRow._make(row) for row in session.connection().execute(query)]
     if not persons:
         return 0
     states = load_states(session, settings, persons, now)
@@ -99,7 +103,11 @@ def _plan_batch(session: Session, settings: Settings, now: datetime, report: Pla
 
 
 def _plan_persons(
-    session: Session, persons: list[Person], states: dict[int, MentorState], now: datetime, report: PlanReport
+    session: Session,
+    persons: list[PersonRow],
+    states: dict[int, MentorState],
+    now: datetime,
+    report: PlanReport,
 ) -> None:
     planned = []
     for person in persons:

@@ -38,6 +38,7 @@ from bot.nudges.planner import (
     MentorPlan,
     MentorState,
     PastNudge,
+    PersonRow,
 )
 from bot.nudges.types import BACKOFF_KIND, NUDGE_KIND
 from bot.outbox import Queued, enqueue_many
@@ -86,7 +87,7 @@ class PlanReport:
 
 
 def load_states(
-    session: Session, settings: Settings, persons: list[Person], now: datetime
+    session: Session, settings: Settings, persons: Sequence[Person | PersonRow], now: datetime
 ) -> dict[int, MentorState]:
     """The planner's view of each mentor, with a fixed number of queries per batch."""
     ids = [p.id for p in persons]
@@ -200,7 +201,9 @@ def _history(session: Session, mentor_ids: list[int], now: datetime) -> dict[int
     return found
 
 
-def apply_plans(session: Session, planned: Sequence[tuple[Person, MentorPlan]], report: PlanReport) -> None:
+def apply_plans(
+    session: Session, planned: Sequence[tuple[Person | PersonRow, MentorPlan]], report: PlanReport
+) -> None:
     """Write a batch of mentors' plans: outbox rows (+ nudge log rows), and next slots.
 
     The rows of the whole batch go in together — one multi-row INSERT for the outbox
@@ -261,7 +264,7 @@ def apply_plans(session: Session, planned: Sequence[tuple[Person, MentorPlan]], 
         session.connection().execute(_SET_SLOT, slots)
 
 
-def _queued(person: Person, decision: Decision, key: str) -> Queued:
+def _queued(person: Person | PersonRow, decision: Decision, key: str) -> Queued:
     """The outbox row for one decision: a back-off check-in, or a nudge (with where its
     slot moved from, for the preview, when duty moved it)."""
     payload: dict[str, Any] = {}
