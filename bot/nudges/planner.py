@@ -83,11 +83,9 @@ from bot.timing import (
 _parse_days = lru_cache(maxsize=256)(parse_days)
 _slowest_level = lru_cache(maxsize=256)(slowest_level)
 
-# A mentor as the clock's tick reads them: a row of the person table, every column, as a
-# plain named tuple with `Person`'s attribute names. Planning a busy tick from `Person`
-# objects cost the ORM's loading and identity map, and tens of thousands of instrumented
-# attribute reads (about a tenth of the tick's CPU with 1,000 due). Everything here
-# reads a mentor's attributes only, so either a `Person` or one of these will do.
+# A mentor as the tick reads them: a person row (every column, `Person`'s names) as a named
+# tuple. `Person` objects cost the ORM's loading and tens of thousands of instrumented
+# attribute reads per busy tick; the planner only reads attributes, so either will do.
 PersonRow = namedtuple("PersonRow", [column.key for column in Person.__table__.columns])  # type: ignore[misc]
 
 # Weeks are counted from this Monday for the biweekly cadence ("every other week").
@@ -147,6 +145,14 @@ def period_of(day: date, cadence: str) -> str:
     return f"{year}-W{week:02d}"
 
 
+# The same few dates and instants come up for every mentor of a tick (this week's slots,
+# their history's weeks): each one's period, ISO week and local day is worked out once,
+# not per history item per mentor (~20,000 conversions with 1,000 due). Pure functions.
+_period_of = lru_cache(maxsize=4096)(period_of)
+_iso_week = lru_cache(maxsize=4096)(lambda day: day.isocalendar()[:2])
+_local_day = lru_cache(maxsize=16384)(lambda moment, zone: moment.astimezone(zone).date())
+
+
 def _on_cadence(day: date, cadence: str) -> bool:
     if cadence == "monthly":
         return day.day <= 7
@@ -168,7 +174,7 @@ def slot_on(person: Person, zone: ZoneInfo, rhythm: Rhythm, day: date) -> Slot |
     # A time pushed forward by a spring-forward gap may land past the window's end.
     if not in_contact_window(person, at, zone):
         return None
-    return Slot(at, day, period_of(day, rhythm.cadence), rhythm.days.index(day.weekday()))
+    return Slot(at, day, _period_of(day, rhythm.cadence), rhythm.days.index(day.weekday()))
 
 
 def _allowed_on(
@@ -408,7 +414,8 @@ def _why_empty(state: MentorState, rhythm: Rhythm, history: Sequence[PastNudge],
     # Back-off messages use a slot too, so they count for the period and the spacing.
     # Each item's local day is worked out once here, not once per check (the zone
     # conversions were most of the cost of these checks).
-    in_slots = [(h, h.planned_for.astimezone(state.zone).date()) for h in history if h.origin in _IN_SLOTS]
+    zone = state.zone
+    in_slots = [(h, _local_day(h.planned_for, zone)) for h in history if h.origin in _IN_SLOTS]
     if _period_used(in_slots, slot, rhythm.cadence):
         return "period used"
     if _too_soon(in_slots, slot, rhythm.cadence):
@@ -424,7 +431,7 @@ _IN_SLOTS = (NudgeOrigin.SCHEDULED, BACKOFF)
 
 def _period_used(in_slots: Sequence[tuple[PastNudge, date]], slot: Slot, cadence: str) -> bool:
     """Slot #n is used when its period already holds more than n items (see "Period key")."""
-    same_period = [h for h, day in in_slots if period_of(day, cadence) == slot.period]
+    same_period = [h for h, day in in_slots if _period_of(day, cadence) == slot.period]
     return len(same_period) > slot.index
 
 
@@ -437,11 +444,9 @@ def _too_soon(in_slots: Sequence[tuple[PastNudge, date]], slot: Slot, cadence: s
 
 def _weekly_cap_reached(in_slots: Sequence[tuple[PastNudge, date]], slot: Slot, cap: int) -> bool:
     """The slot's local ISO week already has `cap` live scheduled nudges (see "Weekly cap")."""
-    week = slot.local_day.isocalendar()[:2]
+    week = _iso_week(slot.local_day)
     this_week = [
-        h
-        for h, day in in_slots
-        if h.origin == NudgeOrigin.SCHEDULED and h.live and day.isocalendar()[:2] == week
+        h for h, day in in_slots if h.origin == NudgeOrigin.SCHEDULED and h.live and _iso_week(day) == week
     ]
     return len(this_week) >= cap
 
@@ -529,8 +534,11 @@ def allowed_practices(order: Sequence[str], history: Sequence[PastNudge]) -> lis
             last[practice] = index
     deadline = {practice: index + STARVE_WINDOW for practice, index in last.items()}
 
+    # Sorted once; leaving one practice out of a sorted list keeps it sorted.
+    by_deadline = sorted((d, practice) for practice, d in deadline.items())
+
     def keeps_all_fed(choice: str) -> bool:
-        others = sorted(d for practice, d in deadline.items() if practice != choice)
+        others = [d for d, practice in by_deadline if practice != choice]
         return all(d >= upcoming + 1 + i for i, d in enumerate(others))
 
     allowed = [practice for practice in order if keeps_all_fed(practice)]
