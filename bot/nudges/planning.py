@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, insert, or_, select
+from sqlalchemy import bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -38,6 +38,7 @@ from bot.nudges.planner import (
     MentorPlan,
     MentorState,
     PastNudge,
+    PersonRow,
 )
 from bot.nudges.types import BACKOFF_KIND, NUDGE_KIND
 from bot.outbox import Queued, enqueue_many
@@ -51,6 +52,20 @@ from bot.rota.service import busy_for_people
 HISTORY_ROWS = 24
 # How far back the history holds back-off messages (each one used a slot).
 BACKOFF_HISTORY = timedelta(weeks=26)
+
+_NUDGE_SEND = NudgeSend.__table__
+_PERSON = Person.__table__
+# A mentor's next slot and back-off state, written for a whole batch at once
+# (`updated_at` is set by the column's onupdate, as a flush would).
+_SET_SLOT = (
+    update(_PERSON)
+    .where(_PERSON.c.id == bindparam("_id"))
+    .values(
+        next_nudge_at=bindparam("_next"),
+        unanswered_streak=bindparam("_streak"),
+        backoff_level=bindparam("_level"),
+    )
+)
 
 
 @dataclass
@@ -72,7 +87,7 @@ class PlanReport:
 
 
 def load_states(
-    session: Session, settings: Settings, persons: list[Person], now: datetime
+    session: Session, settings: Settings, persons: Sequence[Person | PersonRow], now: datetime
 ) -> dict[int, MentorState]:
     """The planner's view of each mentor, with a fixed number of queries per batch."""
     ids = [p.id for p in persons]
@@ -105,7 +120,7 @@ def load_states(
 
 def _active_mentees(session: Session, mentor_ids: list[int]) -> dict[int, list[Mentee]]:
     found: dict[int, list[Mentee]] = defaultdict(list)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Pair.mentor_id, Person.id, Person.user_id)
         .join(Person, Person.id == Pair.mentee_id)
         .where(Pair.mentor_id.in_(mentor_ids), Pair.ended_at.is_(None), Person.is_active.is_(True))
@@ -132,8 +147,10 @@ def _history(session: Session, mentor_ids: list[int], now: datetime) -> dict[int
         .subquery()
     )
     # Columns, not NudgeSend objects: a busy tick reads thousands of these rows, and the
-    # ORM's bookkeeping per object was a third of the planner's time.
-    rows = session.execute(
+    # ORM's bookkeeping per object was a third of the planner's time. Through the
+    # connection, too: the ORM's result handling for plain columns was half of what
+    # is left of this function's time.
+    rows = session.connection().execute(
         select(
             NudgeSend.person_id,
             NudgeSend.origin,
@@ -141,10 +158,12 @@ def _history(session: Session, mentor_ids: list[int], now: datetime) -> dict[int
             NudgeSend.nudge_key,
             NudgeSend.practice,
             NudgeSend.mentee_id,
-            NudgeSend.sent_at,
+            # Whether it was sent, and whether it has an answer row, are all the planner
+            # asks of these two: yes/no from the database saves a datetime per row.
+            NudgeSend.sent_at.is_not(None),
             Delivery.status,
             NudgeAnswer.answer,
-            NudgeAnswer.id,
+            NudgeAnswer.id.is_not(None),
         )
         .join(ranked, ranked.c.id == NudgeSend.id)
         .outerjoin(Delivery, Delivery.id == NudgeSend.delivery_id)
@@ -152,21 +171,23 @@ def _history(session: Session, mentor_ids: list[int], now: datetime) -> dict[int
         .where(or_(ranked.c.rank <= HISTORY_ROWS, NudgeSend.planned_for >= now - NO_REPEAT))
     )
     found: dict[int, list[PastNudge]] = defaultdict(list)
-    for person_id, origin, planned_for, key, practice, mentee_id, sent_at, status, answer, answer_id in rows:
+    for person_id, origin, planned_for, key, practice, mentee_id, sent, status, answer, engaged in rows:
+        sent = bool(sent)  # SQLite answers 0/1
         found[person_id].append(
+            # Positional: keyword arguments cost a busy tick's thousands of rows noticeably.
             PastNudge(
-                origin=origin,
-                planned_for=planned_for,
-                key=key,
-                practice=practice,
-                mentee_id=mentee_id,
-                live=sent_at is not None or status in DeliveryStatus.OPEN,
-                sent=sent_at is not None,
-                answer=answer,
-                engaged=answer_id is not None,
+                origin,
+                planned_for,
+                key,
+                practice,
+                mentee_id,
+                sent or status in DeliveryStatus.OPEN,  # live
+                sent,
+                answer,
+                bool(engaged),
             )
         )
-    backoffs = session.execute(
+    backoffs = session.connection().execute(
         select(Delivery.person_id, Delivery.due_at).where(
             Delivery.person_id.in_(mentor_ids),
             Delivery.kind == BACKOFF_KIND,
@@ -180,7 +201,9 @@ def _history(session: Session, mentor_ids: list[int], now: datetime) -> dict[int
     return found
 
 
-def apply_plans(session: Session, planned: Sequence[tuple[Person, MentorPlan]], report: PlanReport) -> None:
+def apply_plans(
+    session: Session, planned: Sequence[tuple[Person | PersonRow, MentorPlan]], report: PlanReport
+) -> None:
     """Write a batch of mentors' plans: outbox rows (+ nudge log rows), and next slots.
 
     The rows of the whole batch go in together — one multi-row INSERT for the outbox
@@ -189,6 +212,7 @@ def apply_plans(session: Session, planned: Sequence[tuple[Person, MentorPlan]], 
     """
     queued: list[Queued] = []
     logged: dict[str, dict[str, Any]] = {}  # nudge log rows, by their outbox row's key
+    slots: list[dict[str, Any]] = []  # each mentor's new planning state
     for person, plan in planned:
         report.mentors += 1
         for decision in plan.decisions:
@@ -211,9 +235,14 @@ def apply_plans(session: Session, planned: Sequence[tuple[Person, MentorPlan]], 
             report.skipped[why] = report.skipped.get(why, 0) + 1
         if plan.next_nudge_at is None and person.next_nudge_at is not None:
             report.unscheduled += 1
-        person.next_nudge_at = plan.next_nudge_at
-        person.unanswered_streak = plan.unanswered_streak
-        person.backoff_level = plan.backoff_level
+        slots.append(
+            {
+                "_id": person.id,
+                "_next": plan.next_nudge_at,
+                "_streak": plan.unanswered_streak,
+                "_level": plan.backoff_level,
+            }
+        )
     created = enqueue_many(session, queued)
     sends = []
     for key, delivery_id in created.items():
@@ -225,11 +254,17 @@ def apply_plans(session: Session, planned: Sequence[tuple[Person, MentorPlan]], 
         report.nudges += int(live)
         report.missed += int(not live)
         sends.append({**row, "delivery_id": delivery_id})
+    # Core statements on the tables, not the ORM: the ORM's bulk insert split the rows
+    # into one statement per run of rows with or without a mentee (None values are left
+    # out), and flushing each mentor's changed attributes was an UPDATE per object. Every
+    # row here carries every key, so each is one executemany.
     if sends:
-        session.execute(insert(NudgeSend), sends)
+        session.connection().execute(insert(_NUDGE_SEND), sends)
+    if slots:
+        session.connection().execute(_SET_SLOT, slots)
 
 
-def _queued(person: Person, decision: Decision, key: str) -> Queued:
+def _queued(person: Person | PersonRow, decision: Decision, key: str) -> Queued:
     """The outbox row for one decision: a back-off check-in, or a nudge (with where its
     slot moved from, for the preview, when duty moved it)."""
     payload: dict[str, Any] = {}
