@@ -59,15 +59,15 @@ def apply_plan(
     added, joined = _add_pairs(
         session, team_id=team_id, plan=plan, members=members, result=result, actor=actor, now=now
     )
-    # Profiles and the planner's marks first: ending pairs below reads people through the ORM.
-    save_members(session, members.values(), before)
-    before = {m.id: m.values() for m in joined}
     _change_cohorts(session, team_id, plan, result)
     ended_ids = _end_pairs(session, team_id=team_id, plan=plan, result=result, now=now)
     session.flush()
     relations = active_relations(session, [m.id for m in joined if m.welcomed_at is None])
     result.welcomed = len(queue_welcomes(session, settings, joined, relations, now))
-    save_members(session, joined, before)  # their welcomed_at
+    # Profiles, the planner's marks and welcomed_at in one pass. Ending pairs (above) may
+    # have loaded some of these people through the ORM; it writes only what it changed
+    # (next_nudge_at, by the same rule from the same value), so neither undoes the other.
+    save_members(session, members.values(), before)
     audit(
         session,
         team_id=team_id,

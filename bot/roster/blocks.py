@@ -6,6 +6,7 @@ so no message passes 50 blocks, no modal 100, and no section 3,000 characters.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -116,18 +117,30 @@ def describe_days(nudge_days: str) -> str:
 
 def describe_nudge_schedule(person: Person, zone: str) -> str:
     """When a mentor's nudges come, in words: "every week on Tuesday at 09:30 (Europe/London time)"."""
-    days = describe_days(person.nudge_days or "1")
-    at = format_minute(person.nudge_minute if person.nudge_minute is not None else 9 * 60 + 30)
-    cadence = person.cadence or "weekly"
-    when = f"on a {days}" if cadence == "monthly" and "," not in person.nudge_days else f"on {days}"
+    return _schedule_words(person.nudge_days, person.nudge_minute, person.cadence, zone)
+
+
+# Worked out once per distinct schedule or window: an import welcomes thousands of
+# people who almost all share the defaults.
+@functools.lru_cache(maxsize=1024)
+def _schedule_words(nudge_days: str, nudge_minute: int | None, cadence: str | None, zone: str) -> str:
+    days = describe_days(nudge_days or "1")
+    at = format_minute(nudge_minute if nudge_minute is not None else 9 * 60 + 30)
+    cadence = cadence or "weekly"
+    when = f"on a {days}" if cadence == "monthly" and "," not in nudge_days else f"on {days}"
     return f"{CADENCE_WORDS.get(cadence, 'every week')} {when} at {at} ({zone} time)"
 
 
 def describe_quiet_hours(person: Person) -> str:
     """ "outside 08:00–18:00 your time, or at weekends"."""
-    start = format_minute(person.contact_start if person.contact_start is not None else 8 * 60)
-    end = format_minute(person.contact_end if person.contact_end is not None else 18 * 60)
-    weekends = ", or at weekends" if person.quiet_weekends is not False else ""
+    return _quiet_words(person.contact_start, person.contact_end, person.quiet_weekends)
+
+
+@functools.lru_cache(maxsize=1024)
+def _quiet_words(contact_start: int | None, contact_end: int | None, quiet_weekends: bool | None) -> str:
+    start = format_minute(contact_start if contact_start is not None else 8 * 60)
+    end = format_minute(contact_end if contact_end is not None else 18 * 60)
+    weekends = ", or at weekends" if quiet_weekends is not False else ""
     return f"outside {start}–{end} your time{weekends}"
 
 

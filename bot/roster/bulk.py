@@ -12,6 +12,7 @@ and the welcome is `bot.roster.blocks.welcome_message`.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -68,10 +69,11 @@ class Member:
 
     def values(self) -> tuple[Any, ...]:
         """The record's columns in field order (to see what changed)."""
-        return tuple(getattr(self, name) for name in _FIELDS)
+        return _read_fields(self)
 
 
 _FIELDS = tuple(f.name for f in fields(Member))
+_read_fields = operator.attrgetter(*_FIELDS)
 # Written back when changed; id, team and user id never change here.
 _WRITABLE = _FIELDS[3:]
 
