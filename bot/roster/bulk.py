@@ -84,11 +84,14 @@ def load_members(session: Session, team_id: str, user_ids: Sequence[str]) -> dic
     missing = [user_id for user_id in user_ids if user_id not in found]
     if missing:
         ensure_workspace(session, team_id)
-        # One multi-row INSERT per batch; rows someone else created meanwhile are skipped.
+        # One multi-row INSERT per batch, handing back the new rows; rows someone else
+        # created meanwhile are skipped by it, and read below.
         rows = [{"team_id": team_id, "user_id": user_id} for user_id in missing]
-        insert_many_ignoring_conflict(session, Person, rows, ["team_id", "user_id"], ["id"])
+        created = insert_many_ignoring_conflict(session, Person, rows, ["team_id", "user_id"], _FIELDS)
+        found.update((member.user_id, member) for member in (Member(*row) for row in created))
+        # opted_out_at, which it may set, is not one of a Member's columns.
         _honour_forget_marks(session, team_id, missing)
-        found.update(_members_by_user_id(session, team_id, missing))
+        found.update(_members_by_user_id(session, team_id, [u for u in missing if u not in found]))
     return found
 
 
