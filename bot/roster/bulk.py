@@ -30,7 +30,7 @@ from bot.outbox import MESSAGE_KIND, Queued, enqueue_many
 from bot.people import ensure_workspace, forget_fingerprint, honour_forget_marks, person_timezone
 from bot.roster.blocks import welcome_message
 from bot.roster.service import CHUNK, welcome_key
-from bot.sqlutil import insert_many_ignoring_conflict
+from bot.sqlutil import insert_many_ignoring_conflict, sqlite_insert_many
 from bot.timing import mark_for_replanning, next_contact_time
 
 PERSON = Person.__table__
@@ -189,13 +189,25 @@ def insert_pairs(
         }
         for mentor, mentee, cohort in pairs
     ]
-    statement = insert(PAIR).returning(PAIR.c.id, sort_by_parameter_order=True)
-    ids = [row[0] for row in session.connection().execute(statement, rows)]
+    ids = _insert_returning_ids(session, rows)
     started = [StartedPair(pair_id, team_id) for pair_id in ids]
     for mentor, _mentee, _cohort in pairs:
         mark_for_replanning(mentor, now)  # type: ignore[arg-type]  # a Member stands in
     invite_new_pairs(session, [(p, mentee) for p, (_m, mentee, _c) in zip(started, pairs, strict=True)], now)  # type: ignore[misc]
     return started
+
+
+def _insert_returning_ids(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """INSERT pair rows; their new ids in the rows' order."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        found = sqlite_insert_many(connection, PAIR, rows, ["id"])
+        if found is not None:
+            # SQLite hands out rowids in increasing order as the VALUES are inserted, but
+            # RETURNING's order is not promised: sorted, the ids follow the rows.
+            return sorted(row[0] for row in found)
+    statement = insert(PAIR).returning(PAIR.c.id, sort_by_parameter_order=True)
+    return [row[0] for row in connection.execute(statement, rows)]
 
 
 def queue_welcomes(
