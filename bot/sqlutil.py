@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Sequence
 from inspect import signature as inspect_signature
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, inspect
+from sqlalchemy import Connection, CursorResult, Dialect, Insert, Table, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -97,31 +97,54 @@ def sqlite_insert_many(
         return None
     names = sorted({name for row in rows for name in row})
     columns = names + sorted(defaults)
+    # Column by column: each column's values through its type's processor, each distinct
+    # value once.
+    by_column = [[row[name] for row in rows] for name in names]
+    by_column += [[defaults[name]] * len(rows) for name in sorted(defaults)]
     dialect = connection.dialect
-    converters = [_converter(table.c[name].type.bind_processor(dialect)) for name in columns]
-    fixed = [defaults[name] for name in sorted(defaults)]
-    getters = [operator.itemgetter(name) for name in names]
-    # A row missing a key is NULL there, as SQLAlchemy's executemany would not allow:
-    # every caller passes the same keys in every row.
-    values = [tuple(get(row) for get in getters) + tuple(fixed) for row in rows]
-    converted = [tuple(convert(v) for convert, v in zip(converters, row, strict=True)) for row in values]
+    converted = list(
+        zip(
+            *(
+                _convert(table.c[name].type.bind_processor(dialect), values)
+                for name, values in zip(columns, by_column, strict=True)
+            ),
+            strict=True,
+        )
+    )
+    head, placeholder, tail = _insert_sql(dialect, table, columns, conflict_columns, returning)
+    result_types = [table.c[name].type.result_processor(dialect, None) for name in returning]
+    found: list[tuple[Any, ...]] = []
+    per_statement = max(1, _SQLITE_MAX_VALUES // len(columns))
+    for start in range(0, len(converted), per_statement):
+        batch = converted[start : start + per_statement]
+        sql = head + ", ".join([placeholder] * len(batch)) + tail
+        found += _processed(result_types, connection.exec_driver_sql(sql, tuple(chain.from_iterable(batch))))
+    return found
+
+
+def _insert_sql(
+    dialect: Dialect,
+    table: Table,
+    columns: list[str],
+    conflict_columns: Sequence[str],
+    returning: Sequence[str],
+) -> tuple[str, str, str]:
+    """A multi-row INSERT's text: what comes before the rows, one row's placeholders, what comes after."""
     quote = dialect.identifier_preparer.quote
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
     tail = ""
     if conflict_columns:
         tail += f" ON CONFLICT ({', '.join(quote(c) for c in conflict_columns)}) DO NOTHING"
     tail += f" RETURNING {', '.join(quote(c) for c in returning)}"
-    placeholder = "(" + ", ".join("?" * len(columns)) + ")"
-    per_statement = max(1, _SQLITE_MAX_VALUES // len(columns))
-    found: list[tuple[Any, ...]] = []
-    result_types = [table.c[name].type.result_processor(dialect, None) for name in returning]
-    for start in range(0, len(converted), per_statement):
-        batch = converted[start : start + per_statement]
-        sql = head + ", ".join([placeholder] * len(batch)) + tail
-        flat = tuple(value for row in batch for value in row)
-        for row in connection.exec_driver_sql(sql, flat):
-            found.append(tuple(v if p is None else p(v) for p, v in zip(result_types, row, strict=True)))
-    return found
+    return head, "(" + ", ".join("?" * len(columns)) + ")", tail
+
+
+def _processed(types: list[Callable[[Any], Any] | None], result: CursorResult[Any]) -> list[tuple[Any, ...]]:
+    """RETURNING rows through their columns' result processors (as SQLAlchemy reads them)."""
+    rows = result.fetchall()
+    if not any(types):
+        return [tuple(row) for row in rows]
+    return [tuple(v if p is None else p(v) for p, v in zip(types, row, strict=True)) for row in rows]
 
 
 def _python_defaults(table: Table, given: set[str]) -> dict[str, Any] | None:
@@ -141,25 +164,14 @@ def _python_defaults(table: Table, given: set[str]) -> dict[str, Any] | None:
     return found
 
 
-def _converter(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
-    """`processor` (a column type's bind processor) remembering what each value became."""
+def _convert(processor: Callable[[Any], Any] | None, values: list[Any]) -> list[Any]:
+    """`values` through a column type's bind `processor`, each distinct value once (values
+    that compare equal convert alike: one instant in two zones is one UTC time)."""
     if processor is None:
-        return _same
-    seen: dict[Any, Any] = {}
-
-    def convert(value: Any) -> Any:
-        if value is None:
-            return processor(value)
-        try:
-            return seen[value]
-        except KeyError:
-            seen[value] = result = processor(value)
-            return result
-        except TypeError:  # unhashable (a JSON document): converted every time
-            return processor(value)
-
-    return convert
-
-
-def _same(value: Any) -> Any:
-    return value
+        return values
+    try:
+        distinct = set(values)
+    except TypeError:  # unhashable (JSON documents): each converted
+        return [processor(value) for value in values]
+    done = {value: processor(value) for value in distinct}
+    return [done[value] for value in values]
