@@ -105,14 +105,16 @@ def sqlite_insert_many(
     converted = list(
         zip(
             *(
-                _convert(table.c[name].type.bind_processor(dialect), values)
+                _convert(table.c[name].type.dialect_impl(dialect).bind_processor(dialect), values)
                 for name, values in zip(columns, by_column, strict=True)
             ),
             strict=True,
         )
     )
     head, placeholder, tail = _insert_sql(dialect, table, columns, conflict_columns, returning)
-    result_types = [table.c[name].type.result_processor(dialect, None) for name in returning]
+    result_types = [
+        table.c[name].type.dialect_impl(dialect).result_processor(dialect, None) for name in returning
+    ]
     found: list[tuple[Any, ...]] = []
     per_statement = max(1, _SQLITE_MAX_VALUES // len(columns))
     for start in range(0, len(converted), per_statement):

@@ -1,0 +1,136 @@
+"""The import's fast paths store and read what the ordinary ones do: the SQLite multi-row
+INSERT sent to the driver (`bot.sqlutil.sqlite_insert_many`) against SQLAlchemy's own
+INSERT, and the plain-address shortcut in `normalize_address` against `parseaddr`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parseaddr
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, insert, select, text
+
+from bot.db import make_session_factory, transaction
+from bot.models import Delivery, Person, Workspace
+from bot.outbox import MESSAGE_KIND, Queued, enqueue_many
+from bot.roster.read import _PLAIN_ADDRESS, normalize_address
+from bot.sqlutil import insert_many_ignoring_conflict, sqlite_insert_many
+
+ON_THE_SECOND = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)  # no microseconds: a format trap
+WITH_MICROS = datetime(2026, 12, 1, 9, 30, 5, 123456, tzinfo=UTC)
+
+
+def _delivery_row(key: str, due_at: datetime) -> dict[str, Any]:
+    return {
+        "team_id": "T1",
+        "kind": MESSAGE_KIND,
+        "recipient": "U1",
+        "dedupe_key": key,
+        "due_at": due_at,
+        "next_attempt_at": due_at,
+        "expires_at": None,
+        "payload": {"text": "hi", "blocks": [{"type": "section"}]},
+        "person_id": None,
+        "status": "pending",
+        "attempts": 0,
+    }
+
+
+_STORED = (
+    "SELECT due_at, next_attempt_at, expires_at, payload, status, attempts "
+    "FROM delivery WHERE dedupe_key = %s"
+)
+
+
+def test_sqlite_fast_insert_stores_exactly_what_sqlalchemy_stores(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the driver-level path is SQLite's")
+    with engine.begin() as connection:
+        connection.execute(insert(Workspace).values(team_id="T1"))
+        for when, suffix in ((ON_THE_SECOND, "a"), (WITH_MICROS, "b")):
+            connection.execute(insert(Delivery.__table__), [_delivery_row(f"core-{suffix}", when)])
+            got = sqlite_insert_many(
+                connection, Delivery.__table__, [_delivery_row(f"fast-{suffix}", when)], ["dedupe_key", "id"]
+            )
+            assert got is not None and got[0][0] == f"fast-{suffix}"
+            core = connection.execute(text(_STORED % ":k"), {"k": f"core-{suffix}"}).one()
+            fast = connection.execute(text(_STORED % ":k"), {"k": f"fast-{suffix}"}).one()
+            assert fast == core
+        created = connection.execute(
+            text("SELECT created_at FROM delivery WHERE dedupe_key = 'fast-a'")
+        ).scalar()
+        assert isinstance(created, str) and len(created) == len("2026-12-01 09:30:00.000000")
+    with make_session_factory(engine)() as session:
+        row = session.scalars(select(Delivery).where(Delivery.dedupe_key == "fast-a")).one()
+        assert (row.due_at, row.payload, row.attempts) == (
+            ON_THE_SECOND,
+            _delivery_row("x", ON_THE_SECOND)["payload"],
+            0,
+        )
+        assert row.created_at.tzinfo is UTC
+
+
+def test_insert_many_skips_conflicts_and_returns_typed_columns(engine: Engine) -> None:
+    """Both backends: new people come back with their defaults as Python values, and a
+    second insert of the same people returns nothing."""
+    with transaction(make_session_factory(engine)) as session:
+        session.add(Workspace(team_id="T1"))
+        session.flush()
+        rows = [{"team_id": "T1", "user_id": f"U{i}"} for i in range(3)]
+        columns = ["user_id", "is_active", "quiet_weekends", "contact_start", "welcomed_at"]
+        first = insert_many_ignoring_conflict(session, Person, rows, ["team_id", "user_id"], columns)
+        assert sorted(first) == [(f"U{i}", True, True, 480, None) for i in range(3)]
+        assert all(isinstance(row[1], bool) for row in first)
+        assert insert_many_ignoring_conflict(session, Person, rows, ["team_id", "user_id"], columns) == []
+
+
+def test_enqueue_many_reads_back_through_the_orm(engine: Engine) -> None:
+    with transaction(make_session_factory(engine)) as session:
+        session.add(Workspace(team_id="T1"))
+        session.flush()
+        rows = [
+            Queued(
+                team_id="T1", kind=MESSAGE_KIND, recipient="U1", dedupe_key=k, due_at=d, payload={"text": k}
+            )
+            for k, d in (("one", ON_THE_SECOND), ("two", WITH_MICROS))
+        ]
+        created = enqueue_many(session, rows)
+        assert set(created) == {"one", "two"}
+        assert enqueue_many(session, rows) == {}
+    with make_session_factory(engine)() as session:
+        stored = {d.dedupe_key: d for d in session.scalars(select(Delivery))}
+        assert stored["one"].due_at == ON_THE_SECOND and stored["two"].next_attempt_at == WITH_MICROS
+        assert stored["two"].payload == {"text": "two"} and stored["one"].status == "pending"
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "Mentor1@riverside.example",
+        " ana.ruiz+im@x.org ",
+        "a..b@x.org",
+        ".a@x.org",
+        "a@b",
+        "o'brien@x.ie",
+        "Dr Ana Ruiz <ana@x.org>",
+        "mailto:Ana@X.org",
+        "ana@x.org (work)",
+        '"ana ruiz"@x.org',
+        "ana@x.org, bo@y.org",
+        "ána@x.org",
+        "U0123ABCD",
+    ],
+)
+def test_plain_address_shortcut_agrees_with_parseaddr(cell: str) -> None:
+    """A cell the shortcut takes is one parseaddr hands back unchanged."""
+    value = cell.strip().strip("\"'").strip()
+    if _PLAIN_ADDRESS.fullmatch(value):
+        assert parseaddr(value)[1] == value
+
+
+def test_plain_and_named_addresses_normalize_alike() -> None:
+    assert normalize_address(" Mentor1@Riverside.example ") == ("mentor1@riverside.example", None)
+    assert normalize_address("Dr Ana Ruiz <Ana@x.org>") == ("ana@x.org", None)
+    assert normalize_address("mailto:Ana@X.org") == ("ana@x.org", None)
+    assert normalize_address("not an address")[0] is None
