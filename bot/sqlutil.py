@@ -7,7 +7,7 @@ from inspect import signature as inspect_signature
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Dialect, Insert, Table, inspect
+from sqlalchemy import Column, Connection, CursorResult, Dialect, Insert, Table, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -164,6 +164,13 @@ def _python_defaults(table: Table, given: set[str]) -> dict[str, Any] | None:
         else:
             return None
     return found
+
+
+def bind_values(dialect: Dialect, column: Column[Any], values: list[Any]) -> list[Any]:
+    """`values` for `column` as SQLAlchemy would hand them to this dialect's driver (its
+    type's bind processor), each distinct value converted once: for driver-level
+    executemany with values SQLAlchemy would otherwise convert row by row."""
+    return _convert(column.type.dialect_impl(dialect).bind_processor(dialect), values)
 
 
 def _convert(processor: Callable[[Any], Any] | None, values: list[Any]) -> list[Any]:

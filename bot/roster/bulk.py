@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.agreements.service import invite_new_pairs
@@ -30,7 +30,7 @@ from bot.outbox import MESSAGE_KIND, Queued, enqueue_many
 from bot.people import ensure_workspace, forget_fingerprint, honour_forget_marks, person_timezone
 from bot.roster.blocks import welcome_message
 from bot.roster.service import CHUNK, welcome_key
-from bot.sqlutil import insert_many_ignoring_conflict, sqlite_insert_many
+from bot.sqlutil import bind_values, insert_many_ignoring_conflict, sqlite_insert_many
 from bot.timing import mark_for_replanning, next_contact_time
 
 PERSON = Person.__table__
@@ -149,14 +149,33 @@ def save_members(session: Session, members: Iterable[Member], before: dict[int, 
             row = {f"v_{name}": getattr(member, name) for name in changed}
             row["v_id"] = member.id
             groups.setdefault(changed, []).append(row)
+    connection = session.connection()
     for changed, rows in groups.items():
+        if connection.dialect.name == "sqlite":
+            _sqlite_update(connection, changed, rows)
+            continue
         statement = (
             update(PERSON)
             .where(PERSON.c.id == bindparam("v_id"))
             .values({name: bindparam(f"v_{name}") for name in changed})
         )
-        session.connection().execute(statement, rows)
+        connection.execute(statement, rows)
     return sum(len(rows) for rows in groups.values())
+
+
+def _sqlite_update(connection: Connection, changed: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    """`save_members`' UPDATE for one set of columns as a driver-level executemany, each
+    column's values converted as SQLAlchemy would (each distinct value once: most rows
+    share one `now` or next-nudge time), instead of SQLAlchemy converting row by row."""
+    quote = connection.dialect.identifier_preparer.quote
+    assignments = ", ".join(f"{quote(name)} = ?" for name in changed)
+    sql = f"UPDATE {quote(PERSON.name)} SET {assignments} WHERE {quote('id')} = ?"
+    by_column = [
+        bind_values(connection.dialect, PERSON.c[name], [row[f"v_{name}"] for row in rows])
+        for name in changed
+    ]
+    by_column.append([row["v_id"] for row in rows])
+    connection.exec_driver_sql(sql, list(zip(*by_column, strict=True)))
 
 
 @dataclass(frozen=True, slots=True)

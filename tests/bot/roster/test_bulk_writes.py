@@ -14,6 +14,7 @@ from sqlalchemy import Engine, insert, select, text
 from bot.db import make_session_factory, transaction
 from bot.models import Delivery, Person, Workspace
 from bot.outbox import MESSAGE_KIND, Queued, enqueue_many
+from bot.roster.bulk import load_members, save_members
 from bot.roster.read import _PLAIN_ADDRESS, normalize_address
 from bot.sqlutil import insert_many_ignoring_conflict, sqlite_insert_many
 
@@ -134,3 +135,23 @@ def test_plain_and_named_addresses_normalize_alike() -> None:
     assert normalize_address("Dr Ana Ruiz <Ana@x.org>") == ("ana@x.org", None)
     assert normalize_address("mailto:Ana@X.org") == ("ana@x.org", None)
     assert normalize_address("not an address")[0] is None
+
+
+def test_saved_members_are_stored_as_the_orm_stores_them(engine: Engine) -> None:
+    """`save_members` (a driver-level executemany on SQLite) writes the format the ORM
+    writes, so a time written either way compares alike in SQL."""
+    with transaction(make_session_factory(engine)) as session:
+        members = load_members(session, "T1", ["U1", "U2"])
+        before = {m.id: m.values() for m in members.values()}
+        members["U1"].welcomed_at = ON_THE_SECOND
+        members["U2"].next_nudge_at, members["U2"].is_active = WITH_MICROS, False
+        assert save_members(session, members.values(), before) == 2
+        person = Person(team_id="T1", user_id="U3", welcomed_at=ON_THE_SECOND)
+        session.add(person)
+    with engine.connect() as connection:
+        stored = dict(connection.execute(text("SELECT user_id, welcomed_at FROM person")).all())
+        assert stored["U1"] == stored["U3"]
+    with make_session_factory(engine)() as session:
+        people = {p.user_id: p for p in session.scalars(select(Person))}
+        assert people["U1"].welcomed_at == ON_THE_SECOND and people["U2"].next_nudge_at == WITH_MICROS
+        assert people["U2"].is_active is False and people["U1"].is_active is True
