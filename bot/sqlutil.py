@@ -146,7 +146,13 @@ def _processed(types: list[Callable[[Any], Any] | None], result: CursorResult[An
     rows = result.fetchall()
     if not any(types):
         return [tuple(row) for row in rows]
-    return [tuple(v if p is None else p(v) for p, v in zip(types, row, strict=True)) for row in rows]
+    # Column by column, and only the columns that have a processor (a new person's
+    # twenty columns have two booleans and a few times, most of them NULL).
+    columns: list[Any] = list(zip(*rows, strict=True)) or [() for _ in types]
+    for i, processor in enumerate(types):
+        if processor is not None:
+            columns[i] = _convert(processor, list(columns[i]))
+    return list(zip(*columns, strict=True))
 
 
 def _python_defaults(table: Table, given: set[str]) -> dict[str, Any] | None:
