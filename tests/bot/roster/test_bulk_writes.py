@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, insert, select, text
 
 from bot.db import make_session_factory, transaction
-from bot.models import Delivery, Person, Workspace
+from bot.models import Delivery, Pair, Person, Workspace
 from bot.outbox import MESSAGE_KIND, Queued, enqueue_many
 from bot.roster.bulk import load_members, save_members
 from bot.roster.read import _PLAIN_ADDRESS, normalize_address
@@ -155,3 +155,14 @@ def test_saved_members_are_stored_as_the_orm_stores_them(engine: Engine) -> None
         people = {p.user_id: p for p in session.scalars(select(Person))}
         assert people["U1"].welcomed_at == ON_THE_SECOND and people["U2"].next_nudge_at == WITH_MICROS
         assert people["U2"].is_active is False and people["U1"].is_active is True
+
+
+def test_a_default_that_needs_the_row_leaves_the_insert_to_sqlalchemy(engine: Engine) -> None:
+    """`pair.next_pulse_at` defaults to the row's own `started_at`: worked out once per
+    call it would be wrong, so the fast path declines and nothing is written by it."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the driver-level path is SQLite's")
+    row = {"team_id": "T1", "mentor_id": 1, "mentee_id": 2, "created_by": "U9", "started_at": ON_THE_SECOND}
+    with engine.begin() as connection:
+        assert sqlite_insert_many(connection, Pair.__table__, [row], ["id"]) is None
+        assert connection.execute(text("SELECT count(*) FROM pair")).scalar() == 0
