@@ -4,6 +4,7 @@ INSERT, and the plain-address shortcut in `normalize_address` against `parseaddr
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import Any
@@ -15,6 +16,7 @@ from bot.db import make_session_factory, transaction
 from bot.models import Delivery, Pair, Person, Workspace
 from bot.outbox import MESSAGE_KIND, Queued, enqueue_many
 from bot.roster.bulk import load_members, save_members
+from bot.roster.cli import _collector_paused
 from bot.roster.read import _PLAIN_ADDRESS, normalize_address
 from bot.sqlutil import insert_many_ignoring_conflict, sqlite_insert_many
 
@@ -166,3 +168,19 @@ def test_a_default_that_needs_the_row_leaves_the_insert_to_sqlalchemy(engine: En
     with engine.begin() as connection:
         assert sqlite_insert_many(connection, Pair.__table__, [row], ["id"]) is None
         assert connection.execute(text("SELECT count(*) FROM pair")).scalar() == 0
+
+
+def test_the_import_pauses_the_collector_and_restores_it() -> None:
+    """Switched off inside, back as it was after (also when it was off already, or on error)."""
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), _collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with _collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
