@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from inspect import signature as inspect_signature
 from itertools import chain
 from typing import Any
 
@@ -165,8 +164,11 @@ def _python_defaults(table: Table, given: set[str]) -> dict[str, Any] | None:
             continue
         if default.is_scalar:
             found[column.name] = default.arg
-        elif default.is_callable and not inspect_signature(default.arg).parameters:
-            found[column.name] = default.arg(None)  # SQLAlchemy's wrapper takes the context
+        elif default.is_callable and getattr(default.arg, "__wrapped__", None) is not None:
+            # SQLAlchemy wraps a default that takes no arguments (utcnow, dict) in a
+            # function of the context, keeping the original as __wrapped__; one that
+            # takes the context itself is used as it is, and is left to SQLAlchemy.
+            found[column.name] = default.arg(None)
         else:
             return None
     return found

@@ -184,3 +184,20 @@ def test_the_import_pauses_the_collector_and_restores_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_defaults_without_arguments_are_filled_in(engine: Engine) -> None:
+    """A row without `payload`, `status` or `attempts` gets their defaults ({}, pending, 0)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the driver-level path is SQLite's")
+    row = {
+        k: v
+        for k, v in _delivery_row("bare", ON_THE_SECOND).items()
+        if k not in ("payload", "status", "attempts")
+    }
+    with engine.begin() as connection:
+        connection.execute(insert(Workspace).values(team_id="T1"))
+        assert sqlite_insert_many(connection, Delivery.__table__, [row], ["dedupe_key"]) == [("bare",)]
+    with make_session_factory(engine)() as session:
+        stored = session.scalars(select(Delivery)).one()
+        assert (stored.payload, stored.status, stored.attempts) == ({}, "pending", 0)
