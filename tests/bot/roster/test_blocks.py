@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.blocks.common import context, section
 from bot.models import Person
 from bot.roster.blocks import (
+    WELCOME_FOOTER,
     admins_message,
     applied_view,
     describe_days,
@@ -166,6 +168,27 @@ def test_a_welcome_for_someone_with_many_pairs_fits():
 
     assert message_errors(text, blocks) == []
     assert "<@U0>, <@U1>, <@U2> and 37 others" in str(blocks)
+
+
+def test_the_welcome_is_the_block_kit_slack_sdk_would_render_and_no_two_share_a_dict():
+    # The welcome writes its sections as dicts (a 100,000-pair import renders 200,000 of
+    # them); they must be what slack_sdk's validated objects give, clipping included.
+    person = Person(nudge_days="1", nudge_minute=570, cadence="weekly", contact_start=480, contact_end=1080)
+    welcome = {
+        "mentees": ["UA"],
+        "mentors": ["UB", "UC"],
+        "cohort": "IM 2027 *bold* <tag> & co " + "x" * 3000,
+    }
+
+    _text, blocks = welcome_message(person, zone="Europe/London", **welcome)
+    _text, again = welcome_message(person, zone="Europe/London", **welcome)
+
+    expected = [section(b["text"]["text"]).to_dict() for b in blocks[:-1]]
+    expected.append(context(WELCOME_FOOTER).to_dict())
+    assert blocks == expected and [b["type"] for b in blocks] == ["section"] * 4 + ["context"]
+    assert len(blocks[0]["text"]["text"]) == 3000 and blocks[0]["text"]["text"].endswith("…")
+    assert all(a is not b and a["text"] is not b["text"] for a, b in zip(blocks[:-1], again, strict=False))
+    assert blocks[-1] is not again[-1] and blocks[-1]["elements"] is not again[-1]["elements"]
 
 
 @pytest.mark.parametrize(

@@ -8,18 +8,21 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import transaction
+from bot.directory import DEACTIVATED
 from bot.models import AuditLog, Delivery, Pair, Person
 from bot.outbox import enqueue_message
-from bot.people import ensure_person
+from bot.people import ensure_person, zone_for
 from bot.roster.apply import (
     apply_saved_plan,
     save_plan,
 )
+from bot.roster.blocks import welcome_message
 from bot.roster.service import start_pair, welcome_key
 from bot.roster.types import (
     ImportPlan,
     Refusal,
 )
+from bot.timing import next_contact_time
 from tests.bot.roster.fixtures import (
     ANA,
     BEN,
@@ -120,6 +123,35 @@ def test_someone_who_joins_as_mentor_and_mentee_at_once_gets_one_welcome_coverin
     text = str(welcome.payload["blocks"])
     assert f"You're now a mentor to <@{DEV}> and a mentee of <@{ANA}>." in text
     assert "*As a mentor*" in text and "*As a mentee*" in text
+
+
+def test_an_imported_welcome_is_the_message_and_time_the_person_row_gives(deps, corpus_people):
+    # The import works on plain records, not Person objects: what it queues must be what
+    # the rules give for the row as stored (own schedule and window, a reactivated account).
+    with transaction(deps.session_factory) as session:
+        ana = ensure_person(session, TEAM_ID, ANA)
+        ana.nudge_days, ana.nudge_minute, ana.cadence = "0,3", 7 * 60 + 15, "biweekly"
+        ana.contact_start, ana.contact_end, ana.quiet_weekends = 10 * 60, 16 * 60, False
+        ana.is_active, ana.inactive_reason = False, DEACTIVATED
+
+    apply(deps, check(deps, f"{e('ana.ruiz')},{e('chloe.martin')},Surgery\n"))
+
+    with transaction(deps.session_factory) as session:
+        ana = session.scalars(select(Person).where(Person.user_id == ANA)).one()
+        chloe = session.scalars(select(Person).where(Person.user_id == CHLOE)).one()
+        queued = session.scalars(select(Delivery).where(Delivery.dedupe_key.like("welcome:%")))
+        welcomes = {d.recipient: d for d in queued}
+        for person, mentees, mentors in ((ana, [CHLOE], []), (chloe, [], [ANA])):
+            zone = zone_for(session, deps.settings, person)
+            text, blocks = welcome_message(
+                person, zone=str(zone), mentees=mentees, mentors=mentors, cohort="Surgery"
+            )
+            assert welcomes[person.user_id].payload == {"text": text, "blocks": blocks}
+            assert welcomes[person.user_id].due_at == next_contact_time(person, zone, NOW)
+            assert person.welcomed_at == NOW
+    assert (ana.is_active, ana.inactive_reason, ana.next_nudge_at) == (True, None, NOW)
+    assert chloe.tz == "Australia/Sydney" and chloe.tz_refreshed_at == NOW
+    assert "every other week on Monday and Thursday at 07:15" in str(welcomes[ANA].payload)
 
 
 def test_reimporting_the_same_file_changes_nothing(deps, corpus_people):
