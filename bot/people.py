@@ -127,15 +127,9 @@ def known_admins(session: Session, settings: Settings) -> list[Person]:
     """Every admin, in every workspace: granted in the app or named in ADMIN_USER_IDS;
     active and not opted out — the people the digest and the monthly report go to.
 
-    In single-workspace mode an admin named in ADMIN_USER_IDS who never used the app has
-    no row yet, and would get nothing: they are given one in the app's only workspace
-    (time zone from the workspace until their first message's zone check reads theirs)
-    — unless they asked to be forgotten, whose mark stays until they come back. In OAuth
-    mode a member id alone does not say which workspace it belongs to, so only admins
-    the app has met are counted.
+    Admins named in ADMIN_USER_IDS who never used the app get their row when a
+    single-workspace process connects (`meet_configured_admins`).
     """
-    if settings.admin_user_ids and not settings.oauth_enabled:
-        _meet_configured_admins(session, settings)
     query = select(Person).where(
         or_(Person.is_admin.is_(True), Person.user_id.in_(list(settings.admin_user_ids))),
         Person.is_active.is_(True),
@@ -144,7 +138,14 @@ def known_admins(session: Session, settings: Settings) -> list[Person]:
     return list(session.scalars(query.order_by(Person.id)))
 
 
-def _meet_configured_admins(session: Session, settings: Settings) -> None:
+def meet_configured_admins(session: Session, settings: Settings) -> None:
+    """Give admins named in ADMIN_USER_IDS a row in the app's only workspace, so the
+    digest and the monthly report reach them before they first use the app (time zone
+    from the workspace until their first message's zone check reads theirs) — unless
+    they asked to be forgotten, whose mark stays until they come back. Single-workspace
+    mode only: in OAuth mode a member id alone does not say which workspace it is in."""
+    if not settings.admin_user_ids or settings.oauth_enabled:
+        return
     workspaces = session.execute(select(Workspace.team_id, Workspace.enterprise_id).limit(2)).all()
     if len(workspaces) != 1:
         return  # no workspace connected yet, or several: which one is theirs is unknown

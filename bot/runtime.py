@@ -25,7 +25,7 @@ from bot.deps import Deps
 from bot.library.catalogue import builtin_nudges
 from bot.library.types import LibraryError
 from bot.logging_setup import configure_logging
-from bot.people import ensure_workspace
+from bot.people import ensure_workspace, meet_configured_admins
 from bot.pulse.sealing import require_key
 from bot.slack import BotIdentity, make_client, verify_token
 
@@ -114,6 +114,7 @@ def connect_slack(settings: Settings, engine: Engine) -> tuple[WebClient, BotIde
             name=identity.team_name,
             bot_user_id=identity.bot_user_id,
         )
+        meet_configured_admins(session, settings)
         if workspace.sending_paused_reason:
             # A token that works again (reinstalled app, fixed variable) lifts the hold.
             log.warning(

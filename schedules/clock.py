@@ -49,8 +49,6 @@ SEND_MARGIN_SECONDS = 1.5
 SEND_PASS_SECONDS = 30.0
 # With nothing sent in a pass, the loop waits this long before looking again.
 SEND_IDLE_SECONDS = 1.0
-# After a pass whose step failed, the loop waits this long before trying again.
-FAILED_PASS_WAIT_SECONDS = 10.0
 
 # A step returns counts for the log line ({"sent": 3}) or None when it had nothing to say.
 Step = Callable[[], dict[str, Any] | None]
@@ -67,7 +65,9 @@ class Clock:
         # Set by stop(): long steps finish the item in hand and hand the rest back.
         self.stopping = threading.Event()
         self._tick_started = time.monotonic()
-        self.sender = sender or Sender(deps, all_kinds(), stopping=self.stopping)
+        # Its own sender claims no row of someone whose zone was never looked up: the
+        # zones step before each pass reads it first (the planners add rows meanwhile).
+        self.sender = sender or Sender(deps, all_kinds(), stopping=self.stopping, zones_first=True)
         # Planners first, so what they make due is sent in the same tick.
         self.tick_steps: list[tuple[str, Step]] = [
             ("nudges", self._plan_nudges),
@@ -151,12 +151,17 @@ class Clock:
 
         A pass that sent nothing (nothing due, all held or deferred) is followed by a
         short wait, so an idle clock asks the database about once a second."""
+        failures = 0
         while not self.stopping.is_set():
             results = self._run("send", self.send_steps, quiet=True)
-            if any((counts or {}).get("failed") is True for counts in results.values()):
-                # A step raised (the database down?): logged once per pause, not per second.
-                self.stopping.wait(FAILED_PASS_WAIT_SECONDS)
-            elif not (results.get("send") or {}).get("sent"):
+            if (results.get("send") or {}).get("failed") is True:
+                # The pass itself raised (the database down?): wait longer each time, up
+                # to a tick, so an outage logs a line a minute, not one a second.
+                failures += 1
+                self.stopping.wait(min(self.tick_seconds, idle_seconds * 2**failures))
+                continue
+            failures = 0
+            if not (results.get("send") or {}).get("sent"):
                 self.stopping.wait(idle_seconds)
 
     def housekeeping(self) -> dict[str, dict[str, Any] | None]:
@@ -189,6 +194,7 @@ def build_scheduler(clock: Clock, *, background: bool) -> BaseScheduler:
     # What is loaded by now (modules, models, compiled SQL) lives as long as the process:
     # frozen out of the cycle collector's sight, a full collection after a busy tick
     # (`schedules.nudge_step` pauses it for the tick) need not walk all of it again.
+    gc.collect()  # start-up's garbage goes first, not into the frozen generation
     gc.freeze()
     scheduler = scheduler_class(
         timezone=UTC,

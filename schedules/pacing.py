@@ -38,7 +38,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -151,6 +151,12 @@ def _instant(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+# How long a reservation waits for the workspace's row before pacing alone.
+LOCK_TIMEOUT_MS = 2000
+# A failing shared schedule is logged with its traceback at most this often.
+WARN_EVERY_SECONDS = 60.0
+
+
 class SharedPacer(Pacer):
     """A :class:`Pacer` whose workspace schedules, 429 holds included, are rows of
     `send_pace`, shared by every clock on the database; conversations stay in memory.
@@ -191,6 +197,17 @@ class SharedPacer(Pacer):
         self.session_factory = session_factory
         self.wall = wall
         self.hold_clock = hold_clock or wall
+        self._last_warning = float("-inf")
+
+    def _warn(self, message: str, *args: object) -> None:
+        """A failure of the shared schedule, with its traceback at most once a minute:
+        while `send_pace` is unreachable every post would log one."""
+        now = time.monotonic()
+        if now - self._last_warning >= WARN_EVERY_SECONDS:
+            self._last_warning = now
+            log.warning(message, *args, exc_info=True)
+        else:
+            log.debug(message, *args)
 
     def reserve(self, team_id: str, conversation: str) -> float:
         """Take the workspace's next shared slot (and the conversation's next); returns
@@ -202,7 +219,7 @@ class SharedPacer(Pacer):
             try:
                 delay = self._reserve_workspace(team_id, talk_due - self._conversation_slack - now)
             except SQLAlchemyError:
-                log.warning("pacing: team=%s: shared schedule failed; pacing alone", team_id, exc_info=True)
+                self._warn("pacing: team=%s: shared schedule failed; pacing alone", team_id)
                 return super().reserve(team_id, conversation)
             self._conversation_due[key] = max(talk_due, now + delay) + self.conversation_spacing
             self._forget_free_conversations(now)
@@ -231,6 +248,11 @@ class SharedPacer(Pacer):
     def _locked_row(self, session: Session, team_id: str) -> SendPace:
         """The workspace's row, locked until the transaction ends; made on first use
         (two clocks making it at once: the database keeps one, both then lock it)."""
+        # This runs on a second connection while the sender's holds its row lock: a wait
+        # between two connections of one thread is invisible to PostgreSQL's deadlock
+        # detector, so it is bounded (a timeout falls back to this clock's own pacing).
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'"))
         query = select(SendPace).where(SendPace.team_id == team_id).with_for_update()
         pace = session.scalar(query)
         if pace is None:
@@ -252,7 +274,7 @@ class SharedPacer(Pacer):
                     freed = pace.next_slot_at.timestamp() - self.spacing
                     pace.next_slot_at = _instant(max(self.wall(), freed))
             except SQLAlchemyError:  # the slot is lost: one post's worth of rate, no more
-                log.warning("pacing: team=%s: could not give a slot back", team_id, exc_info=True)
+                self._warn("pacing: team=%s: could not give a slot back", team_id)
 
     def holds(self, longer_than: float) -> dict[str, float]:
         """Workspaces whose next shared slot is more than `longer_than` seconds away (a
@@ -265,7 +287,7 @@ class SharedPacer(Pacer):
             with reading(self.session_factory) as session:
                 rows = session.execute(query).all()
         except SQLAlchemyError:
-            log.warning("pacing: could not read the shared holds", exc_info=True)
+            self._warn("pacing: could not read the shared holds")
             return super().holds(longer_than)
         slack = self._workspace_slack
         waits = {
@@ -283,7 +305,7 @@ class SharedPacer(Pacer):
                     until = _instant(self.hold_clock() + seconds)
                     pace.held_until = max(pace.held_until or until, until)
             except SQLAlchemyError:  # the pass and the row still wait (the sender)
-                log.warning("pacing: team=%s: could not share a hold", team_id, exc_info=True)
+                self._warn("pacing: team=%s: could not share a hold", team_id)
                 # Kept here too, for reservations that fall back to this clock's schedule.
                 super().hold(team_id, seconds)
 

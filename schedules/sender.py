@@ -62,6 +62,7 @@ from schedules.row_rules import (
 )
 from schedules.send_report import Prepared, SendReport, SlotWait
 from schedules.send_time import defer_to_contact_hours
+from schedules.zone_step import zone_known
 
 __all__ = ["SendReport", "Sender"]
 
@@ -113,8 +114,11 @@ class Sender:
         pacer: Pacer | None = None,
         wait: Callable[[float], bool] | None = None,
         post_seconds: float = REQUEST_TIMEOUT_SECONDS,
+        zones_first: bool = False,
     ) -> None:
         self.deps = deps
+        # A zones step runs before each pass (the clock's): unlooked-up people's rows wait.
+        self.zones_first = zones_first
         self.clients = clients or deps.client_for
         self.kinds = kinds
         self.worker_id = worker_id or default_worker_id()
@@ -236,6 +240,7 @@ class Sender:
                     Delivery.next_attempt_at <= now,
                     Delivery.team_id.not_in(paused),
                     Delivery.team_id.not_in(list(held_teams or ())),
+                    *([zone_known()] if self.zones_first else []),
                 )
                 .order_by(Delivery.next_attempt_at, Delivery.id)
                 .limit(self.batch_size)

@@ -13,7 +13,7 @@ import logging
 import time
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from bot.db import transaction
 from bot.deps import Deps
@@ -32,6 +32,19 @@ MAX_PER_TICK = 40
 # Each look-up tries once, briefly; the step stops starting new ones after the budget.
 LOOKUP_TIMEOUT_SECONDS = 2.0
 BUDGET_SECONDS = 5.0
+
+
+def zone_known() -> ColumnElement[bool]:
+    """A condition on outbox rows: no person, or a person whose zone was looked up (or
+    set, or tried and stamped). The clock's sender claims only these; this step reads
+    the others' zones first."""
+    never_looked_up = select(Person.id).where(
+        Person.id == Delivery.person_id,
+        Person.tz.is_(None),
+        Person.tz_refreshed_at.is_(None),
+        Person.tz_override.is_(None),
+    )
+    return ~never_looked_up.exists()
 
 
 def learn_unknown_zones(

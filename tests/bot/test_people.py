@@ -15,6 +15,7 @@ from bot.people import (
     forget_fingerprint,
     is_admin,
     known_admins,
+    meet_configured_admins,
     person_timezone,
     remember_profile,
 )
@@ -83,6 +84,8 @@ def test_time_zone_falls_back_from_override_to_slack_to_program_to_utc(fake_slac
 
 
 def _admin_ids(session_factory, settings) -> list[str]:
+    with transaction(session_factory) as session:
+        meet_configured_admins(session, settings)
     with transaction(session_factory) as session:
         return [person.user_id for person in known_admins(session, settings)]
 

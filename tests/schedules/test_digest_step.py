@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from bot.app import build_deps
 from bot.db import make_session_factory, transaction
 from bot.models import Delivery, DeliveryStatus
+from bot.people import meet_configured_admins
 from bot.program.types import DIGEST_KIND
 from bot.slack import make_client
 from schedules.clock import Clock
@@ -209,9 +210,11 @@ def test_an_admin_named_in_the_settings_who_never_used_the_app_still_gets_the_di
 ):
     with transaction(session_factory) as session:
         pair(session, "U0DM1", "U0DE1", started_at=DIGEST_MONDAY - timedelta(days=90), next_pulse_at=None)
+    with transaction(session_factory) as session:
+        meet_configured_admins(session, deps.settings)  # as the process does when it connects
 
     Clock(deps).tick()
 
-    # ADMIN (ADMIN_USER_IDS) has no person row until now: the one workspace gets one.
+    # ADMIN (ADMIN_USER_IDS) had no person row: connecting gave them one.
     assert len(fake_slack.dms_to(ADMIN)) == 1
     assert [row.dedupe_key for row in digests(session_factory)] == [f"digest:{TEAM_ID}:{ADMIN}:2026-12-14"]
