@@ -26,10 +26,9 @@ from bot.agreements.service import invite_new_pairs
 from bot.config import Settings
 from bot.directory import Profile, apply_profile
 from bot.models import ForgetMark, Pair, Person, Workspace
-from bot.outbox import MESSAGE_KIND, Queued, enqueue_many
+from bot.outbox import Queued, enqueue_many
 from bot.people import ensure_workspace, forget_fingerprint, honour_forget_marks, person_timezone
-from bot.roster.blocks import welcome_message
-from bot.roster.service import CHUNK, welcome_key
+from bot.roster.service import CHUNK, queued_welcome
 from bot.sqlutil import bind_values, insert_many_ignoring_conflict, sqlite_insert_many
 from bot.timing import mark_for_replanning, next_contact_time
 
@@ -263,26 +262,8 @@ def queue_welcomes(
                 due_at[when] = next_contact_time(person, zone, now)  # type: ignore[arg-type]
             except ValueError:  # a contact window with no slot in the horizon: do not lose the welcome
                 due_at[when] = now
-        text, blocks = welcome_message(
-            person,  # type: ignore[arg-type]  # a Member stands in
-            zone=str(zone),
-            mentees=mentees,
-            mentors=mentors,
-            cohort=cohorts.get(person.id),
-        )
-        key = welcome_key(person.team_id, person.user_id)
-        queued[key] = (
-            person,
-            Queued(
-                team_id=person.team_id,
-                kind=MESSAGE_KIND,
-                recipient=person.user_id,
-                dedupe_key=key,
-                due_at=due_at[when],
-                payload={"text": text, "blocks": blocks},  # as enqueue_message stores it
-                person_id=person.id,
-            ),
-        )
+        key, row = queued_welcome(person, str(zone), due_at[when], mentees, mentors, cohorts.get(person.id))
+        queued[key] = (person, row)
     # A key already in the outbox (welcomed before, under a row since reset) is skipped
     # by the database and not marked again.
     created = enqueue_many(session, [row for _person, row in queued.values()])

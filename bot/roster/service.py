@@ -349,6 +349,25 @@ def welcome_key(team_id: str, user_id: str) -> str:
     return f"welcome:{team_id}:{user_id}"
 
 
+def queued_welcome(
+    person: Any, zone: str, due: datetime, mentees: list[str], mentors: list[str], cohort: str | None
+) -> tuple[str, Queued]:
+    """A new person's welcome as an outbox row (its dedupe key and the row), due `due`;
+    `person` is a Person or the bulk import's record of one."""
+    text, blocks = welcome_message(person, zone=zone, mentees=mentees, mentors=mentors, cohort=cohort)
+    key = welcome_key(person.team_id, person.user_id)
+    row = Queued(
+        team_id=person.team_id,
+        kind=MESSAGE_KIND,
+        recipient=person.user_id,
+        dedupe_key=key,
+        due_at=due,
+        payload={"text": text, "blocks": blocks},  # as enqueue_message stores it
+        person_id=person.id,
+    )
+    return key, row
+
+
 def welcome_newcomers(
     session: Session, settings: Settings, people: Iterable[Person], now: datetime
 ) -> list[Person]:
@@ -377,26 +396,8 @@ def welcome_newcomers(
                 due = next_contact_time(person, zone, now)
             except ValueError:  # a contact window with no slot in the horizon: do not lose the welcome
                 due = now
-            text, blocks = welcome_message(
-                person,
-                zone=str(zone),
-                mentees=mentees,
-                mentors=mentors,
-                cohort=cohorts.get(person.id),
-            )
-            key = welcome_key(person.team_id, person.user_id)
-            queued[key] = (
-                person,
-                Queued(
-                    team_id=person.team_id,
-                    kind=MESSAGE_KIND,
-                    recipient=person.user_id,
-                    dedupe_key=key,
-                    due_at=due,
-                    payload={"text": text, "blocks": blocks},  # as enqueue_message stores it
-                    person_id=person.id,
-                ),
-            )
+            key, row = queued_welcome(person, str(zone), due, mentees, mentors, cohorts.get(person.id))
+            queued[key] = (person, row)
     # All welcomes in a few multi-row INSERTs; a key already in the outbox (welcomed
     # before, under a row since reset) is skipped by the database and not marked again.
     created = enqueue_many(session, [row for _person, row in queued.values()])
