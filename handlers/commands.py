@@ -20,7 +20,7 @@ from bot.textparse import split_words
 from handlers.admin_view import AdminView
 from handlers.after_ack import in_place
 from handlers.input_limits import too_long_command
-from handlers.router import CommandCall, CommandRouter
+from handlers.router import CommandCall, CommandRouter, Subcommand
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,17 @@ def answered_at_once(router: CommandRouter, body: dict[str, Any]) -> bool:
     return sub is None or sub.at_once
 
 
+def _caller_is_admin(
+    deps: Deps, sub: Subcommand | None, admins: AdminView | None, team_id: str, user_id: str
+) -> bool:
+    if admins is not None and (sub is None or (sub.at_once and not sub.admin_only)):
+        # Help only shows or hides the admin commands: a copy a few seconds old will do.
+        return admins.shown_as_admin(deps, team_id, user_id)
+    # A read: on SQLite it must not queue for the write lock behind clicks and the clock.
+    with reading(deps.session_factory) as session:
+        return is_admin(session, deps.settings, team_id, user_id)
+
+
 def dispatch(
     deps: Deps,
     router: CommandRouter,
@@ -83,13 +94,7 @@ def dispatch(
     user_id = command.get("user_id", "")
     sub = router.find(name)
     try:
-        if admins is not None and (sub is None or (sub.at_once and not sub.admin_only)):
-            # Help only shows or hides the admin commands: a copy a few seconds old will do.
-            admin = admins.shown_as_admin(deps, team_id, user_id)
-        else:
-            # A read: on SQLite it must not queue for the write lock behind clicks and the clock.
-            with reading(deps.session_factory) as session:
-                admin = is_admin(session, deps.settings, team_id, user_id)
+        admin = _caller_is_admin(deps, sub, admins, team_id, user_id)
     except OperationalError:
         log.exception("team=%s user=%s /mentor %s: database unavailable", team_id, user_id, name)
         ack(text=DATABASE_DOWN, response_type="ephemeral")
