@@ -10,7 +10,6 @@ below it.
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import sys
@@ -21,6 +20,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 
+from bot.collector import freeze_startup_objects
 from bot.config import ConfigError
 from bot.db import ping
 from bot.gunicorn_hooks import worker_exit
@@ -75,21 +75,6 @@ def create_wsgi_app() -> WsgiApp:
         raise SystemExit(2) from None
     freeze_startup_objects()
     return wsgi_app(app, engine)
-
-
-def freeze_startup_objects() -> None:
-    """Keep the objects built at start-up out of the garbage collector's full passes.
-
-    The loaded app holds ~160,000 tracked objects (the privacy name lists, the content
-    library, SQLAlchemy's and Bolt's tables) that live as long as the process. Python's
-    full collection walks all of them, ~0.7 s on a loaded 2-core machine with the
-    interpreter lock held, and it runs every so often under a stream of requests: those
-    were the ~800 ms acks of the benchmark (docs/benchmarks.md). `gc.freeze` moves them
-    to a generation the collector skips; with gunicorn's --preload it runs in the master,
-    before the fork, which also keeps their memory pages shared with the workers.
-    """
-    gc.collect()  # what start-up left as garbage goes now, not frozen forever
-    gc.freeze()
 
 
 def run_web(*, workers: int = 2, threads: int = 4) -> None:

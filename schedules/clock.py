@@ -3,7 +3,6 @@ retention of free text, old roster checks) and the month's "did you meet?" quest
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -15,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from bot.collector import freeze_startup_objects
 from bot.deps import Deps
 from bot.roster.apply import tidy_import_plans
 from schedules.agreement_step import run_agreement_reviews
@@ -194,8 +194,7 @@ def build_scheduler(clock: Clock, *, background: bool) -> BaseScheduler:
     # What is loaded by now (modules, models, compiled SQL) lives as long as the process:
     # frozen out of the cycle collector's sight, a full collection after a busy tick
     # (`schedules.nudge_step` pauses it for the tick) need not walk all of it again.
-    gc.collect()  # start-up's garbage goes first, not into the frozen generation
-    gc.freeze()
+    freeze_startup_objects()
     scheduler = scheduler_class(
         timezone=UTC,
         # A tick that overruns is not run twice at once, and missed ticks collapse into one:

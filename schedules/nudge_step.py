@@ -17,15 +17,13 @@ transaction takes the write lock up front (`BEGIN IMMEDIATE`).
 
 from __future__ import annotations
 
-import gc
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.collector import collector_paused
 from bot.config import Settings
 from bot.db import SessionFactory, is_sqlite, transaction
 from bot.models import (
@@ -50,34 +48,13 @@ _PERSON = Person.__table__
 def plan_due(session_factory: SessionFactory, settings: Settings, now: datetime) -> PlanReport:
     """Plan every mentor whose `next_nudge_at` has come, in batches of one transaction each."""
     report = PlanReport()
-    with _collector_paused():
+    with collector_paused():
         for _ in range(MAX_BATCHES):
             with transaction(session_factory) as session:
                 planned = _plan_batch(session, settings, now, report)
             if planned < BATCH_SIZE:
                 break
     return report
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off for the length of a tick, back on after.
-
-    A busy tick keeps tens of thousands of small objects alive at once (rows, history
-    items, plans), which set off dozens of collections per tick, now and then a full
-    one over the whole process: 20–25% of a tick's CPU (measured with 1,000 due). The
-    tick makes almost no cycles; reference counting frees its objects as it goes, and
-    whatever is left is collected once the collector is back on. Left alone when it is
-    already off (another thread's tick, or the host's choice).
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _plan_batch(session: Session, settings: Settings, now: datetime, report: PlanReport) -> int:

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert, select, text
 
+from bot.collector import collector_paused
 from bot.db import make_session_factory, transaction
 from bot.models import Delivery, Pair, Person, Workspace
 from bot.outbox import MESSAGE_KIND, Queued, enqueue_many
 from bot.roster.bulk import load_members, save_members
-from bot.roster.cli import _collector_paused
 from bot.roster.read import _PLAIN_ADDRESS, normalize_address
 from bot.sqlutil import insert_many_ignoring_conflict, sqlite_insert_many
 
@@ -173,13 +173,13 @@ def test_a_default_that_needs_the_row_leaves_the_insert_to_sqlalchemy(engine: En
 def test_the_import_pauses_the_collector_and_restores_it() -> None:
     """Switched off inside, back as it was after (also when it was off already, or on error)."""
     assert gc.isenabled()
-    with pytest.raises(RuntimeError), _collector_paused():
+    with pytest.raises(RuntimeError), collector_paused():
         assert not gc.isenabled()
         raise RuntimeError
     assert gc.isenabled()
     gc.disable()
     try:
-        with _collector_paused():
+        with collector_paused():
             pass
         assert not gc.isenabled()
     finally:

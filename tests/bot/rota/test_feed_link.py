@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -17,23 +16,9 @@ from bot.rota.service import rota_summary, set_feed
 from bot.rota.types import UNREADABLE_LINK
 from schedules.rota_step import refresh_feeds
 from tests.bot.feedback.helpers import pair_up
-from tests.bot.rota.test_feeds_and_checkins import NOW, CalendarServer
+from tests.bot.rota.test_feeds_and_checkins import NOW
 from tests.conftest import MENTEE, MENTOR, settings_for
 from tests.fakes.slack_api import TEAM_ID
-
-
-@pytest.fixture
-def calendar_server() -> Iterator[CalendarServer]:
-    server = CalendarServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def settings(fake_slack, engine):
-    return settings_for(
-        fake_slack, engine.url.render_as_string(hide_password=False), ROTA_FEED_ALLOW_LOCAL_HTTP="true"
-    )
 
 
 def stored_link(session_factory) -> RotaFeed:
